@@ -1,0 +1,22 @@
+import { ReferenceError } from '../../src/reference/index.js';
+import { CredentialsError } from '../../src/registry/index.js';
+import { TrustError } from '../../src/trust/index.js';
+
+/** A mistake in how the command was called: exit 2. */
+export class UsageError extends Error {
+  readonly code = 'USAGE' as const;
+}
+
+export const ExitCode = { OK: 0, REFUSED: 1, USAGE: 2 } as const;
+
+/** Turns any failure into a code, a one-line message and an exit status. Never a stack trace. */
+export function describeFailure(error: unknown): { code: string; message: string; exit: number } {
+  if (error instanceof UsageError) return { code: 'USAGE', message: error.message, exit: ExitCode.USAGE };
+  if (error instanceof TrustError) {
+    return { code: error.code, message: error.message, exit: error.code === 'INVALID_OPTION' ? ExitCode.USAGE : ExitCode.REFUSED };
+  }
+  if (error instanceof ReferenceError) return { code: error.code, message: error.message, exit: ExitCode.USAGE };
+  if (error instanceof CredentialsError) return { code: error.code, message: error.message, exit: ExitCode.USAGE };
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'INTERNAL', message: `internal error: ${message}`, exit: ExitCode.REFUSED };
+}

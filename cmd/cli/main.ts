@@ -1,0 +1,41 @@
+import { describeFailure, ExitCode, UsageError } from './errors.js';
+import { runInspect, INSPECT_USAGE } from './inspect.js';
+import { processOutput, type Output } from './output.js';
+import { runVerify, VERIFY_USAGE } from './verify.js';
+import type { Environment } from './trust-options.js';
+
+const USAGE = `Usage: trustgate COMMAND [options]
+
+Commands:
+  verify IMAGE    resolve an image to the digest its publisher signed, or refuse
+  inspect IMAGE   show a repository's signed tags, signers and keys
+
+Run "trustgate COMMAND --help" for a command's options.`;
+
+const COMMANDS: Record<string, (argv: string[], env: Environment, out: Output) => Promise<number>> = {
+  verify: runVerify,
+  inspect: runInspect,
+};
+
+export async function main(argv: string[], environment: Environment, out: Output): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    out.stdout(`${USAGE}\n\n${VERIFY_USAGE}\n\n${INSPECT_USAGE}`);
+    return command === undefined ? ExitCode.USAGE : ExitCode.OK;
+  }
+  const run = COMMANDS[command];
+  try {
+    if (!run) throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+    return await run(rest, environment, out);
+  } catch (error) {
+    // node:util parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes for unknown or bad flags.
+    const usage = (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') ? new UsageError((error as Error).message) : error;
+    const failure = describeFailure(usage);
+    if (out.format === 'json' && failure.exit === ExitCode.REFUSED) {
+      out.stdout(JSON.stringify({ verified: false, code: failure.code, message: failure.message }, null, 2));
+    }
+    out.stderr(`trustgate: ${failure.code}: ${failure.message}`);
+    return failure.exit;
+  }
+}
+

@@ -1,0 +1,22 @@
+// ESM throughout: @kubernetes/client-node is ESM-only since 1.0, so the whole project is
+// "type": "module" and jest runs with --experimental-vm-modules (see docs/adr/0001).
+// ts-jest only transpiles here (isolatedModules); `npm run typecheck` does the type check once.
+const esmTs = {
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }] },
+  testEnvironment: 'node',
+};
+
+export default {
+  projects: [
+    { ...esmTs, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...esmTs,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      // Integration tests start real notary-server / docker-registry processes.
+      testTimeout: 120000,
+    },
+  ],
+};

@@ -1,0 +1,117 @@
+// The registry token flow that Notary servers use (docker/distribution token spec): a 401 with
+// `WWW-Authenticate: Bearer realm=…,service=…,scope=…`, a token from the realm, then
+// `Authorization: Bearer`. Realms are read from the challenge, never assumed.
+import type http from 'node:http';
+import type { Credentials } from '../registry/index.js';
+import { TrustError } from './errors.js';
+import { httpRequest } from './http.js';
+
+export interface Challenge {
+  readonly scheme: string;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+/** Parses the first challenge of a WWW-Authenticate header (RFC 7235 auth-params, quoted or not). */
+export function parseChallenge(header: string): Challenge | undefined {
+  const match = /^\s*([A-Za-z][A-Za-z0-9._~+/-]*)\s*(.*)$/s.exec(header);
+  if (!match) return undefined;
+  const params: Record<string, string> = {};
+  const paramRe = /([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*(?:,\s*|$)/gy;
+  const rest = match[2] ?? '';
+  let m: RegExpExecArray | null;
+  while ((m = paramRe.exec(rest)) !== null && m[0] !== '') {
+    params[(m[1] ?? '').toLowerCase()] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : (m[3] ?? '');
+  }
+  return { scheme: (match[1] ?? '').toLowerCase(), params };
+}
+
+interface CachedToken {
+  readonly token: string;
+  readonly expiresAt: number;
+}
+
+const TOKEN_MAX_BYTES = 64 * 1024;
+
+/** Gets and caches tokens per realm, service, scope and credentials. */
+export class TokenSource {
+  private readonly tokens = new Map<string, CachedToken>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async authorization(
+    challenge: Challenge,
+    scope: string,
+    credentials: Credentials | undefined,
+    io: { agent: http.Agent; timeoutMs: number; signal: AbortSignal | undefined; server: URL },
+  ): Promise<string> {
+    if (challenge.scheme === 'basic') {
+      if (!credentials?.username) throw new TrustError('AUTH_FAILED', `${io.server.origin} requires a username and password`);
+      return basic(credentials);
+    }
+    if (challenge.scheme !== 'bearer') throw new TrustError('AUTH_FAILED', `${io.server.origin} asks for unsupported authentication "${challenge.scheme}"`);
+    const realm = challenge.params.realm;
+    let realmUrl: URL;
+    try {
+      realmUrl = new URL(realm ?? '');
+    } catch {
+      throw new TrustError('AUTH_FAILED', `${io.server.origin} sent a token challenge without a usable realm`);
+    }
+    // Credentials never travel in clear text to a realm on another host.
+    if (realmUrl.protocol !== 'https:' && (credentials !== undefined || realmUrl.host !== io.server.host)) {
+      throw new TrustError('AUTH_FAILED', `token realm ${realmUrl.origin} is not HTTPS`);
+    }
+    const service = challenge.params.service ?? '';
+    const key = JSON.stringify([realmUrl.href, service, scope, credentials?.username ?? '', credentials?.identityToken ?? '']);
+    const cached = this.tokens.get(key);
+    if (cached && cached.expiresAt > this.now()) return `Bearer ${cached.token}`;
+    const token = await fetchToken(realmUrl, service, scope, credentials, io);
+    this.tokens.set(key, token);
+    return `Bearer ${token.token}`;
+  }
+}
+
+function basic(credentials: Credentials): string {
+  return `Basic ${Buffer.from(`${credentials.username ?? ''}:${credentials.password ?? ''}`).toString('base64')}`;
+}
+
+async function fetchToken(
+  realm: URL,
+  service: string,
+  scope: string,
+  credentials: Credentials | undefined,
+  io: { agent: http.Agent; timeoutMs: number; signal: AbortSignal | undefined },
+): Promise<CachedToken> {
+  const common = { agent: io.agent, timeoutMs: io.timeoutMs, signal: io.signal, maxBytes: TOKEN_MAX_BYTES, what: `token from ${realm.origin}` };
+  let response;
+  if (credentials?.identityToken) {
+    // OAuth2 refresh-token grant, as docker does with an identity token.
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credentials.identityToken, service, scope, client_id: 'trustgate' });
+    response = await httpRequest({ ...common, url: realm, method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  } else {
+    const url = new URL(realm);
+    if (service) url.searchParams.set('service', service);
+    url.searchParams.set('scope', scope);
+    const headers: Record<string, string> = credentials?.username ? { authorization: basic(credentials) } : {};
+    response = await httpRequest({ ...common, url, headers });
+  }
+  if (response.status === 401 || response.status === 403) {
+    throw new TrustError('AUTH_FAILED', `${realm.origin} refused the ${credentials ? 'credentials' : 'anonymous request'} for ${scope} (HTTP ${response.status})`);
+  }
+  if (response.status !== 200) throw new TrustError('AUTH_FAILED', `token server ${realm.origin} answered HTTP ${response.status}`);
+  return readToken(response.body, realm);
+}
+
+function readToken(body: Buffer, realm: URL): CachedToken {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new TrustError('AUTH_FAILED', `token server ${realm.origin} sent something that is not JSON`);
+  }
+  const o = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>) : {};
+  const token = typeof o.token === 'string' && o.token ? o.token : o.access_token;
+  if (typeof token !== 'string' || token === '') throw new TrustError('AUTH_FAILED', `token server ${realm.origin} sent no token`);
+  // The token spec's default lifetime is 60 s; refresh a little early.
+  const seconds = typeof o.expires_in === 'number' && o.expires_in > 0 ? o.expires_in : 60;
+  return { token, expiresAt: Date.now() + Math.max(seconds - 10, 1) * 1000 };
+}

@@ -1,0 +1,64 @@
+// A small reader for untrusted JSON: every accessor records the field path of what was wrong,
+// so one error lists every problem ("targets.signed.expires: not an RFC 3339 time; …").
+
+export class Guard {
+  readonly problems: string[] = [];
+
+  constructor(private readonly maxEntries: number) {}
+
+  fail(path: string, problem: string): undefined {
+    if (this.problems.length < 20) this.problems.push(`${path}: ${problem}`);
+    return undefined;
+  }
+
+  object(value: unknown, path: string): Record<string, unknown> | undefined {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return this.fail(path, 'expected an object');
+    if (Object.keys(value).length > this.maxEntries) return this.fail(path, `more than ${this.maxEntries} entries`);
+    return value as Record<string, unknown>;
+  }
+
+  array(value: unknown, path: string): unknown[] | undefined {
+    if (!Array.isArray(value)) return this.fail(path, 'expected an array');
+    if (value.length > this.maxEntries) return this.fail(path, `more than ${this.maxEntries} entries`);
+    return value;
+  }
+
+  string(value: unknown, path: string): string | undefined {
+    return typeof value === 'string' ? value : this.fail(path, 'expected a string');
+  }
+
+  /** A non-negative safe integer (versions, lengths, thresholds). */
+  integer(value: unknown, path: string, min = 0): number | undefined {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+      return this.fail(path, `expected an integer ≥ ${min}`);
+    }
+    return value;
+  }
+
+  boolean(value: unknown, path: string): boolean | undefined {
+    return typeof value === 'boolean' ? value : this.fail(path, 'expected a boolean');
+  }
+
+  stringArray(value: unknown, path: string): string[] | undefined {
+    const items = this.array(value, path);
+    if (!items) return undefined;
+    const out: string[] = [];
+    items.forEach((item, i) => {
+      const s = this.string(item, `${path}[${i}]`);
+      if (s !== undefined) out.push(s);
+    });
+    return out.length === items.length ? out : undefined;
+  }
+
+  /** Entries of an object map, each read by `read`; undefined when the map itself is bad. */
+  map<T>(value: unknown, path: string, read: (item: unknown, path: string) => T | undefined): Map<string, T> | undefined {
+    const obj = this.object(value, path);
+    if (!obj) return undefined;
+    const out = new Map<string, T>();
+    for (const [key, item] of Object.entries(obj)) {
+      const parsed = read(item, `${path}[${JSON.stringify(key)}]`);
+      if (parsed !== undefined) out.set(key, parsed);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,81 @@
+import http from 'node:http';
+import https from 'node:https';
+import { TrustError } from './errors.js';
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+export interface HttpRequest {
+  readonly url: URL;
+  readonly agent: http.Agent;
+  readonly maxBytes: number;
+  /** Whole request, connection to last byte: a stalled server cannot hold us longer. */
+  readonly timeoutMs: number;
+  /** The caller's overall deadline. */
+  readonly signal: AbortSignal | undefined;
+  readonly method?: 'GET' | 'POST';
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** What the bytes are, for error messages: "timestamp from https://notary:4443". */
+  readonly what: string;
+}
+
+/** One bounded HTTP(S) request. Every failure is a TrustError: TIMEOUT, TOO_LARGE or UNREACHABLE. */
+export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
+  return new Promise<HttpResponse>((resolve, reject) => {
+    const transport = req.url.protocol === 'https:' ? https : http;
+    let settled = false;
+    const finish = (error: TrustError | undefined, response?: HttpResponse): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
+      if (error) {
+        request.destroy();
+        reject(error);
+      } else if (response) resolve(response);
+    };
+    const timeout = () => new TrustError('TIMEOUT', `${req.what} did not arrive within ${req.timeoutMs} ms`);
+    const timer = setTimeout(() => finish(timeout()), req.timeoutMs);
+    const onAbort = (): void =>
+      finish(req.signal?.reason instanceof TrustError ? req.signal.reason : new TrustError('TIMEOUT', `${req.what}: deadline passed`));
+
+    const request = transport.request(
+      req.url,
+      { method: req.method ?? 'GET', agent: req.agent, headers: { 'user-agent': 'trustgate', ...req.headers } },
+      (res) => {
+        const declared = Number(res.headers['content-length'] ?? '0');
+        if (declared > req.maxBytes) {
+          finish(tooLarge(req));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let received = 0;
+        res.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received > req.maxBytes) finish(tooLarge(req));
+          else chunks.push(chunk);
+        });
+        res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', (cause) => finish(new TrustError('UNREACHABLE', `${req.what}: connection broke: ${cause.message}`, { cause })));
+      },
+    );
+    request.on('error', (cause: NodeJS.ErrnoException) => finish(unreachable(req, cause)));
+    if (req.signal?.aborted) onAbort();
+    else req.signal?.addEventListener('abort', onAbort, { once: true });
+    request.end(req.body);
+  });
+}
+
+function tooLarge(req: HttpRequest): TrustError {
+  return new TrustError('TOO_LARGE', `${req.what} is larger than the ${req.maxBytes} bytes allowed`);
+}
+
+function unreachable(req: HttpRequest, cause: NodeJS.ErrnoException): TrustError {
+  const tls = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause.code ?? '');
+  const hint = tls ? ' (TLS verification failed: pass the server CA with --ca-file / caBundle)' : '';
+  return new TrustError('UNREACHABLE', `cannot reach ${req.url.origin} for ${req.what}: ${cause.code ?? cause.message}${hint}`, { cause });
+}

@@ -1,0 +1,11 @@
+export { TrustError, TrustErrorCode, isTrustError } from './errors.js';
+export { TrustClient, type TrustClientOptions, type RepositoryRequest } from './client.js';
+export { verifyImage, type VerifiedImage, type VerifyImageOptions } from './verify-image.js';
+export { inspectRepository, type RepositoryReport } from './inspect.js';
+export { resolveReference, type SignerRequirement, type Resolution } from './resolve.js';
+export { parsePins, hasPins, NO_PINS, type RootPins } from './pins.js';
+export { isDelegationName } from './metadata.js';
+export { DEFAULT_LIMITS, type TrustLimits } from './limits.js';
+export type { MetadataFetcher } from './fetcher.js';
+export type { TrustedRepository } from './repository.js';
+export { RELEASES_ROLE, TARGETS_ROLE } from './repository.js';

@@ -1,0 +1,86 @@
+import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { canonicalBytes, sha256 } from './encoding.js';
+import { TrustError } from './errors.js';
+
+/** Key types of Notary v1 (tuf/data/types.go). */
+export const KeyType = {
+  ECDSA: 'ecdsa',
+  ECDSA_X509: 'ecdsa-x509',
+  RSA: 'rsa',
+  RSA_X509: 'rsa-x509',
+  ED25519: 'ed25519',
+} as const;
+export type KeyType = (typeof KeyType)[keyof typeof KeyType];
+
+/** A key as it appears in metadata: its type and the decoded bytes of `keyval.public`. */
+export interface RawKey {
+  readonly keytype: string;
+  readonly publicBytes: Buffer;
+}
+
+/** A usable public key with both of its IDs. */
+export interface PublicKey {
+  /** ID of the key object as written (the cert ID for x509 keys). */
+  readonly id: string;
+  /** ID of the bare public key: what `notary key list` and docker's signer listing show. */
+  readonly canonicalId: string;
+  readonly keytype: KeyType;
+  readonly key: KeyObject;
+  readonly certificate: X509Certificate | undefined;
+}
+
+/** Notary's minimum RSA size (notary.MinRSABitSize). */
+const MIN_RSA_BITS = 2048;
+
+/** Key ID = hex sha256 of the canonical JSON of the key object, `private` as null. */
+export function keyId(keytype: string, publicBytes: Buffer): string {
+  const object = { keytype, keyval: { private: null, public: publicBytes.toString('base64') } };
+  return sha256(canonicalBytes(object, 'key')).toString('hex');
+}
+
+/** Turns a metadata key into a usable one; every failure is UNSUPPORTED_KEY naming the key. */
+export function parsePublicKey(raw: RawKey, where: string): PublicKey {
+  const fail = (why: string, cause?: unknown): never => {
+    throw new TrustError('UNSUPPORTED_KEY', `${where}: ${why}`, { cause });
+  };
+  const id = keyId(raw.keytype, raw.publicBytes);
+  try {
+    switch (raw.keytype) {
+      case KeyType.ED25519: {
+        if (raw.publicBytes.length !== 32) return fail('ed25519 key is not 32 bytes');
+        const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.publicBytes.toString('base64url') }, format: 'jwk' });
+        return { id, canonicalId: id, keytype: KeyType.ED25519, key, certificate: undefined };
+      }
+      case KeyType.ECDSA:
+      case KeyType.RSA: {
+        const key = createPublicKey({ key: raw.publicBytes, format: 'der', type: 'spki' });
+        checkAlgorithm(key, raw.keytype === KeyType.ECDSA ? 'ec' : 'rsa', fail);
+        return { id, canonicalId: id, keytype: raw.keytype, key, certificate: undefined };
+      }
+      case KeyType.ECDSA_X509:
+      case KeyType.RSA_X509: {
+        const certificate = new X509Certificate(raw.publicBytes);
+        const key = certificate.publicKey;
+        const bare = raw.keytype === KeyType.ECDSA_X509 ? KeyType.ECDSA : KeyType.RSA;
+        checkAlgorithm(key, bare === KeyType.ECDSA ? 'ec' : 'rsa', fail);
+        const spki = key.export({ format: 'der', type: 'spki' });
+        return { id, canonicalId: keyId(bare, spki), keytype: raw.keytype, key, certificate };
+      }
+      default:
+        return fail(`key type "${raw.keytype.slice(0, 40)}" is not one Notary uses`);
+    }
+  } catch (cause) {
+    if (cause instanceof TrustError) throw cause;
+    return fail(`${raw.keytype} key cannot be read`, cause);
+  }
+}
+
+function checkAlgorithm(key: KeyObject, expected: 'ec' | 'rsa', fail: (why: string) => never): void {
+  if (key.asymmetricKeyType !== expected) fail(`key claims ${expected} but holds ${String(key.asymmetricKeyType)}`);
+  if (expected === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
+    fail(`RSA key shorter than ${MIN_RSA_BITS} bits`);
+  }
+  if (expected === 'ec' && !['prime256v1', 'secp384r1', 'secp521r1'].includes(key.asymmetricKeyDetails?.namedCurve ?? '')) {
+    fail(`ECDSA curve ${String(key.asymmetricKeyDetails?.namedCurve)} is not one Notary accepts`);
+  }
+}

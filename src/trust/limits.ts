@@ -1,0 +1,34 @@
+/**
+ * Bounds on everything a trust server sends. The reference client caps the timestamp at 1 MiB
+ * (notary.MaxTimestampSize) and reads other roles no further than their parent declares;
+ * tuf-js's defaultConfig bounds root size, rotations and delegations the same way.
+ */
+export interface TrustLimits {
+  /** Bytes of timestamp.json. */
+  readonly timestampBytes: number;
+  /** Bytes of root.json and of each `<n>.root.json`: nothing declares their length. */
+  readonly rootBytes: number;
+  /** Bytes of any role whose parent declares a larger length (a server can lie about it). */
+  readonly roleBytes: number;
+  /** Root versions walked in one update. */
+  readonly maxRootRotations: number;
+  /** Delegated roles fetched in one update. */
+  readonly maxDelegations: number;
+  /** Levels below `targets`: `targets/a/b` is depth 2. */
+  readonly maxDelegationDepth: number;
+  /** Nesting of JSON arrays and objects in any document. */
+  readonly maxJsonDepth: number;
+  /** Entries in any one keys, targets or meta map, or roles list. */
+  readonly maxEntries: number;
+}
+
+export const DEFAULT_LIMITS: TrustLimits = Object.freeze({
+  timestampBytes: 1024 * 1024,
+  rootBytes: 512 * 1024,
+  roleBytes: 16 * 1024 * 1024,
+  maxRootRotations: 32,
+  maxDelegations: 64,
+  maxDelegationDepth: 4,
+  maxJsonDepth: 32,
+  maxEntries: 100_000,
+});

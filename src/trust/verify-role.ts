@@ -1,0 +1,65 @@
+// Checks every role passes, whatever its kind (TUF spec 5.3-5.6; notary tuf/signed/verify.go).
+import { sha256, sha512 } from './encoding.js';
+import { TrustError } from './errors.js';
+import type { Keyring } from './keyring.js';
+import { short } from './keyring.js';
+import type { PublicKey } from './keys.js';
+import type { FileMeta, RoleKeys, Signed } from './metadata.js';
+import { verifySignature } from './signatures.js';
+
+/**
+ * The keys whose signatures verify, counted once per public key (an ecdsa key and its x509
+ * certificate are one key). Fails unless at least `threshold` distinct keys signed.
+ */
+export function checkThreshold(doc: Signed<unknown>, role: RoleKeys, keyring: Keyring, roleName = doc.role): PublicKey[] {
+  const valid = new Map<string, PublicKey>();
+  const allowed = new Set(role.keyids);
+  let unsupported: TrustError | undefined;
+  for (const signature of doc.signatures) {
+    if (!allowed.has(signature.keyid)) continue;
+    let key: PublicKey | undefined;
+    try {
+      key = keyring.get(signature.keyid);
+    } catch (error) {
+      if (error instanceof TrustError) unsupported ??= error;
+      continue;
+    }
+    if (key && !valid.has(key.canonicalId) && verifySignature(key, signature.method, doc.canonical, signature.sig)) {
+      valid.set(key.canonicalId, key);
+    }
+  }
+  if (valid.size < role.threshold) {
+    if (unsupported) throw new TrustError('UNSUPPORTED_KEY', `${roleName}: ${unsupported.message}`, { role: roleName, cause: unsupported });
+    throw new TrustError(
+      'THRESHOLD_NOT_MET',
+      `${roleName} metadata has ${valid.size} valid signature(s) from distinct ${roleName} keys; ${role.threshold} required`,
+      { role: roleName },
+    );
+  }
+  return [...valid.values()];
+}
+
+export function checkExpiry(role: string, expires: number, now: number): void {
+  if (expires <= now) {
+    throw new TrustError('EXPIRED', `${role} metadata expired at ${new Date(expires).toISOString()}`, { role });
+  }
+}
+
+/** Versions may not go backwards from one this process has already trusted. */
+export function checkVersion(role: string, version: number, known: number | undefined): void {
+  if (known !== undefined && version < known) {
+    throw new TrustError('ROLLBACK', `${role} metadata version ${version} is older than version ${known} already trusted`, { role });
+  }
+}
+
+/** Length and every hash the parent declared must match the bytes received. */
+export function checkFileMeta(role: string, bytes: Buffer, meta: FileMeta, parent: string): void {
+  const mismatch = (what: string): never => {
+    throw new TrustError('HASH_MISMATCH', `${role} metadata does not match the ${what} that ${parent} declares`, { role });
+  };
+  if (bytes.length !== meta.length) mismatch(`length (${meta.length} bytes, got ${bytes.length})`);
+  if (!sha256(bytes).equals(meta.sha256)) mismatch('sha256 hash');
+  if (meta.sha512 && !sha512(bytes).equals(meta.sha512)) mismatch('sha512 hash');
+}
+
+export { short };

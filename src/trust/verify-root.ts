@@ -1,0 +1,129 @@
+// Root trust, as notary's trustpinning.ValidateRoot and tuf.RepoBuilder.LoadRootForUpdate do it.
+import { sha256 } from './encoding.js';
+import { TrustError } from './errors.js';
+import { Keyring, short } from './keyring.js';
+import { KeyType, type PublicKey } from './keys.js';
+import type { TrustLimits } from './limits.js';
+import { parseRoot, type RootMetadata, type Signed } from './metadata.js';
+import { hasPins, isPinned, type RootPins } from './pins.js';
+import { checkExpiry, checkThreshold, checkVersion } from './verify-role.js';
+
+/** A root this process trusts, with what later roles need from it. */
+export interface TrustedRoot {
+  readonly doc: Signed<RootMetadata>;
+  readonly keyring: Keyring;
+  readonly version: number;
+  readonly sha256: Buffer;
+  /** Root keys that signed this root and passed the certificate checks. */
+  readonly signers: readonly PublicKey[];
+  /** No pin was configured: the first root seen was believed. */
+  readonly trustOnFirstUse: boolean;
+}
+
+export interface RootContext {
+  readonly gun: string;
+  readonly now: number;
+  readonly limits: TrustLimits;
+}
+
+/**
+ * Trusts a root with nothing to chain from: its own root keys must sign it (threshold), each
+ * counted key must be a valid leaf certificate for this GUN, and when pins are given the
+ * threshold must be met by pinned keys alone (notary trustpinning: pinned certs replace TOFU).
+ */
+export function verifyBootstrapRoot(bytes: Buffer, pins: RootPins, known: number | undefined, ctx: RootContext): TrustedRoot {
+  const doc = parseRoot(bytes, ctx.limits);
+  const keyring = new Keyring(doc.body.keys, 'root');
+  const certified = certifiedRootKeys(doc.body, keyring, ctx);
+  const signers = checkThreshold(doc, { keyids: certified.map((k) => k.id), threshold: doc.body.roles.root.threshold }, keyring);
+  if (hasPins(pins)) checkPins(doc, keyring, certified, pins, ctx.gun);
+  checkExpiry('root', doc.body.expires, ctx.now);
+  checkVersion('root', doc.body.version, known);
+  return trusted(doc, keyring, signers, !hasPins(pins));
+}
+
+/**
+ * Trusts the next root in a rotation: the previous root's keys must sign it (their threshold)
+ * as well as its own; only the newest is checked for expiry, as in LoadRootForUpdate.
+ */
+export function verifyRootUpdate(prev: TrustedRoot, bytes: Buffer, expectVersion: number | undefined, final: boolean, ctx: RootContext): TrustedRoot {
+  const role = expectVersion === undefined ? 'root' : `${expectVersion}.root`;
+  const doc = parseRoot(bytes, ctx.limits, role);
+  if (expectVersion !== undefined && doc.body.version !== expectVersion) {
+    throw new TrustError('INVALID_METADATA', `${role}.json holds root version ${doc.body.version}`, { role });
+  }
+  checkVersion('root', doc.body.version, prev.version);
+  try {
+    checkThreshold(doc, prev.doc.body.roles.root, prev.keyring, `${role} (signed by the previous root's keys)`);
+  } catch (error) {
+    if (error instanceof TrustError && error.code === 'THRESHOLD_NOT_MET') {
+      throw new TrustError('ROOT_KEY_MISMATCH', `new root version ${doc.body.version} is not signed by the keys of root version ${prev.version}: ${error.message}`, { role, cause: error });
+    }
+    throw error;
+  }
+  const keyring = new Keyring(doc.body.keys, role);
+  const certified = certifiedRootKeys(doc.body, keyring, ctx);
+  const signers = checkThreshold(doc, { keyids: certified.map((k) => k.id), threshold: doc.body.roles.root.threshold }, keyring, role);
+  if (final) checkExpiry('root', doc.body.expires, ctx.now);
+  return trusted(doc, keyring, signers, prev.trustOnFirstUse);
+}
+
+function trusted(doc: Signed<RootMetadata>, keyring: Keyring, signers: PublicKey[], trustOnFirstUse: boolean): TrustedRoot {
+  return { doc, keyring, version: doc.body.version, sha256: sha256(doc.bytes), signers, trustOnFirstUse };
+}
+
+/** Root role keys that are leaf x509 certificates for this GUN, valid now (validRootLeafCerts). */
+function certifiedRootKeys(root: RootMetadata, keyring: Keyring, ctx: RootContext): PublicKey[] {
+  const valid: PublicKey[] = [];
+  const problems: string[] = [];
+  for (const id of root.roles.root.keyids) {
+    let key: PublicKey | undefined;
+    try {
+      key = keyring.get(id);
+    } catch (error) {
+      problems.push(error instanceof Error ? error.message : String(error));
+      continue;
+    }
+    const problem = key === undefined ? 'is not in root.keys' : certificateProblem(key, ctx);
+    if (problem === undefined && key) valid.push(key);
+    else problems.push(`root key ${short(id)} ${problem ?? ''}`);
+  }
+  if (valid.length < root.roles.root.threshold) {
+    throw new TrustError(
+      'INVALID_ROOT_CERTIFICATE',
+      `root of ${ctx.gun} has ${valid.length} usable root certificate(s), ${root.roles.root.threshold} required: ${problems.join('; ')}`,
+      { role: 'root' },
+    );
+  }
+  return valid;
+}
+
+function certificateProblem(key: PublicKey, ctx: RootContext): string | undefined {
+  const cert = key.certificate;
+  if (!cert || (key.keytype !== KeyType.ECDSA_X509 && key.keytype !== KeyType.RSA_X509)) return 'is not an x509 certificate';
+  if (cert.ca) return 'is a CA certificate, not a leaf';
+  const cn = commonNames(cert.subject);
+  if (cn.length !== 1 || cn[0] !== ctx.gun) return `is for "${cn.join(',').slice(0, 100)}", not ${ctx.gun}`;
+  const from = Date.parse(cert.validFrom);
+  const to = Date.parse(cert.validTo);
+  if (!(from <= ctx.now)) return `is not valid before ${cert.validFrom}`;
+  if (!(ctx.now < to)) return `expired on ${cert.validTo}`;
+  return undefined;
+}
+
+function commonNames(subject: string): string[] {
+  return subject.split('\n').filter((line) => line.startsWith('CN=')).map((line) => line.slice(3));
+}
+
+function checkPins(doc: Signed<RootMetadata>, keyring: Keyring, certified: PublicKey[], pins: RootPins, gun: string): void {
+  const pinned = certified.filter((key) => isPinned(key, pins));
+  const ids = certified.map((k) => k.canonicalId).join(', ');
+  if (pinned.length === 0) {
+    throw new TrustError('ROOT_KEY_MISMATCH', `root of ${gun} is held by key(s) ${ids}, none of which is pinned`, { role: 'root' });
+  }
+  try {
+    checkThreshold(doc, { keyids: pinned.map((k) => k.id), threshold: doc.body.roles.root.threshold }, keyring);
+  } catch (cause) {
+    throw new TrustError('ROOT_KEY_MISMATCH', `root of ${gun} is not signed by enough pinned keys (root keys: ${ids})`, { role: 'root', cause });
+  }
+}

@@ -1,0 +1,111 @@
+// The real trust stack on loopback, from Debian's packages (NOTARY-V1.md "Test stack"):
+// notary-server (memory storage, local signing), docker-registry (in memory), skopeo to push
+// images, and the notary CLI to sign them the way `docker trust sign` does.
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { writeOciLayout } from './oci.js';
+import { freePort, run, runOk, startDaemon, stopDaemon, waitForPort, type RunResult } from './processes.js';
+import { makeTls, type TlsFiles } from './tls.js';
+
+/** Passphrases for the test keys, given to the notary CLI through its environment variables. */
+export const PASSPHRASE = 'trustgate-test-passphrase';
+const PASSPHRASE_ENV = {
+  NOTARY_ROOT_PASSPHRASE: PASSPHRASE,
+  NOTARY_TARGETS_PASSPHRASE: PASSPHRASE,
+  NOTARY_SNAPSHOT_PASSPHRASE: PASSPHRASE,
+  NOTARY_DELEGATION_PASSPHRASE: PASSPHRASE,
+};
+
+export interface PushedImage {
+  readonly digest: string;
+  readonly size: number;
+}
+
+export class TrustStack {
+  private constructor(
+    readonly dir: string,
+    readonly tls: TlsFiles,
+    readonly notaryUrl: string,
+    readonly registry: string,
+    private readonly daemons: ChildProcess[],
+  ) {}
+
+  /** Starts notary-server and docker-registry on free loopback ports. */
+  static async start(options: { registry?: boolean } = {}): Promise<TrustStack> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'trustgate-stack-'));
+    const tls = await makeTls(dir);
+    const notaryPort = await freePort();
+    writeFileSync(path.join(dir, 'notary-server.json'), JSON.stringify({
+      server: { http_addr: `127.0.0.1:${notaryPort}`, tls_cert_file: tls.cert, tls_key_file: tls.key },
+      trust_service: { type: 'local', hostname: '', port: '', key_algorithm: 'ecdsa' },
+      logging: { level: 'info' },
+      storage: { backend: 'memory' },
+    }));
+    const daemons = [startDaemon('notary-server', ['-config', path.join(dir, 'notary-server.json')], path.join(dir, 'notary-server.log'))];
+    let registry = '';
+    if (options.registry !== false) {
+      const registryPort = await freePort();
+      writeFileSync(path.join(dir, 'registry.yml'), `version: 0.1\nlog: {level: warn}\nstorage: {inmemory: {}}\nhttp: {addr: 127.0.0.1:${registryPort}}\n`);
+      daemons.push(startDaemon('docker-registry', ['serve', path.join(dir, 'registry.yml')], path.join(dir, 'registry.log')));
+      registry = `127.0.0.1:${registryPort}`;
+      await waitForPort(registryPort);
+    }
+    await waitForPort(notaryPort);
+    const stack = new TrustStack(dir, tls, `https://127.0.0.1:${notaryPort}`, registry, daemons);
+    stack.writeClientConfig();
+    return stack;
+  }
+
+  get trustDir(): string {
+    return path.join(this.dir, 'trust');
+  }
+
+  private writeClientConfig(): void {
+    mkdirSync(this.trustDir, { recursive: true });
+    writeFileSync(path.join(this.dir, 'notary-client.json'), JSON.stringify({
+      trust_dir: this.trustDir,
+      remote_server: { url: this.notaryUrl, root_ca: this.tls.caCert },
+    }));
+  }
+
+  /** Runs the notary CLI as a publisher with this stack's config and trust dir. */
+  notary(args: readonly string[], trustDir = this.trustDir): Promise<RunResult> {
+    return run('notary', ['-c', path.join(this.dir, 'notary-client.json'), '-d', trustDir, ...args], { env: PASSPHRASE_ENV });
+  }
+
+  async notaryOk(args: readonly string[]): Promise<string> {
+    const result = await this.notary(args);
+    if (result.code !== 0) throw new Error(`notary ${args.join(' ')} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
+    return result.stdout;
+  }
+
+  /** Pushes a small image built by hand; returns the manifest digest the registry serves. */
+  async pushImage(repository: string, tag: string, content: string): Promise<PushedImage> {
+    const layout = writeOciLayout(mkdtempSync(path.join(this.dir, 'oci-')), content);
+    const dest = `docker://${this.registry}/${repository}:${tag}`;
+    await runOk('skopeo', ['--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', `oci:${layout.dir}:latest`, dest]);
+    const raw = await runOk('skopeo', ['--insecure-policy', 'inspect', '--raw', '--tls-verify=false', dest]);
+    const bytes = Buffer.from(raw.replace(/\n$/, raw.endsWith('}\n') ? '' : '\n'));
+    return { digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, size: bytes.length };
+  }
+
+  /** Signs `tag` for `image` as `docker trust sign` does: notary addhash + publish. */
+  async sign(gun: string, tag: string, image: PushedImage, roles: readonly string[] = []): Promise<void> {
+    const hex = image.digest.replace(/^sha256:/, '');
+    const roleArgs = roles.flatMap((r) => ['--roles', r]);
+    await this.notaryOk(['addhash', gun, tag, String(image.size), '--sha256', hex, ...roleArgs, '--publish']);
+  }
+
+  /** `notary init GUN --publish`: root, targets and snapshot keys made locally. */
+  async init(gun: string): Promise<void> {
+    await this.notaryOk(['init', gun, '--publish']);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.daemons.map((d) => stopDaemon(d)));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
