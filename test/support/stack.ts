@@ -72,12 +72,15 @@ export class TrustStack {
   }
 
   /** Runs the notary CLI as a publisher with this stack's config and trust dir. */
-  notary(args: readonly string[], trustDir = this.trustDir): Promise<RunResult> {
-    return run('notary', ['-c', path.join(this.dir, 'notary-client.json'), '-d', trustDir, ...args], { env: PASSPHRASE_ENV });
+  notary(args: readonly string[], input?: string): Promise<RunResult> {
+    return run('notary', ['-c', path.join(this.dir, 'notary-client.json'), '-d', this.trustDir, ...args], {
+      env: PASSPHRASE_ENV,
+      ...(input !== undefined && { input }),
+    });
   }
 
-  async notaryOk(args: readonly string[]): Promise<string> {
-    const result = await this.notary(args);
+  async notaryOk(args: readonly string[], input?: string): Promise<string> {
+    const result = await this.notary(args, input);
     if (result.code !== 0) throw new Error(`notary ${args.join(' ')} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
     return result.stdout;
   }
@@ -102,6 +105,15 @@ export class TrustStack {
   /** `notary init GUN --publish`: root, targets and snapshot keys made locally. */
   async init(gun: string): Promise<void> {
     await this.notaryOk(['init', gun, '--publish']);
+  }
+
+  /**
+   * `notary key rotate GUN root`: a new root key, the new root signed by old and new keys.
+   * notary asks for confirmation and, without a "yes", aborts yet exits 0: answer, then check.
+   */
+  async rotateRootKey(gun: string): Promise<void> {
+    const out = await this.notaryOk(['key', 'rotate', gun, 'root'], 'yes\n');
+    if (/Aborting/i.test(out)) throw new Error(`root rotation of ${gun} was aborted:\n${out}`);
   }
 
   async stop(): Promise<void> {

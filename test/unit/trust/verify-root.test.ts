@@ -39,8 +39,10 @@ describe('root certificate checks', () => {
       s.root.keys = [shortLived];
       s.timestamp.expires = NOW + 30 * DAY;
     });
-    await expect(verifyFiles(f, `${GUN}:1.0`, { now: NOW })).resolves.toMatchObject({ digest: V1 });
-    expect(await codeOf(verifyFiles(f, `${GUN}:1.0`, { now: NOW + 5 * DAY }))).toBe('INVALID_ROOT_CERTIFICATE');
+    // openssl stamps notBefore when it makes the certificate, so "now" must come after that.
+    const issued = Date.now() + 1000;
+    await expect(verifyFiles(f, `${GUN}:1.0`, { now: issued })).resolves.toMatchObject({ digest: V1 });
+    expect(await codeOf(verifyFiles(f, `${GUN}:1.0`, { now: issued + 5 * DAY }))).toBe('INVALID_ROOT_CERTIFICATE');
   });
 
   it('THRESHOLD_NOT_MET: root threshold 2 with one signature', async () => {
