@@ -15,8 +15,7 @@ export default {
       ...esmTs,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      // Integration tests start real notary-server / docker-registry processes.
-      testTimeout: 120000,
+      setupFilesAfterEnv: ['<rootDir>/test/integration/setup.ts'],
     },
   ],
 };

@@ -85,7 +85,7 @@ function toText(v: VerifiedImage): string {
     `  signed by:  ${v.signedBy.join(', ')}`,
     `  root key:   ${v.rootKeyId ?? 'unknown'}`,
     v.trustOnFirstUse
-      ? '  trust:      on first use — no root key is pinned, so this root was believed as found (pin it with --root-key)'
+      ? '  trust:      on first use — no root key is pinned, so the root the server sent was believed (pin it with --root-key)'
       : '  trust:      root key pinned',
     `  valid until ${new Date(v.expires).toISOString()} (earliest metadata expiry)`,
   ];

@@ -1,0 +1,72 @@
+// A Notary read API of our own, for faults the real notary-server cannot produce: tampered or
+// replayed metadata, responses that never end, servers that stall. Everything it serves is
+// first shown to the real notary client (test/integration/attacks.test.ts).
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TlsFiles } from './tls.js';
+
+export type Fault = 'endless' | 'stall';
+
+export class AttackServer {
+  files = new Map<string, Buffer>();
+  /** Faults by file name (`timestamp`, `root`, …). */
+  faults = new Map<string, Fault>();
+  readonly requests: string[] = [];
+  private readonly server: https.Server;
+  private readonly sockets = new Set<import('node:net').Socket>();
+
+  constructor(tls: TlsFiles, private readonly gun: string) {
+    this.server = https.createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => this.handle(req.url ?? '', res));
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(url: string, res: import('node:http').ServerResponse): void {
+    if (url === '/v2/' || url === '/v2') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      return;
+    }
+    const prefix = `/v2/${this.gun}/_trust/tuf/`;
+    if (!url.startsWith(prefix) || !url.endsWith('.json')) {
+      res.writeHead(404).end();
+      return;
+    }
+    const name = url.slice(prefix.length, -'.json'.length);
+    this.requests.push(name);
+    const fault = this.faults.get(name.replace(/\.[0-9a-f]{64}$/, ''));
+    if (fault === 'stall') return; // never answer: the client's own timeout must end it
+    if (fault === 'endless') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (res.write(chunk)) {
+          /* fill the socket until it pushes back */
+        }
+      };
+      res.on('drain', pump);
+      res.on('close', () => res.off('drain', pump));
+      res.write('{"signed":');
+      pump();
+      return;
+    }
+    const bytes = this.files.get(name);
+    if (!bytes) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"METADATA_NOT_FOUND"}]}');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length }).end(bytes);
+  }
+}
