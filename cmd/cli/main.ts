@@ -1,6 +1,6 @@
 import { describeFailure, ExitCode, UsageError } from './errors.js';
 import { runInspect, INSPECT_USAGE } from './inspect.js';
-import { processOutput, type Output } from './output.js';
+import type { Output } from './output.js';
 import { runVerify, VERIFY_USAGE } from './verify.js';
 import type { Environment } from './trust-options.js';
 

@@ -68,7 +68,7 @@ export class NotaryFetcher implements MetadataFetcher {
 
   private async authenticate(response: HttpResponse): Promise<void> {
     const header = response.headers['www-authenticate'];
-    const challenge = parseChallenge(Array.isArray(header) ? (header[0] ?? '') : (header ?? ''));
+    const challenge = parseChallenge(typeof header === 'string' ? header : '');
     if (!challenge) throw new TrustError('AUTH_FAILED', `${this.options.server.origin} answered 401 without a usable challenge`);
     this.authorization = await this.options.tokens.authorization(challenge, `repository:${this.options.gun}:pull`, this.options.credentials, {
       agent: this.options.agent,

@@ -19,8 +19,9 @@ export class Guard {
 
   array(value: unknown, path: string): unknown[] | undefined {
     if (!Array.isArray(value)) return this.fail(path, 'expected an array');
-    if (value.length > this.maxEntries) return this.fail(path, `more than ${this.maxEntries} entries`);
-    return value;
+    const items: unknown[] = value;
+    if (items.length > this.maxEntries) return this.fail(path, `more than ${this.maxEntries} entries`);
+    return items;
   }
 
   string(value: unknown, path: string): string | undefined {

@@ -30,7 +30,7 @@ export class Keyring {
     if (cached) return cached;
     const raw = this.raw.get(id);
     if (!raw) return undefined;
-    const key = parsePublicKey(raw, `${this.where} key ${short(id)}`);
+    const key = parsePublicKey(raw, `${this.where} key ${short(id)}`, id);
     this.parsed.set(id, key);
     return key;
   }

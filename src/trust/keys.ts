@@ -1,4 +1,5 @@
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { canonicalBytes, sha256 } from './encoding.js';
 import { TrustError } from './errors.js';
 
@@ -29,6 +30,17 @@ export interface PublicKey {
   readonly certificate: X509Certificate | undefined;
 }
 
+/**
+ * Parsed keys by key ID. The ID is the hash of the key's type and bytes, so an entry can only
+ * ever be that key; parsing (x509 above all) costs more than the signature checks themselves.
+ */
+const parsedKeys = new LRUCache<string, PublicKey>({ max: 2048 });
+
+/** Forgets parsed keys (benchmarks measure a first-ever verification with it). */
+export function clearParsedKeys(): void {
+  parsedKeys.clear();
+}
+
 /** Notary's minimum RSA size (notary.MinRSABitSize). */
 const MIN_RSA_BITS = 2048;
 
@@ -39,11 +51,18 @@ export function keyId(keytype: string, publicBytes: Buffer): string {
 }
 
 /** Turns a metadata key into a usable one; every failure is UNSUPPORTED_KEY naming the key. */
-export function parsePublicKey(raw: RawKey, where: string): PublicKey {
+export function parsePublicKey(raw: RawKey, where: string, id = keyId(raw.keytype, raw.publicBytes)): PublicKey {
+  const cached = parsedKeys.get(id);
+  if (cached) return cached;
+  const key = parseUncached(raw, where, id);
+  parsedKeys.set(id, key);
+  return key;
+}
+
+function parseUncached(raw: RawKey, where: string, id: string): PublicKey {
   const fail = (why: string, cause?: unknown): never => {
     throw new TrustError('UNSUPPORTED_KEY', `${where}: ${why}`, { cause });
   };
-  const id = keyId(raw.keytype, raw.publicBytes);
   try {
     switch (raw.keytype) {
       case KeyType.ED25519: {
@@ -63,8 +82,7 @@ export function parsePublicKey(raw: RawKey, where: string): PublicKey {
         const key = certificate.publicKey;
         const bare = raw.keytype === KeyType.ECDSA_X509 ? KeyType.ECDSA : KeyType.RSA;
         checkAlgorithm(key, bare === KeyType.ECDSA ? 'ec' : 'rsa', fail);
-        const spki = key.export({ format: 'der', type: 'spki' });
-        return { id, canonicalId: keyId(bare, spki), keytype: raw.keytype, key, certificate };
+        return withLazyCanonicalId({ id, keytype: raw.keytype, key, certificate }, bare);
       }
       default:
         return fail(`key type "${raw.keytype.slice(0, 40)}" is not one Notary uses`);
@@ -73,6 +91,18 @@ export function parsePublicKey(raw: RawKey, where: string): PublicKey {
     if (cause instanceof TrustError) throw cause;
     return fail(`${raw.keytype} key cannot be read`, cause);
   }
+}
+
+/** The canonical ID of a certificate key needs an SPKI export: only pay for it when asked. */
+function withLazyCanonicalId(base: Omit<PublicKey, 'canonicalId'>, bare: KeyType): PublicKey {
+  let canonicalId: string | undefined;
+  return Object.freeze({
+    ...base,
+    get canonicalId(): string {
+      canonicalId ??= keyId(bare, base.key.export({ format: 'der', type: 'spki' }));
+      return canonicalId;
+    },
+  });
 }
 
 function checkAlgorithm(key: KeyObject, expected: 'ec' | 'rsa', fail: (why: string) => never): void {

@@ -24,19 +24,28 @@ export function checkThreshold(doc: Signed<unknown>, role: RoleKeys, keyring: Ke
       if (error instanceof TrustError) unsupported ??= error;
       continue;
     }
-    if (key && !valid.has(key.canonicalId) && verifySignature(key, signature.method, doc.canonical, signature.sig)) {
-      valid.set(key.canonicalId, key);
+    if (key && !valid.has(key.id) && verifySignature(key, signature.method, doc.canonical, signature.sig)) {
+      valid.set(key.id, key);
     }
   }
-  if (valid.size < role.threshold) {
+  const distinct = distinctKeys(valid);
+  if (distinct.length < role.threshold) {
     if (unsupported) throw new TrustError('UNSUPPORTED_KEY', `${roleName}: ${unsupported.message}`, { role: roleName, cause: unsupported });
     throw new TrustError(
       'THRESHOLD_NOT_MET',
-      `${roleName} metadata has ${valid.size} valid signature(s) from distinct ${roleName} keys; ${role.threshold} required`,
+      `${roleName} metadata has ${distinct.length} valid signature(s) from distinct ${roleName} keys; ${role.threshold} required`,
       { role: roleName },
     );
   }
-  return [...valid.values()];
+  return distinct;
+}
+
+/** One entry per public key: a key and its x509 certificate have different IDs but one key. */
+function distinctKeys(valid: Map<string, PublicKey>): PublicKey[] {
+  if (valid.size < 2) return [...valid.values()];
+  const byCanonical = new Map<string, PublicKey>();
+  for (const key of valid.values()) if (!byCanonical.has(key.canonicalId)) byCanonical.set(key.canonicalId, key);
+  return [...byCanonical.values()];
 }
 
 export function checkExpiry(role: string, expires: number, now: number): void {

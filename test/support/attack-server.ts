@@ -14,7 +14,7 @@ export class AttackServer {
   faults = new Map<string, Fault>();
   readonly requests: string[] = [];
   private readonly server: https.Server;
-  private readonly sockets = new Set<import('node:net').Socket>();
+  private readonly sockets = new Set<import('node:stream').Duplex>();
 
   constructor(tls: TlsFiles, private readonly gun: string) {
     this.server = https.createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => this.handle(req.url ?? '', res));

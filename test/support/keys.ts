@@ -52,6 +52,13 @@ export class TestKey {
     return new TestKey(this.keytype, this.json, this.privateKey, this.publicKey, method);
   }
 
+  /** For an x509 key: the same key pair declared as a bare key (another ID, the same key). */
+  bareTwin(): TestKey {
+    const keytype = this.keytype === 'rsa-x509' ? 'rsa' : 'ecdsa';
+    const json: KeyJson = { keytype, keyval: { private: null, public: this.publicKey.export({ format: 'der', type: 'spki' }).toString('base64') } };
+    return new TestKey(keytype, json, this.privateKey, this.publicKey, this.method);
+  }
+
   /** The ID of the bare public key, as `notary key list` shows it. */
   get canonicalId(): string {
     if (!this.keytype.endsWith('x509')) return this.id;

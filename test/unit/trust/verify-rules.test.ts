@@ -162,6 +162,18 @@ describe('refusals, one per rule', () => {
     expect((await verifyFiles(ok, `${GUN}:1.0`)).digest).toBe(V1);
   });
 
+  it('THRESHOLD_NOT_MET: a certificate and the bare key inside it are one key', async () => {
+    const cert = TestKey.generate('ecdsa-x509', { cn: 'signer' });
+    const twin = cert.bareTwin();
+    expect(twin.id).not.toBe(cert.id);
+    expect(twin.id).toBe(cert.canonicalId);
+    const f = files((s) => {
+      s.targets.keys = [cert, twin];
+      s.targets.threshold = 2;
+    });
+    expect(await codeOf(verifyFiles(f, `${GUN}:1.0`))).toBe('THRESHOLD_NOT_MET');
+  });
+
   it('THRESHOLD_NOT_MET: a signature under another method than the key allows', async () => {
     const f = files((s) => {
       // The snapshot is built over the tampered bytes, so only the signature check can object.

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# `npm test`: everything CI checks, from a clean checkout. Installs what it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+echo "== typecheck"; npm run --silent typecheck
+echo "== lint"; npm run --silent lint
+echo "== build"; npm run --silent build
+echo "== tests (unit, integration)"
+node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js --ci "$@"
