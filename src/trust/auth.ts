@@ -64,9 +64,10 @@ export class TokenSource {
     const key = JSON.stringify([realmUrl.href, service, scope, credentials?.username ?? '', credentials?.identityToken ?? '']);
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAt > this.now()) return `Bearer ${cached.token}`;
-    const token = await fetchToken(realmUrl, service, scope, credentials, io);
-    this.tokens.set(key, token);
-    return `Bearer ${token.token}`;
+    const { token, lifetimeSeconds } = await fetchToken(realmUrl, service, scope, credentials, io);
+    // Refresh a little before the server's expiry.
+    this.tokens.set(key, { token, expiresAt: this.now() + Math.max(lifetimeSeconds - 10, 1) * 1000 });
+    return `Bearer ${token}`;
   }
 }
 
@@ -80,7 +81,7 @@ async function fetchToken(
   scope: string,
   credentials: Credentials | undefined,
   io: { agent: http.Agent; timeoutMs: number; signal: AbortSignal | undefined },
-): Promise<CachedToken> {
+): Promise<{ token: string; lifetimeSeconds: number }> {
   const common = { agent: io.agent, timeoutMs: io.timeoutMs, signal: io.signal, maxBytes: TOKEN_MAX_BYTES, what: `token from ${realm.origin}` };
   let response;
   if (credentials?.identityToken) {
@@ -101,7 +102,7 @@ async function fetchToken(
   return readToken(response.body, realm);
 }
 
-function readToken(body: Buffer, realm: URL): CachedToken {
+function readToken(body: Buffer, realm: URL): { token: string; lifetimeSeconds: number } {
   let doc: unknown;
   try {
     doc = JSON.parse(body.toString('utf8'));
@@ -111,7 +112,6 @@ function readToken(body: Buffer, realm: URL): CachedToken {
   const o = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>) : {};
   const token = typeof o.token === 'string' && o.token ? o.token : o.access_token;
   if (typeof token !== 'string' || token === '') throw new TrustError('AUTH_FAILED', `token server ${realm.origin} sent no token`);
-  // The token spec's default lifetime is 60 s; refresh a little early.
-  const seconds = typeof o.expires_in === 'number' && o.expires_in > 0 ? o.expires_in : 60;
-  return { token, expiresAt: Date.now() + Math.max(seconds - 10, 1) * 1000 };
+  // The token spec's default lifetime is 60 s.
+  return { token, lifetimeSeconds: typeof o.expires_in === 'number' && o.expires_in > 0 ? o.expires_in : 60 };
 }

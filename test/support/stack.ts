@@ -19,6 +19,14 @@ const PASSPHRASE_ENV = {
   NOTARY_DELEGATION_PASSPHRASE: PASSPHRASE,
 };
 
+/** notary-server's token auth settings (docker/distribution registry/auth/token). */
+export interface TokenAuth {
+  readonly realm: string;
+  readonly service: string;
+  readonly issuer: string;
+  readonly rootCertBundle: string;
+}
+
 export interface PushedImage {
   readonly digest: string;
   readonly size: number;
@@ -34,15 +42,17 @@ export class TrustStack {
   ) {}
 
   /** Starts notary-server and docker-registry on free loopback ports. */
-  static async start(options: { registry?: boolean } = {}): Promise<TrustStack> {
+  static async start(options: { registry?: boolean; tokenAuth?: (dir: string, tls: TlsFiles) => Promise<TokenAuth> } = {}): Promise<TrustStack> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'trustgate-stack-'));
     const tls = await makeTls(dir);
+    const auth = options.tokenAuth ? await options.tokenAuth(dir, tls) : undefined;
     const notaryPort = await freePort();
     writeFileSync(path.join(dir, 'notary-server.json'), JSON.stringify({
       server: { http_addr: `127.0.0.1:${notaryPort}`, tls_cert_file: tls.cert, tls_key_file: tls.key },
       trust_service: { type: 'local', hostname: '', port: '', key_algorithm: 'ecdsa' },
       logging: { level: 'info' },
       storage: { backend: 'memory' },
+      ...(auth && { auth: { type: 'token', options: { realm: auth.realm, service: auth.service, issuer: auth.issuer, rootcertbundle: auth.rootCertBundle } } }),
     }));
     const daemons = [startDaemon('notary-server', ['-config', path.join(dir, 'notary-server.json')], path.join(dir, 'notary-server.log'))];
     let registry = '';
