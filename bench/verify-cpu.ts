@@ -2,29 +2,13 @@
 // the floor measured in the same run: the raw signature checks it cannot avoid.
 //   npm run bench   (or: node dist/bench/verify-cpu.js)
 import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseReference } from '../src/reference/index.js';
 import { NO_PINS, TrustClient, verifyImage } from '../src/trust/index.js';
 import { clearParsedKeys } from '../src/trust/keys.js';
+import { loadScenario } from '../test/support/fixtures.js';
 import { RecordedFetcher } from '../test/support/recorded-fetcher.js';
 import { fmt, summarise } from './stats.js';
-
-const SCENARIO = path.resolve('test/fixtures/notary/releases');
-
-function loadFiles(dir: string): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  const walk = (d: string) => {
-    for (const entry of readdirSync(d)) {
-      const full = path.join(d, entry);
-      if (statSync(full).isDirectory()) walk(full);
-      else if (entry !== 'scenario.json') files.set(path.relative(dir, full).replace(/\.json$/, ''), readFileSync(full));
-    }
-  };
-  walk(dir);
-  return files;
-}
 
 async function coldVerify(files: Map<string, Buffer>, gun: string, now: number): Promise<void> {
   // A new client each time: nothing remembered, every signature checked again.
@@ -52,9 +36,7 @@ function floor(): () => void {
 }
 
 async function main(): Promise<void> {
-  const scenario = JSON.parse(readFileSync(path.join(SCENARIO, 'scenario.json'), 'utf8')) as { gun: string; recordedAt: string };
-  const files = loadFiles(SCENARIO);
-  const now = Date.parse(scenario.recordedAt) + 60_000;
+  const { scenario, files, now } = loadScenario('releases');
   const baseline = floor();
   const rounds = 7;
   const perRound = 200;

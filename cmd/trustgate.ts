@@ -11,10 +11,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const out = processOutput();
-// Pre-scan --output so even a usage error is reported in the requested format.
-if (process.argv.includes('--output=json') || process.argv.join(' ').includes('--output json')) out.format = 'json';
-main(process.argv.slice(2), { env: process.env, readStdin }, out).then(
+main(process.argv.slice(2), { env: process.env, readStdin }, processOutput()).then(
   (code) => {
     process.exitCode = code;
   },

@@ -1,4 +1,4 @@
-import { parsePublicKey, type RawKey } from './keys.js';
+import { parsePublicKey, type PublicKey } from './keys.js';
 import type { TrustedRepository } from './repository.js';
 
 /** What `docker trust inspect` shows, from verified data only. */
@@ -38,7 +38,7 @@ export function inspectRepository(repo: TrustedRepository): RepositoryReport {
     signedTags: [...tags.values()].sort((a, b) => a.tag.localeCompare(b.tag) || a.digest.localeCompare(b.digest)),
     delegations: delegations.sort((a, b) => a.role.localeCompare(b.role)),
     rootKeyIds: repo.root.signers.map((k) => k.canonicalId),
-    repositoryKeyIds: root.roles.targets.keyids.map((id) => safeCanonical(() => repo.root.keyring.get(id)?.canonicalId) ?? id),
+    repositoryKeyIds: root.roles.targets.keyids.map((id) => canonicalIdOf(() => repo.root.keyring.get(id)) ?? id),
     trustOnFirstUse: repo.root.trustOnFirstUse,
     expires: new Date(repo.expires).toISOString(),
   };
@@ -46,22 +46,16 @@ export function inspectRepository(repo: TrustedRepository): RepositoryReport {
 
 /** Canonical IDs as `notary delegation list` shows them; the raw ID where a key is unreadable. */
 function canonicalIds(repo: TrustedRepository, role: string, keyids: readonly string[]): string[] {
-  const parentName = role.slice(0, role.lastIndexOf('/'));
-  const parent = repo.roles.get(parentName);
-  if (!parent) return [...keyids];
+  const parent = repo.roles.get(role.slice(0, role.lastIndexOf('/')));
   return keyids.map((id) => {
-    const raw = parent.doc.body.delegationKeys.get(id);
-    if (!raw) return id;
-    return safeCanonical(() => parseKeySafe(raw)) ?? id;
+    const raw = parent?.doc.body.delegationKeys.get(id);
+    return (raw && canonicalIdOf(() => parsePublicKey(raw, role))) ?? id;
   });
 }
 
-function parseKeySafe(raw: RawKey): string {
-  return parsePublicKey(raw, 'delegation').canonicalId;
-}
-function safeCanonical(get: () => string | undefined): string | undefined {
+function canonicalIdOf(parse: () => PublicKey | undefined): string | undefined {
   try {
-    return get();
+    return parse()?.canonicalId;
   } catch {
     return undefined;
   }

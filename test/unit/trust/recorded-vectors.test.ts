@@ -1,36 +1,18 @@
 // Verification of metadata exactly as a real notary-server served it (test/fixtures/notary).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { inspectRepository, TrustClient, NO_PINS, parsePins } from '../../../src/trust/index.js';
+import { loadScenario as load, type RecordedScenario } from '../../support/fixtures.js';
 import { RecordedFetcher } from '../../support/recorded-fetcher.js';
 import { codeOf, verifyFiles } from '../../support/verify-helpers.js';
 
-interface Scenario {
-  gun: string;
-  recordedAt: string;
-  tags: Record<string, string>;
-  keys: Record<string, string[]>;
-}
-
-const ROOT = path.resolve('test/fixtures/notary');
-
-function load(name: string): { scenario: Scenario; files: Map<string, Buffer>; now: number } {
-  const dir = path.join(ROOT, name);
-  const files = new Map<string, Buffer>();
-  const walk = (d: string) => {
-    for (const entry of readdirSync(d)) {
-      const full = path.join(d, entry);
-      if (statSync(full).isDirectory()) walk(full);
-      else if (entry !== 'scenario.json') files.set(path.relative(dir, full).replace(/\.json$/, ''), readFileSync(full));
-    }
-  };
-  walk(dir);
-  const scenario = JSON.parse(readFileSync(path.join(dir, 'scenario.json'), 'utf8')) as Scenario;
-  return { scenario, files, now: Date.parse(scenario.recordedAt) + 60_000 };
+/** Everything verified, every delegation included, as `trustgate inspect` loads it. */
+function loadAll({ scenario, files, now }: RecordedScenario) {
+  const client = new TrustClient({ now: () => now });
+  return client.loadRepository({ server: 'https://notary.test', gun: scenario.gun, pins: NO_PINS, roles: { all: true }, caBundle: undefined, credentials: undefined, timeoutMs: 5000, fetcher: new RecordedFetcher(files) });
 }
 
 describe('targets-only (signed with the repository key)', () => {
-  const { scenario, files, now } = load('targets-only');
+  const recorded = load('targets-only');
+  const { scenario, files, now } = recorded;
 
   it.each(Object.entries(scenario.tags))('tag %s resolves to the signed digest', async (tag, digest) => {
     const v = await verifyFiles(files, `${scenario.gun}:${tag}`, { now });
@@ -39,9 +21,7 @@ describe('targets-only (signed with the repository key)', () => {
   });
 
   it('reports the key IDs notary reports', async () => {
-    const client = new TrustClient({ now: () => now });
-    const repo = await client.loadRepository({ server: 'https://notary.test', gun: scenario.gun, pins: NO_PINS, roles: { all: true }, caBundle: undefined, credentials: undefined, timeoutMs: 5000, fetcher: new RecordedFetcher(files) });
-    const report = inspectRepository(repo);
+    const report = inspectRepository(await loadAll(recorded));
     expect(report.repositoryKeyIds).toEqual(scenario.keys.targets);
     expect(scenario.keys.root).toEqual(expect.arrayContaining([...report.rootKeyIds]));
   });
@@ -57,7 +37,8 @@ describe('targets-only (signed with the repository key)', () => {
 });
 
 describe('releases (docker trust signer add)', () => {
-  const { scenario, files, now } = load('releases');
+  const recorded = load('releases');
+  const { scenario, files, now } = recorded;
   const tags = scenario.tags as Record<'1.0' | 'admin-only' | 'alice-only', string>;
 
   it('resolves 1.0 from targets/releases', async () => {
@@ -86,9 +67,7 @@ describe('releases (docker trust signer add)', () => {
   });
 
   it('inspect shows delegations with the canonical key IDs of notary delegation list', async () => {
-    const client = new TrustClient({ now: () => now });
-    const repo = await client.loadRepository({ server: 'https://notary.test', gun: scenario.gun, pins: NO_PINS, roles: { all: true }, caBundle: undefined, credentials: undefined, timeoutMs: 5000, fetcher: new RecordedFetcher(files) });
-    const report = inspectRepository(repo);
+    const report = inspectRepository(await loadAll(recorded));
     expect(report.delegations.map((d) => [d.role, d.keyIds])).toEqual([
       ['targets/alice', scenario.keys['targets/alice']],
       ['targets/releases', scenario.keys['targets/releases']],
