@@ -1,6 +1,7 @@
 import { describeFailure, ExitCode, UsageError } from './errors.js';
 import { runInspect, INSPECT_USAGE } from './inspect.js';
 import type { Output } from './output.js';
+import { runServe, SERVE_USAGE } from './serve.js';
 import { runVerify, VERIFY_USAGE } from './verify.js';
 import type { Environment } from './trust-options.js';
 
@@ -9,18 +10,20 @@ const USAGE = `Usage: trustgate COMMAND [options]
 Commands:
   verify IMAGE    resolve an image to the digest its publisher signed, or refuse
   inspect IMAGE   show a repository's signed tags, signers and keys
+  serve           run the admission webhook
 
 Run "trustgate COMMAND --help" for a command's options.`;
 
 const COMMANDS: Record<string, (argv: string[], env: Environment, out: Output) => Promise<number>> = {
   verify: runVerify,
   inspect: runInspect,
+  serve: runServe,
 };
 
 export async function main(argv: string[], environment: Environment, out: Output): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    out.stdout(`${USAGE}\n\n${VERIFY_USAGE}\n\n${INSPECT_USAGE}`);
+    out.stdout(`${USAGE}\n\n${VERIFY_USAGE}\n\n${INSPECT_USAGE}\n\n${SERVE_USAGE}`);
     return command === undefined ? ExitCode.USAGE : ExitCode.OK;
   }
   const run = COMMANDS[command];

@@ -3,7 +3,7 @@
 // signatures and meaning are checked in verify-role.ts.
 import { canonicalBytes, decodeBase64, parseJsonBounded } from './encoding.js';
 import { TrustError } from './errors.js';
-import { Guard } from './guard.js';
+import { Guard } from '../shared/guard.js';
 import type { RawKey } from './keys.js';
 import type { TrustLimits } from './limits.js';
 import { parseRfc3339 } from './time.js';

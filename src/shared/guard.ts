@@ -1,14 +1,37 @@
-// A small reader for untrusted JSON: every accessor records the field path of what was wrong,
-// so one error lists every problem ("targets.signed.expires: not an RFC 3339 time; …").
+// A small reader for untrusted JSON and YAML (metadata, policies, config, AdmissionReviews):
+// every accessor records the field path of what was wrong, so one error lists every problem
+// ("targets.signed.expires: not an RFC 3339 time; …"). A leaf module: every layer may use it.
 
 export class Guard {
   readonly problems: string[] = [];
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(private readonly maxEntries = 100_000) {}
+
+  /** Reports keys of `obj` that are not in `known` (config and policies reject unknown keys). */
+  onlyKeys(obj: Record<string, unknown> | undefined, known: readonly string[], path: string): void {
+    for (const key of Object.keys(obj ?? {})) {
+      if (!known.includes(key)) this.fail(`${path}.${key}`, 'unknown field');
+    }
+  }
+
+  /** An optional value: undefined stays undefined, anything else goes through `read`. */
+  optional<T>(value: unknown, read: (v: unknown) => T | undefined): T | undefined {
+    return value === undefined || value === null ? undefined : read(value);
+  }
+
+  oneOf<T extends string>(value: unknown, allowed: readonly T[], path: string): T | undefined {
+    return typeof value === 'string' && (allowed as readonly string[]).includes(value)
+      ? (value as T)
+      : this.fail(path, `expected one of ${allowed.join(', ')}`);
+  }
 
   fail(path: string, problem: string): undefined {
     if (this.problems.length < 20) this.problems.push(`${path}: ${problem}`);
     return undefined;
+  }
+
+  get ok(): boolean {
+    return this.problems.length === 0;
   }
 
   object(value: unknown, path: string): Record<string, unknown> | undefined {

@@ -1,0 +1,145 @@
+// `trustgate serve --config FILE`: the admission webhook. Everything is built here from the
+// checked config and handed down; nothing below cmd/ reads the environment.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { CachingVerifier, decide, type Endpoint, type ReviewRequest } from '../../src/admission/index.js';
+import { ConfigError, parseServeConfig, type ServeConfig } from '../../src/config/index.js';
+import { Metrics } from '../../src/observability/index.js';
+import { loadPolicyFiles, PolicyError, PolicyFileWatcher, type PolicySet } from '../../src/policy/index.js';
+import { createApp, listenHttp, listenHttps, metricsHandler, readTls, TlsReloader, type Listener } from '../../src/server/index.js';
+import { TrustClient } from '../../src/trust/index.js';
+import express from 'express';
+import { ExitCode, UsageError } from './errors.js';
+import type { Output } from './output.js';
+import type { Environment } from './trust-options.js';
+
+export const SERVE_USAGE = `Usage: trustgate serve --config FILE
+
+Runs the admission webhook: POST /mutate and /validate (AdmissionReview v1) over HTTPS, plus
+/healthz, /readyz and /metrics. The configuration is documented in docs/configuration.md.
+Stops gracefully on SIGTERM or SIGINT, finishing the reviews in flight.`;
+
+export async function runServe(argv: string[], _environment: Environment, out: Output): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  if (values.help) {
+    out.stdout(SERVE_USAGE);
+    return ExitCode.OK;
+  }
+  if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got "${positionals[0]}"`);
+  if (values.config === undefined) throw new UsageError('--config FILE is required');
+  const config = readConfig(values.config);
+  const stop = await startServer(config);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await stop();
+  return ExitCode.OK;
+}
+
+function readConfig(file: string): ServeConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--config: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  try {
+    return parseServeConfig(text, file);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** Starts every listener and watcher; resolves to a function that stops them gracefully. */
+export async function startServer(config: ServeConfig): Promise<() => Promise<void>> {
+  const logger = pino({ level: config.logLevel, base: { service: 'trustgate' } });
+  const metrics = new Metrics();
+  let loaded;
+  try {
+    loaded = loadPolicyFiles(config.policies.files, config.baseDir);
+  } catch (error) {
+    // Refuse to start on broken policies: there is no last good set yet.
+    throw new UsageError(error instanceof PolicyError ? error.message : String(error));
+  }
+  let policies: PolicySet = loaded.set;
+  metrics.policyReload(true, policies.policies.length);
+  const watcher = new PolicyFileWatcher(
+    config.policies.files,
+    config.baseDir,
+    loaded,
+    (next) => {
+      policies = next.set;
+      metrics.policyReload(true, next.set.policies.length);
+      logger.info({ policies: next.set.policies.length, files: next.files }, 'policies reloaded');
+    },
+    (error) => {
+      metrics.policyReload(false);
+      logger.error({ problems: error.problems }, 'policy change rejected; the last good policies stay in force');
+    },
+    config.policies.reloadIntervalSeconds * 1000,
+  );
+  watcher.start();
+
+  const client = new TrustClient({
+    requestTimeoutMs: config.trust.requestTimeoutSeconds * 1000,
+    onFetch: (server, _file, ms, ok) => metrics.trustFetch(server, ms, ok),
+  });
+  const verifier = new CachingVerifier(
+    client,
+    {
+      maxEntries: config.cache.maxEntries,
+      maxBytes: config.cache.maxBytes,
+      maxTtlMs: config.cache.maxTtlSeconds * 1000,
+      negativeTtlMs: config.cache.negativeTtlSeconds * 1000,
+      timeoutMs: config.deadlineSeconds * 1000,
+      servers: config.trust.servers,
+      now: Date.now,
+    },
+    metrics,
+  );
+  const review = (endpoint: Endpoint, request: ReviewRequest) =>
+    decide(request, endpoint, {
+      policies,
+      verifier,
+      defaultAction: config.defaultAction,
+      mutateWorkloads: config.mutateWorkloads,
+      deadlineMs: config.deadlineSeconds * 1000,
+      credentialsFor: () => undefined,
+    });
+
+  const app = createApp({ review, metrics, logger, ready: () => true, maxRequestBytes: config.maxRequestBytes, serveMetrics: config.metrics === undefined });
+  let tls;
+  try {
+    tls = readTls(config.tls.certFile, config.tls.keyFile);
+  } catch (error) {
+    watcher.stop();
+    throw new UsageError(`tls: cannot read ${config.tls.certFile} / ${config.tls.keyFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const main = await listenHttps(app, tls, config.listen.host, config.listen.port);
+  const reloader = new TlsReloader(config.tls.certFile, config.tls.keyFile, tls, (ok, error) => {
+    if (ok) logger.info('TLS certificate reloaded');
+    else logger.error({ err: error }, 'TLS certificate reload failed; still serving the previous certificate');
+  });
+  reloader.start(main.server, config.tls.reloadIntervalSeconds * 1000);
+  let metricsListener: Listener | undefined;
+  if (config.metrics) {
+    const metricsApp = express();
+    metricsApp.get('/metrics', metricsHandler(metrics));
+    metricsListener = await listenHttp(metricsApp, config.metrics.host, config.metrics.port);
+  }
+  logger.info({ port: main.port, host: config.listen.host, metricsPort: metricsListener?.port, policies: policies.policies.length }, 'trustgate serving');
+
+  return async () => {
+    logger.info('shutting down: finishing reviews in flight');
+    watcher.stop();
+    reloader.stop();
+    const grace = config.shutdownGraceSeconds * 1000;
+    await Promise.all([main.close(grace), metricsListener?.close(grace)]);
+    client.close();
+    logger.info('stopped');
+    logger.flush();
+  };
+}

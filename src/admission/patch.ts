@@ -1,0 +1,38 @@
+// JSONPatch (RFC 6902) for pinned images; nothing else in the object changes.
+
+export interface PatchOperation {
+  readonly op: 'replace' | 'add';
+  readonly path: string;
+  readonly value: unknown;
+}
+
+export const ORIGINAL_IMAGES_ANNOTATION = 'trustgate.dev/original-images';
+
+/** RFC 6901: "~" and "/" in a key become "~0" and "~1". */
+export function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/**
+ * Replaces each image and records the originals in an annotation (container name → image as
+ * written), adding the annotations map when the object has none.
+ */
+export function pinPatch(
+  object: Record<string, unknown>,
+  pins: readonly { pointer: string; container: string; from: string; to: string }[],
+): PatchOperation[] {
+  if (pins.length === 0) return [];
+  const ops: PatchOperation[] = pins.map((p) => ({ op: 'replace', path: p.pointer, value: p.to }));
+  const originals = JSON.stringify(Object.fromEntries(pins.map((p) => [p.container, p.from])));
+  const metadata = object.metadata;
+  const annotations = typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>).annotations : undefined;
+  if (typeof metadata !== 'object' || metadata === null) {
+    ops.push({ op: 'add', path: '/metadata', value: { annotations: { [ORIGINAL_IMAGES_ANNOTATION]: originals } } });
+  } else if (typeof annotations !== 'object' || annotations === null) {
+    ops.push({ op: 'add', path: '/metadata/annotations', value: { [ORIGINAL_IMAGES_ANNOTATION]: originals } });
+  } else {
+    // `add` replaces an existing member too (RFC 6902 4.1), e.g. on reinvocation.
+    ops.push({ op: 'add', path: `/metadata/annotations/${escapePointer(ORIGINAL_IMAGES_ANNOTATION)}`, value: originals });
+  }
+  return ops;
+}

@@ -1,0 +1,121 @@
+// Verification as the webhook uses it: cached, and with concurrent identical lookups sharing one
+// round of trust fetches (a scale-up of 500 pods of one image fetches once).
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { formatNormalized, type ImageReference } from '../reference/index.js';
+import { defaultTrustServer, type Credentials } from '../registry/index.js';
+import { TrustError, verifyImage, type TrustClient, type VerifiedImage } from '../trust/index.js';
+import type { TrustSpec } from '../policy/index.js';
+
+export interface ImageVerifier {
+  /** Resolves to the verified image or rejects with a TrustError. */
+  verify(ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): Promise<VerifiedImage>;
+}
+
+export interface CacheOptions {
+  readonly maxEntries: number;
+  /** Approximate bytes of cached results. */
+  readonly maxBytes: number;
+  /** No answer is kept longer, whatever the metadata's expiry. */
+  readonly maxTtlMs: number;
+  /** Refusals are kept this long, so a broken image does not hammer the trust server. */
+  readonly negativeTtlMs: number;
+  /** One verification, every fetch included. */
+  readonly timeoutMs: number;
+  /** Trust servers by registry host, overriding docker's default choice. */
+  readonly servers: Readonly<Record<string, string>>;
+  readonly now: () => number;
+}
+
+export interface CacheObserver {
+  hit(): void;
+  miss(): void;
+  evicted(): void;
+  size(entries: number): void;
+  verified(code: string): void;
+}
+
+type Outcome = { readonly ok: VerifiedImage } | { readonly error: TrustError };
+
+export class CachingVerifier implements ImageVerifier {
+  private readonly cache: LRUCache<string, Outcome>;
+  private readonly inflight = new Map<string, Promise<Outcome>>();
+
+  constructor(
+    private readonly client: TrustClient,
+    private readonly options: CacheOptions,
+    private readonly observer: CacheObserver,
+  ) {
+    this.cache = new LRUCache<string, Outcome>({
+      max: options.maxEntries,
+      maxSize: options.maxBytes,
+      sizeCalculation: (outcome) => ('ok' in outcome ? 600 + outcome.ok.reference.length * 2 : 300 + outcome.error.message.length * 2),
+      ttlAutopurge: false,
+      perf: { now: options.now },
+      dispose: (_value, _key, reason) => {
+        if (reason === 'evict') observer.evicted();
+      },
+    });
+  }
+
+  async verify(ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): Promise<VerifiedImage> {
+    const server = trust.server ?? this.options.servers[ref.registry] ?? defaultTrustServer(ref.registry);
+    const key = cacheKey(server, ref, trust, credentials);
+    let outcome = this.cache.get(key);
+    if (outcome) {
+      this.observer.hit();
+    } else {
+      this.observer.miss();
+      let pending = this.inflight.get(key);
+      if (!pending) {
+        pending = this.load(key, server, ref, trust, credentials).finally(() => this.inflight.delete(key));
+        this.inflight.set(key, pending);
+      }
+      outcome = await pending;
+    }
+    if ('error' in outcome) throw outcome.error;
+    return outcome.ok;
+  }
+
+  private async load(key: string, server: string, ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): Promise<Outcome> {
+    let outcome: Outcome;
+    try {
+      outcome = {
+        ok: await verifyImage(this.client, ref, {
+          server,
+          pins: trust.pins,
+          signers: trust.signers,
+          allowUnsignedDigests: trust.allowUnsignedDigests,
+          caBundle: trust.caBundle,
+          credentials,
+          timeoutMs: this.options.timeoutMs,
+        }),
+      };
+    } catch (error) {
+      outcome = { error: error instanceof TrustError ? error : new TrustError('SERVER_ERROR', `unexpected failure: ${String(error)}`, { cause: error }) };
+    }
+    this.observer.verified('ok' in outcome ? 'VERIFIED' : outcome.error.code);
+    const ttl = 'ok' in outcome
+      ? Math.min(this.options.maxTtlMs, outcome.ok.expires - this.options.now())
+      : this.options.negativeTtlMs;
+    if (ttl > 0) this.cache.set(key, outcome, { ttl });
+    this.observer.size(this.cache.size);
+    return outcome;
+  }
+}
+
+/** Everything that decides a verification's answer. */
+function cacheKey(server: string, ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): string {
+  const hash = (text: string | undefined) => (text === undefined ? '' : createHash('sha256').update(text).digest('hex').slice(0, 32));
+  return JSON.stringify([
+    server,
+    hash(trust.caBundle),
+    [...trust.pins.keyIds].sort(),
+    trust.pins.cas.map((c) => c.fingerprint256).sort(),
+    trust.signers.map((s) => [s.role, [...(s.keys?.keyIds ?? [])].sort(), (s.keys?.cas ?? []).map((c) => c.fingerprint256).sort()]),
+    trust.allowUnsignedDigests,
+    formatNormalized(ref),
+    // Refusals such as AUTH_FAILED depend on who asked.
+    hash(credentials && JSON.stringify([credentials.username, credentials.password, credentials.identityToken])),
+  ]);
+}

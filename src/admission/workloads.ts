@@ -1,0 +1,68 @@
+// Where each reviewed kind keeps its pod spec, and the containers in it.
+import { printable } from '../reference/index.js';
+import type { ReviewRequest } from './review.js';
+
+export const ContainerType = { INIT: 'initContainers', APP: 'containers', EPHEMERAL: 'ephemeralContainers' } as const;
+export type ContainerType = (typeof ContainerType)[keyof typeof ContainerType];
+
+export interface ContainerImage {
+  readonly type: ContainerType;
+  readonly index: number;
+  readonly name: string;
+  /** The image exactly as written in the object. */
+  readonly image: string;
+  /** JSON Pointer of the image field, for the patch. */
+  readonly pointer: string;
+}
+
+/** Pod spec locations by kind (apps/v1, batch/v1, v1). */
+const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
+  Pod: ['spec'],
+  Deployment: ['spec', 'template', 'spec'],
+  ReplicaSet: ['spec', 'template', 'spec'],
+  StatefulSet: ['spec', 'template', 'spec'],
+  DaemonSet: ['spec', 'template', 'spec'],
+  Job: ['spec', 'template', 'spec'],
+  ReplicationController: ['spec', 'template', 'spec'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+};
+
+export function isReviewedKind(kind: string): boolean {
+  return Object.hasOwn(POD_SPEC_PATHS, kind);
+}
+
+export function isPod(req: ReviewRequest): boolean {
+  return req.kind.kind === 'Pod';
+}
+
+export class WorkloadError extends Error {
+  readonly code = 'MALFORMED_OBJECT' as const;
+}
+
+/** Every container of the object's pod spec, in init, app, ephemeral order. */
+export function containerImages(kind: string, object: Record<string, unknown> | undefined): ContainerImage[] {
+  const segments = POD_SPEC_PATHS[kind];
+  if (!segments) throw new WorkloadError(`trustgate does not review ${printable(kind, 60)} objects`);
+  let spec: unknown = object;
+  for (const segment of segments) spec = isObject(spec) ? spec[segment] : undefined;
+  if (!isObject(spec)) throw new WorkloadError(`${kind} has no pod spec at ${segments.join('.')}`);
+  const pointer = `/${segments.join('/')}`;
+  const out: ContainerImage[] = [];
+  for (const type of [ContainerType.INIT, ContainerType.APP, ContainerType.EPHEMERAL]) {
+    const list = spec[type];
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list)) throw new WorkloadError(`${pointer}/${type} is not a list`);
+    list.forEach((container: unknown, index) => {
+      const where = `${pointer}/${type}/${index}`;
+      if (!isObject(container)) throw new WorkloadError(`${where} is not an object`);
+      if (typeof container.image !== 'string') throw new WorkloadError(`${where}/image is missing`);
+      const name = typeof container.name === 'string' ? container.name : `#${index}`;
+      out.push({ type, index, name, image: container.image, pointer: `${where}/image` });
+    });
+  }
+  return out;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,1 @@
+export { parseServeConfig, ConfigError, CONFIG_KEYS, type ServeConfig } from './serve-config.js';

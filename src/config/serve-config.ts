@@ -1,0 +1,137 @@
+// The `trustgate serve` configuration file (docs/configuration.md documents every key; a test
+// fails when one is missing there). Checked once at start, unknown keys rejected, then frozen.
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { Guard } from '../shared/guard.js';
+
+export interface ServeConfig {
+  /** HTTPS address, `host:port`. */
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly reloadIntervalSeconds: number };
+  /** Plain-HTTP metrics address; undefined: /metrics is served on the HTTPS listener. */
+  readonly metrics: { readonly host: string; readonly port: number } | undefined;
+  readonly policies: { readonly files: readonly string[]; readonly reloadIntervalSeconds: number };
+  readonly defaultAction: 'allow' | 'deny';
+  readonly mutateWorkloads: boolean;
+  /** All images of one review verified within this; keep it under the webhook timeout. */
+  readonly deadlineSeconds: number;
+  readonly trust: {
+    readonly requestTimeoutSeconds: number;
+    /** Trust servers by registry host, instead of docker's default (`https://<registry>`). */
+    readonly servers: Readonly<Record<string, string>>;
+  };
+  readonly cache: {
+    readonly maxEntries: number;
+    readonly maxBytes: number;
+    readonly maxTtlSeconds: number;
+    readonly negativeTtlSeconds: number;
+  };
+  readonly maxRequestBytes: number;
+  readonly shutdownGraceSeconds: number;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Directory relative paths in the file are resolved against. */
+  readonly baseDir: string;
+}
+
+/** Every key with its default, as documented. */
+export const CONFIG_KEYS = [
+  'listen', 'tls', 'tls.certFile', 'tls.keyFile', 'tls.reloadIntervalSeconds', 'metrics', 'metrics.listen',
+  'policies', 'policies.files', 'policies.reloadIntervalSeconds', 'defaultAction', 'mutateWorkloads', 'deadlineSeconds',
+  'trust', 'trust.requestTimeoutSeconds', 'trust.servers', 'cache', 'cache.maxEntries', 'cache.maxBytes',
+  'cache.maxTtlSeconds', 'cache.negativeTtlSeconds', 'maxRequestBytes', 'shutdownGraceSeconds', 'logLevel',
+] as const;
+
+export class ConfigError extends Error {
+  readonly code = 'INVALID_CONFIG' as const;
+  constructor(readonly source: string, readonly problems: readonly string[]) {
+    super(`${source}: invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** @throws ConfigError with every problem and its key path. */
+export function parseServeConfig(text: string, source: string): ServeConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { maxAliasCount: 100 });
+  } catch (error) {
+    throw new ConfigError(source, [`not valid YAML: ${(error as Error).message.split('\n')[0] ?? ''}`]);
+  }
+  const g = new Guard(1000);
+  const c = g.object(doc ?? {}, 'config');
+  g.onlyKeys(c, topLevel(), 'config');
+  const num = (v: unknown, p: string, def: number, min: number, max: number): number => {
+    if (v === undefined) return def;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+      g.fail(p, `expected a number from ${min} to ${max}`);
+      return def;
+    }
+    return v;
+  };
+  const listen = address(g, c?.listen ?? '127.0.0.1:8443', 'config.listen');
+  const tls = g.object(c?.tls, 'config.tls');
+  g.onlyKeys(tls, ['certFile', 'keyFile', 'reloadIntervalSeconds'], 'config.tls');
+  const certFile = g.string(tls?.certFile, 'config.tls.certFile');
+  const keyFile = g.string(tls?.keyFile, 'config.tls.keyFile');
+  const metricsObj = g.optional(c?.metrics, (v) => g.object(v, 'config.metrics'));
+  g.onlyKeys(metricsObj, ['listen'], 'config.metrics');
+  const metrics = metricsObj ? address(g, metricsObj.listen, 'config.metrics.listen') : undefined;
+  const policiesObj = g.object(c?.policies, 'config.policies');
+  g.onlyKeys(policiesObj, ['files', 'reloadIntervalSeconds'], 'config.policies');
+  const files = g.stringArray(policiesObj?.files, 'config.policies.files');
+  if (files?.length === 0) g.fail('config.policies.files', 'must list at least one file or pattern');
+  const defaultAction = g.optional(c?.defaultAction, (v) => g.oneOf(v, ['allow', 'deny'] as const, 'config.defaultAction')) ?? 'deny';
+  const mutateWorkloads = g.optional(c?.mutateWorkloads, (v) => g.boolean(v, 'config.mutateWorkloads')) ?? false;
+  const trust = g.optional(c?.trust, (v) => g.object(v, 'config.trust'));
+  g.onlyKeys(trust, ['requestTimeoutSeconds', 'servers'], 'config.trust');
+  const servers = g.optional(trust?.servers, (v) => g.map(v, 'config.trust.servers', (s, p) => {
+    const url = g.string(s, p);
+    return url !== undefined && !url.startsWith('https://') ? g.fail(p, 'must be an https:// URL') : url?.replace(/\/+$/, '');
+  })) ?? new Map<string, string>();
+  const cache = g.optional(c?.cache, (v) => g.object(v, 'config.cache'));
+  g.onlyKeys(cache, ['maxEntries', 'maxBytes', 'maxTtlSeconds', 'negativeTtlSeconds'], 'config.cache');
+  const logLevel = g.optional(c?.logLevel, (v) => g.oneOf(v, ['debug', 'info', 'warn', 'error'] as const, 'config.logLevel')) ?? 'info';
+
+  const config: ServeConfig = {
+    listen: listen ?? { host: '127.0.0.1', port: 8443 },
+    tls: { certFile: certFile ?? '', keyFile: keyFile ?? '', reloadIntervalSeconds: num(tls?.reloadIntervalSeconds, 'config.tls.reloadIntervalSeconds', 10, 1, 3600) },
+    metrics,
+    policies: { files: files ?? [], reloadIntervalSeconds: num(policiesObj?.reloadIntervalSeconds, 'config.policies.reloadIntervalSeconds', 2, 0.1, 3600) },
+    defaultAction,
+    mutateWorkloads,
+    deadlineSeconds: num(c?.deadlineSeconds, 'config.deadlineSeconds', 9, 0.1, 29),
+    trust: { requestTimeoutSeconds: num(trust?.requestTimeoutSeconds, 'config.trust.requestTimeoutSeconds', 5, 0.1, 60), servers: Object.fromEntries(servers) },
+    cache: {
+      maxEntries: num(cache?.maxEntries, 'config.cache.maxEntries', 10_000, 1, 10_000_000),
+      maxBytes: num(cache?.maxBytes, 'config.cache.maxBytes', 64 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
+      maxTtlSeconds: num(cache?.maxTtlSeconds, 'config.cache.maxTtlSeconds', 300, 0, 86_400),
+      negativeTtlSeconds: num(cache?.negativeTtlSeconds, 'config.cache.negativeTtlSeconds', 10, 0, 3600),
+    },
+    maxRequestBytes: num(c?.maxRequestBytes, 'config.maxRequestBytes', 4 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
+    shutdownGraceSeconds: num(c?.shutdownGraceSeconds, 'config.shutdownGraceSeconds', 20, 0, 600),
+    logLevel,
+    baseDir: path.dirname(path.resolve(source)),
+  };
+  if (!g.ok) throw new ConfigError(source, g.problems);
+  return deepFreeze(config);
+}
+
+function topLevel(): string[] {
+  return CONFIG_KEYS.filter((k) => !k.includes('.'));
+}
+
+function address(g: Guard, value: unknown, p: string): { host: string; port: number } | undefined {
+  const text = g.string(value, p);
+  const m = text === undefined ? null : /^(\[[0-9a-fA-F:]+\]|[^:[\]]+):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[2]);
+  if (text !== undefined && (!m || port > 65535)) return g.fail(p, 'expected host:port');
+  return m ? { host: m[1]!.replace(/^\[|\]$/g, ''), port } : undefined;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

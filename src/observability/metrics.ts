@@ -1,0 +1,70 @@
+// Prometheus metrics. The only module that imports prom-client. Labels come from small fixed
+// sets (endpoint, operation, kind, decision, reason code) — never image names.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CacheObserver } from '../admission/index.js';
+
+const KINDS = new Set(['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicationController']);
+
+export class Metrics implements CacheObserver {
+  readonly registry = new Registry();
+  private readonly admissions = new Counter({ name: 'trustgate_admission_reviews_total', help: 'AdmissionReviews answered, by endpoint, operation, kind and decision.', labelNames: ['endpoint', 'operation', 'kind', 'decision'], registers: [this.registry] });
+  private readonly reasons = new Counter({ name: 'trustgate_admission_reasons_total', help: 'Reasons behind non-allow decisions, by reason code and decision.', labelNames: ['reason', 'decision'], registers: [this.registry] });
+  private readonly latency = new Histogram({ name: 'trustgate_admission_duration_seconds', help: 'Time to answer an AdmissionReview.', labelNames: ['endpoint'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
+  private readonly verifications = new Counter({ name: 'trustgate_verifications_total', help: 'Trust verifications (cache misses), by result code.', labelNames: ['result'], registers: [this.registry] });
+  private readonly fetchLatency = new Histogram({ name: 'trustgate_trust_fetch_duration_seconds', help: 'Metadata requests to trust servers.', labelNames: ['server'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
+  private readonly fetchErrors = new Counter({ name: 'trustgate_trust_fetch_errors_total', help: 'Failed metadata requests to trust servers.', labelNames: ['server'], registers: [this.registry] });
+  private readonly cacheEvents = new Counter({ name: 'trustgate_cache_events_total', help: 'Verification cache hits, misses and evictions.', labelNames: ['event'], registers: [this.registry] });
+  private readonly cacheEntries = new Gauge({ name: 'trustgate_cache_entries', help: 'Entries in the verification cache.', registers: [this.registry] });
+  private readonly reloads = new Counter({ name: 'trustgate_policy_reloads_total', help: 'Policy reloads, by result.', labelNames: ['result'], registers: [this.registry] });
+  private readonly policies = new Gauge({ name: 'trustgate_policies', help: 'Policies in force.', registers: [this.registry] });
+  private readonly malformed = new Counter({ name: 'trustgate_malformed_requests_total', help: 'Requests refused before review, by reason.', labelNames: ['reason'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'trustgate_process_' });
+  }
+
+  admission(endpoint: string, operation: string, kind: string, decision: string, reasons: readonly string[], seconds: number): void {
+    const k = KINDS.has(kind) ? kind : 'other';
+    this.admissions.inc({ endpoint, operation, kind: k, decision });
+    this.latency.observe({ endpoint }, seconds);
+    if (decision !== 'allow' && decision !== 'skip') for (const reason of reasons) this.reasons.inc({ reason: /^[A-Z_]{1,40}$/.test(reason) ? reason : 'OTHER', decision });
+  }
+
+  malformedRequest(reason: string): void {
+    this.malformed.inc({ reason });
+  }
+
+  trustFetch(server: string, ms: number, ok: boolean): void {
+    this.fetchLatency.observe({ server }, ms / 1000);
+    if (!ok) this.fetchErrors.inc({ server });
+  }
+
+  policyReload(ok: boolean, count?: number): void {
+    this.reloads.inc({ result: ok ? 'success' : 'failure' });
+    if (count !== undefined) this.policies.set(count);
+  }
+
+  hit(): void {
+    this.cacheEvents.inc({ event: 'hit' });
+  }
+  miss(): void {
+    this.cacheEvents.inc({ event: 'miss' });
+  }
+  evicted(): void {
+    this.cacheEvents.inc({ event: 'eviction' });
+  }
+  size(entries: number): void {
+    this.cacheEntries.set(entries);
+  }
+  verified(code: string): void {
+    this.verifications.inc({ result: code });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

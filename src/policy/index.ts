@@ -1,0 +1,5 @@
+export * from './types.js';
+export { compilePattern, matchPattern, compareSpecificity, type Pattern } from './pattern.js';
+export { parsePolicy, PolicyError } from './parse.js';
+export { PolicySet, bestMatch, type PolicyMatch } from './select.js';
+export { loadPolicyFiles, expandFilePatterns, PolicyFileWatcher, type LoadedPolicies } from './files.js';

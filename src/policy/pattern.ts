@@ -1,0 +1,87 @@
+// Image patterns, matched on the normalised name (docs/policy.md "Matching"):
+//   `*`  any characters within one path segment (the registry host is a segment)
+//   `**` any number of whole segments, zero included
+// Matching segment by segment is what keeps `evil.com/x.trusted.com/app` from matching
+// `*.trusted.com/**`: the first segment must be the registry.
+
+export interface Pattern {
+  readonly text: string;
+  readonly segments: readonly string[];
+  /** Sort key: higher is more specific. See {@link compareSpecificity}. */
+  readonly literalChars: number;
+  readonly doubleStars: number;
+  readonly singleStars: number;
+  readonly exact: boolean;
+}
+
+const SEGMENT_RE = /^(?:\*\*|[a-z0-9A-Z._\-:[\]*]+)$/;
+
+/**
+ * Normalises a pattern the way image names are normalised: `nginx` → `docker.io/library/nginx`,
+ * `bitnami/*` → `docker.io/bitnami/*`, `index.docker.io/x/y` → `docker.io/x/y`. A pattern that
+ * starts with a wildcard segment is taken as written.
+ * @returns the pattern, or a reason it is invalid.
+ */
+export function compilePattern(text: string): Pattern | string {
+  if (text.length === 0 || text.length > 512) return 'must be 1-512 characters';
+  let segments = text.split('/');
+  if (segments.some((s) => !SEGMENT_RE.test(s))) return 'segments may hold letters, digits, ".", "_", "-", ":", "[", "]" and "*", and may not be empty';
+  if (segments.some((s) => s.includes('**') && s !== '**')) return '"**" must be a whole segment';
+  const first = segments[0] ?? '';
+  const isHost = first.includes('.') || first.includes(':') || first === 'localhost' || first.includes('*');
+  if (!isHost) segments = ['docker.io', ...(segments.length === 1 ? ['library'] : []), ...segments];
+  if (['index.docker.io', 'registry-1.docker.io'].includes(segments[0] ?? '')) segments[0] = 'docker.io';
+  if (segments[0] === 'docker.io' && segments.length === 2 && !segments[1]!.includes('*')) segments.splice(1, 0, 'library');
+  const normalised = segments.join('/');
+  return {
+    text: normalised,
+    segments,
+    literalChars: normalised.replace(/\*/g, '').length,
+    doubleStars: segments.filter((s) => s === '**').length,
+    singleStars: segments.filter((s) => s !== '**').reduce((n, s) => n + (s.match(/\*/g)?.length ?? 0), 0),
+    exact: !normalised.includes('*'),
+  };
+}
+
+/** True when the normalised image name (`registry/path`, no tag) matches. */
+export function matchPattern(pattern: Pattern, name: string): boolean {
+  return matchSegments(pattern.segments, 0, name.split('/'), 0);
+}
+
+function matchSegments(pattern: readonly string[], pi: number, name: readonly string[], ni: number): boolean {
+  if (pi === pattern.length) return ni === name.length;
+  const p = pattern[pi]!;
+  if (p === '**') {
+    // Zero or more whole segments. Patterns are short, so the recursion is bounded by
+    // pattern segments × name segments.
+    for (let k = ni; k <= name.length; k++) if (matchSegments(pattern, pi + 1, name, k)) return true;
+    return false;
+  }
+  return ni < name.length && matchSegment(p, name[ni]!) && matchSegments(pattern, pi + 1, name, ni + 1);
+}
+
+function matchSegment(pattern: string, segment: string): boolean {
+  if (!pattern.includes('*')) return pattern === segment;
+  // `*` never crosses "/", and segments contain none: a linear glob within one segment.
+  const parts = pattern.split('*');
+  const head = parts[0]!;
+  const tail = parts[parts.length - 1]!;
+  if (!segment.startsWith(head) || !segment.endsWith(tail) || segment.length < head.length + tail.length) return false;
+  let at = head.length;
+  const end = segment.length - tail.length;
+  for (const middle of parts.slice(1, -1)) {
+    const found = segment.indexOf(middle, at);
+    if (found === -1 || found + middle.length > end) return false;
+    at = found + middle.length;
+  }
+  return true;
+}
+
+/**
+ * Most specific first: an exact name beats any wildcard; then more literal characters; then
+ * fewer `**`; then fewer `*`. Returns < 0 when `a` is more specific.
+ */
+export function compareSpecificity(a: Pattern, b: Pattern): number {
+  if (a.exact !== b.exact) return a.exact ? -1 : 1;
+  return b.literalChars - a.literalChars || a.doubleStars - b.doubleStars || a.singleStars - b.singleStars;
+}

@@ -1,0 +1,112 @@
+// The HTTP surface: POST /mutate and /validate (AdmissionReview v1), /healthz, /readyz, /metrics.
+// Malformed requests get an HTTP error or a denial with a clear message; never a crash, a stack
+// trace or a hang.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { admissionResponse, denialResponse, parseReview, ReviewError, type Decision, type Endpoint, type ReviewRequest } from '../admission/index.js';
+import type { Metrics } from '../observability/index.js';
+
+export interface AppDeps {
+  /** Decides one review with the policies currently in force. */
+  readonly review: (endpoint: Endpoint, request: ReviewRequest) => Promise<Decision>;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Policies loaded (and, later, informers synced). */
+  readonly ready: () => boolean;
+  readonly maxRequestBytes: number;
+  /** Serve /metrics here too (when there is no separate metrics listener). */
+  readonly serveMetrics: boolean;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.get('/healthz', (_req, res) => {
+    res.type('text/plain').send('ok');
+  });
+  app.get('/readyz', (_req, res) => {
+    const ready = deps.ready();
+    res.status(ready ? 200 : 503).type('text/plain').send(ready ? 'ready' : 'not ready: policies not loaded');
+  });
+  if (deps.serveMetrics) app.get('/metrics', metricsHandler(deps.metrics));
+  const json = express.json({ limit: deps.maxRequestBytes, type: ['application/json', 'application/*+json'], strict: true });
+  for (const endpoint of ['mutate', 'validate'] as const) {
+    app.post(`/${endpoint}`, json, (req, res) => handleReview(endpoint, req, res, deps));
+  }
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not found: POST /mutate or /validate with an AdmissionReview' });
+  });
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = error as { type?: string; status?: number; message?: string };
+    const status = e.status && e.status >= 400 && e.status < 500 ? e.status : 500;
+    const reason = e.type ?? (status === 500 ? 'internal' : 'bad-request');
+    deps.metrics.malformedRequest(reason);
+    const message =
+      e.type === 'entity.too.large' ? `request body larger than ${deps.maxRequestBytes} bytes`
+      : e.type === 'entity.parse.failed' ? 'request body is not valid JSON'
+      : status === 500 ? 'internal error' : (e.message ?? 'bad request');
+    if (status === 500) deps.logger.error({ err: error }, 'request failed');
+    if (!res.headersSent) res.status(status).json({ error: message });
+  });
+  return app;
+}
+
+export function metricsHandler(metrics: Metrics) {
+  return async (_req: Request, res: Response): Promise<void> => {
+    res.type(metrics.contentType).send(await metrics.text());
+  };
+}
+
+async function handleReview(endpoint: Endpoint, req: Request, res: Response, deps: AppDeps): Promise<void> {
+  const started = process.hrtime.bigint();
+  const body: unknown = req.body;
+  if (!req.is(['application/json', 'application/*+json']) || body === undefined) {
+    deps.metrics.malformedRequest('content-type');
+    res.status(415).json({ error: 'expected Content-Type: application/json with an AdmissionReview' });
+    return;
+  }
+  let review: ReviewRequest;
+  try {
+    review = parseReview(body);
+  } catch (error) {
+    const e = error instanceof ReviewError ? error : new ReviewError(String(error), undefined);
+    deps.metrics.malformedRequest('malformed-review');
+    deps.logger.warn({ uid: e.uid, endpoint, error: e.message }, 'malformed AdmissionReview');
+    // With a uid the API server can show our reason; without one, it can only see an HTTP error.
+    if (e.uid) res.json(denialResponse(e.uid, e.message));
+    else res.status(400).json({ error: e.message });
+    return;
+  }
+  const log = deps.logger.child({ uid: review.uid });
+  log.debug({ review: body }, 'AdmissionReview received');
+  let decision: Decision;
+  try {
+    decision = await deps.review(endpoint, review);
+  } catch (error) {
+    // Fail closed: whatever went wrong, the answer is no, with the reason.
+    log.error({ err: error }, 'review failed');
+    res.json(denialResponse(review.uid, `trustgate could not review this request: ${error instanceof Error ? error.message : String(error)}`));
+    return;
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  deps.metrics.admission(endpoint, review.operation, review.kind.kind, decision.decision, decision.reasons, seconds);
+  log.info(
+    {
+      endpoint,
+      namespace: review.namespace,
+      kind: review.kind.kind,
+      name: review.name || undefined,
+      operation: review.operation,
+      dryRun: review.dryRun || undefined,
+      images: decision.images,
+      decision: decision.decision,
+      reasons: decision.reasons,
+      policies: decision.policies,
+      patched: decision.patch.length > 0 || undefined,
+      latencyMs: Math.round(seconds * 10_000) / 10,
+    },
+    'admission decision',
+  );
+  res.json(admissionResponse(review.uid, decision));
+}

@@ -1,0 +1,3 @@
+export { createApp, metricsHandler, type AppDeps } from './app.js';
+export { listenHttps, listenHttp, type Listener } from './serve.js';
+export { readTls, TlsReloader, type TlsMaterial } from './tls.js';

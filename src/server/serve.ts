@@ -1,0 +1,50 @@
+// The listeners: HTTPS for the webhook, plain HTTP for metrics when configured. Graceful
+// shutdown: stop accepting, let in-flight reviews finish, then close what is left.
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type express from 'express';
+import type { TlsMaterial } from './tls.js';
+
+export interface Listener {
+  readonly server: http.Server;
+  readonly port: number;
+  close(graceMs: number): Promise<void>;
+}
+
+export async function listenHttps(app: express.Express, tls: TlsMaterial, host: string, port: number): Promise<Listener & { server: https.Server }> {
+  const server = https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, app);
+  return listen(server, host, port);
+}
+
+export async function listenHttp(app: express.Express, host: string, port: number): Promise<Listener> {
+  return listen(http.createServer(app), host, port);
+}
+
+async function listen<S extends http.Server>(server: S, host: string, port: number): Promise<Listener & { server: S }> {
+  // Slow or silent clients cannot hold a socket for long (slowloris).
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}
