@@ -51,6 +51,8 @@ export class CachingVerifier implements ImageVerifier {
       maxSize: options.maxBytes,
       sizeCalculation: (outcome) => ('ok' in outcome ? 600 + outcome.ok.reference.length * 2 : 300 + outcome.error.message.length * 2),
       ttlAutopurge: false,
+      // Read the (injected) clock on every check: the default caches it for 1 ms.
+      ttlResolution: 0,
       perf: { now: options.now },
       dispose: (_value, _key, reason) => {
         if (reason === 'evict') observer.evicted();

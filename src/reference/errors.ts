@@ -11,8 +11,14 @@ export class ReferenceError extends Error {
   }
 }
 
-/** Attacker-chosen text goes into messages and logs: cut it short and show control characters. */
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Attacker-chosen text goes into messages and logs: cut it short and make control characters
+ * (newlines, terminal escapes, line separators) visible instead of acting on the reader.
+ */
 export function printable(text: string, max = 120): string {
-  const escaped = JSON.stringify(text).slice(1, -1);
+  // eslint-disable-next-line no-control-regex
+  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
 }

@@ -17,6 +17,8 @@ export interface TrustClientOptions {
   readonly now?: () => number;
   /** Observes each metadata request, e.g. for metrics. */
   readonly onFetch?: (server: string, file: string, ms: number, ok: boolean) => void;
+  /** Replaces the network for every request, e.g. with recorded metadata in tests. */
+  readonly fetcher?: (server: string, gun: string) => MetadataFetcher;
 }
 
 export interface RepositoryRequest {
@@ -64,7 +66,7 @@ export class TrustClient {
       req.timeoutMs,
     );
     try {
-      const fetcher = req.fetcher ?? this.fetcher(server, req, deadline.signal);
+      const fetcher = req.fetcher ?? this.options.fetcher?.(server.href, req.gun) ?? this.fetcher(server, req, deadline.signal);
       const repo = await updateRepository({
         fetcher,
         gun: req.gun,

@@ -1,0 +1,185 @@
+import { decide, parseReview, ORIGINAL_IMAGES_ANNOTATION, type DecisionContext } from '../../../src/admission/index.js';
+import { PolicySet } from '../../../src/policy/index.js';
+import { ScriptedVerifier } from '../../support/fake-verifier.js';
+import { policy } from '../../support/policies.js';
+import { applyPatch, review, workload } from '../../support/reviews.js';
+
+const D1 = `sha256:${'1'.repeat(64)}`;
+const D2 = `sha256:${'2'.repeat(64)}`;
+const REG = 'registry.example.com';
+
+function ctx(over: Partial<DecisionContext> & { script?: Record<string, string> } = {}): DecisionContext & { verifier: ScriptedVerifier } {
+  const verifier = new ScriptedVerifier(over.script ?? { [`${REG}/team/app:1.0`]: D1, [`${REG}/team/sidecar:2`]: D2 });
+  return {
+    policies: new PolicySet([policy('signed', [`${REG}/**`])]),
+    defaultAction: 'deny',
+    mutateWorkloads: false,
+    deadlineMs: 2000,
+    credentialsFor: () => undefined,
+    ...over,
+    verifier: (over.verifier as ScriptedVerifier | undefined) ?? verifier,
+  };
+}
+
+const pod = (containers: { name: string; image: string }[], extra: Partial<Record<'initContainers' | 'ephemeralContainers', { name: string; image: string }[]>> = {}, metadata = {}) =>
+  workload('Pod', 'web', { containers, ...extra }, metadata);
+
+async function run(body: Record<string, unknown>, endpoint: 'mutate' | 'validate' = 'mutate', c = ctx()) {
+  return decide(parseReview(body), endpoint, c);
+}
+
+describe('mutation', () => {
+  it('pins every verified image to its signed digest and records the originals', async () => {
+    const object = pod([{ name: 'app', image: `${REG}/team/app:1.0` }], { initContainers: [{ name: 'init', image: `${REG}/team/sidecar:2` }] });
+    const d = await run(review('Pod', object));
+    expect(d).toMatchObject({ allowed: true, decision: 'allow' });
+    const patched = applyPatch(object, d.patch) as any;
+    expect(patched.spec.containers[0].image).toBe(`${REG}/team/app:1.0@${D1}`);
+    expect(patched.spec.initContainers[0].image).toBe(`${REG}/team/sidecar:2@${D2}`);
+    expect(JSON.parse(patched.metadata.annotations[ORIGINAL_IMAGES_ANNOTATION])).toEqual({ app: `${REG}/team/app:1.0`, init: `${REG}/team/sidecar:2` });
+    // Nothing else changed.
+    patched.spec.containers[0].image = object.spec && (object as any).spec.containers[0].image;
+    patched.spec.initContainers[0].image = (object as any).spec.initContainers[0].image;
+    delete patched.metadata.annotations;
+    expect(patched).toEqual(object);
+  });
+
+  it('keeps existing annotations and escapes the annotation key in the pointer', async () => {
+    const object = pod([{ name: 'app', image: `${REG}/team/app:1.0` }], {}, { annotations: { keep: 'me' } });
+    const d = await run(review('Pod', object));
+    expect(d.patch.at(-1)?.path).toBe('/metadata/annotations/trustgate.dev~1original-images');
+    expect((applyPatch(object, d.patch) as any).metadata.annotations.keep).toBe('me');
+  });
+
+  it('leaves an image that already carries the signed digest alone', async () => {
+    const d = await run(review('Pod', pod([{ name: 'app', image: `${REG}/team/app:1.0@${D1}` }])));
+    expect(d).toMatchObject({ allowed: true, patch: [] });
+  });
+
+  it('validates but does not rewrite workload templates by default; mutateWorkloads rewrites them', async () => {
+    for (const kind of ['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicationController']) {
+      const object = workload(kind, 'app', { containers: [{ name: 'app', image: `${REG}/team/app:1.0` }] });
+      expect(await run(review(kind, object))).toMatchObject({ allowed: true, patch: [] });
+      const d = await run(review(kind, object), 'mutate', ctx({ mutateWorkloads: true }));
+      expect(JSON.stringify(applyPatch(object, d.patch))).toContain(`${REG}/team/app:1.0@${D1}`);
+    }
+  });
+
+  it('never patches on /validate', async () => {
+    expect((await run(review('Pod', pod([{ name: 'app', image: `${REG}/team/app:1.0` }])), 'validate')).patch).toEqual([]);
+  });
+
+  it('makes latest explicit when no tag was written', async () => {
+    const c = ctx({ script: { [`${REG}/team/app:latest`]: D1 } });
+    const object = pod([{ name: 'app', image: `${REG}/team/app` }]);
+    expect((applyPatch(object, (await run(review('Pod', object), 'mutate', c)).patch) as any).spec.containers[0].image).toBe(`${REG}/team/app:latest@${D1}`);
+  });
+});
+
+describe('what is reviewed', () => {
+  it.each(['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicationController', 'Pod'])('denies an unsigned image in a %s', async (kind) => {
+    const d = await run(review(kind, workload(kind, 'x', { containers: [{ name: 'c', image: `${REG}/team/unsigned:1` }] })));
+    expect(d.allowed).toBe(false);
+    expect(d.message).toContain('container "c" image "registry.example.com/team/unsigned:1": TAG_NOT_SIGNED');
+  });
+
+  it('checks init and ephemeral containers, and the pods/ephemeralcontainers subresource', async () => {
+    const bad = { name: 'debug', image: `${REG}/team/unsigned:1` };
+    expect((await run(review('Pod', pod([{ name: 'app', image: `${REG}/team/app:1.0` }], { initContainers: [bad] })))).allowed).toBe(false);
+    const withEphemeral = pod([{ name: 'app', image: `${REG}/team/app:1.0@${D1}` }], { ephemeralContainers: [bad] });
+    const d = await run(review('Pod', withEphemeral, { operation: 'UPDATE', subResource: 'ephemeralcontainers', oldObject: pod([{ name: 'app', image: `${REG}/team/app:1.0@${D1}` }]) }));
+    expect(d.allowed).toBe(false);
+    expect(d.message).toContain('container "debug"');
+  });
+
+  it('ownerReferences grant nothing', async () => {
+    const owned = pod([{ name: 'app', image: `${REG}/team/unsigned:1` }], {}, { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'x', controller: true }] });
+    expect((await run(review('Pod', owned))).allowed).toBe(false);
+  });
+
+  it('never blocks an UPDATE that changes no image (finalizers removed) or an object being deleted', async () => {
+    const before = pod([{ name: 'app', image: `${REG}/team/unsigned:1` }], {}, { finalizers: ['x'] });
+    const after = pod([{ name: 'app', image: `${REG}/team/unsigned:1` }]);
+    expect(await run(review('Pod', after, { operation: 'UPDATE', oldObject: before }))).toMatchObject({ allowed: true, decision: 'skip' });
+    const deleting = pod([{ name: 'app', image: `${REG}/team/other:1` }], {}, { deletionTimestamp: '2026-11-24T00:00:00Z' });
+    expect(await run(review('Pod', deleting, { operation: 'UPDATE', oldObject: before }))).toMatchObject({ allowed: true });
+    const changed = pod([{ name: 'app', image: `${REG}/team/other:1` }]);
+    expect((await run(review('Pod', changed, { operation: 'UPDATE', oldObject: before }))).allowed).toBe(false);
+  });
+
+  it('verifies each distinct image once, in parallel', async () => {
+    const c = ctx();
+    const images = Array.from({ length: 10 }, (_, i) => ({ name: `c${i}`, image: `${REG}/team/app:1.0` }));
+    await run(review('Pod', pod(images)), 'mutate', c);
+    expect(c.verifier.calls).toEqual([`${REG}/team/app:1.0`]);
+  });
+
+  it('past the deadline, denies naming the image that did not finish', async () => {
+    const slow = ctx({ deadlineMs: 50, verifier: new ScriptedVerifier({ [`${REG}/team/app:1.0`]: D1 }, 500) });
+    const d = await run(review('Pod', pod([{ name: 'app', image: `${REG}/team/app:1.0` }])), 'mutate', slow);
+    expect(d.allowed).toBe(false);
+    expect(d.message).toMatch(/TIMEOUT: verification of registry.example.com\/team\/app:1.0 did not finish within 50 ms/);
+  });
+
+  it('denies kinds it cannot read and malformed pod specs, with the reason', async () => {
+    expect((await run(review('Widget', { metadata: { name: 'w' }, spec: {} }))).message).toMatch(/does not review Widget/);
+    expect((await run(review('Pod', { metadata: { name: 'p' }, spec: { containers: [{ name: 'x' }] } }))).message).toMatch(/\/spec\/containers\/0\/image is missing/);
+    expect((await run(review('Pod', pod([{ name: 'x', image: 'Nginx' }])))).message).toMatch(/INVALID_REFERENCE: repository name "library\/Nginx" must be lowercase/);
+  });
+
+  it('does not review DELETE', async () => {
+    expect(await run(review('Pod', undefined, { operation: 'DELETE', oldObject: pod([]) }))).toMatchObject({ allowed: true, decision: 'skip' });
+  });
+});
+
+describe('policies and modes', () => {
+  const image = `${REG}/team/unsigned:1`;
+  const one = (c: DecisionContext) => run(review('Pod', pod([{ name: 'app', image }])), 'mutate', c);
+
+  it('warn admits with a warning kubectl shows; audit admits with an audit annotation', async () => {
+    const warn = await one(ctx({ policies: new PolicySet([policy('p', ['**'], { mode: 'warn' })]) }));
+    expect(warn).toMatchObject({ allowed: true, decision: 'warn' });
+    expect(warn.warnings[0]).toMatch(/container "app" image ".*unsigned:1" would be denied: TAG_NOT_SIGNED \(ClusterImagePolicy "p", mode warn\)/);
+    const audit = await one(ctx({ policies: new PolicySet([policy('p', ['**'], { mode: 'audit' })]) }));
+    expect(audit).toMatchObject({ allowed: true, decision: 'audit', warnings: [] });
+    expect(audit.auditAnnotations['trustgate.dev/audit']).toMatch(/TAG_NOT_SIGNED/);
+  });
+
+  it('the denial names container, image, code and words, policy and fix', async () => {
+    const d = await one(ctx());
+    expect(d.message).toBe(
+      `container "app" image "${image}": TAG_NOT_SIGNED: tag "1" of ${REG}/team/unsigned is not signed; required by ClusterImagePolicy "signed"; fix: sign this tag (docker trust sign IMAGE:TAG) or deploy a signed tag`,
+    );
+  });
+
+  it('allow and deny actions need no trust data', async () => {
+    expect(await one(ctx({ policies: new PolicySet([policy('ok', ['**'], { action: 'allow' })]) }))).toMatchObject({ allowed: true, patch: [] });
+    expect((await one(ctx({ policies: new PolicySet([policy('no', ['**'], { action: 'deny' })]) }))).message).toMatch(/POLICY_DENIED/);
+  });
+
+  it('no matching cluster policy → the default action', async () => {
+    const none = new PolicySet([policy('other', ['other.io/**'])]);
+    expect((await one(ctx({ policies: none }))).message).toMatch(/NO_POLICY: .*required by the default action/);
+    expect(await one(ctx({ policies: none, defaultAction: 'allow' }))).toMatchObject({ allowed: true });
+  });
+
+  it('a namespace policy cannot admit what the cluster policy denies', async () => {
+    const policies = new PolicySet([policy('signed', [`${REG}/**`]), policy('lenient', ['**'], { action: 'allow' }, 'team-a')]);
+    expect((await one(ctx({ policies }))).allowed).toBe(false);
+    // …nor does a namespace policy help where only the default action (deny) covers the image.
+    const onlyLocal = new PolicySet([policy('lenient', ['**'], { action: 'allow' }, 'team-a')]);
+    expect((await one(ctx({ policies: onlyLocal }))).allowed).toBe(false);
+  });
+
+  it('a namespace policy can add requirements', async () => {
+    const policies = new PolicySet([policy('open', ['**'], { action: 'allow' }), policy('strict', [`${REG}/team/**`], {}, 'team-a')]);
+    expect((await one(ctx({ policies }))).message).toMatch(/ImagePolicy "team-a\/strict"/);
+    const elsewhere = await run(review('Pod', pod([{ name: 'app', image }]), { namespace: 'team-b' }), 'mutate', ctx({ policies }));
+    expect(elsewhere.allowed).toBe(true);
+  });
+
+  it('mutate: false verifies without rewriting', async () => {
+    const policies = new PolicySet([policy('signed', [`${REG}/**`], { mutate: false })]);
+    expect(await run(review('Pod', pod([{ name: 'app', image: `${REG}/team/app:1.0` }])), 'mutate', ctx({ policies }))).toMatchObject({ allowed: true, patch: [] });
+  });
+});

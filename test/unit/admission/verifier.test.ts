@@ -1,0 +1,90 @@
+import { CachingVerifier, type CacheObserver } from '../../../src/admission/index.js';
+import { parsePolicy } from '../../../src/policy/index.js';
+import { parseReference } from '../../../src/reference/index.js';
+import { TrustClient } from '../../../src/trust/index.js';
+import { loadScenario } from '../../support/fixtures.js';
+import { RecordedFetcher } from '../../support/recorded-fetcher.js';
+
+const recorded = loadScenario('targets-only');
+const trust = parsePolicy({ apiVersion: 'trustgate.dev/v1alpha1', kind: 'ClusterImagePolicy', metadata: { name: 'p' }, spec: { images: ['**'], trust: { server: 'https://notary.test' } } }, 't').trust;
+
+class Counts implements CacheObserver {
+  hits = 0;
+  misses = 0;
+  evictions = 0;
+  results: string[] = [];
+  hit() { this.hits++; }
+  miss() { this.misses++; }
+  evicted() { this.evictions++; }
+  size() {}
+  verified(code: string) { this.results.push(code); }
+}
+
+function setup(options: { now?: () => number; maxEntries?: number } = {}) {
+  const fetcher = new RecordedFetcher(recorded.files);
+  let clock = recorded.now;
+  const now = options.now ?? (() => clock);
+  const client = new TrustClient({ now, fetcher: () => fetcher });
+  const counts = new Counts();
+  const verifier = new CachingVerifier(client, { maxEntries: options.maxEntries ?? 100, maxBytes: 1 << 20, maxTtlMs: 300_000, negativeTtlMs: 10_000, timeoutMs: 5000, servers: {}, now }, counts);
+  return { verifier, fetcher, counts, tick: (ms: number) => (clock += ms) };
+}
+
+const ref = (tag: string) => parseReference(`${recorded.scenario.gun}:${tag}`);
+
+describe('CachingVerifier', () => {
+  it('a burst of 500 identical lookups makes one round of trust fetches', async () => {
+    const { verifier, fetcher, counts } = setup();
+    const results = await Promise.all(Array.from({ length: 500 }, () => verifier.verify(ref('1.0'), trust, undefined)));
+    expect(new Set(results.map((r) => r.digest))).toEqual(new Set([recorded.scenario.tags['1.0']]));
+    expect(fetcher.requests.filter((f) => f === 'timestamp')).toHaveLength(1);
+    expect(counts.results).toEqual(['VERIFIED']);
+  });
+
+  it('answers from the cache until the entry expires, then verifies again', async () => {
+    const { verifier, fetcher, counts, tick } = setup();
+    await verifier.verify(ref('1.0'), trust, undefined);
+    await verifier.verify(ref('1.0'), trust, undefined);
+    expect(counts).toMatchObject({ hits: 1, misses: 1 });
+    tick(301_000);
+    await verifier.verify(ref('1.0'), trust, undefined);
+    expect(fetcher.requests.filter((f) => f === 'timestamp')).toHaveLength(2);
+  });
+
+  it('caches refusals briefly', async () => {
+    const { verifier, counts, tick } = setup();
+    await expect(verifier.verify(ref('nope'), trust, undefined)).rejects.toMatchObject({ code: 'TAG_NOT_SIGNED' });
+    await expect(verifier.verify(ref('nope'), trust, undefined)).rejects.toMatchObject({ code: 'TAG_NOT_SIGNED' });
+    expect(counts.results).toEqual(['TAG_NOT_SIGNED']);
+    tick(11_000);
+    await expect(verifier.verify(ref('nope'), trust, undefined)).rejects.toMatchObject({ code: 'TAG_NOT_SIGNED' });
+    expect(counts.results).toEqual(['TAG_NOT_SIGNED', 'TAG_NOT_SIGNED']);
+  });
+
+  it('never serves an answer past the metadata expiry, whatever the configured TTL', async () => {
+    // The server timestamp expires 14 days after recording; one day before that, the TTL
+    // is capped by the metadata, and past it the cached answer is gone and the refusal is new.
+    const start = recorded.now + 14 * 86_400_000 - 120_000;
+    let clock = start;
+    const { verifier, counts } = setup({ now: () => clock });
+    await verifier.verify(ref('1.0'), trust, undefined);
+    clock = start + 200_000;
+    await expect(verifier.verify(ref('1.0'), trust, undefined)).rejects.toMatchObject({ code: 'EXPIRED' });
+    expect(counts.hits).toBe(0);
+  });
+
+  it('keys by everything that decides the answer (signers, pins, credentials)', async () => {
+    const { verifier, counts } = setup();
+    await verifier.verify(ref('1.0'), trust, undefined);
+    await expect(verifier.verify(ref('1.0'), { ...trust, signers: [{ role: 'targets/releases', keys: undefined }] }, undefined)).rejects.toMatchObject({ code: 'SIGNER_MISSING' });
+    await verifier.verify(ref('1.0'), trust, { username: 'a', password: 'b' });
+    expect(counts).toMatchObject({ hits: 0, misses: 3 });
+  });
+
+  it('evicts beyond its size and counts it', async () => {
+    const { verifier, counts } = setup({ maxEntries: 1 });
+    await verifier.verify(ref('1.0'), trust, undefined);
+    await verifier.verify(ref('latest'), trust, undefined);
+    expect(counts.evictions).toBe(1);
+  });
+});

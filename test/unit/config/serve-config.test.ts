@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { CONFIG_KEYS, ConfigError, parseServeConfig } from '../../../src/config/index.js';
+
+const minimal = 'tls: {certFile: s.crt, keyFile: s.key}\npolicies: {files: ["policies/*.yaml"]}\n';
+
+describe('parseServeConfig', () => {
+  it('fills documented defaults and resolves nothing it need not', () => {
+    const c = parseServeConfig(minimal, '/etc/trustgate/config.yaml');
+    expect(c).toMatchObject({
+      listen: { host: '127.0.0.1', port: 8443 },
+      metrics: undefined,
+      defaultAction: 'deny',
+      mutateWorkloads: false,
+      deadlineSeconds: 9,
+      cache: { maxEntries: 10_000, maxTtlSeconds: 300, negativeTtlSeconds: 10 },
+      baseDir: '/etc/trustgate',
+    });
+    expect(Object.isFrozen(c) && Object.isFrozen(c.tls)).toBe(true);
+  });
+
+  it('reads every key', () => {
+    const c = parseServeConfig(
+      `${minimal}listen: "[::1]:9443"\nmetrics: {listen: "0.0.0.0:9090"}\ndefaultAction: allow\nmutateWorkloads: true\ndeadlineSeconds: 5\ntrust: {requestTimeoutSeconds: 2, servers: {"registry.example.com": "https://notary.example.com/"}}\nlogLevel: debug\n`,
+      'c.yaml',
+    );
+    expect(c).toMatchObject({ listen: { host: '::1', port: 9443 }, metrics: { host: '0.0.0.0', port: 9090 }, defaultAction: 'allow', trust: { servers: { 'registry.example.com': 'https://notary.example.com' } } });
+  });
+
+  it.each([
+    ['tls: {certFile: a}\npolicies: {files: []}\n', [/config.tls.keyFile: expected a string/, /config.policies.files: must list at least one/]],
+    [`${minimal}listne: ":1"\n`, [/config.listne: unknown field/]],
+    [`${minimal}cache: {maxEntrys: 3}\n`, [/config.cache.maxEntrys: unknown field/]],
+    [`${minimal}listen: "nohost"\n`, [/config.listen: expected host:port/]],
+    [`${minimal}deadlineSeconds: 45\n`, [/config.deadlineSeconds: expected a number from 0.1 to 29/]],
+    [`${minimal}defaultAction: maybe\n`, [/config.defaultAction: expected one of allow, deny/]],
+    [`${minimal}trust: {servers: {r: "http://x"}}\n`, [/config.trust.servers\["r"\]: must be an https/]],
+    ['tls: [', [/not valid YAML/]],
+  ])('refuses %j', (text, messages) => {
+    expect(() => parseServeConfig(text, 'c.yaml')).toThrow(ConfigError);
+    for (const m of messages) expect(() => parseServeConfig(text, 'c.yaml')).toThrow(m);
+  });
+});
+
+describe('docs/configuration.md', () => {
+  const doc = readFileSync('docs/configuration.md', 'utf8');
+  it.each([...CONFIG_KEYS])('documents %s', (key) => {
+    expect(doc).toContain(`\`${key}\``);
+  });
+});

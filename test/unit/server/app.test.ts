@@ -1,0 +1,101 @@
+import { pino } from 'pino';
+import { decide, type Endpoint, type ReviewRequest } from '../../../src/admission/index.js';
+import { Metrics } from '../../../src/observability/index.js';
+import { PolicySet } from '../../../src/policy/index.js';
+import { createApp, listenHttp, type Listener } from '../../../src/server/index.js';
+import { ScriptedVerifier } from '../../support/fake-verifier.js';
+import { policy } from '../../support/policies.js';
+import { review, workload } from '../../support/reviews.js';
+
+const D1 = `sha256:${'1'.repeat(64)}`;
+let listener: Listener;
+let base: string;
+let failNext = false;
+const metrics = new Metrics();
+
+beforeAll(async () => {
+  const verifier = new ScriptedVerifier({ 'registry.example.com/team/app:1.0': D1 });
+  const policies = new PolicySet([policy('signed', ['**'])]);
+  const app = createApp({
+    review: (endpoint: Endpoint, request: ReviewRequest) => {
+      if (failNext) {
+        failNext = false;
+        return Promise.reject(new Error('boom'));
+      }
+      return decide(request, endpoint, { policies, verifier, defaultAction: 'deny', mutateWorkloads: false, deadlineMs: 1000, credentialsFor: () => undefined });
+    },
+    metrics,
+    logger: pino({ level: 'silent' }),
+    ready: () => true,
+    maxRequestBytes: 64 * 1024,
+    serveMetrics: true,
+  });
+  listener = await listenHttp(app, '127.0.0.1', 0);
+  base = `http://127.0.0.1:${listener.port}`;
+});
+
+afterAll(async () => {
+  await listener.close(1000);
+});
+
+const good = () => JSON.stringify(review('Pod', workload('Pod', 'web', { containers: [{ name: 'app', image: 'registry.example.com/team/app:1.0' }] })));
+const post = (path: string, body: string, type = 'application/json') => fetch(`${base}${path}`, { method: 'POST', body, headers: { 'content-type': type } });
+
+async function expectStillServing(): Promise<void> {
+  const r = await post('/mutate', good());
+  expect(r.status).toBe(200);
+  expect(((await r.json()) as { response: { allowed: boolean } }).response.allowed).toBe(true);
+}
+
+describe('the webhook endpoints', () => {
+  it('answer an AdmissionReview with a JSONPatch', async () => {
+    const r = await post('/mutate', good());
+    const body = (await r.json()) as { apiVersion: string; response: { uid: string; patchType: string; patch: string } };
+    expect(body.apiVersion).toBe('admission.k8s.io/v1');
+    expect(body.response.uid).toBe('705ab4f5-6393-11e8-b7cc-42010a800002');
+    expect(JSON.parse(Buffer.from(body.response.patch, 'base64').toString())[0]).toEqual({ op: 'replace', path: '/spec/containers/0/image', value: `registry.example.com/team/app:1.0@${D1}` });
+  });
+
+  it.each([
+    ['a wrong content type', () => post('/validate', good(), 'text/plain'), 415, /Content-Type: application\/json/],
+    ['invalid JSON', () => post('/validate', '{"apiVersion":'), 400, /not valid JSON/],
+    ['a body over the limit', () => post('/validate', JSON.stringify({ pad: 'x'.repeat(70 * 1024) })), 413, /larger than 65536 bytes/],
+    ['a JSON array', () => post('/validate', '[]'), 400, /AdmissionReview: expected an object/],
+    ['no request uid', () => post('/validate', JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: {} })), 400, /request.uid: expected a string/],
+    ['GET on a webhook path', () => fetch(`${base}/mutate`), 404, /POST \/mutate or \/validate/],
+  ])('refuse %s with a clear error, and serve the next request', async (_name, send, status, message) => {
+    const r = await send();
+    expect(r.status).toBe(status);
+    const text = await r.text();
+    expect(text).toMatch(message);
+    expect(text).not.toMatch(/at .*\.js:\d+/);
+    await expectStillServing();
+  });
+
+  it('denies a review with a uid but missing fields, naming them', async () => {
+    const r = await post('/validate', JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u-1', operation: 'CREATE' } }));
+    const body = (await r.json()) as { response: { uid: string; allowed: boolean; status: { message: string } } };
+    expect(body.response).toMatchObject({ uid: 'u-1', allowed: false });
+    expect(body.response.status.message).toMatch(/request.kind: expected an object.*request.object: required for CREATE/);
+  });
+
+  it('fails closed when the review itself fails', async () => {
+    failNext = true;
+    const r = await post('/validate', good());
+    const body = (await r.json()) as { response: { allowed: boolean; status: { message: string } } };
+    expect(body.response).toMatchObject({ allowed: false });
+    expect(body.response.status.message).toMatch(/could not review this request: boom/);
+    await expectStillServing();
+  });
+});
+
+describe('health, readiness and metrics', () => {
+  it('serve /healthz, /readyz and Prometheus text with fixed labels', async () => {
+    expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok');
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/trustgate_admission_reviews_total\{endpoint="mutate",operation="CREATE",kind="Pod",decision="allow"\} \d+/);
+    expect(text).toMatch(/trustgate_malformed_requests_total\{reason="entity.too.large"\} 1/);
+    expect(text).not.toMatch(/registry\.example\.com/);
+  });
+});
