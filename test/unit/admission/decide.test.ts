@@ -24,7 +24,7 @@ function ctx(over: Partial<DecisionContext> & { script?: Record<string, string> 
 const pod = (containers: { name: string; image: string }[], extra: Partial<Record<'initContainers' | 'ephemeralContainers', { name: string; image: string }[]>> = {}, metadata = {}) =>
   workload('Pod', 'web', { containers, ...extra }, metadata);
 
-async function run(body: Record<string, unknown>, endpoint: 'mutate' | 'validate' = 'mutate', c = ctx()) {
+async function run(body: Record<string, unknown>, endpoint: 'mutate' | 'validate' = 'mutate', c: DecisionContext = ctx()) {
   return decide(parseReview(body), endpoint, c);
 }
 
