@@ -92,9 +92,10 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
   g.onlyKeys(cache, ['maxEntries', 'maxBytes', 'maxTtlSeconds', 'negativeTtlSeconds'], 'config.cache');
   const logLevel = g.optional(c?.logLevel, (v) => g.oneOf(v, ['debug', 'info', 'warn', 'error'] as const, 'config.logLevel')) ?? 'info';
 
+  const baseDir = path.dirname(path.resolve(source));
   const config: ServeConfig = {
     listen: listen ?? { host: '127.0.0.1', port: 8443 },
-    tls: { certFile: certFile ?? '', keyFile: keyFile ?? '', reloadIntervalSeconds: num(tls?.reloadIntervalSeconds, 'config.tls.reloadIntervalSeconds', 10, 1, 3600) },
+    tls: { certFile: path.resolve(baseDir, certFile ?? ''), keyFile: path.resolve(baseDir, keyFile ?? ''), reloadIntervalSeconds: num(tls?.reloadIntervalSeconds, 'config.tls.reloadIntervalSeconds', 10, 1, 3600) },
     metrics,
     policies: { files: files ?? [], reloadIntervalSeconds: num(policiesObj?.reloadIntervalSeconds, 'config.policies.reloadIntervalSeconds', 2, 0.1, 3600) },
     defaultAction,
@@ -110,7 +111,7 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
     maxRequestBytes: num(c?.maxRequestBytes, 'config.maxRequestBytes', 4 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
     shutdownGraceSeconds: num(c?.shutdownGraceSeconds, 'config.shutdownGraceSeconds', 20, 0, 600),
     logLevel,
-    baseDir: path.dirname(path.resolve(source)),
+    baseDir,
   };
   if (!g.ok) throw new ConfigError(source, g.problems);
   return deepFreeze(config);

@@ -14,6 +14,7 @@ describe('parseServeConfig', () => {
       deadlineSeconds: 9,
       cache: { maxEntries: 10_000, maxTtlSeconds: 300, negativeTtlSeconds: 10 },
       baseDir: '/etc/trustgate',
+      tls: { certFile: '/etc/trustgate/s.crt', keyFile: '/etc/trustgate/s.key' },
     });
     expect(Object.isFrozen(c) && Object.isFrozen(c.tls)).toBe(true);
   });

@@ -1,0 +1,99 @@
+// `trustgate serve` as a child process, with helpers to talk to it over HTTPS.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import { CLI } from './cli.js';
+
+export class ServeProcess {
+  readonly lines: string[] = [];
+  port = 0;
+  metricsPort: number | undefined;
+  private constructor(private readonly child: ChildProcess, private readonly ca: Buffer) {}
+
+  static async start(configFile: string, caFile: string): Promise<ServeProcess> {
+    const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = new ServeProcess(child, readFileSync(caFile));
+    let buffer = '';
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        proc.lines.push(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const serving = await proc.waitForLog(/"msg":"trustgate serving"/, 15_000);
+    const info = JSON.parse(serving) as { port: number; metricsPort?: number };
+    proc.port = info.port;
+    proc.metricsPort = info.metricsPort;
+    return proc;
+  }
+
+  /** Resolves with the first log line matching, waiting for it if needed. */
+  async waitForLog(pattern: RegExp, timeoutMs = 10_000, from = 0): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.lines.slice(from).find((l) => pattern.test(l));
+      if (line) return line;
+      if (this.child.exitCode !== null) throw new Error(`trustgate serve exited ${this.child.exitCode}:\n${this.lines.join('\n')}`);
+      if (Date.now() > deadline) throw new Error(`no log line matching ${pattern} within ${timeoutMs} ms:\n${this.lines.slice(-20).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: string; cert: string }> {
+    return new Promise((resolve, reject) => {
+      const req = https.request({ host: '127.0.0.1', port: this.port, path, method, ca: this.ca, agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const socket = res.socket as import('node:tls').TLSSocket;
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), cert: socket.getPeerCertificate?.().fingerprint256 ?? '' });
+        });
+      });
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  }
+
+  /** POSTs an AdmissionReview and returns its response part. */
+  async review(endpoint: 'mutate' | 'validate', body: unknown): Promise<AdmissionAnswer> {
+    const r = await this.request('POST', `/${endpoint}`, body);
+    if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.body}`);
+    return (JSON.parse(r.body) as { response: AdmissionAnswer }).response;
+  }
+
+  async metrics(): Promise<string> {
+    const res = await fetch(`http://127.0.0.1:${this.metricsPort ?? 0}/metrics`);
+    return res.text();
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.child.kill('SIGTERM');
+    return exited;
+  }
+}
+
+export interface AdmissionAnswer {
+  uid: string;
+  allowed: boolean;
+  status?: { code: number; message: string };
+  patchType?: string;
+  patch?: string;
+  warnings?: string[];
+  auditAnnotations?: Record<string, string>;
+}
+
+export function decodePatch(answer: AdmissionAnswer): { op: string; path: string; value?: unknown }[] {
+  return answer.patch ? (JSON.parse(Buffer.from(answer.patch, 'base64').toString()) as { op: string; path: string; value?: unknown }[]) : [];
+}
+
+/** A metric's value from Prometheus text (0 when absent). */
+export function metricValue(text: string, name: string, labels = ''): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `) || (labels === '' && l.startsWith(`${name} `)));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
