@@ -4,7 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# wrk is the load generator of bench/webhook.ts (a C client does not compete in JavaScript).
+command -v wrk >/dev/null 2>&1 || { [ "$(id -u)" -eq 0 ] && s="" || s=sudo; $s apt-get install -y -qq wrk >/dev/null; }
 npm run --silent build
 node dist/bench/verify-cpu.js
 echo
 node dist/bench/verify-vs-notary.js
+echo
+node dist/bench/webhook.js

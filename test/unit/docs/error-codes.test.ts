@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { TrustErrorCode } from '../../../src/trust/index.js';
 import { ReferenceError } from '../../../src/reference/index.js';
+import { fixFor } from '../../../src/admission/index.js';
 
 // Every code a user can see has a "## CODE" section with a cause and a fix.
 const doc = readFileSync('docs/troubleshooting.md', 'utf8');
@@ -9,7 +10,12 @@ const sections = new Map(
 );
 
 describe('docs/troubleshooting.md', () => {
-  const codes = [...Object.values(TrustErrorCode), new ReferenceError('x', 'y').code];
+  // Trust codes, the reference code, and the codes admission adds (src/admission).
+  const codes = [...Object.values(TrustErrorCode), new ReferenceError('x', 'y').code, 'POLICY_DENIED', 'NO_POLICY', 'DIGEST_CONFLICT', 'UNSUPPORTED_KIND', 'MALFORMED_OBJECT'];
+
+  it('has a fix hint in admission messages for every code a denial can carry', () => {
+    for (const code of codes.filter((c) => !['UNSUPPORTED_KIND', 'MALFORMED_OBJECT'].includes(c))) expect(fixFor(code)).not.toBe('see docs/troubleshooting.md');
+  });
 
   it.each(codes)('documents %s with its cause and fix', (code) => {
     const section = sections.get(code);
