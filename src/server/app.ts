@@ -5,6 +5,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import { admissionResponse, denialResponse, parseReview, ReviewError, type Decision, type Endpoint, type ReviewRequest } from '../admission/index.js';
 import type { Metrics } from '../observability/index.js';
+import { readJsonBody, sendJson } from './body.js';
 
 export interface AppDeps {
   /** Decides one review with the policies currently in force. */
@@ -30,9 +31,8 @@ export function createApp(deps: AppDeps): express.Express {
     res.status(ready ? 200 : 503).type('text/plain').send(ready ? 'ready' : 'not ready: policies not loaded');
   });
   if (deps.serveMetrics) app.get('/metrics', metricsHandler(deps.metrics));
-  const json = express.json({ limit: deps.maxRequestBytes, type: ['application/json', 'application/*+json'], strict: true });
   for (const endpoint of ['mutate', 'validate'] as const) {
-    app.post(`/${endpoint}`, json, (req, res) => handleReview(endpoint, req, res, deps));
+    app.post(`/${endpoint}`, (req, res) => handleReview(endpoint, req, res, deps));
   }
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found: POST /mutate or /validate with an AdmissionReview' });
@@ -60,12 +60,13 @@ export function metricsHandler(metrics: Metrics) {
 
 async function handleReview(endpoint: Endpoint, req: Request, res: Response, deps: AppDeps): Promise<void> {
   const started = process.hrtime.bigint();
-  const body: unknown = req.body;
-  if (!req.is(['application/json', 'application/*+json']) || body === undefined) {
-    deps.metrics.malformedRequest('content-type');
-    res.status(415).json({ error: 'expected Content-Type: application/json with an AdmissionReview' });
+  const read = await readJsonBody(req, deps.maxRequestBytes);
+  if (!('ok' in read)) {
+    deps.metrics.malformedRequest(read.reason);
+    sendJson(res, read.status, { error: read.message });
     return;
   }
+  const body = read.ok;
   let review: ReviewRequest;
   try {
     review = parseReview(body);
@@ -74,8 +75,8 @@ async function handleReview(endpoint: Endpoint, req: Request, res: Response, dep
     deps.metrics.malformedRequest('malformed-review');
     deps.logger.warn({ uid: e.uid, endpoint, error: e.message }, 'malformed AdmissionReview');
     // With a uid the API server can show our reason; without one, it can only see an HTTP error.
-    if (e.uid) res.json(denialResponse(e.uid, e.message));
-    else res.status(400).json({ error: e.message });
+    if (e.uid) sendJson(res, 200, denialResponse(e.uid, e.message));
+    else sendJson(res, 400, { error: e.message });
     return;
   }
   const log = deps.logger.child({ uid: review.uid });
@@ -86,7 +87,7 @@ async function handleReview(endpoint: Endpoint, req: Request, res: Response, dep
   } catch (error) {
     // Fail closed: whatever went wrong, the answer is no, with the reason.
     log.error({ err: error }, 'review failed');
-    res.json(denialResponse(review.uid, `trustgate could not review this request: ${error instanceof Error ? error.message : String(error)}`));
+    sendJson(res, 200, denialResponse(review.uid, `trustgate could not review this request: ${error instanceof Error ? error.message : String(error)}`));
     return;
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -108,5 +109,5 @@ async function handleReview(endpoint: Endpoint, req: Request, res: Response, dep
     },
     'admission decision',
   );
-  res.json(admissionResponse(review.uid, decision));
+  sendJson(res, 200, admissionResponse(review.uid, decision));
 }
