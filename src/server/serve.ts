@@ -39,9 +39,13 @@ async function listen<S extends http.Server>(server: S, host: string, port: numb
     close: (graceMs) =>
       new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        // A keep-alive connection (the API server's) that finishes its review after close()
+        // turns idle but stays open: keep closing idle ones until none is left.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
         force.unref();
         server.close(() => {
           clearTimeout(force);
+          clearInterval(sweep);
           resolve();
         });
         server.closeIdleConnections();

@@ -163,6 +163,20 @@ spec: {images: ["${stack.registry}/vendor/**"], action: allow}
     expect(second.cert).not.toBe(first.cert);
   });
 
+  it('speaks TLS 1.2 or newer only', async () => {
+    const tls = await import('node:tls');
+    const attempt = (maxVersion: 'TLSv1.1' | 'TLSv1.2') =>
+      new Promise<string>((resolve) => {
+        const socket = tls.connect({ host: '127.0.0.1', port: serve.port, ca: caText, maxVersion, minVersion: 'TLSv1' }, () => {
+          resolve(socket.getProtocol() ?? '');
+          socket.end();
+        });
+        socket.on('error', (e) => resolve(`error: ${e.message}`));
+      });
+    expect(await attempt('TLSv1.2')).toBe('TLSv1.2');
+    expect(await attempt('TLSv1.1')).toMatch(/^error/);
+  });
+
   it('shuts down cleanly on SIGTERM', async () => {
     expect(await serve.stop()).toBe(0);
     expect(serve.lines.some((l) => /"msg":"stopped"/.test(l))).toBe(true);

@@ -99,3 +99,31 @@ describe('health, readiness and metrics', () => {
     expect(text).not.toMatch(/registry\.example\.com/);
   });
 });
+
+describe('graceful shutdown', () => {
+  it('finishes a review in flight before closing', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const app = createApp({
+      review: async () => {
+        await gate;
+        return { allowed: true, message: '', warnings: [], auditAnnotations: {}, patch: [], reasons: [], decision: 'allow', images: [], policies: [], containers: [] };
+      },
+      metrics: new Metrics(),
+      logger: pino({ level: 'silent' }),
+      ready: () => true,
+      maxRequestBytes: 64 * 1024,
+      serveMetrics: false,
+    });
+    const slow = await listenHttp(app, '127.0.0.1', 0);
+    const inFlight = fetch(`http://127.0.0.1:${slow.port}/validate`, { method: 'POST', body: good(), headers: { 'content-type': 'application/json' } });
+    await new Promise((r) => setTimeout(r, 100));
+    const closed = slow.close(5000);
+    release();
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { response: { allowed: boolean } }).response.allowed).toBe(true);
+    await closed;
+    await expect(fetch(`http://127.0.0.1:${slow.port}/healthz`)).rejects.toThrow();
+  });
+});
