@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     mkdirSync(path.join(dir, 'policies'));
     writeFileSync(path.join(dir, 'policies', 'p.yaml'), `apiVersion: trustgate.dev/v1alpha1\nkind: ClusterImagePolicy\nmetadata: {name: bench}\nspec:\n  images: ["**"]\n  trust: {server: "${stack.notaryUrl}", caBundle: ${JSON.stringify(ca)}}\n`);
     writeFileSync(path.join(dir, 'config.yaml'), `listen: "127.0.0.1:0"\ntls: {certFile: ${stack.tls.cert}, keyFile: ${stack.tls.key}}\npolicies: {files: ["policies/*.yaml"]}\n`);
-    serve = await ServeProcess.start(path.join(dir, 'config.yaml'), stack.tls.caCert);
+    serve = await ServeProcess.start(path.join(dir, 'config.yaml'), stack.tls.caCert, false);
     const basePort = await new Promise<number>((resolve) => baseline.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { port: number }).port)));
 
     const bodyFile = path.join(dir, 'review.json');

@@ -6,8 +6,10 @@ import { pino } from 'pino';
 import { CachingVerifier, decide, type Endpoint, type ReviewRequest } from '../../src/admission/index.js';
 import { ConfigError, parseServeConfig, type ServeConfig } from '../../src/config/index.js';
 import { Metrics } from '../../src/observability/index.js';
-import { loadPolicyFiles, PolicyError, PolicyFileWatcher, type PolicySet } from '../../src/policy/index.js';
-import { createApp, listenHttp, listenHttps, metricsHandler, readTls, TlsReloader, type Listener } from '../../src/server/index.js';
+import { loadPolicyFiles, PolicyError, PolicyFileWatcher, PolicySet, type Policy } from '../../src/policy/index.js';
+import { findCredentials } from '../../src/registry/index.js';
+import { startKubernetesSide } from './serve-kubernetes.js';
+import { createRequestListener, listenHttp, listenHttps, metricsHandler, readTls, TlsReloader, type Listener } from '../../src/server/index.js';
 import { TrustClient } from '../../src/trust/index.js';
 import express from 'express';
 import { ExitCode, UsageError } from './errors.js';
@@ -55,24 +57,43 @@ function readConfig(file: string): ServeConfig {
 
 /** Starts every listener and watcher; resolves to a function that stops them gracefully. */
 export async function startServer(config: ServeConfig): Promise<() => Promise<void>> {
-  const logger = pino({ level: config.logLevel, base: { service: 'trustgate' } });
+  // Buffered stdout: a write per decision line cost as much as a review (bench/RESULTS.md).
+  // Flushed on shutdown and at least every second, so lines are never held long.
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 8192 });
+  const flusher = setInterval(() => destination.flush(), 1000);
+  flusher.unref();
+  const logger = pino({ level: config.logLevel, base: { service: 'trustgate' } }, destination);
   const metrics = new Metrics();
+  const usesFiles = config.policies.files.length > 0;
   let loaded;
   try {
-    loaded = loadPolicyFiles(config.policies.files, config.baseDir);
+    loaded = usesFiles ? loadPolicyFiles(config.policies.files, config.baseDir) : undefined;
   } catch (error) {
     // Refuse to start on broken policies: there is no last good set yet.
     throw new UsageError(error instanceof PolicyError ? error.message : String(error));
   }
-  let policies: PolicySet = loaded.set;
-  metrics.policyReload(true, policies.policies.length);
-  const watcher = new PolicyFileWatcher(
+  // Policies in force: the files' and the API server's together.
+  let filePolicies: readonly Policy[] = loaded?.set.policies ?? [];
+  let crdPolicies: readonly Policy[] = [];
+  let policies: PolicySet = new PolicySet(filePolicies);
+  const rebuild = () => {
+    policies = new PolicySet([...filePolicies, ...crdPolicies]);
+    metrics.policyReload(true, policies.policies.length);
+  };
+  rebuild();
+  const kube = config.kubernetes
+    ? await startKubernetesSide(config.kubernetes, logger, (next) => {
+        crdPolicies = next;
+        rebuild();
+      })
+    : undefined;
+  const watcher = loaded && new PolicyFileWatcher(
     config.policies.files,
     config.baseDir,
     loaded,
     (next) => {
-      policies = next.set;
-      metrics.policyReload(true, next.set.policies.length);
+      filePolicies = next.set.policies;
+      rebuild();
       logger.info({ policies: next.set.policies.length, files: next.files }, 'policies reloaded');
     },
     (error) => {
@@ -81,7 +102,7 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
     },
     config.policies.reloadIntervalSeconds * 1000,
   );
-  watcher.start();
+  watcher?.start();
 
   const client = new TrustClient({
     requestTimeoutMs: config.trust.requestTimeoutSeconds * 1000,
@@ -100,22 +121,28 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
     },
     metrics,
   );
-  const review = (endpoint: Endpoint, request: ReviewRequest) =>
-    decide(request, endpoint, {
+  const review = async (endpoint: Endpoint, request: ReviewRequest) => {
+    const auths = kube ? await kube.credentials(request) : undefined;
+    const decision = await decide(request, endpoint, {
       policies,
       verifier,
       defaultAction: config.defaultAction,
       mutateWorkloads: config.mutateWorkloads,
       deadlineMs: config.deadlineSeconds * 1000,
-      credentialsFor: () => undefined,
+      credentialsFor: (ref) => (auths ? findCredentials(auths, [ref.registry]) : undefined),
     });
+    // Events once per review: from /validate, the last word on what was admitted.
+    if (endpoint === 'validate' || decision.patch.length > 0) kube?.recordEvents(request, decision);
+    return decision;
+  };
 
-  const app = createApp({ review, metrics, logger, ready: () => true, maxRequestBytes: config.maxRequestBytes, serveMetrics: config.metrics === undefined });
+  const app = createRequestListener({ review, metrics, logger, ready: () => kube?.ready() ?? true, maxRequestBytes: config.maxRequestBytes, serveMetrics: config.metrics === undefined });
   let tls;
   try {
     tls = readTls(config.tls.certFile, config.tls.keyFile);
   } catch (error) {
-    watcher.stop();
+    watcher?.stop();
+    kube?.stop();
     throw new UsageError(`tls: cannot read ${config.tls.certFile} / ${config.tls.keyFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   const main = await listenHttps(app, tls, config.listen.host, config.listen.port);
@@ -134,12 +161,14 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
 
   return async () => {
     logger.info('shutting down: finishing reviews in flight');
-    watcher.stop();
+    watcher?.stop();
+    kube?.stop();
     reloader.stop();
     const grace = config.shutdownGraceSeconds * 1000;
     await Promise.all([main.close(grace), metricsListener?.close(grace)]);
     client.close();
     logger.info('stopped');
-    logger.flush();
+    clearInterval(flusher);
+    destination.flushSync();
   };
 }

@@ -2,6 +2,6 @@ export { decide, type Decision, type DecisionContext, type Endpoint, type Contai
 export { parseReview, ReviewError, ADMISSION_API_VERSION, type ReviewRequest } from './review.js';
 export { admissionResponse, denialResponse } from './respond.js';
 export { CachingVerifier, type ImageVerifier, type CacheOptions, type CacheObserver } from './verifier.js';
-export { containerImages, isReviewedKind, type ContainerImage } from './workloads.js';
+export { containerImages, isReviewedKind, podSpecOf, type ContainerImage } from './workloads.js';
 export { pinPatch, ORIGINAL_IMAGES_ANNOTATION, type PatchOperation } from './patch.js';
 export { fixFor } from './messages.js';

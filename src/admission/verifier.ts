@@ -106,18 +106,31 @@ export class CachingVerifier implements ImageVerifier {
   }
 }
 
+/** The policy-dependent part of the key, computed once per compiled policy (it hashes PEM). */
+const trustKeys = new WeakMap<TrustSpec, string>();
+
+function trustKey(trust: TrustSpec): string {
+  let key = trustKeys.get(trust);
+  if (key === undefined) {
+    key = JSON.stringify([
+      hash(trust.caBundle),
+      [...trust.pins.keyIds].sort(),
+      trust.pins.cas.map((c) => c.fingerprint256).sort(),
+      trust.signers.map((s) => [s.role, [...(s.keys?.keyIds ?? [])].sort(), (s.keys?.cas ?? []).map((c) => c.fingerprint256).sort()]),
+      trust.allowUnsignedDigests,
+    ]);
+    trustKeys.set(trust, key);
+  }
+  return key;
+}
+
+function hash(text: string | undefined): string {
+  return text === undefined ? '' : createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
 /** Everything that decides a verification's answer. */
 function cacheKey(server: string, ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): string {
-  const hash = (text: string | undefined) => (text === undefined ? '' : createHash('sha256').update(text).digest('hex').slice(0, 32));
-  return JSON.stringify([
-    server,
-    hash(trust.caBundle),
-    [...trust.pins.keyIds].sort(),
-    trust.pins.cas.map((c) => c.fingerprint256).sort(),
-    trust.signers.map((s) => [s.role, [...(s.keys?.keyIds ?? [])].sort(), (s.keys?.cas ?? []).map((c) => c.fingerprint256).sort()]),
-    trust.allowUnsignedDigests,
-    formatNormalized(ref),
-    // Refusals such as AUTH_FAILED depend on who asked.
-    hash(credentials && JSON.stringify([credentials.username, credentials.password, credentials.identityToken])),
-  ]);
+  // Refusals such as AUTH_FAILED depend on who asked.
+  const who = credentials ? hash(JSON.stringify([credentials.username, credentials.password, credentials.identityToken])) : '';
+  return `${server} ${formatNormalized(ref)} ${who} ${trustKey(trust)}`;
 }

@@ -39,6 +39,13 @@ export class WorkloadError extends Error {
   readonly code = 'MALFORMED_OBJECT' as const;
 }
 
+/** The object's pod spec, or undefined when it has none. */
+export function podSpecOf(kind: string, object: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  let spec: unknown = object;
+  for (const segment of POD_SPEC_PATHS[kind] ?? ['-']) spec = isObject(spec) ? spec[segment] : undefined;
+  return isObject(spec) ? spec : undefined;
+}
+
 /** Every container of the object's pod spec, in init, app, ephemeral order. */
 export function containerImages(kind: string, object: Record<string, unknown> | undefined): ContainerImage[] {
   const segments = POD_SPEC_PATHS[kind];

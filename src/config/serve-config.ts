@@ -11,6 +11,17 @@ export interface ServeConfig {
   /** Plain-HTTP metrics address; undefined: /metrics is served on the HTTPS listener. */
   readonly metrics: { readonly host: string; readonly port: number } | undefined;
   readonly policies: { readonly files: readonly string[]; readonly reloadIntervalSeconds: number };
+  /** The API server: policies from CRDs, pull-secret credentials, Events. Undefined: off. */
+  readonly kubernetes:
+    | {
+        /** Undefined: the pod's service account (in-cluster). */
+        readonly kubeconfig: string | undefined;
+        readonly policies: boolean;
+        readonly pullSecrets: boolean;
+        readonly events: boolean;
+        readonly credentialsSecret: { readonly namespace: string; readonly name: string } | undefined;
+      }
+    | undefined;
   readonly defaultAction: 'allow' | 'deny';
   readonly mutateWorkloads: boolean;
   /** All images of one review verified within this; keep it under the webhook timeout. */
@@ -36,7 +47,8 @@ export interface ServeConfig {
 /** Every key with its default, as documented. */
 export const CONFIG_KEYS = [
   'listen', 'tls', 'tls.certFile', 'tls.keyFile', 'tls.reloadIntervalSeconds', 'metrics', 'metrics.listen',
-  'policies', 'policies.files', 'policies.reloadIntervalSeconds', 'defaultAction', 'mutateWorkloads', 'deadlineSeconds',
+  'policies', 'policies.files', 'policies.reloadIntervalSeconds', 'kubernetes', 'kubernetes.kubeconfig', 'kubernetes.policies',
+  'kubernetes.pullSecrets', 'kubernetes.events', 'kubernetes.credentialsSecret', 'defaultAction', 'mutateWorkloads', 'deadlineSeconds',
   'trust', 'trust.requestTimeoutSeconds', 'trust.servers', 'cache', 'cache.maxEntries', 'cache.maxBytes',
   'cache.maxTtlSeconds', 'cache.negativeTtlSeconds', 'maxRequestBytes', 'shutdownGraceSeconds', 'logLevel',
 ] as const;
@@ -76,10 +88,24 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
   const metricsObj = g.optional(c?.metrics, (v) => g.object(v, 'config.metrics'));
   g.onlyKeys(metricsObj, ['listen'], 'config.metrics');
   const metrics = metricsObj ? address(g, metricsObj.listen, 'config.metrics.listen') : undefined;
-  const policiesObj = g.object(c?.policies, 'config.policies');
+  const kube = g.optional(c?.kubernetes, (v) => g.object(v, 'config.kubernetes'));
+  g.onlyKeys(kube, ['kubeconfig', 'policies', 'pullSecrets', 'events', 'credentialsSecret'], 'config.kubernetes');
+  const flag = (key: string, def: boolean) => g.optional(kube?.[key], (v) => g.boolean(v, `config.kubernetes.${key}`)) ?? def;
+  const credentialsSecret = g.optional(kube?.credentialsSecret, (v) => {
+    const o = g.object(v, 'config.kubernetes.credentialsSecret');
+    g.onlyKeys(o, ['namespace', 'name'], 'config.kubernetes.credentialsSecret');
+    const namespace = g.string(o?.namespace, 'config.kubernetes.credentialsSecret.namespace');
+    const name = g.string(o?.name, 'config.kubernetes.credentialsSecret.name');
+    return namespace !== undefined && name !== undefined ? { namespace, name } : undefined;
+  });
+  const kubernetes = kube
+    ? { kubeconfig: g.optional(kube.kubeconfig, (v) => g.string(v, 'config.kubernetes.kubeconfig')), policies: flag('policies', true), pullSecrets: flag('pullSecrets', true), events: flag('events', true), credentialsSecret }
+    : undefined;
+  const policiesObj = g.optional(c?.policies, (v) => g.object(v, 'config.policies'));
+  if (!policiesObj && !kubernetes?.policies) g.fail('config.policies', 'required unless kubernetes.policies is on');
   g.onlyKeys(policiesObj, ['files', 'reloadIntervalSeconds'], 'config.policies');
-  const files = g.stringArray(policiesObj?.files, 'config.policies.files');
-  if (files?.length === 0) g.fail('config.policies.files', 'must list at least one file or pattern');
+  const files = policiesObj ? g.stringArray(policiesObj.files, 'config.policies.files') : [];
+  if (policiesObj && files?.length === 0) g.fail('config.policies.files', 'must list at least one file or pattern');
   const defaultAction = g.optional(c?.defaultAction, (v) => g.oneOf(v, ['allow', 'deny'] as const, 'config.defaultAction')) ?? 'deny';
   const mutateWorkloads = g.optional(c?.mutateWorkloads, (v) => g.boolean(v, 'config.mutateWorkloads')) ?? false;
   const trust = g.optional(c?.trust, (v) => g.object(v, 'config.trust'));
@@ -90,14 +116,15 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
   })) ?? new Map<string, string>();
   const cache = g.optional(c?.cache, (v) => g.object(v, 'config.cache'));
   g.onlyKeys(cache, ['maxEntries', 'maxBytes', 'maxTtlSeconds', 'negativeTtlSeconds'], 'config.cache');
+  const baseDir = path.dirname(path.resolve(source));
   const logLevel = g.optional(c?.logLevel, (v) => g.oneOf(v, ['debug', 'info', 'warn', 'error'] as const, 'config.logLevel')) ?? 'info';
 
-  const baseDir = path.dirname(path.resolve(source));
   const config: ServeConfig = {
     listen: listen ?? { host: '127.0.0.1', port: 8443 },
     tls: { certFile: path.resolve(baseDir, certFile ?? ''), keyFile: path.resolve(baseDir, keyFile ?? ''), reloadIntervalSeconds: num(tls?.reloadIntervalSeconds, 'config.tls.reloadIntervalSeconds', 10, 1, 3600) },
     metrics,
     policies: { files: files ?? [], reloadIntervalSeconds: num(policiesObj?.reloadIntervalSeconds, 'config.policies.reloadIntervalSeconds', 2, 0.1, 3600) },
+    kubernetes: kubernetes && { ...kubernetes, kubeconfig: kubernetes.kubeconfig === undefined ? undefined : path.resolve(baseDir, kubernetes.kubeconfig) },
     defaultAction,
     mutateWorkloads,
     deadlineSeconds: num(c?.deadlineSeconds, 'config.deadlineSeconds', 9, 0.1, 29),

@@ -1,6 +1,7 @@
 // The HTTP surface: POST /mutate and /validate (AdmissionReview v1), /healthz, /readyz, /metrics.
 // Malformed requests get an HTTP error or a denial with a clear message; never a crash, a stack
 // trace or a hang.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { admissionResponse, denialResponse, parseReview, ReviewError, type Decision, type Endpoint, type ReviewRequest } from '../admission/index.js';
@@ -17,6 +18,29 @@ export interface AppDeps {
   readonly maxRequestBytes: number;
   /** Serve /metrics here too (when there is no separate metrics listener). */
   readonly serveMetrics: boolean;
+}
+
+/** Where a request goes: the webhook paths straight to the review, the rest through express. */
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * POST /mutate and /validate are dispatched before express (docs/adr/0003): its per-request
+ * work — router, and swapping the prototypes of req and res — cost more than the review itself
+ * on the hot path. Everything else (health, readiness, metrics, errors) goes through express.
+ */
+export function createRequestListener(deps: AppDeps): RequestListener {
+  const app = createApp(deps);
+  return (req, res) => {
+    const path = req.url?.split('?', 1)[0];
+    if (req.method === 'POST' && (path === '/mutate' || path === '/validate')) {
+      handleReview(path === '/mutate' ? 'mutate' : 'validate', req, res, deps).catch((error: unknown) => {
+        deps.logger.error({ err: error }, 'request failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      });
+      return;
+    }
+    app(req, res);
+  };
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -58,7 +82,7 @@ export function metricsHandler(metrics: Metrics) {
   };
 }
 
-async function handleReview(endpoint: Endpoint, req: Request, res: Response, deps: AppDeps): Promise<void> {
+async function handleReview(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, deps: AppDeps): Promise<void> {
   const started = process.hrtime.bigint();
   const read = await readJsonBody(req, deps.maxRequestBytes);
   if (!('ok' in read)) {
@@ -79,14 +103,16 @@ async function handleReview(endpoint: Endpoint, req: Request, res: Response, dep
     else sendJson(res, 400, { error: e.message });
     return;
   }
-  const log = deps.logger.child({ uid: review.uid });
-  log.debug({ review: body }, 'AdmissionReview received');
+  // The uid goes into each line rather than a child logger: creating one per request cost more
+  // than the line itself (bench/RESULTS.md).
+  const log = deps.logger;
+  if (log.isLevelEnabled('debug')) log.debug({ uid: review.uid, review: body }, 'AdmissionReview received');
   let decision: Decision;
   try {
     decision = await deps.review(endpoint, review);
   } catch (error) {
     // Fail closed: whatever went wrong, the answer is no, with the reason.
-    log.error({ err: error }, 'review failed');
+    log.error({ uid: review.uid, err: error }, 'review failed');
     sendJson(res, 200, denialResponse(review.uid, `trustgate could not review this request: ${error instanceof Error ? error.message : String(error)}`));
     return;
   }
@@ -94,6 +120,7 @@ async function handleReview(endpoint: Endpoint, req: Request, res: Response, dep
   deps.metrics.admission(endpoint, review.operation, review.kind.kind, decision.decision, decision.reasons, seconds);
   log.info(
     {
+      uid: review.uid,
       endpoint,
       namespace: review.namespace,
       kind: review.kind.kind,

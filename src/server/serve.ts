@@ -4,6 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type express from 'express';
+import type { RequestListener } from './app.js';
 import type { TlsMaterial } from './tls.js';
 
 export interface Listener {
@@ -12,12 +13,12 @@ export interface Listener {
   close(graceMs: number): Promise<void>;
 }
 
-export async function listenHttps(app: express.Express, tls: TlsMaterial, host: string, port: number): Promise<Listener & { server: https.Server }> {
+export async function listenHttps(app: express.Express | RequestListener, tls: TlsMaterial, host: string, port: number): Promise<Listener & { server: https.Server }> {
   const server = https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, app);
   return listen(server, host, port);
 }
 
-export async function listenHttp(app: express.Express, host: string, port: number): Promise<Listener> {
+export async function listenHttp(app: express.Express | RequestListener, host: string, port: number): Promise<Listener> {
   return listen(http.createServer(app), host, port);
 }
 

@@ -1,0 +1,65 @@
+// What `trustgate serve` takes from the API server when `kubernetes` is configured: policies
+// from the CRDs, pull-secret credentials for each review, and Events about decisions.
+import type { Logger } from 'pino';
+import { podSpecOf, type Decision, type ReviewRequest } from '../../src/admission/index.js';
+import type { ServeConfig } from '../../src/config/index.js';
+import { EventRecorder, loadKubeConfig, PolicyInformers, PullSecretReader } from '../../src/kube/index.js';
+import type { Policy } from '../../src/policy/index.js';
+import type { Credentials } from '../../src/registry/index.js';
+
+export interface KubernetesSide {
+  readonly ready: () => boolean;
+  /** Registry host → credentials for the pod under review. */
+  readonly credentials: (review: ReviewRequest) => Promise<ReadonlyMap<string, Credentials>>;
+  readonly recordEvents: (review: ReviewRequest, decision: Decision) => void;
+  readonly stop: () => void;
+}
+
+export async function startKubernetesSide(
+  config: NonNullable<ServeConfig['kubernetes']>,
+  logger: Logger,
+  onPolicies: (policies: Policy[]) => void,
+): Promise<KubernetesSide> {
+  const kc = loadKubeConfig(config.kubeconfig);
+  const informers = config.policies ? new PolicyInformers(kc, logger.child({ component: 'policies' }), onPolicies) : undefined;
+  // The first list may fail while the API server starts: informers retry; readiness waits.
+  await informers?.start().catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'policy informers not started yet; retrying'));
+  const secrets = config.pullSecrets ? new PullSecretReader(kc, config.credentialsSecret) : undefined;
+  const events = config.events ? new EventRecorder(kc, logger.child({ component: 'events' })) : undefined;
+  const empty: ReadonlyMap<string, Credentials> = new Map();
+
+  return {
+    ready: () => informers?.ready ?? true,
+    credentials: async (review) => {
+      const spec = podSpecOf(review.kind.kind, review.object);
+      if (!secrets || !spec || review.namespace === undefined) return empty;
+      const pullSecrets = Array.isArray(spec.imagePullSecrets) ? spec.imagePullSecrets : [];
+      return secrets.credentials({
+        namespace: review.namespace,
+        serviceAccountName: typeof spec.serviceAccountName === 'string' ? spec.serviceAccountName : undefined,
+        imagePullSecrets: pullSecrets.map((s: unknown) => (typeof s === 'object' && s !== null && typeof (s as { name?: unknown }).name === 'string' ? (s as { name: string }).name : '')).filter(Boolean),
+      });
+    },
+    recordEvents: (review, decision) => {
+      // sideEffects: None — a dry run must leave no trace.
+      if (!events || review.dryRun || review.namespace === undefined) return;
+      const metadata = (review.object?.metadata ?? {}) as { name?: unknown; generateName?: unknown; uid?: unknown };
+      const name = typeof metadata.name === 'string' && metadata.name ? metadata.name : review.name || (typeof metadata.generateName === 'string' ? metadata.generateName : '');
+      const base = {
+        namespace: review.namespace,
+        kind: review.kind.kind,
+        name,
+        uid: typeof metadata.uid === 'string' ? metadata.uid : undefined,
+        apiVersion: review.kind.group ? `${review.kind.group}/${review.kind.version}` : review.kind.version,
+      };
+      if (decision.decision === 'deny' || decision.decision === 'audit' || decision.decision === 'warn') {
+        const message = decision.decision === 'deny' ? decision.message : (decision.auditAnnotations['trustgate.dev/audit'] ?? decision.warnings.join('\n'));
+        events.record({ ...base, reason: 'ImageNotTrusted', type: 'Warning', message: `${decision.decision}: ${message}` });
+      } else if (decision.patch.length > 0) {
+        const pinned = decision.containers.filter((c) => c.verified).map((c) => `${c.container.name}=${c.verified?.digest ?? ''}`);
+        events.record({ ...base, reason: 'ImagePinned', type: 'Normal', message: `pinned to signed digests: ${pinned.join(', ')}` });
+      }
+    },
+    stop: () => informers?.stop(),
+  };
+}

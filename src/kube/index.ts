@@ -1,0 +1,14 @@
+// The only module that imports @kubernetes/client-node (docs/adr/0001).
+import { KubeConfig } from '@kubernetes/client-node';
+
+export { PolicyInformers } from './policy-informers.js';
+export { PullSecretReader, dockerAuths, type PodCredentialsQuery } from './pull-secrets.js';
+export { EventRecorder, type AdmissionEvent } from './events.js';
+
+/** From a kubeconfig file, or the pod's service account when none is given. */
+export function loadKubeConfig(file: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else kc.loadFromCluster();
+  return kc;
+}

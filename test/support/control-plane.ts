@@ -1,0 +1,130 @@
+// A real Kubernetes control plane on loopback, the way controller-runtime's envtest runs one:
+// etcd, kube-apiserver (secure port, generated certificates, RBAC, service-account keys, an
+// admin client certificate) and kube-controller-manager, so Deployments really create
+// ReplicaSets and Pods that pass through admission. No scheduler or kubelet: pods stay Pending.
+// Binaries come from scripts/build-control-plane.sh (built once, cached by version).
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, run, runOk, startDaemon, stopDaemon, type RunResult } from './processes.js';
+
+/** The directory of the cached binaries, building them when missing (minutes on a fresh machine). */
+export function controlPlaneBinaries(): string {
+  const out = execFileSync('bash', [path.resolve('scripts/build-control-plane.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 3_600_000 });
+  return out.trim().split('\n').pop() ?? '';
+}
+
+export class ControlPlane {
+  private constructor(
+    readonly dir: string,
+    readonly bin: string,
+    readonly apiserverUrl: string,
+    readonly kubeconfig: string,
+    private readonly daemons: ChildProcess[],
+  ) {}
+
+  static async start(bin = controlPlaneBinaries()): Promise<ControlPlane> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'trustgate-cp-'));
+    const pki = path.join(dir, 'pki');
+    mkdirSync(pki);
+    const f = (name: string) => path.join(pki, name);
+    await makePki(pki);
+    const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const daemons: ChildProcess[] = [];
+    daemons.push(startDaemon(path.join(bin, 'etcd'), [
+      '--name=default', `--data-dir=${path.join(dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdPort}`, `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--listen-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-cluster=default=http://127.0.0.1:${peerPort}`, '--unsafe-no-fsync', '--log-level=warn',
+    ], path.join(dir, 'etcd.log')));
+    daemons.push(startDaemon(path.join(bin, 'kube-apiserver'), [
+      '--advertise-address=127.0.0.1', '--bind-address=127.0.0.1', `--secure-port=${apiPort}`,
+      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+      `--cert-dir=${pki}`, `--tls-cert-file=${f('apiserver.crt')}`, `--tls-private-key-file=${f('apiserver.key')}`,
+      `--client-ca-file=${f('ca.crt')}`, '--authorization-mode=RBAC', '--allow-privileged=true',
+      '--service-cluster-ip-range=10.0.0.0/24', '--disable-admission-plugins=ServiceAccount',
+      `--service-account-issuer=https://127.0.0.1:${apiPort}`, `--service-account-key-file=${f('sa.pub')}`, `--service-account-signing-key-file=${f('sa.key')}`,
+      '--v=1',
+    ], path.join(dir, 'kube-apiserver.log')));
+    const url = `https://127.0.0.1:${apiPort}`;
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, kubeconfigYaml(url, f('ca.crt'), f('admin.crt'), f('admin.key')));
+    const plane = new ControlPlane(dir, bin, url, kubeconfig, daemons);
+    await plane.waitReady(60_000);
+    daemons.push(startDaemon(path.join(bin, 'kube-controller-manager'), [
+      `--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
+      '--bind-address=127.0.0.1', `--secure-port=${await freePort()}`, '--leader-elect=false',
+      `--service-account-private-key-file=${f('sa.key')}`, `--root-ca-file=${f('ca.crt')}`, '--use-service-account-credentials=false',
+      '--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service,-route,-persistentvolume-binder,-attachdetach,-csrsigning,-csrapproving,-csrcleaner',
+    ], path.join(dir, 'kube-controller-manager.log')));
+    return plane;
+  }
+
+  /** Polls /readyz with the admin certificate. */
+  async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const pki = path.join(this.dir, 'pki');
+    for (;;) {
+      const ok = await new Promise<boolean>((resolve) => {
+        https.get(`${this.apiserverUrl}/readyz`, { ca: readFileSync(path.join(pki, 'ca.crt')), cert: readFileSync(path.join(pki, 'admin.crt')), key: readFileSync(path.join(pki, 'admin.key')) }, (res) => {
+          res.resume();
+          resolve(res.statusCode === 200);
+        }).on('error', () => resolve(false));
+      });
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error(`kube-apiserver not ready after ${timeoutMs} ms; see ${this.dir}/kube-apiserver.log`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  kubectl(args: readonly string[], input?: string): Promise<RunResult> {
+    return run(path.join(this.bin, 'kubectl'), [`--kubeconfig=${this.kubeconfig}`, ...args], { timeoutMs: 60_000, ...(input !== undefined && { input }) });
+  }
+
+  async kubectlOk(args: readonly string[], input?: string): Promise<string> {
+    const r = await this.kubectl(args, input);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  }
+
+  helm(args: readonly string[]): Promise<RunResult> {
+    return run(path.join(this.bin, 'helm'), [`--kubeconfig=${this.kubeconfig}`, ...args], {
+      timeoutMs: 120_000,
+      env: { HELM_CACHE_HOME: path.join(this.dir, 'helm-cache'), HELM_CONFIG_HOME: path.join(this.dir, 'helm-config'), HELM_DATA_HOME: path.join(this.dir, 'helm-data') },
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const daemon of [...this.daemons].reverse()) await stopDaemon(daemon);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function kubeconfigYaml(server: string, ca: string, cert: string, key: string): string {
+  return `apiVersion: v1
+kind: Config
+clusters: [{name: trustgate-e2e, cluster: {server: "${server}", certificate-authority: "${ca}"}}]
+users: [{name: admin, user: {client-certificate: "${cert}", client-key: "${key}"}}]
+contexts: [{name: trustgate-e2e, context: {cluster: trustgate-e2e, user: admin}}]
+current-context: trustgate-e2e
+`;
+}
+
+/** CA, apiserver serving cert, admin client cert (system:masters), service-account key pair. */
+async function makePki(dir: string): Promise<void> {
+  const f = (name: string) => path.join(dir, name);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  await runOk('openssl', ['req', '-x509', ...ec, '-days', '7', '-subj', '/CN=trustgate-e2e-ca', '-keyout', f('ca.key'), '-out', f('ca.crt'),
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature']);
+  const issue = async (name: string, subject: string, ext: string) => {
+    await runOk('openssl', ['req', ...ec, '-subj', subject, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`)]);
+    writeFileSync(f(`${name}.ext`), ext);
+    await runOk('openssl', ['x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '7', '-extfile', f(`${name}.ext`), '-out', f(`${name}.crt`)]);
+  };
+  await issue('apiserver', '/CN=kube-apiserver', 'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n');
+  await issue('admin', '/O=system:masters/CN=admin', 'extendedKeyUsage=clientAuth\n');
+  await runOk('openssl', ['genrsa', '-out', f('sa.key'), '2048']);
+  await runOk('openssl', ['rsa', '-in', f('sa.key'), '-pubout', '-out', f('sa.pub')]);
+}
