@@ -45,6 +45,8 @@ export class ControlPlane {
       `--cert-dir=${pki}`, `--tls-cert-file=${f('apiserver.crt')}`, `--tls-private-key-file=${f('apiserver.key')}`,
       `--client-ca-file=${f('ca.crt')}`, '--authorization-mode=RBAC', '--allow-privileged=true',
       '--service-cluster-ip-range=10.0.0.0/24', '--disable-admission-plugins=ServiceAccount',
+      // As envtest: the endpoint reconciler refuses a loopback advertise address.
+      '--endpoint-reconciler-type=none',
       `--service-account-issuer=https://127.0.0.1:${apiPort}`, `--service-account-key-file=${f('sa.pub')}`, `--service-account-signing-key-file=${f('sa.key')}`,
       '--v=1',
     ], path.join(dir, 'kube-apiserver.log')));
@@ -57,7 +59,7 @@ export class ControlPlane {
       `--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
       '--bind-address=127.0.0.1', `--secure-port=${await freePort()}`, '--leader-elect=false',
       `--service-account-private-key-file=${f('sa.key')}`, `--root-ca-file=${f('ca.crt')}`, '--use-service-account-credentials=false',
-      '--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service,-route,-persistentvolume-binder,-attachdetach,-csrsigning,-csrapproving,-csrcleaner',
+      '--controllers=*',
     ], path.join(dir, 'kube-controller-manager.log')));
     return plane;
   }
@@ -74,6 +76,8 @@ export class ControlPlane {
         }).on('error', () => resolve(false));
       });
       if (ok) return;
+      const dead = this.daemons.find((d) => d.exitCode !== null);
+      if (dead) throw new Error(`${dead.spawnfile} exited ${dead.exitCode}; see the logs in ${this.dir}`);
       if (Date.now() > deadline) throw new Error(`kube-apiserver not ready after ${timeoutMs} ms; see ${this.dir}/kube-apiserver.log`);
       await new Promise((r) => setTimeout(r, 250));
     }
