@@ -1,5 +1,7 @@
 // Writes charts/trustgate/crds/*.yaml: both policy CRDs from one OpenAPI schema that mirrors
 // what src/policy/parse.ts accepts, so `kubectl apply` refuses what trustgate would refuse.
+// Structural schemas may not say additionalProperties: false beside properties; the API server
+// prunes unknown fields instead and kubectl's strict field validation reports them.
 //   npm run generate:crds      (test/unit/policy/crds.test.ts fails when the files drift)
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +12,6 @@ const keyList = { type: 'array', maxItems: 64, items: { type: 'string', minLengt
 export const SPEC_SCHEMA = {
   type: 'object',
   required: ['images'],
-  additionalProperties: false,
   properties: {
     images: {
       type: 'array', minItems: 1, maxItems: 256,
@@ -21,7 +22,7 @@ export const SPEC_SCHEMA = {
     mode: { type: 'string', enum: ['enforce', 'warn', 'audit'], default: 'enforce', description: 'What a failure does: enforce denies, warn admits with a warning, audit admits and records.' },
     mutate: { type: 'boolean', default: true, description: 'Rewrite verified pod images to tag@signed-digest.' },
     trust: {
-      type: 'object', additionalProperties: false, description: 'How images are verified (action: verify only).',
+      type: 'object', description: 'How images are verified (action: verify only).',
       properties: {
         server: { type: 'string', pattern: '^https://[^\\s/]+', maxLength: 2048, description: 'Notary server URL.' },
         caBundle: { type: 'string', maxLength: 1_048_576, description: 'PEM CA certificates for the Notary server.' },
@@ -29,7 +30,7 @@ export const SPEC_SCHEMA = {
         signers: {
           type: 'array', maxItems: 32, description: 'Delegations that must each have signed the digest.',
           items: {
-            type: 'object', required: ['role'], additionalProperties: false,
+            type: 'object', required: ['role'],
             properties: { role: { type: 'string', pattern: '^targets(/[-a-z0-9_]+)+$', maxLength: 255 }, keys: keyList },
           },
         },

@@ -131,8 +131,13 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
       deadlineMs: config.deadlineSeconds * 1000,
       credentialsFor: (ref) => (auths ? findCredentials(auths, [ref.registry]) : undefined),
     });
-    // Events once per review: from /validate, the last word on what was admitted.
-    if (endpoint === 'validate' || decision.patch.length > 0) kube?.recordEvents(request, decision);
+    // One event per request: a denial where it happens (a /mutate denial ends the request);
+    // warnings and audit findings from /validate, which sees them too; pins from /mutate.
+    const record =
+      decision.decision === 'deny' ||
+      (endpoint === 'validate' && (decision.decision === 'warn' || decision.decision === 'audit')) ||
+      (endpoint === 'mutate' && decision.patch.length > 0);
+    if (record) kube?.recordEvents(request, decision);
     return decision;
   };
 

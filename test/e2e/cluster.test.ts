@@ -1,0 +1,189 @@
+// trustgate on a real control plane: etcd, kube-apiserver and kube-controller-manager built
+// from the Go module proxy, the chart installed with helm, Debian's notary-server and
+// docker-registry, and trustgate serve on loopback (webhook.url). Everything is asserted through
+// the API server, as kubectl sees it.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ControlPlane } from '../support/control-plane.js';
+import { freePort } from '../support/processes.js';
+import { ServeProcess } from '../support/serve-process.js';
+import { TrustStack, type PushedImage } from '../support/stack.js';
+
+let cp: ControlPlane;
+let stack: TrustStack;
+let serve: ServeProcess | undefined;
+let port: number;
+let gun: string;
+let signed: PushedImage;
+let configFile: string;
+const CHART = path.resolve('charts/trustgate');
+
+const clusterPolicies = () => [
+  { name: 'signed-images', spec: { images: [`${stack.registry}/**`], trust: { server: stack.notaryUrl, caBundle: readFileSync(stack.tls.caCert, 'utf8') } } },
+];
+
+async function helmInstall(extra: string[] = []): Promise<void> {
+  const r = await cp.helm(['upgrade', '--install', 'trustgate', CHART, '--namespace', 'trustgate', '--create-namespace', '--wait=false',
+    '--set', `webhook.url=https://127.0.0.1:${port}`, '--set', `webhook.caBundle=${readFileSync(stack.tls.caCert).toString('base64')}`,
+    '--set-json', `clusterPolicies=${JSON.stringify(clusterPolicies())}`, ...extra]);
+  if (r.code !== 0) throw new Error(`helm failed: ${r.stdout}\n${r.stderr}`);
+}
+
+async function startTrustgate(): Promise<ServeProcess> {
+  const s = await ServeProcess.start(configFile, stack.tls.caCert);
+  // Ready once the policy informers have listed both kinds.
+  for (let i = 0; i < 100 && (await s.request('GET', '/readyz')).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  return s;
+}
+
+/** Creates a pod with kubectl; returns kubectl's result. */
+const runPod = (ns: string, name: string, image: string, ...extra: string[]) => cp.kubectl(['run', name, `--image=${image}`, '-n', ns, '--restart=Never', ...extra]);
+const podImage = (ns: string, name: string) => cp.kubectlOk(['get', 'pod', name, '-n', ns, '-o', 'jsonpath={.spec.containers[0].image}']);
+
+async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+beforeAll(async () => {
+  [cp, stack] = await Promise.all([ControlPlane.start(), TrustStack.start()]);
+  gun = `${stack.registry}/team/app`;
+  signed = await stack.pushImage('team/app', '1.0', 'e2e: signed build');
+  await stack.init(gun);
+  await stack.sign(gun, '1.0', signed);
+  await stack.pushImage('team/app', '1.0', 'e2e: unsigned rebuild pushed over the signed tag');
+  await stack.pushImage('team/app', 'unsigned', 'e2e: never signed');
+  port = await freePort();
+  configFile = path.join(stack.dir, 'trustgate.yaml');
+  writeFileSync(configFile, `listen: "127.0.0.1:${port}"
+tls: {certFile: ${stack.tls.cert}, keyFile: ${stack.tls.key}}
+kubernetes: {kubeconfig: ${cp.kubeconfig}}
+defaultAction: deny
+`);
+  await helmInstall();
+  serve = await startTrustgate();
+  await cp.kubectlOk(['create', 'namespace', 'enforced']);
+  await cp.kubectlOk(['label', 'namespace', 'enforced', 'trustgate.dev/enforce=true']);
+  await cp.kubectlOk(['create', 'namespace', 'open']);
+});
+
+afterAll(async () => {
+  await serve?.stop();
+  await stack?.stop();
+  await cp?.stop();
+});
+
+describe('a cluster with trustgate', () => {
+  it('reports the chart\'s policy as accepted in its status', async () => {
+    const accepted = await eventually(() => cp.kubectlOk(['get', 'clusterimagepolicy', 'signed-images', '-o', 'jsonpath={.status.accepted}']), (v) => v === 'true', 'policy status');
+    expect(accepted).toBe('true');
+  });
+
+  it('admits a signed image in an opted-in namespace, pinned to the signed digest (not the registry\'s)', async () => {
+    const r = await runPod('enforced', 'signed', `${gun}:1.0`);
+    expect(r.stderr).toBe('');
+    expect(await podImage('enforced', 'signed')).toBe(`${gun}:1.0@${signed.digest}`);
+    const annotations = await cp.kubectlOk(['get', 'pod', 'signed', '-n', 'enforced', '-o', 'jsonpath={.metadata.annotations.trustgate\\.dev/original-images}']);
+    expect(JSON.parse(annotations)).toEqual({ signed: `${gun}:1.0` });
+  });
+
+  it('denies an unsigned image with a message naming container, image and reason', async () => {
+    const r = await runPod('enforced', 'unsigned', `${gun}:unsigned`);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/admission webhook "mutate.trustgate.dev" denied the request: container "unsigned" image ".*team\/app:unsigned": TAG_NOT_SIGNED/);
+    expect((await cp.kubectl(['get', 'pod', 'unsigned', '-n', 'enforced'])).code).not.toBe(0);
+  });
+
+  it('records an ImageNotTrusted event for the denial', async () => {
+    const events = await eventually(() => cp.kubectlOk(['get', 'events', '-n', 'enforced', '--field-selector', 'reason=ImageNotTrusted', '-o', 'jsonpath={.items[*].message}']), (v) => v.includes('TAG_NOT_SIGNED'), 'ImageNotTrusted event');
+    expect(events).toMatch(/team\/app:unsigned/);
+  });
+
+  it('leaves the same pod untouched in a namespace without the label, and in kube-system', async () => {
+    expect((await runPod('open', 'unsigned', `${gun}:unsigned`)).code).toBe(0);
+    expect(await podImage('open', 'unsigned')).toBe(`${gun}:unsigned`);
+    await cp.kubectlOk(['label', 'namespace', 'kube-system', 'trustgate.dev/enforce=true']);
+    expect((await runPod('kube-system', 'unsigned', `${gun}:unsigned`)).code).toBe(0);
+    expect(await podImage('kube-system', 'unsigned')).toBe(`${gun}:unsigned`);
+  });
+
+  it('refuses a Deployment with an unsigned image at create', async () => {
+    const r = await cp.kubectl(['create', 'deployment', 'bad', `--image=${gun}:unsigned`, '-n', 'enforced']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/validate.trustgate.dev" denied the request: container "app" image ".*:unsigned": TAG_NOT_SIGNED/);
+  });
+
+  it('accepts a Deployment with a signed image, unchanged, and pins the pods it creates', async () => {
+    await cp.kubectlOk(['create', 'deployment', 'good', `--image=${gun}:1.0`, '-n', 'enforced']);
+    expect(await cp.kubectlOk(['get', 'deployment', 'good', '-n', 'enforced', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'])).toBe(`${gun}:1.0`);
+    const images = await eventually(
+      () => cp.kubectlOk(['get', 'pods', '-n', 'enforced', '-l', 'app=good', '-o', 'jsonpath={.items[*].spec.containers[0].image}']),
+      (v) => v.length > 0,
+      'pods of the Deployment',
+    );
+    expect(images).toBe(`${gun}:1.0@${signed.digest}`);
+  });
+
+  it('answers --dry-run=server without side effects', async () => {
+    const r = await runPod('enforced', 'dry', `${gun}:1.0`, '--dry-run=server', '-o', 'jsonpath={.spec.containers[0].image}');
+    expect(r.stdout).toBe(`${gun}:1.0@${signed.digest}`);
+    expect((await cp.kubectl(['get', 'pod', 'dry', '-n', 'enforced'])).code).not.toBe(0);
+    expect((await runPod('enforced', 'dry-bad', `${gun}:unsigned`, '--dry-run=server')).stderr).toMatch(/TAG_NOT_SIGNED/);
+  });
+
+  it('a namespace ImagePolicy cannot admit what the cluster policy denies', async () => {
+    await cp.kubectlOk(['apply', '-f', '-'], `apiVersion: trustgate.dev/v1alpha1
+kind: ImagePolicy
+metadata: {name: lenient, namespace: enforced}
+spec: {images: ["**"], action: allow}
+`);
+    await eventually(() => cp.kubectlOk(['get', 'imagepolicy', 'lenient', '-n', 'enforced', '-o', 'jsonpath={.status.accepted}']), (v) => v === 'true', 'ImagePolicy accepted');
+    expect((await runPod('enforced', 'still-unsigned', `${gun}:unsigned`)).stderr).toMatch(/TAG_NOT_SIGNED/);
+    await cp.kubectlOk(['delete', 'imagepolicy', 'lenient', '-n', 'enforced']);
+  });
+
+  it('refuses a malformed policy at kubectl apply (the CRD schema)', async () => {
+    const r = await cp.kubectl(['apply', '-f', '-'], 'apiVersion: trustgate.dev/v1alpha1\nkind: ClusterImagePolicy\nmetadata: {name: broken}\nspec: {images: ["**"], mode: loud}\n');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/spec.mode: Unsupported value: "loud"/);
+  });
+
+  it('applies an edited ClusterImagePolicy without a restart, and warn mode shows a kubectl warning', async () => {
+    await stack.pushImage('trial/tool', '0.1', 'e2e: trial tool');
+    const image = `${stack.registry}/trial/tool:0.1`;
+    expect((await runPod('enforced', 'trial-1', image)).code).not.toBe(0);
+    await cp.kubectlOk(['apply', '-f', '-'], `apiVersion: trustgate.dev/v1alpha1
+kind: ClusterImagePolicy
+metadata: {name: trial}
+spec: {images: ["${stack.registry}/trial/**"], mode: warn, trust: {server: "${stack.notaryUrl}", caBundle: ${JSON.stringify(readFileSync(stack.tls.caCert, 'utf8'))}}}
+`);
+    const r = await eventually(() => runPod('enforced', `trial-${Date.now() % 100000}`, image), (v) => v.code === 0, 'warn policy in force');
+    expect(r.stderr).toMatch(/Warning: trustgate: container .* would be denied: NO_TRUST_DATA \(ClusterImagePolicy "trial", mode warn\)/);
+  });
+
+  it('fails closed when trustgate is down: opted-in namespaces refuse pods, others keep working', async () => {
+    await serve?.stop();
+    serve = undefined;
+    const r = await runPod('enforced', 'while-down', `${gun}:1.0`);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/failed calling webhook "mutate.trustgate.dev"/);
+    expect((await runPod('open', 'while-down', `${gun}:unsigned`)).code).toBe(0);
+    serve = await startTrustgate();
+    expect((await runPod('enforced', 'after-restart', `${gun}:1.0`)).code).toBe(0);
+  });
+
+  it('helm upgrade keeps the webhooks working; helm uninstall leaves no webhook behind', async () => {
+    await helmInstall(['--set', 'webhook.timeoutSeconds=15']);
+    expect(await cp.kubectlOk(['get', 'validatingwebhookconfiguration', 'trustgate', '-o', 'jsonpath={.webhooks[0].timeoutSeconds}'])).toBe('15');
+    expect((await runPod('enforced', 'after-upgrade', `${gun}:unsigned`)).code).not.toBe(0);
+    const un = await cp.helm(['uninstall', 'trustgate', '--namespace', 'trustgate']);
+    expect(un.code).toBe(0);
+    expect(await cp.kubectlOk(['get', 'mutatingwebhookconfigurations,validatingwebhookconfigurations', '-o', 'name'])).not.toMatch(/trustgate/);
+    expect((await runPod('enforced', 'after-uninstall', `${gun}:unsigned`)).code).toBe(0);
+  });
+});
