@@ -6,5 +6,7 @@ bash scripts/setup.sh
 echo "== typecheck"; npm run --silent typecheck
 echo "== lint"; npm run --silent lint
 echo "== build"; npm run --silent build
-echo "== tests (unit, integration)"
+echo "== control-plane binaries (built once into ~/.cache/trustgate; several minutes on a fresh machine)"
+bash scripts/build-control-plane.sh
+echo "== tests (unit, integration, e2e)"
 node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js --ci "$@"

@@ -92,6 +92,11 @@ describe('a cluster with trustgate', () => {
     expect(JSON.parse(annotations)).toEqual({ signed: `${gun}:1.0` });
   });
 
+  it('records an ImagePinned event for the pinned pod', async () => {
+    const events = await eventually(() => cp.kubectlOk(['get', 'events', '-n', 'enforced', '--field-selector', 'reason=ImagePinned,involvedObject.name=signed', '-o', 'jsonpath={.items[*].message}']), (v) => v.length > 0, 'ImagePinned event');
+    expect(events).toBe(`pinned to signed digests: signed=${signed.digest}`);
+  });
+
   it('denies an unsigned image with a message naming container, image and reason', async () => {
     const r = await runPod('enforced', 'unsigned', `${gun}:unsigned`);
     expect(r.code).not.toBe(0);
@@ -175,6 +180,42 @@ spec: {images: ["${stack.registry}/trial/**"], mode: warn, trust: {server: "${st
     expect((await runPod('open', 'while-down', `${gun}:unsigned`)).code).toBe(0);
     serve = await startTrustgate();
     expect((await runPod('enforced', 'after-restart', `${gun}:1.0`)).code).toBe(0);
+  });
+
+  it('reads registry credentials from pull secrets the way the kubelet does, in the pod\'s namespace only', async () => {
+    const { PullSecretReader, loadKubeConfig } = await import('../../src/kube/index.js');
+    const config = (host: string, user: string) => Buffer.from(JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${user}:pw`).toString('base64') } } })).toString('base64');
+    await cp.kubectlOk(['apply', '-f', '-'], `apiVersion: v1
+kind: Secret
+metadata: {name: regcred, namespace: enforced}
+type: kubernetes.io/dockerconfigjson
+data: {.dockerconfigjson: ${config('https://index.docker.io/v1/', 'pod-user')}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: sa-cred, namespace: enforced}
+type: kubernetes.io/dockercfg
+data: {.dockercfg: ${Buffer.from(JSON.stringify({ 'registry.example.com:5000': { auth: Buffer.from('sa-user:pw').toString('base64') } })).toString('base64')}}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: builder, namespace: enforced}
+imagePullSecrets: [{name: sa-cred}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: regcred, namespace: open}
+type: kubernetes.io/dockerconfigjson
+data: {.dockerconfigjson: ${config('docker.io', 'other-namespace')}}
+`);
+    const reader = new PullSecretReader(loadKubeConfig(cp.kubeconfig), undefined);
+    const own = await reader.credentials({ namespace: 'enforced', serviceAccountName: undefined, imagePullSecrets: ['regcred'] });
+    expect(own.get('docker.io')).toEqual({ username: 'pod-user', password: 'pw' });
+    const viaServiceAccount = await reader.credentials({ namespace: 'enforced', serviceAccountName: 'builder', imagePullSecrets: [] });
+    expect(viaServiceAccount.get('registry.example.com:5000')).toEqual({ username: 'sa-user', password: 'pw' });
+    // Another namespace's secret of the same name is never used.
+    const none = await reader.credentials({ namespace: 'team-x', serviceAccountName: undefined, imagePullSecrets: ['regcred'] });
+    expect(none.size).toBe(0);
   });
 
   it('helm upgrade keeps the webhooks working; helm uninstall leaves no webhook behind', async () => {
