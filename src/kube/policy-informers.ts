@@ -20,6 +20,8 @@ interface PolicyObject extends KubernetesObject {
 export class PolicyInformers {
   private readonly informers: ListWatch<PolicyObject>[] = [];
   private readonly synced = new Set<string>();
+  /** Consecutive failures per kind, for the reconnect backoff; a successful list resets it. */
+  private readonly failures = new Map<string, number>();
   private stopped = false;
 
   constructor(
@@ -38,18 +40,22 @@ export class PolicyInformers {
     const api = this.kubeConfig.makeApiClient(CustomObjectsApi);
     for (const { kind, plural } of KINDS) {
       const path = `/apis/${GROUP}/${VERSION}/${plural}`;
-      // The list function's answer is checked object by object in rebuild(), like a watch event.
-      const list = async () => listOf(await api.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, plural }));
+      // Synced means a list succeeded (client-node's "connect" fires before listing, even when
+      // the list then fails). Rebuild on the next tick, after the items are in the cache: an
+      // empty list raises no "add" event. Objects are checked one by one in rebuild().
+      const list = async () => {
+        const answer = listOf(await api.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, plural }));
+        this.synced.add(kind);
+        this.failures.delete(kind);
+        setImmediate(() => this.rebuild());
+        return answer;
+      };
       const informer = new ListWatch<PolicyObject>(path, new Watch(this.kubeConfig), list, false);
       const changed = () => this.rebuild();
       informer.on('add', changed);
       informer.on('update', changed);
       informer.on('delete', changed);
-      informer.on('connect', () => {
-        this.synced.add(kind);
-        this.rebuild();
-      });
-      informer.on('error', (error: unknown) => this.restart(informer, kind, error, 1));
+      informer.on('error', (error: unknown) => this.restart(informer, kind, error));
       this.informers.push(informer);
     }
     await Promise.all(this.informers.map((i) => i.start()));
@@ -61,13 +67,15 @@ export class PolicyInformers {
   }
 
   /** Reconnect with exponential backoff (1 s … 30 s) after a watch or list failure. */
-  private restart(informer: ListWatch<PolicyObject>, kind: string, error: unknown, attempt: number): void {
+  private restart(informer: ListWatch<PolicyObject>, kind: string, error: unknown): void {
     if (this.stopped) return;
+    const attempt = (this.failures.get(kind) ?? 0) + 1;
+    this.failures.set(kind, attempt);
     const delay = Math.min(30_000, 1000 * 2 ** (attempt - 1));
     this.logger.warn({ kind, err: error instanceof Error ? error.message : String(error), retryInMs: delay }, 'policy watch failed; reconnecting');
     setTimeout(() => {
       if (this.stopped) return;
-      informer.start().catch((e: unknown) => this.restart(informer, kind, e, attempt + 1));
+      informer.start().catch((e: unknown) => this.restart(informer, kind, e));
     }, delay).unref();
   }
 

@@ -78,6 +78,26 @@ afterAll(async () => {
   await cp?.stop();
 });
 
+describe('readiness', () => {
+  it('/readyz is 503 until the policy informers have listed, then 200', async () => {
+    // A second trustgate against an API server without the CRDs' objects listed yet: point it
+    // at a kubeconfig whose server refuses connections, so the informers cannot sync.
+    const dead = path.join(stack.dir, 'dead-kubeconfig');
+    writeFileSync(dead, readFileSync(cp.kubeconfig, 'utf8').replace(/server: "https:\/\/127\.0\.0\.1:\d+"/, `server: "https://127.0.0.1:${await freePort()}"`));
+    const config = path.join(stack.dir, 'unready.yaml');
+    writeFileSync(config, `listen: "127.0.0.1:0"\ntls: {certFile: ${stack.tls.cert}, keyFile: ${stack.tls.key}}\nkubernetes: {kubeconfig: ${dead}}\n`);
+    const unready = await ServeProcess.start(config, stack.tls.caCert);
+    try {
+      const r = await unready.request('GET', '/readyz');
+      expect(r.status).toBe(503);
+      expect((await unready.request('GET', '/healthz')).status).toBe(200);
+    } finally {
+      await unready.stop();
+    }
+    expect((await serve!.request('GET', '/readyz')).status).toBe(200);
+  });
+});
+
 describe('a cluster with trustgate', () => {
   it('reports the chart\'s policy as accepted in its status', async () => {
     const accepted = await eventually(() => cp.kubectlOk(['get', 'clusterimagepolicy', 'signed-images', '-o', 'jsonpath={.status.accepted}']), (v) => v === 'true', 'policy status');
@@ -218,8 +238,11 @@ data: {.dockerconfigjson: ${config('docker.io', 'other-namespace')}}
     expect(none.size).toBe(0);
   });
 
-  it('helm upgrade keeps the webhooks working; helm uninstall leaves no webhook behind', async () => {
+  it('helm upgrade keeps the webhooks working and the generated certificate; helm uninstall leaves no webhook behind', async () => {
+    const certBefore = await cp.kubectlOk(['get', 'secret', 'trustgate-tls', '-n', 'trustgate', '-o', 'jsonpath={.data.tls\\.crt}']);
     await helmInstall(['--set', 'webhook.timeoutSeconds=15']);
+    expect(await cp.kubectlOk(['get', 'secret', 'trustgate-tls', '-n', 'trustgate', '-o', 'jsonpath={.data.tls\\.crt}'])).toBe(certBefore);
+    expect(certBefore.length).toBeGreaterThan(100);
     expect(await cp.kubectlOk(['get', 'validatingwebhookconfiguration', 'trustgate', '-o', 'jsonpath={.webhooks[0].timeoutSeconds}'])).toBe('15');
     expect((await runPod('enforced', 'after-upgrade', `${gun}:unsigned`)).code).not.toBe(0);
     const un = await cp.helm(['uninstall', 'trustgate', '--namespace', 'trustgate']);
