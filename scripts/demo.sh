@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# `npm run demo`: installs what it needs, builds, and runs the narrated walk-through.
+# `npm run demo`: installs what it needs (npm packages, Debian packages, the control-plane
+# binaries), builds, and runs the narrated walk-through on a local cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npm run --silent build
+echo "demo: control-plane binaries (built once into ~/.cache/trustgate; several minutes the first time)"
+bash scripts/build-control-plane.sh >/dev/null
 exec node dist/scripts/demo.js "$@"

@@ -37,6 +37,12 @@ export interface CacheObserver {
 
 type Outcome = { readonly ok: VerifiedImage } | { readonly error: TrustError };
 
+/**
+ * Refusals a publisher cures by publishing: caching them would refuse a freshly signed tag for
+ * the negative TTL. They are not cached (concurrent identical lookups still share one fetch).
+ */
+const NOT_SIGNED_YET: ReadonlySet<string> = new Set(['NO_TRUST_DATA', 'TAG_NOT_SIGNED', 'DIGEST_NOT_SIGNED', 'SIGNER_MISSING']);
+
 export class CachingVerifier implements ImageVerifier {
   private readonly cache: LRUCache<string, Outcome>;
   private readonly inflight = new Map<string, Promise<Outcome>>();
@@ -99,7 +105,7 @@ export class CachingVerifier implements ImageVerifier {
     this.observer.verified('ok' in outcome ? 'VERIFIED' : outcome.error.code);
     const ttl = 'ok' in outcome
       ? Math.min(this.options.maxTtlMs, outcome.ok.expires - this.options.now())
-      : this.options.negativeTtlMs;
+      : NOT_SIGNED_YET.has(outcome.error.code) ? 0 : this.options.negativeTtlMs;
     if (ttl > 0) this.cache.set(key, outcome, { ttl });
     this.observer.size(this.cache.size);
     return outcome;

@@ -54,7 +54,13 @@ export class ControlPlane {
     const kubeconfig = path.join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml(url, f('ca.crt'), f('admin.crt'), f('admin.key')));
     const plane = new ControlPlane(dir, bin, url, kubeconfig, daemons);
-    await plane.waitReady(60_000);
+    try {
+      await plane.waitReady(60_000);
+    } catch (error) {
+      // Leave nothing running when the control plane cannot start.
+      for (const daemon of daemons) await stopDaemon(daemon);
+      throw error;
+    }
     daemons.push(startDaemon(path.join(bin, 'kube-controller-manager'), [
       `--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
       '--bind-address=127.0.0.1', `--secure-port=${await freePort()}`, '--leader-elect=false',

@@ -51,14 +51,22 @@ describe('CachingVerifier', () => {
     expect(fetcher.requests.filter((f) => f === 'timestamp')).toHaveLength(2);
   });
 
-  it('caches refusals briefly', async () => {
-    const { verifier, counts, tick } = setup();
+  it('does not cache "not signed yet" refusals: a tag signed a second later is admitted', async () => {
+    const { verifier, counts } = setup();
     await expect(verifier.verify(ref('nope'), trust, undefined)).rejects.toMatchObject({ code: 'TAG_NOT_SIGNED' });
-    await expect(verifier.verify(ref('nope'), trust, undefined)).rejects.toMatchObject({ code: 'TAG_NOT_SIGNED' });
-    expect(counts.results).toEqual(['TAG_NOT_SIGNED']);
-    tick(11_000);
     await expect(verifier.verify(ref('nope'), trust, undefined)).rejects.toMatchObject({ code: 'TAG_NOT_SIGNED' });
     expect(counts.results).toEqual(['TAG_NOT_SIGNED', 'TAG_NOT_SIGNED']);
+  });
+
+  it('caches other refusals briefly (a broken or unreachable trust server is not hammered)', async () => {
+    let clock = recorded.now + 15 * 86_400_000; // past the timestamp's expiry
+    const { verifier, counts } = setup({ now: () => clock });
+    await expect(verifier.verify(ref('1.0'), trust, undefined)).rejects.toMatchObject({ code: 'EXPIRED' });
+    await expect(verifier.verify(ref('1.0'), trust, undefined)).rejects.toMatchObject({ code: 'EXPIRED' });
+    expect(counts.results).toEqual(['EXPIRED']);
+    clock += 11_000;
+    await expect(verifier.verify(ref('1.0'), trust, undefined)).rejects.toMatchObject({ code: 'EXPIRED' });
+    expect(counts.results).toEqual(['EXPIRED', 'EXPIRED']);
   });
 
   it('never serves an answer past the metadata expiry, whatever the configured TTL', async () => {
