@@ -50,6 +50,14 @@ it('refuses invalid values through values.schema.json', async () => {
   expect(missingCa.stderr).toMatch(/webhook.caBundle is required with webhook.url/);
 });
 
+it('the API server accepts deploy/trustgate.yaml (kubectl apply --dry-run=server; cert-manager kinds aside)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const docs = readFileSync('deploy/trustgate.yaml', 'utf8').split(/^---$/m).filter((d) => d.trim() && !/^kind: (Certificate|Issuer|Namespace|CustomResourceDefinition)$/m.test(d));
+  const r = await cp.kubectl(['apply', '--dry-run=server', '-f', '-'], docs.join('\n---\n'));
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+});
+
 it('deploy/trustgate.yaml is what scripts/render-deploy.sh renders from the chart', async () => {
   const { readFileSync } = await import('node:fs');
   const fresh = path.join(cp.dir, 'trustgate.yaml');

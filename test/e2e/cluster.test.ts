@@ -99,9 +99,12 @@ describe('readiness', () => {
 });
 
 describe('a cluster with trustgate', () => {
-  it('reports the chart\'s policy as accepted in its status', async () => {
+  it('reports the chart\'s policy as accepted in its status, with printer columns', async () => {
     const accepted = await eventually(() => cp.kubectlOk(['get', 'clusterimagepolicy', 'signed-images', '-o', 'jsonpath={.status.accepted}']), (v) => v === 'true', 'policy status');
     expect(accepted).toBe('true');
+    const table = await cp.kubectlOk(['get', 'clusterimagepolicies,imagepolicies', '-A']);
+    expect(table).toMatch(/NAME\s+ACTION\s+MODE\s+ACCEPTED\s+AGE/);
+    expect(table).toMatch(/clusterimagepolicy.trustgate.dev\/signed-images\s+verify\s+enforce\s+true/);
   });
 
   it('admits a signed image in an opted-in namespace, pinned to the signed digest (not the registry\'s)', async () => {
@@ -125,7 +128,7 @@ describe('a cluster with trustgate', () => {
   });
 
   it('records an ImageNotTrusted event for the denial', async () => {
-    const events = await eventually(() => cp.kubectlOk(['get', 'events', '-n', 'enforced', '--field-selector', 'reason=ImageNotTrusted', '-o', 'jsonpath={.items[*].message}']), (v) => v.includes('TAG_NOT_SIGNED'), 'ImageNotTrusted event');
+    const events = await eventually(() => cp.kubectlOk(['get', 'events', '-A', '--field-selector', 'reason=ImageNotTrusted', '-o', 'jsonpath={.items[*].message}']), (v) => v.includes('TAG_NOT_SIGNED'), 'ImageNotTrusted event');
     expect(events).toMatch(/team\/app:unsigned/);
   });
 

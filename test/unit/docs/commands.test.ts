@@ -1,0 +1,37 @@
+// Every command in a ```sh block of the README or docs/ is exercised by a test or the demo:
+// each must match an entry below, and the named file must really contain that invocation.
+import { readdirSync, readFileSync } from 'node:fs';
+
+const EXERCISED: readonly { command: RegExp; file: string; fragment: string }[] = [
+  { command: /^npm run demo\b/, file: 'test/e2e/demo.test.ts', fragment: "'dist/scripts/demo.js'" },
+  { command: /^npm test$/, file: '.ci/run', fragment: 'npm test' },
+  { command: /^helm install trustgate charts\/trustgate --namespace trustgate --create-namespace --set tls\.certManager\.enabled=true$/, file: 'test/e2e/chart.test.ts', fragment: "'tls.certManager.enabled=true'" },
+  { command: /^helm install trustgate charts\/trustgate --namespace trustgate --create-namespace$/, file: 'test/e2e/cluster.test.ts', fragment: "'--namespace', 'trustgate', '--create-namespace'" },
+  { command: /^kubectl label namespace [\w-]+ trustgate\.dev\/enforce=true$/, file: 'test/e2e/cluster.test.ts', fragment: "['label', 'namespace', 'enforced', 'trustgate.dev/enforce=true']" },
+  { command: /^kubectl get clusterimagepolicies,imagepolicies -A$/, file: 'test/e2e/cluster.test.ts', fragment: "['get', 'clusterimagepolicies,imagepolicies', '-A']" },
+  { command: /^kubectl get events -A --field-selector reason=ImageNotTrusted$/, file: 'test/e2e/cluster.test.ts', fragment: "['get', 'events', '-A', '--field-selector', 'reason=ImageNotTrusted'" },
+  { command: /^trustgate verify \S+ --trust-server https:\/\/\S+$/, file: 'test/integration/verify-cli.test.ts', fragment: "['verify', `${gun}:1.0`, ...trust]" },
+  { command: /^trustgate inspect \S+ --trust-server https:\/\/\S+$/, file: 'test/integration/verify-cli.test.ts', fragment: "['inspect', gun, ...trust" },
+];
+
+function shellCommands(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) =>
+    (m[1] ?? '').split('\n').map((line) => line.replace(/#.*$/, '').trim()).filter(Boolean),
+  );
+}
+
+const files = ['README.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const commands = files.flatMap((file) => shellCommands(file).map((command) => [file, command] as const));
+
+describe('commands in the docs', () => {
+  it('there are some', () => {
+    expect(commands.length).toBeGreaterThan(5);
+  });
+
+  it.each(commands)('%s: %s is exercised', (_file, command) => {
+    const entry = EXERCISED.find((e) => e.command.test(command));
+    expect(entry).toBeDefined();
+    expect(readFileSync(entry!.file, 'utf8')).toContain(entry!.fragment);
+  });
+});
