@@ -28,7 +28,13 @@ export class ServeProcess {
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    const serving = await proc.waitForLog(/"msg":"trustgate serving"/, 15_000);
+    let serving: string;
+    try {
+      serving = await proc.waitForLog(/"msg":"trustgate serving"/, 15_000);
+    } catch (error) {
+      child.kill('SIGKILL'); // never leave a half-started server behind
+      throw error;
+    }
     const info = JSON.parse(serving) as { port: number; metricsPort?: number };
     proc.port = info.port;
     proc.metricsPort = info.metricsPort;
