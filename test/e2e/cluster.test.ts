@@ -253,4 +253,23 @@ data: {.dockerconfigjson: ${config('docker.io', 'other-namespace')}}
     expect(await cp.kubectlOk(['get', 'mutatingwebhookconfigurations,validatingwebhookconfigurations', '-o', 'name'])).not.toMatch(/trustgate/);
     expect((await runPod('enforced', 'after-uninstall', `${gun}:unsigned`)).code).toBe(0);
   });
+
+  it('scope=clusterWide reviews every namespace except those labelled trustgate.dev/enforce=false', async () => {
+    await helmInstall(['--set', 'scope=clusterWide']);
+    await cp.kubectlOk(['create', 'namespace', 'wide']);
+    const denied = await eventually(() => runPod('wide', `w-${Date.now() % 100000}`, `${gun}:unsigned`), (r) => r.code !== 0, 'cluster-wide review');
+    expect(denied.stderr).toMatch(/TAG_NOT_SIGNED/);
+    await cp.kubectlOk(['label', 'namespace', 'wide', 'trustgate.dev/enforce=false']);
+    expect((await runPod('wide', 'opted-out', `${gun}:unsigned`)).code).toBe(0);
+    // kube-system stays excluded whatever its labels say.
+    expect((await runPod('kube-system', 'wide-ks', `${gun}:unsigned`)).code).toBe(0);
+  });
+
+  it('break-glass: failurePolicy=Ignore admits while trustgate is down', async () => {
+    await serve?.stop();
+    serve = undefined;
+    expect((await runPod('enforced', 'down-fail', `${gun}:1.0`)).stderr).toMatch(/failed calling webhook/);
+    await helmInstall(['--set', 'scope=clusterWide', '--set', 'webhook.failurePolicy=Ignore']);
+    expect((await runPod('enforced', 'down-ignore', `${gun}:unsigned`)).code).toBe(0);
+  });
 });
