@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ControlPlane } from '../test/support/control-plane.js';
-import { freePort, runOk } from '../test/support/processes.js';
+import { freePort } from '../test/support/processes.js';
 import { ServeProcess } from '../test/support/serve-process.js';
 import { TrustStack } from '../test/support/stack.js';
 
@@ -111,10 +111,7 @@ async function main(): Promise<void> {
     }
     const r6 = await kubectl(['run', 'web-5', `--image=${image}:1.0`, '-n', 'demo', '--restart=Never']);
     expectThat(r6.code !== 0 && /SIGNER_MISSING/.test(r6.stderr), 'a tag signed only by the repository key is refused');
-    const key = path.join(trust.dir, 'releaser');
-    await runOk('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '365', '-subj', '/CN=releaser', '-keyout', `${key}.key`, '-out', `${key}.crt`]);
-    await trust.notaryOk(['delegation', 'add', image, 'targets/releases', `${key}.crt`, '--all-paths', '--publish']);
-    await trust.notaryOk(['key', 'import', `${key}.key`, '--role', 'targets/releases']);
+    await trust.addSigner(image, 'targets/releases', 'releaser');
     const release = await trust.pushImage('demo/app', '1.1', 'demo release 1.1');
     await trust.sign(image, '1.1', release, ['targets/releases']);
     console.log('   … the release key signs 1.1 (docker trust signer add + docker trust sign)');

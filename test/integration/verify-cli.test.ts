@@ -94,10 +94,7 @@ describe('trustgate verify against a real notary-server', () => {
   });
 
   it('requires a targets/releases signer when asked, like docker trust signer add', async () => {
-    const releaser = path.join(stack.dir, 'releaser');
-    await runOk('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '365', '-subj', '/CN=releaser', '-keyout', `${releaser}.key`, '-out', `${releaser}.crt`]);
-    await stack.notaryOk(['delegation', 'add', gun, 'targets/releases', `${releaser}.crt`, '--all-paths', '--publish']);
-    await stack.notaryOk(['key', 'import', `${releaser}.key`, '--role', 'targets/releases']);
+    await stack.addSigner(gun, 'targets/releases', 'releaser');
     const release = await stack.pushImage('team/app', '1.1', 'release build');
     await stack.sign(gun, '1.1', release, ['targets/releases']);
 

@@ -112,6 +112,19 @@ export class TrustStack {
     await this.notaryOk(['addhash', gun, tag, String(image.size), '--sha256', hex, ...roleArgs, '--publish']);
   }
 
+  /**
+   * A signer as `docker trust signer add` makes one: an ECDSA P-256 key with a self-signed
+   * certificate, the delegation `role` published for all paths, and the key imported so
+   * `sign(…, [role])` can use it.
+   */
+  async addSigner(gun: string, role: string, name: string): Promise<void> {
+    const key = path.join(this.dir, `${name}.key`);
+    const cert = path.join(this.dir, `${name}.crt`);
+    await runOk('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '3650', '-subj', `/CN=${name}`, '-keyout', key, '-out', cert]);
+    await this.notaryOk(['delegation', 'add', gun, role, cert, '--all-paths', '--publish']);
+    await this.notaryOk(['key', 'import', key, '--role', role]);
+  }
+
   /** `notary init GUN --publish`: root, targets and snapshot keys made locally. */
   async init(gun: string): Promise<void> {
     await this.notaryOk(['init', gun, '--publish']);
