@@ -60,13 +60,26 @@ export async function readTrustSettings(image: string | undefined, flags: TrustF
   return { ref, server, caBundle, pins, credentials, timeoutMs: Math.round(seconds * 1000), output };
 }
 
-export function readSigners(roles: readonly string[] | undefined): SignerRequirement[] {
-  return (roles ?? []).map((role) => {
+/**
+ * `--signer ROLE` requires a delegation; `--signer ROLE=KEY` also pins the key that must have
+ * signed for it (a key ID or a PEM file). Repeat a role to allow several keys.
+ */
+export function readSigners(values: readonly string[] | undefined): SignerRequirement[] {
+  const byRole = new Map<string, string[]>();
+  for (const value of values ?? []) {
+    const eq = value.indexOf('=');
+    const role = eq === -1 ? value : value.slice(0, eq);
     if (!isDelegationName(role)) {
       throw new UsageError(`--signer "${role}" is not a delegation role name (targets/releases, targets/<name>)`);
     }
-    return { role, keys: undefined };
-  });
+    const keys = byRole.get(role) ?? [];
+    if (eq !== -1) {
+      const key = value.slice(eq + 1);
+      keys.push(looksLikeFile(key) ? readText(key, '--signer') : key);
+    }
+    byRole.set(role, keys);
+  }
+  return [...byRole].map(([role, keys]) => ({ role, keys: keys.length > 0 ? parsePins(keys) : undefined }));
 }
 
 async function readCredentials(ref: ImageReference, server: string, flags: TrustFlags, environment: Environment): Promise<Credentials | undefined> {

@@ -13,8 +13,9 @@ Resolves IMAGE to the digest its publisher signed (Docker Content Trust / Notary
   --ca-file PEM              CA bundle for the trust server
   --root-key ID|PEMFILE      pin the root key (cert or canonical ID, PEM key or certificate);
                              repeatable; without it the first root seen is trusted (TOFU)
-  --signer ROLE              require this delegation (targets/releases, targets/<name>) to have
-                             signed the same digest; repeatable
+  --signer ROLE[=KEY]        require this delegation (targets/releases, targets/<name>) to have
+                             signed the same digest; with =KEY (key ID or PEM file) only that
+                             key counts; repeatable
   --allow-unsigned-digests   admit name@sha256:... without trust data, as docker does
   --docker-config FILE       credentials in docker config.json form (default ~/.docker/config.json)
   --username U --password-stdin

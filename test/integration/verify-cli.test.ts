@@ -107,6 +107,12 @@ describe('trustgate verify against a real notary-server', () => {
 
     const inspect = await trustgate(['inspect', gun, ...trust, '--output', 'json']);
     const delegationIds = (await stack.notaryOk(['delegation', 'list', gun])).match(/[0-9a-f]{64}/g);
+    // Pinning the signer's key: the key notary lists counts, another does not.
+    const pinned = await trustgate(['verify', `${gun}:1.1`, ...trust, '--signer', `targets/releases=${delegationIds![0]}`]);
+    expect(pinned.code).toBe(0);
+    const wrongKey = await trustgate(['verify', `${gun}:1.1`, ...trust, '--signer', `targets/releases=${'0'.repeat(64)}`]);
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr).toMatch(/SIGNER_KEY_MISMATCH: targets\/releases was signed by key\(s\) \w+, not by the pinned signer keys/);
     expect(JSON.parse(inspect.stdout)).toMatchObject({
       name: gun,
       delegations: [{ role: 'targets/releases', keyIds: delegationIds }],
