@@ -2,25 +2,36 @@
 // sets (endpoint, operation, kind, decision, reason code) — never image names.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CacheObserver } from '../admission/index.js';
+import { TallyCounter } from './tally.js';
 
 const KINDS = new Set(['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicationController']);
 
 export class Metrics implements CacheObserver {
   readonly registry = new Registry();
-  private readonly admissions = new Counter({ name: 'trustgate_admission_reviews_total', help: 'AdmissionReviews answered, by endpoint, operation, kind and decision.', labelNames: ['endpoint', 'operation', 'kind', 'decision'], registers: [this.registry] });
-  private readonly reasons = new Counter({ name: 'trustgate_admission_reasons_total', help: 'Reasons behind non-allow decisions, by reason code and decision.', labelNames: ['reason', 'decision'], registers: [this.registry] });
+  private readonly admissions = new TallyCounter(this.registry, 'trustgate_admission_reviews_total', 'AdmissionReviews answered, by endpoint, operation, kind and decision.', ['endpoint', 'operation', 'kind', 'decision']);
+  private readonly reasons = new TallyCounter(this.registry, 'trustgate_admission_reasons_total', 'Reasons behind non-allow decisions, by reason code and decision.', ['reason', 'decision']);
   private readonly latency = new Histogram({ name: 'trustgate_admission_duration_seconds', help: 'Time to answer an AdmissionReview.', labelNames: ['endpoint'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
-  private readonly verifications = new Counter({ name: 'trustgate_verifications_total', help: 'Trust verifications (cache misses), by result code.', labelNames: ['result'], registers: [this.registry] });
+  private readonly verifications = new TallyCounter(this.registry, 'trustgate_verifications_total', 'Trust verifications (cache misses), by result code.', ['result']);
   private readonly fetchLatency = new Histogram({ name: 'trustgate_trust_fetch_duration_seconds', help: 'Metadata requests to trust servers.', labelNames: ['server'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
   private readonly fetchErrors = new Counter({ name: 'trustgate_trust_fetch_errors_total', help: 'Failed metadata requests to trust servers.', labelNames: ['server'], registers: [this.registry] });
-  private readonly cacheEvents = new Counter({ name: 'trustgate_cache_events_total', help: 'Verification cache hits, misses and evictions.', labelNames: ['event'], registers: [this.registry] });
-  private readonly cacheEntries = new Gauge({ name: 'trustgate_cache_entries', help: 'Entries in the verification cache.', registers: [this.registry] });
+  private readonly cacheEvents = new TallyCounter(this.registry, 'trustgate_cache_events_total', 'Verification cache hits, misses and evictions.', ['event']);
+  /** Read by the trustgate_cache_entries gauge when scraped. */
+  private readonly cache = { entries: 0 };
   private readonly reloads = new Counter({ name: 'trustgate_policy_reloads_total', help: 'Policy reloads, by result.', labelNames: ['result'], registers: [this.registry] });
   private readonly policies = new Gauge({ name: 'trustgate_policies', help: 'Policies in force.', registers: [this.registry] });
-  private readonly malformed = new Counter({ name: 'trustgate_malformed_requests_total', help: 'Requests refused before review, by reason.', labelNames: ['reason'], registers: [this.registry] });
+  private readonly malformed = new TallyCounter(this.registry, 'trustgate_malformed_requests_total', 'Requests refused before review, by reason.', ['reason']);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'trustgate_process_' });
+    const cache = this.cache;
+    new Gauge({
+      name: 'trustgate_cache_entries',
+      help: 'Entries in the verification cache.',
+      registers: [this.registry],
+      collect() {
+        this.set(cache.entries);
+      },
+    });
   }
 
   admission(endpoint: string, operation: string, kind: string, decision: string, reasons: readonly string[], seconds: number): void {
@@ -54,7 +65,7 @@ export class Metrics implements CacheObserver {
     this.cacheEvents.inc({ event: 'eviction' });
   }
   size(entries: number): void {
-    this.cacheEntries.set(entries);
+    this.cache.entries = entries;
   }
   verified(code: string): void {
     this.verifications.inc({ result: code });
