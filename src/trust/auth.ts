@@ -1,6 +1,7 @@
 // The registry token flow that Notary servers use (docker/distribution token spec): a 401 with
 // `WWW-Authenticate: Bearer realm=…,service=…,scope=…`, a token from the realm, then
 // `Authorization: Bearer`. Realms are read from the challenge, never assumed.
+import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import type { Credentials } from '../registry/index.js';
 import { TrustError } from './errors.js';
@@ -61,7 +62,10 @@ export class TokenSource {
       throw new TrustError('AUTH_FAILED', `token realm ${realmUrl.origin} is not HTTPS`);
     }
     const service = challenge.params.service ?? '';
-    const key = JSON.stringify([realmUrl.href, service, scope, credentials?.username ?? '', credentials?.identityToken ?? '']);
+    // Keyed by the whole credential (hashed): a right username with a wrong password must never
+    // reuse a token another caller obtained with the right one.
+    const who = credentials ? createHash('sha256').update(JSON.stringify([credentials.username, credentials.password, credentials.identityToken])).digest('hex') : '';
+    const key = JSON.stringify([realmUrl.href, service, scope, who]);
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAt > this.now()) return `Bearer ${cached.token}`;
     const { token, lifetimeSeconds } = await fetchToken(realmUrl, service, scope, credentials, io);

@@ -51,3 +51,46 @@ describe('metadata guards', () => {
     expect(parseJsonBounded(Buffer.from(JSON.stringify({ a: inString })), 32, 'x')).toEqual({ a: inString });
   });
 });
+
+describe('TokenSource', () => {
+  it('never reuses a token across different passwords for the same user', async () => {
+    const { TokenSource } = await import('../../../src/trust/auth.js');
+    const https = await import('node:https');
+    const { readFileSync, mkdtempSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { makeTls } = await import('../../support/tls.js');
+    const tls = await makeTls(mkdtempSync(path.join(os.tmpdir(), 'trustgate-token-')));
+    let issued = 0;
+    // Credentials only ever go to HTTPS realms, so the token endpoint is HTTPS.
+    const server = https.createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (_req, res) => {
+      issued++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `t-${issued}` }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const source = new TokenSource();
+      const challenge = { scheme: 'bearer', params: { realm: `https://127.0.0.1:${port}/token`, service: 's' } };
+      const agent = new https.Agent({ ca: readFileSync(tls.caCert) });
+      const io = { agent, timeoutMs: 2000, signal: undefined, server: new URL(`https://127.0.0.1:${port}`) };
+      const a = await source.authorization(challenge, 'repository:x:pull', { username: 'u', password: 'right' }, io);
+      const again = await source.authorization(challenge, 'repository:x:pull', { username: 'u', password: 'right' }, io);
+      const b = await source.authorization(challenge, 'repository:x:pull', { username: 'u', password: 'wrong' }, io);
+      agent.destroy();
+      expect(again).toBe(a);
+      expect(b).not.toBe(a);
+      expect(issued).toBe(2);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses to send credentials to a realm that is not HTTPS', async () => {
+    const { TokenSource } = await import('../../../src/trust/auth.js');
+    const http = await import('node:http');
+    const challenge = { scheme: 'bearer', params: { realm: 'http://evil.example/token', service: 's' } };
+    const io = { agent: new http.Agent(), timeoutMs: 2000, signal: undefined, server: new URL('https://notary.example') };
+    await expect(new TokenSource().authorization(challenge, 'repository:x:pull', { username: 'u', password: 'p' }, io)).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+  });
+});

@@ -1,0 +1,107 @@
+// Registry credentials the way the kubelet finds them, end to end: a Notary server that requires
+// token auth, and pods that can be verified only with their imagePullSecrets (or their
+// ServiceAccount's). trustgate reads the secrets in the pod's namespace and nowhere else.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ControlPlane } from '../support/control-plane.js';
+import { freePort } from '../support/processes.js';
+import { ServeProcess } from '../support/serve-process.js';
+import { TrustStack } from '../support/stack.js';
+import { TOKEN_ISSUER, TOKEN_SERVICE, TOKEN_USER, TokenServer } from '../support/token-server.js';
+
+const GUN = 'registry.test/private/app';
+const DIGEST = `sha256:${'cd'.repeat(32)}`;
+let cp: ControlPlane;
+let stack: TrustStack;
+let tokens: TokenServer;
+let serve: ServeProcess;
+
+const dockerConfig = (user: string, password: string) =>
+  Buffer.from(JSON.stringify({ auths: { 'registry.test': { auth: Buffer.from(`${user}:${password}`).toString('base64') } } })).toString('base64');
+
+beforeAll(async () => {
+  [cp, stack] = await Promise.all([
+    ControlPlane.start(),
+    TrustStack.start({
+      registry: false,
+      tokenAuth: async (dir, tls) => {
+        tokens = new TokenServer(tls, dir);
+        return { realm: await tokens.listen(), service: TOKEN_SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: tokens.bundle };
+      },
+    }),
+  ]);
+  const creds = `${TOKEN_USER.username}\n${TOKEN_USER.password}\n`;
+  await stack.notaryOk(['init', GUN], creds);
+  await stack.notaryOk(['addhash', GUN, '1.0', '1234', '--sha256', DIGEST.slice(7)]);
+  await stack.notaryOk(['publish', GUN], creds);
+
+  const port = await freePort();
+  const ca = readFileSync(stack.tls.caCert, 'utf8');
+  const policies = [{ name: 'private', spec: { images: ['registry.test/**'], trust: { server: stack.notaryUrl, caBundle: ca } } }];
+  const helm = await cp.helm(['install', 'trustgate', path.resolve('charts/trustgate'), '--namespace', 'trustgate', '--create-namespace',
+    '--set', `webhook.url=https://127.0.0.1:${port}`, '--set', `webhook.caBundle=${Buffer.from(ca).toString('base64')}`, '--set-json', `clusterPolicies=${JSON.stringify(policies)}`]);
+  if (helm.code !== 0) throw new Error(helm.stderr);
+  const config = path.join(stack.dir, 'trustgate.yaml');
+  writeFileSync(config, `listen: "127.0.0.1:${port}"\ntls: {certFile: ${stack.tls.cert}, keyFile: ${stack.tls.key}}\nkubernetes: {kubeconfig: ${cp.kubeconfig}}\n`);
+  serve = await ServeProcess.start(config, stack.tls.caCert);
+  for (let i = 0; i < 100 && (await serve.request('GET', '/readyz')).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  for (const ns of ['team-a', 'team-b']) {
+    await cp.kubectlOk(['create', 'namespace', ns]);
+    await cp.kubectlOk(['label', 'namespace', ns, 'trustgate.dev/enforce=true']);
+  }
+  await cp.kubectlOk(['apply', '-f', '-'], `apiVersion: v1
+kind: Secret
+metadata: {name: regcred, namespace: team-a}
+type: kubernetes.io/dockerconfigjson
+data: {.dockerconfigjson: ${dockerConfig(TOKEN_USER.username, TOKEN_USER.password)}}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: deployer, namespace: team-a}
+imagePullSecrets: [{name: regcred}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: wrongcred, namespace: team-a}
+type: kubernetes.io/dockerconfigjson
+data: {.dockerconfigjson: ${dockerConfig(TOKEN_USER.username, 'wrong')}}
+`);
+});
+
+afterAll(async () => {
+  await serve?.stop();
+  await tokens?.close();
+  await stack?.stop();
+  await cp?.stop();
+});
+
+const pod = (ns: string, name: string, spec: Record<string, unknown>) =>
+  cp.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns }, spec: { containers: [{ name: 'app', image: `${GUN}:1.0` }], ...spec } }));
+
+describe('credentials from pull secrets', () => {
+  it('without credentials the Notary server refuses, and so does trustgate (AUTH_FAILED)', async () => {
+    const r = await pod('team-a', 'no-creds', {});
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/AUTH_FAILED/);
+  });
+
+  it('admits and pins with the pod\'s imagePullSecrets', async () => {
+    const r = await pod('team-a', 'with-secret', { imagePullSecrets: [{ name: 'regcred' }] });
+    expect(r.stderr).toBe('');
+    expect(await cp.kubectlOk(['get', 'pod', 'with-secret', '-n', 'team-a', '-o', 'jsonpath={.spec.containers[0].image}'])).toBe(`${GUN}:1.0@${DIGEST}`);
+  });
+
+  it('falls back to the ServiceAccount\'s imagePullSecrets', async () => {
+    expect((await pod('team-a', 'with-sa', { serviceAccountName: 'deployer' })).code).toBe(0);
+  });
+
+  it('refuses wrong credentials with AUTH_FAILED', async () => {
+    expect((await pod('team-a', 'wrong', { imagePullSecrets: [{ name: 'wrongcred' }] })).stderr).toMatch(/AUTH_FAILED/);
+  });
+
+  it('never uses a secret from another namespace', async () => {
+    const r = await pod('team-b', 'borrowed', { imagePullSecrets: [{ name: 'regcred' }] });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/AUTH_FAILED/);
+  });
+});
