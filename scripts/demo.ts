@@ -65,14 +65,11 @@ async function main(): Promise<void> {
     const ca = readFileSync(trust.tls.caCert, 'utf8');
     const port = await freePort();
     const metricsPort = await freePort();
-    const policy = JSON.stringify([{ name: 'signed-images', spec: { images: [`${trust.registry}/**`], trust: { server: trust.notaryUrl, caBundle: ca } } }]);
-    const helm = await cluster.helm(['install', 'trustgate', path.resolve('charts/trustgate'), '--namespace', 'trustgate', '--create-namespace',
-      '--set', `webhook.url=https://127.0.0.1:${port}`, '--set', `webhook.caBundle=${Buffer.from(ca).toString('base64')}`, '--set-json', `clusterPolicies=${policy}`]);
-    if (helm.code !== 0) throw new Error(`helm install failed: ${helm.stderr}`);
+    await cluster.installChart({ port, caPem: ca, policies: [{ name: 'signed-images', spec: { images: [`${trust.registry}/**`], trust: { server: trust.notaryUrl, caBundle: ca } } }] });
     const config = path.join(trust.dir, 'trustgate.yaml');
     writeFileSync(config, `listen: "127.0.0.1:${port}"\ntls: {certFile: ${trust.tls.cert}, keyFile: ${trust.tls.key}}\nmetrics: {listen: "127.0.0.1:${metricsPort}"}\nkubernetes: {kubeconfig: ${cluster.kubeconfig}}\n`);
     serve = await ServeProcess.start(config, trust.tls.caCert, false);
-    for (let i = 0; i < 100 && (await serve.request('GET', '/readyz')).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    await serve.waitReady();
     console.log(`   registry ${trust.registry}, Notary ${trust.notaryUrl}, API server ${cluster.apiserverUrl}, trustgate https://127.0.0.1:${port}`);
     expectThat((await serve.request('GET', '/readyz')).status === 200, 'trustgate is ready with the chart\'s policy: images from this registry must be signed');
 

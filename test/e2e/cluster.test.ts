@@ -16,23 +16,18 @@ let port: number;
 let gun: string;
 let signed: PushedImage;
 let configFile: string;
-const CHART = path.resolve('charts/trustgate');
 
 const clusterPolicies = () => [
   { name: 'signed-images', spec: { images: [`${stack.registry}/**`], trust: { server: stack.notaryUrl, caBundle: readFileSync(stack.tls.caCert, 'utf8') } } },
 ];
 
 async function helmInstall(extra: string[] = []): Promise<void> {
-  const r = await cp.helm(['upgrade', '--install', 'trustgate', CHART, '--namespace', 'trustgate', '--create-namespace', '--wait=false',
-    '--set', `webhook.url=https://127.0.0.1:${port}`, '--set', `webhook.caBundle=${readFileSync(stack.tls.caCert).toString('base64')}`,
-    '--set-json', `clusterPolicies=${JSON.stringify(clusterPolicies())}`, ...extra]);
-  if (r.code !== 0) throw new Error(`helm failed: ${r.stdout}\n${r.stderr}`);
+  await cp.installChart({ port, caPem: readFileSync(stack.tls.caCert, 'utf8'), policies: clusterPolicies(), extra });
 }
 
 async function startTrustgate(): Promise<ServeProcess> {
   const s = await ServeProcess.start(configFile, stack.tls.caCert);
-  // Ready once the policy informers have listed both kinds.
-  for (let i = 0; i < 100 && (await s.request('GET', '/readyz')).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  await s.waitReady(); // once the policy informers have listed both kinds
   return s;
 }
 

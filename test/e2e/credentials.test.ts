@@ -38,13 +38,11 @@ beforeAll(async () => {
   const port = await freePort();
   const ca = readFileSync(stack.tls.caCert, 'utf8');
   const policies = [{ name: 'private', spec: { images: ['registry.test/**'], trust: { server: stack.notaryUrl, caBundle: ca } } }];
-  const helm = await cp.helm(['install', 'trustgate', path.resolve('charts/trustgate'), '--namespace', 'trustgate', '--create-namespace',
-    '--set', `webhook.url=https://127.0.0.1:${port}`, '--set', `webhook.caBundle=${Buffer.from(ca).toString('base64')}`, '--set-json', `clusterPolicies=${JSON.stringify(policies)}`]);
-  if (helm.code !== 0) throw new Error(helm.stderr);
+  await cp.installChart({ port, caPem: ca, policies });
   const config = path.join(stack.dir, 'trustgate.yaml');
   writeFileSync(config, `listen: "127.0.0.1:${port}"\ntls: {certFile: ${stack.tls.cert}, keyFile: ${stack.tls.key}}\nkubernetes: {kubeconfig: ${cp.kubeconfig}}\n`);
   serve = await ServeProcess.start(config, stack.tls.caCert);
-  for (let i = 0; i < 100 && (await serve.request('GET', '/readyz')).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  await serve.waitReady();
   for (const ns of ['team-a', 'team-b']) {
     await cp.kubectlOk(['create', 'namespace', ns]);
     await cp.kubectlOk(['label', 'namespace', ns, 'trustgate.dev/enforce=true']);

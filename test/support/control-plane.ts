@@ -106,6 +106,17 @@ export class ControlPlane {
     });
   }
 
+  /**
+   * `helm upgrade --install` of charts/trustgate pointing the webhooks at a trustgate on
+   * loopback (webhook.url), with the given cluster policies and extra helm arguments.
+   */
+  async installChart(options: { port: number; caPem: string; policies: unknown[]; extra?: readonly string[] }): Promise<void> {
+    const r = await this.helm(['upgrade', '--install', 'trustgate', path.resolve('charts/trustgate'), '--namespace', 'trustgate', '--create-namespace', '--wait=false',
+      '--set', `webhook.url=https://127.0.0.1:${options.port}`, '--set', `webhook.caBundle=${Buffer.from(options.caPem).toString('base64')}`,
+      '--set-json', `clusterPolicies=${JSON.stringify(options.policies)}`, ...(options.extra ?? [])]);
+    if (r.code !== 0) throw new Error(`helm failed: ${r.stdout}\n${r.stderr}`);
+  }
+
   async stop(): Promise<void> {
     for (const daemon of [...this.daemons].reverse()) await stopDaemon(daemon);
     rmSync(this.dir, { recursive: true, force: true });

@@ -45,6 +45,15 @@ export class ServeProcess {
     return proc;
   }
 
+  /** Waits until /readyz answers 200 (policies loaded, informers synced). */
+  async waitReady(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.request('GET', '/readyz')).status !== 200) {
+      if (Date.now() > deadline) throw new Error(`trustgate not ready after ${timeoutMs} ms:\n${this.lines.slice(-10).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** Resolves with the first log line matching, waiting for it if needed. */
   async waitForLog(pattern: RegExp, timeoutMs = 10_000, from = 0): Promise<string> {
     const deadline = Date.now() + timeoutMs;

@@ -6,7 +6,7 @@ const EXERCISED: readonly { command: RegExp; file: string; fragment: string }[] 
   { command: /^npm run demo\b/, file: 'test/e2e/demo.test.ts', fragment: "'dist/scripts/demo.js'" },
   { command: /^npm test$/, file: '.ci/run', fragment: 'npm test' },
   { command: /^helm install trustgate charts\/trustgate --namespace trustgate --create-namespace --set tls\.certManager\.enabled=true$/, file: 'test/e2e/chart.test.ts', fragment: "'tls.certManager.enabled=true'" },
-  { command: /^helm install trustgate charts\/trustgate --namespace trustgate --create-namespace$/, file: 'test/e2e/cluster.test.ts', fragment: "'--namespace', 'trustgate', '--create-namespace'" },
+  { command: /^helm install trustgate charts\/trustgate --namespace trustgate --create-namespace$/, file: 'test/support/control-plane.ts', fragment: "'--namespace', 'trustgate', '--create-namespace'" },
   { command: /^kubectl label namespace [\w-]+ trustgate\.dev\/enforce=true$/, file: 'test/e2e/cluster.test.ts', fragment: "['label', 'namespace', 'enforced', 'trustgate.dev/enforce=true']" },
   { command: /^kubectl get clusterimagepolicies,imagepolicies -A$/, file: 'test/e2e/cluster.test.ts', fragment: "['get', 'clusterimagepolicies,imagepolicies', '-A']" },
   { command: /^kubectl get events -A --field-selector reason=ImageNotTrusted$/, file: 'test/e2e/cluster.test.ts', fragment: "['get', 'events', '-A', '--field-selector', 'reason=ImageNotTrusted'" },
