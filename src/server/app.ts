@@ -43,7 +43,8 @@ export function createRequestListener(deps: AppDeps): RequestListener {
   };
 }
 
-export function createApp(deps: AppDeps): express.Express {
+/** Everything but the webhook paths: health, readiness, metrics, 404s and errors. */
+function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -55,23 +56,12 @@ export function createApp(deps: AppDeps): express.Express {
     res.status(ready ? 200 : 503).type('text/plain').send(ready ? 'ready' : 'not ready: policies not loaded');
   });
   if (deps.serveMetrics) app.get('/metrics', metricsHandler(deps.metrics));
-  for (const endpoint of ['mutate', 'validate'] as const) {
-    app.post(`/${endpoint}`, (req, res) => handleReview(endpoint, req, res, deps));
-  }
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found: POST /mutate or /validate with an AdmissionReview' });
   });
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const e = error as { type?: string; status?: number; message?: string };
-    const status = e.status && e.status >= 400 && e.status < 500 ? e.status : 500;
-    const reason = e.type ?? (status === 500 ? 'internal' : 'bad-request');
-    deps.metrics.malformedRequest(reason);
-    const message =
-      e.type === 'entity.too.large' ? `request body larger than ${deps.maxRequestBytes} bytes`
-      : e.type === 'entity.parse.failed' ? 'request body is not valid JSON'
-      : status === 500 ? 'internal error' : (e.message ?? 'bad request');
-    if (status === 500) deps.logger.error({ err: error }, 'request failed');
-    if (!res.headersSent) res.status(status).json({ error: message });
+    deps.logger.error({ err: error }, 'request failed');
+    if (!res.headersSent) res.status(500).json({ error: 'internal error' });
   });
   return app;
 }

@@ -1,3 +1,3 @@
-export { createApp, createRequestListener, metricsHandler, type AppDeps, type RequestListener } from './app.js';
+export { createRequestListener, metricsHandler, type AppDeps, type RequestListener } from './app.js';
 export { listenHttps, listenHttp, type Listener } from './serve.js';
 export { readTls, TlsReloader, type TlsMaterial } from './tls.js';

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { decide, type Endpoint, type ReviewRequest } from '../../../src/admission/index.js';
 import { Metrics } from '../../../src/observability/index.js';
 import { PolicySet } from '../../../src/policy/index.js';
-import { createApp, listenHttp, type Listener } from '../../../src/server/index.js';
+import { createRequestListener, listenHttp, type Listener } from '../../../src/server/index.js';
 import { ScriptedVerifier } from '../../support/fake-verifier.js';
 import { policy } from '../../support/policies.js';
 import { review, workload } from '../../support/reviews.js';
@@ -16,7 +16,7 @@ const metrics = new Metrics();
 beforeAll(async () => {
   const verifier = new ScriptedVerifier({ 'registry.example.com/team/app:1.0': D1 });
   const policies = new PolicySet([policy('signed', ['**'])]);
-  const app = createApp({
+  const app = createRequestListener({
     review: (endpoint: Endpoint, request: ReviewRequest) => {
       if (failNext) {
         failNext = false;
@@ -104,7 +104,7 @@ describe('graceful shutdown', () => {
   it('finishes a review in flight before closing', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const app = createApp({
+    const app = createRequestListener({
       review: async () => {
         await gate;
         return { allowed: true, message: '', warnings: [], auditAnnotations: {}, patch: [], reasons: [], decision: 'allow', images: [], policies: [], containers: [] };
