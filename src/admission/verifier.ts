@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { formatNormalized, type ImageReference } from '../reference/index.js';
-import { defaultTrustServer, type Credentials } from '../registry/index.js';
+import { credentialsFingerprint, defaultTrustServer, type Credentials } from '../registry/index.js';
 import { TrustError, verifyImage, type TrustClient, type VerifiedImage } from '../trust/index.js';
 import type { TrustSpec } from '../policy/index.js';
 
@@ -137,6 +137,5 @@ function hash(text: string | undefined): string {
 /** Everything that decides a verification's answer. */
 function cacheKey(server: string, ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): string {
   // Refusals such as AUTH_FAILED depend on who asked.
-  const who = credentials ? hash(JSON.stringify([credentials.username, credentials.password, credentials.identityToken])) : '';
-  return `${server} ${formatNormalized(ref)} ${who} ${trustKey(trust)}`;
+  return `${server} ${formatNormalized(ref)} ${credentialsFingerprint(credentials)} ${trustKey(trust)}`;
 }

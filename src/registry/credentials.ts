@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 // Registry credentials in docker's config.json form (docker/cli cli/config/configfile):
 // {"auths": {"<host or URL>": {"auth": base64("user:pass"), "username", "password", "identitytoken"}}}.
 
@@ -7,6 +9,15 @@ export interface Credentials {
   readonly password?: string;
   /** An OAuth2 refresh token (docker login with an identity provider). */
   readonly identityToken?: string;
+}
+
+/**
+ * A stable, non-reversible name for a credential, for cache keys: two callers share an entry
+ * only when username, password and identity token all agree. Empty for no credentials.
+ */
+export function credentialsFingerprint(credentials: Credentials | undefined): string {
+  if (!credentials) return '';
+  return createHash('sha256').update(JSON.stringify([credentials.username, credentials.password, credentials.identityToken])).digest('hex');
 }
 
 export class CredentialsError extends Error {

@@ -1,2 +1,2 @@
-export { parseDockerConfig, findCredentials, normaliseHost, CredentialsError, type Credentials } from './credentials.js';
+export { parseDockerConfig, findCredentials, normaliseHost, credentialsFingerprint, CredentialsError, type Credentials } from './credentials.js';
 export { defaultTrustServer, DOCKER_HUB_TRUST_SERVER } from './trust-server.js';

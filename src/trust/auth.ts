@@ -1,9 +1,8 @@
 // The registry token flow that Notary servers use (docker/distribution token spec): a 401 with
 // `WWW-Authenticate: Bearer realm=…,service=…,scope=…`, a token from the realm, then
 // `Authorization: Bearer`. Realms are read from the challenge, never assumed.
-import { createHash } from 'node:crypto';
 import type http from 'node:http';
-import type { Credentials } from '../registry/index.js';
+import { credentialsFingerprint, type Credentials } from '../registry/index.js';
 import { TrustError } from './errors.js';
 import { httpRequest } from './http.js';
 
@@ -64,8 +63,7 @@ export class TokenSource {
     const service = challenge.params.service ?? '';
     // Keyed by the whole credential (hashed): a right username with a wrong password must never
     // reuse a token another caller obtained with the right one.
-    const who = credentials ? createHash('sha256').update(JSON.stringify([credentials.username, credentials.password, credentials.identityToken])).digest('hex') : '';
-    const key = JSON.stringify([realmUrl.href, service, scope, who]);
+    const key = JSON.stringify([realmUrl.href, service, scope, credentialsFingerprint(credentials)]);
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAt > this.now()) return `Bearer ${cached.token}`;
     const { token, lifetimeSeconds } = await fetchToken(realmUrl, service, scope, credentials, io);
