@@ -3,11 +3,10 @@ import { keyId, parsePublicKey, type PublicKey, type RawKey } from './keys.js';
 
 /**
  * The keys one document declares, by ID. Every ID is recomputed from the key's content when the
- * keyring is built (a mislabelled key is refused); keys are parsed only when a role uses them.
+ * keyring is built (a mislabelled key is refused); keys are parsed only when a role uses them,
+ * and parsePublicKey keeps parsed keys by that verified ID.
  */
 export class Keyring {
-  private readonly parsed = new Map<string, PublicKey>();
-
   constructor(
     private readonly raw: ReadonlyMap<string, RawKey>,
     private readonly where: string,
@@ -26,13 +25,8 @@ export class Keyring {
 
   /** @throws TrustError UNSUPPORTED_KEY when the key's type or encoding is not usable. */
   get(id: string): PublicKey | undefined {
-    const cached = this.parsed.get(id);
-    if (cached) return cached;
     const raw = this.raw.get(id);
-    if (!raw) return undefined;
-    const key = parsePublicKey(raw, `${this.where} key ${short(id)}`, id);
-    this.parsed.set(id, key);
-    return key;
+    return raw && parsePublicKey(raw, `${this.where} key ${short(id)}`, id);
   }
 }
 
