@@ -1,6 +1,5 @@
 // `trustgate serve --config FILE`: the admission webhook. Everything is built here from the
 // checked config and handed down; nothing below cmd/ reads the environment.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { CachingVerifier, decide, type Endpoint, type ReviewRequest } from '../../src/admission/index.js';
@@ -14,7 +13,7 @@ import { TrustClient } from '../../src/trust/index.js';
 import express from 'express';
 import { ExitCode, UsageError } from './errors.js';
 import type { Output } from './output.js';
-import type { Environment } from './trust-options.js';
+import { readText, type Environment } from './trust-options.js';
 
 export const SERVE_USAGE = `Usage: trustgate serve --config FILE
 
@@ -41,12 +40,7 @@ export async function runServe(argv: string[], _environment: Environment, out: O
 }
 
 function readConfig(file: string): ServeConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`--config: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
+  const text = readText(file, '--config');
   try {
     return parseServeConfig(text, file);
   } catch (error) {

@@ -105,7 +105,8 @@ function looksLikeFile(value: string): boolean {
   return !/^[a-fA-F0-9]{64}$/.test(value) && !value.includes('-----BEGIN');
 }
 
-function readText(file: string, flag: string): string {
+/** A file named by a flag; a usage error naming the flag when it cannot be read. */
+export function readText(file: string, flag: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
