@@ -29,6 +29,8 @@ export interface ContainerOutcome {
   readonly container: ContainerImage;
   readonly failures: readonly (Failure & { mode: Mode })[];
   readonly verified: VerifiedImage | undefined;
+  /** The image as written, pinned to the verified digest, when that is what it should become. */
+  readonly pinned: string | undefined;
 }
 
 export interface Decision {
@@ -101,6 +103,7 @@ async function evaluate(containers: ContainerImage[], namespace: string | undefi
 interface ImageResult {
   readonly failures: (Failure & { mode: Mode })[];
   readonly verified: VerifiedImage | undefined;
+  readonly pinned: string | undefined;
 }
 
 async function evaluateImage(image: string, namespace: string | undefined, ctx: DecisionContext, deadline: Promise<'deadline'>): Promise<ImageResult> {
@@ -109,7 +112,7 @@ async function evaluateImage(image: string, namespace: string | undefined, ctx: 
     ref = parseReference(image);
   } catch (error) {
     const message = error instanceof ReferenceError ? error.reason : String(error);
-    return { failures: [{ code: 'INVALID_REFERENCE', message, policy: 'image reference syntax', mode: Mode.ENFORCE }], verified: undefined };
+    return { failures: [{ code: 'INVALID_REFERENCE', message, policy: 'image reference syntax', mode: Mode.ENFORCE }], verified: undefined, pinned: undefined };
   }
   const { cluster, namespace: local } = ctx.policies.applicable(namespace, ref.name);
   const requirements: (Policy | undefined)[] = [cluster?.policy, ...(local ? [local.policy] : [])];
@@ -127,7 +130,10 @@ async function evaluateImage(image: string, namespace: string | undefined, ctx: 
   if (first && conflict) {
     failures.push({ code: 'DIGEST_CONFLICT', message: `one policy resolves ${image} to ${first.digest}, another to ${conflict.digest}`, policy: 'the cluster and namespace policies', mode: Mode.ENFORCE });
   }
-  return { failures, verified: failures.length === 0 ? first : undefined };
+  const ok = failures.length === 0 ? first : undefined;
+  // Digests admitted unchecked, and name@digest references, are left as written.
+  const pinned = ok && !ok.unchecked && ok.tag !== undefined ? formatPinned(ref, ok.digest) : undefined;
+  return { failures, verified: ok, pinned };
 }
 
 type RequirementResult = { failure: Failure & { mode: Mode } } | { verified: VerifiedImage | undefined };
@@ -163,11 +169,9 @@ async function checkRequirement(ref: ImageReference, policy: Policy | undefined,
 
 /** The images to rewrite: verified, mutation wanted, and not already carrying the digest. */
 function pinsFor(outcomes: ContainerOutcome[]): { pointer: string; container: string; from: string; to: string }[] {
-  return outcomes.flatMap(({ container, verified, failures }) => {
-    if (!verified || failures.length > 0 || verified.unchecked || verified.tag === undefined) return [];
-    const to = formatPinned(parseReference(container.image), verified.digest);
-    return to === container.image ? [] : [{ pointer: container.pointer, container: container.name, from: container.image, to }];
-  });
+  return outcomes.flatMap(({ container, pinned }) =>
+    pinned === undefined || pinned === container.image ? [] : [{ pointer: container.pointer, container: container.name, from: container.image, to: pinned }],
+  );
 }
 
 function summarise(outcomes: ContainerOutcome[], pins: ReturnType<typeof pinsFor>, req: ReviewRequest): Decision {
