@@ -23,13 +23,16 @@ export class PolicyInformers {
   /** Consecutive failures per kind, for the reconnect backoff; a successful list resets it. */
   private readonly failures = new Map<string, number>();
   private stopped = false;
+  private readonly api: CustomObjectsApi;
 
   constructor(
     private readonly kubeConfig: KubeConfig,
     private readonly logger: Logger,
     /** Called with every valid policy whenever anything changes. */
     private readonly onChange: (policies: Policy[]) => void,
-  ) {}
+  ) {
+    this.api = kubeConfig.makeApiClient(CustomObjectsApi);
+  }
 
   /** Ready once both kinds have been listed. */
   get ready(): boolean {
@@ -37,7 +40,7 @@ export class PolicyInformers {
   }
 
   async start(): Promise<void> {
-    const api = this.kubeConfig.makeApiClient(CustomObjectsApi);
+    const api = this.api;
     for (const { kind, plural } of KINDS) {
       const path = `/apis/${GROUP}/${VERSION}/${plural}`;
       // Synced means a list succeeded (client-node's "connect" fires before listing, even when
@@ -106,7 +109,7 @@ export class PolicyInformers {
     const status = { accepted: problem === undefined, message: problem ?? 'accepted', ...(generation !== undefined && { observedGeneration: generation }) };
     const current = object.status;
     if (current?.accepted === status.accepted && current.message === status.message && current.observedGeneration === generation) return;
-    const api = this.kubeConfig.makeApiClient(CustomObjectsApi);
+    const api = this.api;
     const name = object.metadata?.name ?? '';
     const body = [{ op: 'add', path: '/status', value: status }];
     const request = namespaced
