@@ -3,20 +3,14 @@
 //   npm run bench   (or: node dist/bench/verify-cpu.js)
 import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { parseReference } from '../src/reference/index.js';
-import { NO_PINS, TrustClient, verifyImage } from '../src/trust/index.js';
 import { clearParsedKeys } from '../src/trust/keys.js';
 import { loadScenario } from '../test/support/fixtures.js';
-import { RecordedFetcher } from '../test/support/recorded-fetcher.js';
+import { verifyFiles } from '../test/support/verify-helpers.js';
 import { fmt, summarise } from './stats.js';
 
 async function coldVerify(files: Map<string, Buffer>, gun: string, now: number): Promise<void> {
-  // A new client each time: nothing remembered, every signature checked again.
-  const client = new TrustClient({ now: () => now });
-  await verifyImage(client, parseReference(`${gun}:1.0`), {
-    server: 'https://notary.test', pins: NO_PINS, signers: [], allowUnsignedDigests: false,
-    caBundle: undefined, credentials: undefined, timeoutMs: 10_000, fetcher: new RecordedFetcher(files),
-  });
+  // A new client each time (verifyFiles makes one): nothing remembered, every signature checked again.
+  await verifyFiles(files, `${gun}:1.0`, { now });
 }
 
 /**
