@@ -3,6 +3,7 @@
 import { formatPinned, parseReference, ReferenceError, type ImageReference } from '../reference/index.js';
 import type { Credentials } from '../registry/index.js';
 import { Action, describePolicy, Mode, type Policy, type PolicySet } from '../policy/index.js';
+import { Memo } from '../shared/memo.js';
 import { TrustError, type VerifiedImage } from '../trust/index.js';
 import { denialLine, warningLine, type Failure } from './messages.js';
 import { pinPatch, type PatchOperation } from './patch.js';
@@ -88,16 +89,19 @@ function unchangedImages(req: ReviewRequest, containers: ContainerImage[]): bool
   return containers.every((c) => old.has(key(c)));
 }
 
-/** Each distinct image once, all in parallel, under one deadline. */
+/**
+ * Each distinct image once. When the verification cache holds every answer the review needs
+ * (the steady state of a cluster), it is decided without timers or promises; otherwise every
+ * image is verified in parallel, under one deadline.
+ */
 async function evaluate(containers: ContainerImage[], namespace: string | undefined, ctx: DecisionContext): Promise<ContainerOutcome[]> {
-  const deadline = deadlineTimer(ctx.deadlineMs);
-  try {
-    const distinct = [...new Set(containers.map((c) => c.image))];
-    const results = new Map(await Promise.all(distinct.map(async (image) => [image, await evaluateImage(image, namespace, ctx, deadline.promise)] as const)));
-    return containers.map((container) => ({ container, ...results.get(container.image)! }));
-  } finally {
-    deadline.cancel();
-  }
+  const plans = new Map<string, ImagePlan | ImageResult>();
+  for (const { image } of containers) if (!plans.has(image)) plans.set(image, plan(image, namespace, ctx));
+  const results = fromCache(plans, ctx) ?? (await verifyAll(plans, ctx));
+  return containers.map((container) => {
+    const r = results.get(container.image)!;
+    return { container, failures: r.failures, verified: r.verified, pinned: r.pinned };
+  });
 }
 
 interface ImageResult {
@@ -106,65 +110,134 @@ interface ImageResult {
   readonly pinned: string | undefined;
 }
 
-async function evaluateImage(image: string, namespace: string | undefined, ctx: DecisionContext, deadline: Promise<'deadline'>): Promise<ImageResult> {
-  let ref: ImageReference;
+type RequirementResult = { failure: Failure & { mode: Mode } } | { verified: VerifiedImage | undefined };
+
+/** What one applicable policy asks of an image: a result already, or a verification. */
+type Requirement = { readonly result: RequirementResult } | { readonly verify: Policy };
+
+/** An image whose reference parsed, with what each applicable policy asks of it. */
+interface ImagePlan {
+  readonly image: string;
+  readonly ref: ImageReference;
+  readonly requirements: readonly Requirement[];
+}
+
+/** Parsed references by the string written: a cluster runs the same few images all day. */
+const references = new Memo<ImageReference | ReferenceError>(10_000);
+
+function parseOrError(image: string): ImageReference | ReferenceError {
   try {
-    ref = parseReference(image);
+    return parseReference(image);
   } catch (error) {
-    const message = error instanceof ReferenceError ? error.reason : String(error);
-    return { failures: [{ code: 'INVALID_REFERENCE', message, policy: 'image reference syntax', mode: Mode.ENFORCE }], verified: undefined, pinned: undefined };
+    if (error instanceof ReferenceError) return error;
+    throw error;
+  }
+}
+
+function plan(image: string, namespace: string | undefined, ctx: DecisionContext): ImagePlan | ImageResult {
+  const ref = references.get(image, parseOrError);
+  if (ref instanceof ReferenceError) {
+    return { failures: [{ code: 'INVALID_REFERENCE', message: ref.reason, policy: 'image reference syntax', mode: Mode.ENFORCE }], verified: undefined, pinned: undefined };
   }
   const { cluster, namespace: local } = ctx.policies.applicable(namespace, ref.name);
-  const requirements: (Policy | undefined)[] = [cluster?.policy, ...(local ? [local.policy] : [])];
+  const requirements = [requirement(ref, cluster?.policy, ctx)];
+  if (local) requirements.push(requirement(ref, local.policy, ctx));
+  return { image, ref, requirements };
+}
+
+function requirement(ref: ImageReference, policy: Policy | undefined, ctx: DecisionContext): Requirement {
+  if (!policy) {
+    return ctx.defaultAction === 'allow'
+      ? { result: { verified: undefined } }
+      : { result: { failure: { code: 'NO_POLICY', message: `no ClusterImagePolicy covers ${ref.name} and the default action is deny`, policy: DEFAULT_POLICY, mode: Mode.ENFORCE } } };
+  }
+  switch (policy.action) {
+    case Action.ALLOW:
+      return { result: { verified: undefined } };
+    case Action.DENY:
+      return { result: { failure: { code: 'POLICY_DENIED', message: `${ref.name} is denied`, policy: describePolicy(policy), mode: policy.mode } } };
+    case Action.VERIFY:
+      return { verify: policy };
+  }
+}
+
+/** The results when the cache can give every verification the plans need; else undefined. */
+function fromCache(plans: ReadonlyMap<string, ImagePlan | ImageResult>, ctx: DecisionContext): Map<string, ImageResult> | undefined {
+  const results = new Map<string, ImageResult>();
+  for (const [image, p] of plans) {
+    if (!('requirements' in p)) {
+      results.set(image, p);
+      continue;
+    }
+    const done: RequirementResult[] = [];
+    for (const r of p.requirements) {
+      if ('result' in r) {
+        done.push(r.result);
+        continue;
+      }
+      const cached = ctx.verifier.peek(p.ref, r.verify.trust, ctx.credentialsFor(p.ref));
+      if (cached === undefined) return undefined;
+      done.push(verification(p.ref, r.verify, cached, ctx));
+    }
+    results.set(image, combine(p, done));
+  }
+  return results;
+}
+
+async function verifyAll(plans: ReadonlyMap<string, ImagePlan | ImageResult>, ctx: DecisionContext): Promise<Map<string, ImageResult>> {
+  const deadline = deadlineTimer(ctx.deadlineMs);
+  try {
+    const entries = await Promise.all(
+      [...plans].map(async ([image, p]) => {
+        if (!('requirements' in p)) return [image, p] as const;
+        const done = await Promise.all(p.requirements.map((r) => ('result' in r ? Promise.resolve(r.result) : verifyWithin(p.ref, r.verify, ctx, deadline.promise))));
+        return [image, combine(p, done)] as const;
+      }),
+    );
+    return new Map(entries);
+  } finally {
+    deadline.cancel();
+  }
+}
+
+async function verifyWithin(ref: ImageReference, policy: Policy, ctx: DecisionContext, deadline: Promise<'deadline'>): Promise<RequirementResult> {
+  const pending = ctx.verifier.verify(ref, policy.trust, ctx.credentialsFor(ref));
+  let outcome: VerifiedImage | TrustError | 'deadline';
+  try {
+    outcome = await Promise.race([pending, deadline]);
+  } catch (error) {
+    outcome = error instanceof TrustError ? error : new TrustError('SERVER_ERROR', String(error));
+  }
+  if (outcome === 'deadline') pending.catch(() => undefined); // it may still settle; nobody is waiting
+  return verification(ref, policy, outcome, ctx);
+}
+
+/** A verify policy's result from the verification's outcome. */
+function verification(ref: ImageReference, policy: Policy, outcome: VerifiedImage | TrustError | 'deadline', ctx: DecisionContext): RequirementResult {
+  if (outcome === 'deadline') {
+    return { failure: { code: 'TIMEOUT', message: `verification of ${ref.written} did not finish within ${ctx.deadlineMs} ms`, policy: describePolicy(policy), mode: policy.mode } };
+  }
+  if (outcome instanceof TrustError) return { failure: { code: outcome.code, message: outcome.message, policy: describePolicy(policy), mode: policy.mode } };
+  return { verified: policy.mutate ? outcome : undefined };
+}
+
+/** Every applicable policy's result for one image, and the digest to pin it to. */
+function combine(p: ImagePlan, results: readonly RequirementResult[]): ImageResult {
   const failures: (Failure & { mode: Mode })[] = [];
   const verified: VerifiedImage[] = [];
-  await Promise.all(
-    requirements.map(async (policy) => {
-      const result = await checkRequirement(ref, policy, ctx, deadline);
-      if ('failure' in result) failures.push(result.failure);
-      else if (result.verified) verified.push(result.verified);
-    }),
-  );
+  for (const result of results) {
+    if ('failure' in result) failures.push(result.failure);
+    else if (result.verified) verified.push(result.verified);
+  }
   const [first, ...others] = verified;
   const conflict = others.find((v) => v.digest !== first?.digest);
   if (first && conflict) {
-    failures.push({ code: 'DIGEST_CONFLICT', message: `one policy resolves ${image} to ${first.digest}, another to ${conflict.digest}`, policy: 'the cluster and namespace policies', mode: Mode.ENFORCE });
+    failures.push({ code: 'DIGEST_CONFLICT', message: `one policy resolves ${p.image} to ${first.digest}, another to ${conflict.digest}`, policy: 'the cluster and namespace policies', mode: Mode.ENFORCE });
   }
   const ok = failures.length === 0 ? first : undefined;
   // Digests admitted unchecked, and name@digest references, are left as written.
-  const pinned = ok && !ok.unchecked && ok.tag !== undefined ? formatPinned(ref, ok.digest) : undefined;
+  const pinned = ok && !ok.unchecked && ok.tag !== undefined ? formatPinned(p.ref, ok.digest) : undefined;
   return { failures, verified: ok, pinned };
-}
-
-type RequirementResult = { failure: Failure & { mode: Mode } } | { verified: VerifiedImage | undefined };
-
-async function checkRequirement(ref: ImageReference, policy: Policy | undefined, ctx: DecisionContext, deadline: Promise<'deadline'>): Promise<RequirementResult> {
-  if (!policy) {
-    return ctx.defaultAction === 'allow'
-      ? { verified: undefined }
-      : { failure: { code: 'NO_POLICY', message: `no ClusterImagePolicy covers ${ref.name} and the default action is deny`, policy: DEFAULT_POLICY, mode: Mode.ENFORCE } };
-  }
-  const name = describePolicy(policy);
-  switch (policy.action) {
-    case Action.ALLOW:
-      return { verified: undefined };
-    case Action.DENY:
-      return { failure: { code: 'POLICY_DENIED', message: `${ref.name} is denied`, policy: name, mode: policy.mode } };
-    case Action.VERIFY: {
-      const verification = ctx.verifier.verify(ref, policy.trust, ctx.credentialsFor(ref));
-      try {
-        const result = await Promise.race([verification, deadline]);
-        if (result === 'deadline') {
-          verification.catch(() => undefined); // it may still settle; nobody is waiting
-          return { failure: { code: 'TIMEOUT', message: `verification of ${ref.written} did not finish within ${ctx.deadlineMs} ms`, policy: name, mode: policy.mode } };
-        }
-        return { verified: policy.mutate ? result : undefined };
-      } catch (error) {
-        const e = error instanceof TrustError ? error : new TrustError('SERVER_ERROR', String(error));
-        return { failure: { code: e.code, message: e.message, policy: name, mode: policy.mode } };
-      }
-    }
-  }
 }
 
 /** The images to rewrite: verified, mutation wanted, and not already carrying the digest. */
@@ -174,44 +247,58 @@ function pinsFor(outcomes: ContainerOutcome[]): { pointer: string; container: st
   );
 }
 
+/**
+ * Every Decision is built by `decision()` with the same properties in the same order: objects
+ * made by spreading and then extending took a new hidden class per review in V8, and that
+ * showed as the single largest cost of a cached review (docs/adr/0003).
+ */
 function summarise(outcomes: ContainerOutcome[], pins: ReturnType<typeof pinsFor>, req: ReviewRequest): Decision {
   const denials: string[] = [];
   const warnings: string[] = [];
   const audits: string[] = [];
-  const reasons = new Set<string>();
-  const policies = new Set<string>();
+  const reasons: string[] = [];
+  const policies: string[] = [];
+  const images: string[] = [];
   for (const { container, failures } of outcomes) {
+    if (!images.includes(container.image)) images.push(container.image);
     for (const failure of failures) {
-      reasons.add(failure.code);
-      policies.add(failure.policy);
+      if (!reasons.includes(failure.code)) reasons.push(failure.code);
+      if (!policies.includes(failure.policy)) policies.push(failure.policy);
       if (failure.mode === Mode.ENFORCE) denials.push(denialLine(container, failure));
       else if (failure.mode === Mode.WARN) warnings.push(warningLine(container, failure));
       else audits.push(denialLine(container, failure));
     }
   }
-  const images = [...new Set(outcomes.map((o) => o.container.image))];
-  const base = { images, policies: [...policies], containers: outcomes, reasons: [...reasons] };
-  if (denials.length > 0) {
-    return { ...base, allowed: false, message: denials.join('\n'), warnings, auditAnnotations: {}, patch: [], decision: 'deny' };
-  }
+  if (denials.length > 0) return decision(false, denials.join('\n'), [], NO_ANNOTATIONS, [], reasons, 'deny', images, policies, outcomes);
   const patch = req.object ? pinPatch(req.object, pins) : [];
-  return {
-    ...base,
-    allowed: true,
-    message: '',
-    warnings,
-    auditAnnotations: audits.length > 0 ? { 'trustgate.dev/audit': audits.join('\n').slice(0, 10_000) } : {},
-    patch,
-    decision: warnings.length > 0 ? 'warn' : audits.length > 0 ? 'audit' : 'allow',
-  };
+  const annotations = audits.length > 0 ? { 'trustgate.dev/audit': audits.join('\n').slice(0, 10_000) } : NO_ANNOTATIONS;
+  const kind = warnings.length > 0 ? 'warn' : audits.length > 0 ? 'audit' : 'allow';
+  return decision(true, '', warnings, annotations, patch, reasons, kind, images, policies, outcomes);
+}
+
+const NO_ANNOTATIONS: Readonly<Record<string, string>> = Object.freeze({});
+
+function decision(
+  allowed: boolean,
+  message: string,
+  warnings: readonly string[],
+  auditAnnotations: Readonly<Record<string, string>>,
+  patch: readonly PatchOperation[],
+  reasons: readonly string[],
+  kind: Decision['decision'],
+  images: readonly string[],
+  policies: readonly string[],
+  containers: readonly ContainerOutcome[],
+): Decision {
+  return { allowed, message, warnings, auditAnnotations, patch, reasons, decision: kind, images, policies, containers };
 }
 
 function skip(reason: string): Decision {
-  return { allowed: true, message: '', warnings: [], auditAnnotations: {}, patch: [], reasons: [reason], decision: 'skip', images: [], policies: [], containers: [] };
+  return decision(true, '', [], NO_ANNOTATIONS, [], [reason], 'skip', [], [], []);
 }
 
 function deny(lines: string[], reasons: string[]): Decision {
-  return { allowed: false, message: lines.join('\n'), warnings: [], auditAnnotations: {}, patch: [], reasons, decision: 'deny', images: [], policies: [], containers: [] };
+  return decision(false, lines.join('\n'), [], NO_ANNOTATIONS, [], reasons, 'deny', [], [], []);
 }
 
 function deadlineTimer(ms: number): { promise: Promise<'deadline'>; cancel: () => void } {

@@ -10,6 +10,11 @@ import type { TrustSpec } from '../policy/index.js';
 export interface ImageVerifier {
   /** Resolves to the verified image or rejects with a TrustError. */
   verify(ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): Promise<VerifiedImage>;
+  /**
+   * The answer `verify` would give now, if it is already known (cached and fresh); else
+   * undefined. Never starts a verification.
+   */
+  peek(ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): VerifiedImage | TrustError | undefined;
 }
 
 export interface CacheOptions {
@@ -66,8 +71,15 @@ export class CachingVerifier implements ImageVerifier {
     });
   }
 
+  peek(ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): VerifiedImage | TrustError | undefined {
+    const outcome = this.cache.get(cacheKey(this.serverFor(ref, trust), ref, trust, credentials));
+    if (outcome === undefined) return undefined;
+    this.observer.hit();
+    return 'error' in outcome ? outcome.error : outcome.ok;
+  }
+
   async verify(ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): Promise<VerifiedImage> {
-    const server = trust.server ?? this.options.servers[ref.registry] ?? defaultTrustServer(ref.registry);
+    const server = this.serverFor(ref, trust);
     const key = cacheKey(server, ref, trust, credentials);
     let outcome = this.cache.get(key);
     if (outcome) {
@@ -83,6 +95,10 @@ export class CachingVerifier implements ImageVerifier {
     }
     if ('error' in outcome) throw outcome.error;
     return outcome.ok;
+  }
+
+  private serverFor(ref: ImageReference, trust: TrustSpec): string {
+    return trust.server ?? this.options.servers[ref.registry] ?? defaultTrustServer(ref.registry);
   }
 
   private async load(key: string, server: string, ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): Promise<Outcome> {

@@ -1,6 +1,7 @@
 // Which policies apply to an image (docs/policy.md "Precedence"): the most specific matching
 // ClusterImagePolicy, and the most specific matching ImagePolicy of the pod's namespace. Both
 // must be satisfied, so a namespace can add requirements but never remove the cluster's.
+import { Memo } from '../shared/memo.js';
 import { compareSpecificity, matchPattern, type Pattern } from './pattern.js';
 import { PolicyKind, type Policy } from './types.js';
 
@@ -8,6 +9,8 @@ import { PolicyKind, type Policy } from './types.js';
 export class PolicySet {
   private readonly cluster: readonly Policy[];
   private readonly namespaced: ReadonlyMap<string, readonly Policy[]>;
+  /** Matching walks every pattern; the set never changes, so each answer is kept. */
+  private readonly matches = new Memo<Applicable>(10_000);
 
   constructor(readonly policies: readonly Policy[]) {
     this.cluster = policies.filter((p) => p.kind === PolicyKind.CLUSTER);
@@ -21,12 +24,18 @@ export class PolicySet {
   }
 
   /** The best cluster policy and the best policy of `namespace` for a normalised image name. */
-  applicable(namespace: string | undefined, imageName: string): { cluster: PolicyMatch | undefined; namespace: PolicyMatch | undefined } {
-    return {
+  applicable(namespace: string | undefined, imageName: string): Applicable {
+    // Neither a namespace nor an image name can contain a space.
+    return this.matches.get(`${namespace ?? ''} ${imageName}`, () => ({
       cluster: bestMatch(this.cluster, imageName),
       namespace: namespace === undefined ? undefined : bestMatch(this.namespaced.get(namespace) ?? [], imageName),
-    };
+    }));
   }
+}
+
+export interface Applicable {
+  readonly cluster: PolicyMatch | undefined;
+  readonly namespace: PolicyMatch | undefined;
 }
 
 export interface PolicyMatch {

@@ -6,20 +6,33 @@ import { TrustError, type VerifiedImage } from '../../src/trust/index.js';
 
 export class ScriptedVerifier implements ImageVerifier {
   readonly calls: string[] = [];
+  /** References verified before: `peek` answers for these, as a cache would. */
+  private readonly known = new Set<string>();
   /** Normalised name:tag → digest signed, or an error code. */
   constructor(private readonly script: Record<string, string>, private readonly delayMs = 0) {}
 
   async verify(ref: ImageReference): Promise<VerifiedImage> {
     this.calls.push(ref.written);
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    this.known.add(ref.written);
+    const answer = this.answer(ref);
+    if (answer instanceof TrustError) throw answer;
+    return answer;
+  }
+
+  peek(ref: ImageReference): VerifiedImage | TrustError | undefined {
+    return this.known.has(ref.written) ? this.answer(ref) : undefined;
+  }
+
+  private answer(ref: ImageReference): VerifiedImage | TrustError {
     const key = `${ref.name}:${ref.tag ?? 'latest'}`;
     const answer = this.script[key];
-    if (answer === undefined) throw new TrustError('TAG_NOT_SIGNED', `tag "${ref.tag ?? 'latest'}" of ${ref.name} is not signed`);
-    if (!answer.startsWith('sha256:')) throw new TrustError(answer as never, `scripted ${answer} for ${formatNormalized(ref)}`);
-    if (ref.digest !== undefined && ref.digest !== answer) throw new TrustError('DIGEST_NOT_SIGNED', `tag is signed for ${answer}, not ${ref.digest}`);
+    if (answer === undefined) return new TrustError('TAG_NOT_SIGNED', `tag "${ref.tag ?? 'latest'}" of ${ref.name} is not signed`);
+    if (!answer.startsWith('sha256:')) return new TrustError(answer as never, `scripted ${answer} for ${formatNormalized(ref)}`);
+    if (ref.digest !== undefined && ref.digest !== answer) return new TrustError('DIGEST_NOT_SIGNED', `tag is signed for ${answer}, not ${ref.digest}`);
     return {
       image: ref.name, reference: formatPinned(ref, answer), digest: answer, tag: ref.tag ?? 'latest', signedTags: [ref.tag ?? 'latest'],
-      signedBy: ['targets'], rootKeyId: 'r'.repeat(64), trustOnFirstUse: true, trustServer: 'https://notary.test', unchecked: false, expires: Date.now() + 3_600_000,
+      signedBy: ['targets'], rootKeyId: 'r'.repeat(64), trustOnFirstUse: true, trustServer: 'https://notary.test', unchecked: false, expires: 4_102_444_800_000,
     };
   }
 }

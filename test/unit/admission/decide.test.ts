@@ -183,3 +183,39 @@ describe('policies and modes', () => {
     expect(await run(review('Pod', pod([{ name: 'app', image: `${REG}/team/app:1.0` }])), 'mutate', ctx({ policies }))).toMatchObject({ allowed: true, patch: [] });
   });
 });
+
+describe('reviews the cache can answer entirely', () => {
+  // The same review decided twice with one verifier: the first verifies (promises, deadline),
+  // the second is answered from what the verifier already knows (no verification started).
+  // Both must give the same decision, whatever the policies say.
+  const signed = `${REG}/team/app:1.0`;
+  const unsigned = `${REG}/team/unsigned:1`;
+  const cases: [string, PolicySet, { name: string; image: string }[], string?][] = [
+    ['signed, pinned', new PolicySet([policy('signed', [`${REG}/**`])]), [{ name: 'app', image: signed }, { name: 'side', image: `${REG}/team/sidecar:2` }]],
+    ['unsigned, denied', new PolicySet([policy('signed', [`${REG}/**`])]), [{ name: 'app', image: signed }, { name: 'bad', image: unsigned }]],
+    ['wrong digest', new PolicySet([policy('signed', [`${REG}/**`])]), [{ name: 'app', image: `${signed}@${D2}` }]],
+    ['warn', new PolicySet([policy('p', ['**'], { mode: 'warn' })]), [{ name: 'bad', image: unsigned }]],
+    ['audit', new PolicySet([policy('p', ['**'], { mode: 'audit' })]), [{ name: 'bad', image: unsigned }]],
+    ['namespace adds a requirement', new PolicySet([policy('open', ['**'], { action: 'allow' }), policy('strict', [`${REG}/team/**`], {}, 'team-a')]), [{ name: 'bad', image: unsigned }]],
+    ['cluster and namespace both verify', new PolicySet([policy('signed', [`${REG}/**`]), policy('strict', [`${REG}/team/**`], {}, 'team-a')]), [{ name: 'app', image: signed }]],
+    ['deny action and no policy', new PolicySet([policy('no', [`${REG}/team/unsigned`], { action: 'deny' })]), [{ name: 'a', image: unsigned }, { name: 'b', image: 'other.io/x:1' }]],
+    ['invalid reference', new PolicySet([policy('signed', ['**'])]), [{ name: 'app', image: 'UPPER/case:1' }]],
+  ];
+  it.each(cases)('%s', async (_name, policies, containers) => {
+    const c = ctx({ policies });
+    const body = review('Pod', pod(containers));
+    const verifying = await run(body, 'mutate', c);
+    const calls = c.verifier.calls.length;
+    const cached = await run(body, 'mutate', c);
+    expect(c.verifier.calls.length).toBe(calls);
+    expect(cached).toEqual(verifying);
+  });
+
+  it('verifies what the cache does not know, even when it knows the other images', async () => {
+    const c = ctx();
+    await run(review('Pod', pod([{ name: 'app', image: signed }])), 'mutate', c);
+    const d = await run(review('Pod', pod([{ name: 'app', image: signed }, { name: 'side', image: `${REG}/team/sidecar:2` }])), 'mutate', c);
+    expect(c.verifier.calls).toEqual([signed, `${REG}/team/app:1.0`, `${REG}/team/sidecar:2`]);
+    expect(d.patch).toHaveLength(3);
+  });
+});

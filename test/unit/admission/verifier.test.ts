@@ -95,4 +95,29 @@ describe('CachingVerifier', () => {
     await verifier.verify(ref('latest'), trust, undefined);
     expect(counts.evictions).toBe(1);
   });
+
+  it('peek answers only what verify would answer from the cache, and starts nothing', async () => {
+    let clock = recorded.now;
+    const { verifier, fetcher, counts } = setup({ now: () => clock });
+    expect(verifier.peek(ref('1.0'), trust, undefined)).toBeUndefined();
+    expect(fetcher.requests).toEqual([]);
+    const verified = await verifier.verify(ref('1.0'), trust, undefined);
+    expect(verifier.peek(ref('1.0'), trust, undefined)).toEqual(verified);
+    expect(counts).toMatchObject({ hits: 1, misses: 1 });
+    // Keyed like verify: other credentials are another entry.
+    expect(verifier.peek(ref('1.0'), trust, { username: 'a', password: 'b' })).toBeUndefined();
+    // "Not signed yet" is never cached, so never peeked: the next review verifies again.
+    await expect(verifier.verify(ref('nope'), trust, undefined)).rejects.toMatchObject({ code: 'TAG_NOT_SIGNED' });
+    expect(verifier.peek(ref('nope'), trust, undefined)).toBeUndefined();
+    // Past the entry's TTL there is nothing to peek.
+    clock += 301_000;
+    expect(verifier.peek(ref('1.0'), trust, undefined)).toBeUndefined();
+  });
+
+  it('peek gives a cached refusal as the TrustError verify would throw', async () => {
+    const clock = recorded.now + 15 * 86_400_000; // past the timestamp's expiry
+    const { verifier } = setup({ now: () => clock });
+    await expect(verifier.verify(ref('1.0'), trust, undefined)).rejects.toMatchObject({ code: 'EXPIRED' });
+    expect(verifier.peek(ref('1.0'), trust, undefined)).toMatchObject({ code: 'EXPIRED' });
+  });
 });
