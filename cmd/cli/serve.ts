@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { CachingVerifier, decide, type Endpoint, type ReviewRequest } from '../../src/admission/index.js';
 import { ConfigError, parseServeConfig, type ServeConfig } from '../../src/config/index.js';
-import { Metrics } from '../../src/observability/index.js';
+import { LogBuffer, Metrics } from '../../src/observability/index.js';
 import { loadPolicyFiles, PolicyError, PolicyFileWatcher, PolicySet, type Policy } from '../../src/policy/index.js';
 import { findCredentials } from '../../src/registry/index.js';
 import { startKubernetesSide } from './serve-kubernetes.js';
@@ -51,11 +51,13 @@ function readConfig(file: string): ServeConfig {
 
 /** Starts every listener and watcher; resolves to a function that stops them gracefully. */
 export async function startServer(config: ServeConfig): Promise<() => Promise<void>> {
-  // Buffered stdout: a write per decision line cost as much as a review (bench/RESULTS.md).
-  // Flushed on shutdown and at least every second, so lines are never held long.
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 8192 });
-  const flusher = setInterval(() => destination.flush(), 1000);
+  // Batched stdout (src/observability/log-buffer.ts): a write per decision line cost as much as
+  // a review. Flushed every 200 ms, on shutdown, and at exit, so lines are never held long.
+  const destination = new LogBuffer(1);
+  const flusher = setInterval(() => destination.flush(), 200);
   flusher.unref();
+  const flushAtExit = () => destination.flushSync();
+  process.once('exit', flushAtExit);
   const logger = pino({ level: config.logLevel, base: { service: 'trustgate' } }, destination);
   const metrics = new Metrics();
   const usesFiles = config.policies.files.length > 0;
@@ -157,6 +159,7 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
     metricsListener = await listenHttp(metricsApp, config.metrics.host, config.metrics.port);
   }
   logger.info({ port: main.port, host: config.listen.host, metricsPort: metricsListener?.port, policies: policies.policies.length }, 'trustgate serving');
+  destination.flush();
 
   return async () => {
     logger.info('shutting down: finishing reviews in flight');
@@ -168,6 +171,7 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
     client.close();
     logger.info('stopped');
     clearInterval(flusher);
-    destination.flushSync();
+    process.off('exit', flushAtExit);
+    await destination.close();
   };
 }
