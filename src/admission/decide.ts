@@ -242,9 +242,11 @@ function combine(p: ImagePlan, results: readonly RequirementResult[]): ImageResu
 
 /** The images to rewrite: verified, mutation wanted, and not already carrying the digest. */
 function pinsFor(outcomes: ContainerOutcome[]): { pointer: string; container: string; from: string; to: string }[] {
-  return outcomes.flatMap(({ container, pinned }) =>
-    pinned === undefined || pinned === container.image ? [] : [{ pointer: container.pointer, container: container.name, from: container.image, to: pinned }],
-  );
+  const pins = [];
+  for (const { container, pinned } of outcomes) {
+    if (pinned !== undefined && pinned !== container.image) pins.push({ pointer: container.pointer, container: container.name, from: container.image, to: pinned });
+  }
+  return pins;
 }
 
 /**

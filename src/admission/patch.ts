@@ -22,8 +22,13 @@ export function pinPatch(
   pins: readonly { pointer: string; container: string; from: string; to: string }[],
 ): PatchOperation[] {
   if (pins.length === 0) return [];
-  const ops: PatchOperation[] = pins.map((p) => ({ op: 'replace', path: p.pointer, value: p.to }));
-  const originals = JSON.stringify(Object.fromEntries(pins.map((p) => [p.container, p.from])));
+  const ops: PatchOperation[] = [];
+  const byContainer: Record<string, string> = Object.create(null) as Record<string, string>; // a name cannot reach the prototype
+  for (const p of pins) {
+    ops.push({ op: 'replace', path: p.pointer, value: p.to });
+    byContainer[p.container] = p.from;
+  }
+  const originals = JSON.stringify(byContainer);
   const metadata = object.metadata;
   const annotations = typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>).annotations : undefined;
   if (typeof metadata !== 'object' || metadata === null) {
