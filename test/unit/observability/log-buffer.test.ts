@@ -57,7 +57,7 @@ describe('LogBuffer', () => {
     for (let i = 0; i < count; i++) log.write(line(i));
     await log.close();
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.stdin!.end();
+    child.stdin.end();
     await exited;
     expect(readFileSync(out, 'utf8')).toBe(Array.from({ length: count }, (_, i) => line(i)).join(''));
   });
