@@ -1,7 +1,7 @@
 import { describeFailure, ExitCode, UsageError } from './errors.js';
 import { runInspect, INSPECT_USAGE } from './inspect.js';
 import type { Output } from './output.js';
-import { runServe, SERVE_USAGE } from './serve.js';
+import { SERVE_USAGE } from './serve-usage.js';
 import { runVerify, VERIFY_USAGE } from './verify.js';
 import type { Environment } from './trust-options.js';
 
@@ -17,7 +17,8 @@ Run "trustgate COMMAND --help" for a command's options.`;
 const COMMANDS: Record<string, (argv: string[], env: Environment, out: Output) => Promise<number>> = {
   verify: runVerify,
   inspect: runInspect,
-  serve: runServe,
+  // The webhook's module graph is large; the CLI's commands should not pay for it.
+  serve: async (argv, env, out) => (await import('./serve.js')).runServe(argv, env, out),
 };
 
 export async function main(argv: string[], environment: Environment, out: Output): Promise<number> {

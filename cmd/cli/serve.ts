@@ -7,19 +7,14 @@ import { ConfigError, parseServeConfig, type ServeConfig } from '../../src/confi
 import { LogBuffer, Metrics } from '../../src/observability/index.js';
 import { loadPolicyFiles, PolicyError, PolicyFileWatcher, PolicySet, type Policy } from '../../src/policy/index.js';
 import { findCredentials } from '../../src/registry/index.js';
-import { startKubernetesSide } from './serve-kubernetes.js';
 import { createRequestListener, listenHttp, listenHttps, metricsHandler, readTls, TlsReloader, type Listener } from '../../src/server/index.js';
 import { TrustClient } from '../../src/trust/index.js';
 import express from 'express';
 import { ExitCode, UsageError } from './errors.js';
 import type { Output } from './output.js';
+import { SERVE_USAGE } from './serve-usage.js';
 import { readText, type Environment } from './trust-options.js';
 
-export const SERVE_USAGE = `Usage: trustgate serve --config FILE
-
-Runs the admission webhook: POST /mutate and /validate (AdmissionReview v1) over HTTPS, plus
-/healthz, /readyz and /metrics. The configuration is documented in docs/configuration.md.
-Stops gracefully on SIGTERM or SIGINT, finishing the reviews in flight.`;
 
 export async function runServe(argv: string[], _environment: Environment, out: Output): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
@@ -78,7 +73,8 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
   };
   rebuild();
   const kube = config.kubernetes
-    ? await startKubernetesSide(config.kubernetes, logger, (next) => {
+    ? // Loaded only when used: @kubernetes/client-node alone takes ~0.4 s to import.
+      await (await import('./serve-kubernetes.js')).startKubernetesSide(config.kubernetes, logger, (next) => {
         crdPolicies = next;
         rebuild();
       })
