@@ -14,9 +14,40 @@ export interface PodCredentialsQuery {
 
 type Auths = ReadonlyMap<string, Credentials>;
 
+/** How long a ServiceAccount's pull-secret names and a secret's credentials are kept. */
+const TTL_MS = 30_000;
+
 export class PullSecretReader {
   private readonly api: CoreV1Api;
-  private readonly cache = new LRUCache<string, Auths | 'missing'>({ max: 2000, ttl: 30_000 });
+  // Both caches coalesce: a burst of pods reads each ServiceAccount and secret once, not once
+  // per pod. A failed read is not kept (the next review asks again); a missing object is.
+  private readonly serviceAccounts = new LRUCache<string, readonly string[]>({
+    max: 2000,
+    ttl: TTL_MS,
+    fetchMethod: async (key) => {
+      const [namespace, name] = split(key);
+      try {
+        const sa = await this.api.readNamespacedServiceAccount({ namespace, name });
+        return (sa.imagePullSecrets ?? []).map((s) => s.name ?? '').filter(Boolean);
+      } catch (error) {
+        if (notFound(error)) return [];
+        throw error;
+      }
+    },
+  });
+  private readonly secrets = new LRUCache<string, Auths>({
+    max: 2000,
+    ttl: TTL_MS,
+    fetchMethod: async (key) => {
+      const [namespace, name] = split(key);
+      try {
+        return dockerAuths(await this.api.readNamespacedSecret({ namespace, name }), key);
+      } catch (error) {
+        if (notFound(error)) return new Map(); // the kubelet ignores a missing pull secret too
+        throw error;
+      }
+    },
+  });
 
   constructor(kubeConfig: KubeConfig, private readonly clusterSecret: { namespace: string; name: string } | undefined) {
     this.api = kubeConfig.makeApiClient(CoreV1Api);
@@ -25,35 +56,33 @@ export class PullSecretReader {
   /** Registry host → credentials; the pod's own secrets take precedence over the cluster-wide one. */
   async credentials(query: PodCredentialsQuery): Promise<Auths> {
     let names = query.imagePullSecrets;
-    if (names.length === 0) names = await this.serviceAccountSecrets(query.namespace, query.serviceAccountName ?? 'default');
+    if (names.length === 0) names = await this.read(this.serviceAccounts, query.namespace, query.serviceAccountName ?? 'default', []);
     const merged = new Map<string, Credentials>();
-    if (this.clusterSecret) for (const [host, c] of await this.secret(this.clusterSecret.namespace, this.clusterSecret.name)) merged.set(host, c);
-    for (const name of names) for (const [host, c] of await this.secret(query.namespace, name)) merged.set(host, c);
+    if (this.clusterSecret) for (const [host, c] of await this.read(this.secrets, this.clusterSecret.namespace, this.clusterSecret.name, EMPTY)) merged.set(host, c);
+    for (const name of names) for (const [host, c] of await this.read(this.secrets, query.namespace, name, EMPTY)) merged.set(host, c);
     return merged;
   }
 
-  private async serviceAccountSecrets(namespace: string, name: string): Promise<string[]> {
+  /** A cached or fetched value; on a failed read, `fallback` (nothing to authenticate with). */
+  private async read<V extends object>(cache: LRUCache<string, V>, namespace: string, name: string, fallback: V): Promise<V> {
     try {
-      const sa = await this.api.readNamespacedServiceAccount({ namespace, name });
-      return (sa.imagePullSecrets ?? []).map((s) => s.name ?? '').filter(Boolean);
+      return (await cache.fetch(`${namespace}/${name}`)) ?? fallback;
     } catch {
-      return [];
+      return fallback;
     }
   }
+}
 
-  private async secret(namespace: string, name: string): Promise<Auths> {
-    const key = `${namespace}/${name}`;
-    const cached = this.cache.get(key);
-    if (cached) return cached === 'missing' ? new Map() : cached;
-    let auths: Auths | 'missing';
-    try {
-      auths = dockerAuths(await this.api.readNamespacedSecret({ namespace, name }), key);
-    } catch {
-      auths = 'missing'; // the kubelet ignores a missing pull secret too
-    }
-    this.cache.set(key, auths);
-    return auths === 'missing' ? new Map() : auths;
-  }
+const EMPTY: Auths = new Map();
+
+/** Namespaces and object names contain no "/". */
+function split(key: string): [string, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+function notFound(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 404;
 }
 
 /** Reads both secret types; anything else, or anything malformed, contributes nothing. */

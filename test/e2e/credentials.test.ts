@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ControlPlane } from '../support/control-plane.js';
 import { freePort } from '../support/processes.js';
+import { review, workload } from '../support/reviews.js';
 import { ServeProcess } from '../support/serve-process.js';
 import { TrustStack } from '../support/stack.js';
 import { TOKEN_ISSUER, TOKEN_SERVICE, TOKEN_USER, TokenServer } from '../support/token-server.js';
@@ -102,4 +103,27 @@ describe('credentials from pull secrets', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/AUTH_FAILED/);
   });
+
+  it('a burst of pods reads their ServiceAccount and its secret once, not once per pod', async () => {
+    await cp.kubectlOk(['apply', '-f', '-'], 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: burst, namespace: team-a}\nimagePullSecrets: [{name: regcred}]\n');
+    const before = await apiReads();
+    const body = (i: number) => review('Pod', workload('Pod', `burst-${i}`, { serviceAccountName: 'burst', containers: [{ name: 'app', image: `${GUN}:1.0` }] }), { namespace: 'team-a', uid: `burst-${i}` });
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => serve.request('POST', '/validate', body(i))));
+    for (const a of answers) expect(JSON.parse(a.body)).toMatchObject({ response: { allowed: true } });
+    const after = await apiReads();
+    // 40 pods before this change meant 40 ServiceAccount reads; other clients may read too.
+    expect(after.serviceaccounts - before.serviceaccounts).toBeLessThanOrEqual(2);
+    expect(after.secrets - before.secrets).toBeLessThanOrEqual(2);
+  });
 });
+
+/** GETs of single ServiceAccounts and Secrets the API server has answered (its own metrics). */
+async function apiReads(): Promise<{ serviceaccounts: number; secrets: number }> {
+  const text = await cp.kubectlOk(['get', '--raw', '/metrics']);
+  const count = (resource: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith('apiserver_request_total{') && l.includes(`resource="${resource}"`) && l.includes('verb="GET"') && l.includes('subresource=""'))
+      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return { serviceaccounts: count('serviceaccounts'), secrets: count('secrets') };
+}

@@ -15,6 +15,8 @@ export interface PodSpecLike {
   containers: { name: string; image: string }[];
   initContainers?: { name: string; image: string }[];
   ephemeralContainers?: { name: string; image: string }[];
+  serviceAccountName?: string;
+  imagePullSecrets?: { name: string }[];
 }
 
 export function workload(kind: string, name: string, spec: PodSpecLike, metadata: Record<string, unknown> = {}): Record<string, unknown> {
