@@ -57,6 +57,7 @@ async function main(): Promise<void> {
   const stack = await TrustStack.start();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trustgate-bench-'));
   const baseline = spawn(process.execPath, [path.resolve('dist/bench/baseline-server.js'), stack.tls.cert, stack.tls.key], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const batched = spawn(process.execPath, [path.resolve('dist/bench/baseline-server.js'), stack.tls.cert, stack.tls.key, '--batch'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let serve: ServeProcess | undefined;
   try {
     const gun = `${stack.registry}/bench/app`;
@@ -71,7 +72,9 @@ async function main(): Promise<void> {
     writeFileSync(path.join(dir, 'policies', 'p.yaml'), `apiVersion: trustgate.dev/v1alpha1\nkind: ClusterImagePolicy\nmetadata: {name: bench}\nspec:\n  images: ["**"]\n  trust: {server: "${stack.notaryUrl}", caBundle: ${JSON.stringify(ca)}}\n`);
     writeFileSync(path.join(dir, 'config.yaml'), `listen: "127.0.0.1:0"\ntls: {certFile: ${stack.tls.cert}, keyFile: ${stack.tls.key}}\npolicies: {files: ["policies/*.yaml"]}\n`);
     serve = await ServeProcess.start(path.join(dir, 'config.yaml'), stack.tls.caCert, false);
-    const basePort = await new Promise<number>((resolve) => baseline.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { port: number }).port)));
+    const portOf = (child: typeof baseline) => new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { port: number }).port)));
+    const basePort = await portOf(baseline);
+    const batchedPort = await portOf(batched);
 
     const bodyFile = path.join(dir, 'review.json');
     const body = JSON.stringify(review('Pod', workload('Pod', 'web', { containers: [{ name: 'app', image: `${gun}:1.0` }] })));
@@ -85,6 +88,7 @@ async function main(): Promise<void> {
     const mutate = await wrk(`https://127.0.0.1:${serve.port}/mutate`, bodyFile);
     const validate = await wrk(`https://127.0.0.1:${serve.port}/validate`, bodyFile);
     const base2 = await wrk(`https://127.0.0.1:${basePort}/validate`, bodyFile);
+    const batchedBase = await wrk(`https://127.0.0.1:${batchedPort}/validate`, bodyFile);
     const baseRps = (base1.rps + base2.rps) / 2;
 
     // Cold: each review a tag never seen (a cache miss; the root is already trusted).
@@ -104,12 +108,14 @@ async function main(): Promise<void> {
     console.log(`  /mutate    : ${fmt(mutate.rps, 0)} req/s = ${fmt((100 * mutate.rps) / baseRps, 0)}% of baseline   p50 ${fmt(mutate.p50, 2)} ms  p99 ${fmt(mutate.p99, 2)} ms`);
     console.log(`  /validate  : ${fmt(validate.rps, 0)} req/s = ${fmt((100 * validate.rps) / baseRps, 0)}% of baseline   p50 ${fmt(validate.p50, 2)} ms  p99 ${fmt(validate.p99, 2)} ms`);
     console.log(`  goals      : ≥ 60% of baseline: ${mutate.rps >= 0.6 * baseRps && validate.rps >= 0.6 * baseRps ? 'met' : 'NOT met'}; p99 ≤ 10 ms: ${Math.max(mutate.p99, validate.p99) <= 10 ? 'met' : 'NOT met'}`);
+    console.log(`  baseline batching its answers as trustgate does: ${fmt(batchedBase.rps, 0)} req/s; /mutate ${fmt((100 * mutate.rps) / batchedBase.rps, 0)}%, /validate ${fmt((100 * validate.rps) / batchedBase.rps, 0)}% of it`);
     console.log('cold single-image review (cache miss, root trusted), 30 sequential reviews');
     console.log(`  trustgate  : p50 ${fmt(c.median, 2)} ms  p90 ${fmt(c.p90, 2)} ms   (goal p50 ≤ 15 ms: ${c.median <= 15 ? 'met' : 'NOT met'})`);
     console.log(`  baseline   : p50 ${fmt(b.median, 2)} ms  (one request to the bare server)`);
   } finally {
     await serve?.stop();
     baseline.kill('SIGTERM');
+    batched.kill('SIGTERM');
     await stack.stop();
   }
 }

@@ -79,6 +79,29 @@ describe('the webhook endpoints', () => {
     expect(body.response.status.message).toMatch(/request.kind: expected an object.*request.object: required for CREATE/);
   });
 
+  it('answers many concurrent reviews, each with its own answer', async () => {
+    // Answers are written together at the end of an event-loop turn (src/server/body.ts): each
+    // must still go to the request it answers, whatever else was in the batch.
+    const image = (i: number) => (i % 3 === 0 ? 'registry.example.com/team/app:1.0' : `registry.example.com/team/unsigned:${i}`);
+    const bodies = Array.from({ length: 60 }, (_, i) =>
+      i % 10 === 9 ? '{"not json' : JSON.stringify(review('Pod', workload('Pod', `p${i}`, { containers: [{ name: 'app', image: image(i) }] }), { uid: `uid-${i}` })),
+    );
+    const answers = await Promise.all(bodies.map(async (body) => {
+      const r = await post(body.startsWith('{"not') ? '/validate' : '/mutate', body);
+      return { status: r.status, text: await r.text() };
+    }));
+    answers.forEach((a, i) => {
+      if (i % 10 === 9) {
+        expect(a).toMatchObject({ status: 400, text: expect.stringMatching(/not valid JSON/) as unknown });
+        return;
+      }
+      const response = (JSON.parse(a.text) as { response: { uid: string; allowed: boolean; status?: { message: string } } }).response;
+      expect(response.uid).toBe(`uid-${i}`);
+      expect(response.allowed).toBe(i % 3 === 0);
+      if (i % 3 !== 0) expect(response.status?.message).toContain(`unsigned:${i}`);
+    });
+  });
+
   it('fails closed when the review itself fails', async () => {
     failNext = true;
     const r = await post('/validate', good());
