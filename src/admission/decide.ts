@@ -90,14 +90,25 @@ function unchangedImages(req: ReviewRequest, containers: ContainerImage[]): bool
 }
 
 /**
- * Each distinct image once. When the verification cache holds every answer the review needs
- * (the steady state of a cluster), it is decided without timers or promises; otherwise every
- * image is verified in parallel, under one deadline.
+ * Each distinct image once. An image whose every verification the cache already holds (the
+ * steady state of a cluster) is decided without timers or promises; the others are verified in
+ * parallel, under one deadline.
  */
 async function evaluate(containers: ContainerImage[], namespace: string | undefined, ctx: DecisionContext): Promise<ContainerOutcome[]> {
-  const plans = new Map<string, ImagePlan | ImageResult>();
-  for (const { image } of containers) if (!plans.has(image)) plans.set(image, plan(image, namespace, ctx));
-  const results = fromCache(plans, ctx) ?? (await verifyAll(plans, ctx));
+  const results = new Map<string, ImageResult>();
+  const unknown: ImagePlan[] = [];
+  for (const { image } of containers) {
+    if (results.has(image) || unknown.some((p) => p.image === image)) continue;
+    const p = plan(image, namespace, ctx);
+    if (!('requirements' in p)) {
+      results.set(image, p); // decided already: the reference did not parse
+      continue;
+    }
+    const known = fromCache(p, ctx);
+    if (known) results.set(image, known);
+    else unknown.push(p);
+  }
+  if (unknown.length > 0) for (const [image, result] of await verifyAll(unknown, ctx)) results.set(image, result);
   return containers.map((container) => {
     const r = results.get(container.image)!;
     return { container, failures: r.failures, verified: r.verified, pinned: r.pinned };
@@ -161,40 +172,30 @@ function requirement(ref: ImageReference, policy: Policy | undefined, ctx: Decis
   }
 }
 
-/** The results when the cache can give every verification the plans need; else undefined. */
-function fromCache(plans: ReadonlyMap<string, ImagePlan | ImageResult>, ctx: DecisionContext): Map<string, ImageResult> | undefined {
-  const results = new Map<string, ImageResult>();
-  for (const [image, p] of plans) {
-    if (!('requirements' in p)) {
-      results.set(image, p);
+/** The image's result when the cache holds every verification it needs; else undefined. */
+function fromCache(p: ImagePlan, ctx: DecisionContext): ImageResult | undefined {
+  const done: RequirementResult[] = [];
+  for (const r of p.requirements) {
+    if ('result' in r) {
+      done.push(r.result);
       continue;
     }
-    const done: RequirementResult[] = [];
-    for (const r of p.requirements) {
-      if ('result' in r) {
-        done.push(r.result);
-        continue;
-      }
-      const cached = ctx.verifier.peek(p.ref, r.verify.trust, ctx.credentialsFor(p.ref));
-      if (cached === undefined) return undefined;
-      done.push(verification(p.ref, r.verify, cached, ctx));
-    }
-    results.set(image, combine(p, done));
+    const cached = ctx.verifier.peek(p.ref, r.verify.trust, ctx.credentialsFor(p.ref));
+    if (cached === undefined) return undefined;
+    done.push(verification(p.ref, r.verify, cached, ctx));
   }
-  return results;
+  return combine(p, done);
 }
 
-async function verifyAll(plans: ReadonlyMap<string, ImagePlan | ImageResult>, ctx: DecisionContext): Promise<Map<string, ImageResult>> {
+async function verifyAll(plans: readonly ImagePlan[], ctx: DecisionContext): Promise<[string, ImageResult][]> {
   const deadline = deadlineTimer(ctx.deadlineMs);
   try {
-    const entries = await Promise.all(
-      [...plans].map(async ([image, p]) => {
-        if (!('requirements' in p)) return [image, p] as const;
+    return await Promise.all(
+      plans.map(async (p): Promise<[string, ImageResult]> => {
         const done = await Promise.all(p.requirements.map((r) => ('result' in r ? Promise.resolve(r.result) : verifyWithin(p.ref, r.verify, ctx, deadline.promise))));
-        return [image, combine(p, done)] as const;
+        return [p.image, combine(p, done)];
       }),
     );
-    return new Map(entries);
   } finally {
     deadline.cancel();
   }

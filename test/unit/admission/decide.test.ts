@@ -185,9 +185,9 @@ describe('policies and modes', () => {
 });
 
 describe('reviews the cache can answer entirely', () => {
-  // The same review decided twice with one verifier: the first verifies (promises, deadline),
-  // the second is answered from what the verifier already knows (no verification started).
-  // Both must give the same decision, whatever the policies say.
+  // The same review decided with nothing known (every image verified: promises, deadline),
+  // with everything known (answered from what the verifier already holds, nothing started),
+  // and with some images known. All must give the same decision, whatever the policies say.
   const signed = `${REG}/team/app:1.0`;
   const unsigned = `${REG}/team/unsigned:1`;
   const cases: [string, PolicySet, { name: string; image: string }[], string?][] = [
@@ -209,13 +209,18 @@ describe('reviews the cache can answer entirely', () => {
     const cached = await run(body, 'mutate', c);
     expect(c.verifier.calls.length).toBe(calls);
     expect(cached).toEqual(verifying);
+    // Mixed: the first container's image known from an earlier review, the others not.
+    const mixed = ctx({ policies });
+    await run(review('Pod', pod(containers.slice(0, 1))), 'mutate', mixed);
+    expect(await run(body, 'mutate', mixed)).toEqual(verifying);
   });
 
-  it('verifies what the cache does not know, even when it knows the other images', async () => {
+  it('verifies only what the cache does not know', async () => {
     const c = ctx();
     await run(review('Pod', pod([{ name: 'app', image: signed }])), 'mutate', c);
     const d = await run(review('Pod', pod([{ name: 'app', image: signed }, { name: 'side', image: `${REG}/team/sidecar:2` }])), 'mutate', c);
-    expect(c.verifier.calls).toEqual([signed, `${REG}/team/app:1.0`, `${REG}/team/sidecar:2`]);
+    expect(c.verifier.calls).toEqual([signed, `${REG}/team/sidecar:2`]);
     expect(d.patch).toHaveLength(3);
+    expect(d.allowed).toBe(true);
   });
 });
