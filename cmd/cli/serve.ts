@@ -15,7 +15,6 @@ import type { Output } from './output.js';
 import { SERVE_USAGE } from './serve-usage.js';
 import { readText, type Environment } from './trust-options.js';
 
-
 export async function runServe(argv: string[], _environment: Environment, out: Output): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   if (values.help) {
