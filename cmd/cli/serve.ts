@@ -54,6 +54,7 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
   process.once('exit', flushAtExit);
   const logger = pino({ level: config.logLevel, base: { service: 'trustgate' } }, destination);
   const metrics = new Metrics();
+  metrics.countLogDrops(() => destination.droppedTotal);
   const usesFiles = config.policies.files.length > 0;
   let loaded;
   try {

@@ -27,6 +27,7 @@ export class LogBuffer {
   private pending: string[] = [];
   private pendingChars = 0;
   private dropped = 0;
+  private droppedEver = 0;
   private writing: Promise<void> | undefined;
 
   constructor(
@@ -39,12 +40,18 @@ export class LogBuffer {
   write(line: string): boolean {
     if (this.pendingChars + line.length > this.options.maxChars) {
       this.dropped++;
+      this.droppedEver++;
       return false;
     }
     this.pending.push(line);
     this.pendingChars += line.length;
     if (this.pendingChars >= this.options.flushChars) this.flush();
     return true;
+  }
+
+  /** Lines dropped since start (trustgate_log_lines_dropped_total). */
+  get droppedTotal(): number {
+    return this.droppedEver;
   }
 
   /** Starts writing what is pending; a write already under way picks it up when it ends. */

@@ -19,10 +19,23 @@ export class Metrics implements CacheObserver {
   private readonly cache = { entries: 0 };
   private readonly reloads = new Counter({ name: 'trustgate_policy_reloads_total', help: 'Policy reloads, by result.', labelNames: ['result'], registers: [this.registry] });
   private readonly policies = new Gauge({ name: 'trustgate_policies', help: 'Policies in force.', registers: [this.registry] });
+  /** Read by trustgate_log_lines_dropped_total when scraped. */
+  private readonly logDrops = { read: () => 0, reported: 0 };
   private readonly malformed = new TallyCounter(this.registry, 'trustgate_malformed_requests_total', 'Requests refused before review, by reason.', ['reason']);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'trustgate_process_' });
+    const drops = this.logDrops;
+    new Counter({
+      name: 'trustgate_log_lines_dropped_total',
+      help: 'Log lines dropped because whatever reads stdout did not keep up (decisions lost from the log).',
+      registers: [this.registry],
+      collect() {
+        const total = drops.read();
+        this.inc(total - drops.reported);
+        drops.reported = total;
+      },
+    });
     const cache = this.cache;
     new Gauge({
       name: 'trustgate_cache_entries',
@@ -39,6 +52,11 @@ export class Metrics implements CacheObserver {
     this.admissions.inc({ endpoint, operation, kind: k, decision });
     this.latency.observe({ endpoint }, seconds);
     if (decision !== 'allow' && decision !== 'skip') for (const reason of reasons) this.reasons.inc({ reason: /^[A-Z_]{1,40}$/.test(reason) ? reason : 'OTHER', decision });
+  }
+
+  /** Where the log's dropped-line count comes from (the LogBuffer of `trustgate serve`). */
+  countLogDrops(read: () => number): void {
+    this.logDrops.read = read;
   }
 
   malformedRequest(reason: string): void {

@@ -39,6 +39,7 @@ describe('LogBuffer', () => {
     const out = file();
     const log = new LogBuffer(out.fd, { flushChars: 1 << 20, maxChars: 2 * line(0).length });
     expect([0, 1, 2, 3].map((i) => log.write(line(i)))).toEqual([true, true, false, false]);
+    expect(log.droppedTotal).toBe(2);
     await log.close();
     const lines = out.read().trimEnd().split('\n');
     expect(lines.slice(0, 2)).toEqual([line(0).trimEnd(), line(1).trimEnd()]);
