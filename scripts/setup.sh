@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the tests, the demo and the benchmarks need, on a fresh machine or an old one:
-# npm packages from the lockfile, and Debian's notary, docker-registry and skopeo.
+# npm packages from the lockfile, and Debian's notary, docker-registry and skopeo (plus
+# docker-credential-pass, pass and gnupg for the credential-helper tests).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pair in notary:notary notary-server:notary docker-registry:docker-registry skopeo:skopeo openssl:openssl curl:curl; do
+for pair in notary:notary notary-server:notary docker-registry:docker-registry skopeo:skopeo openssl:openssl curl:curl \
+  docker-credential-pass:golang-docker-credential-helpers pass:pass gpg:gnupg; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair##*:}")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

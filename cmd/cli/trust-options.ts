@@ -3,7 +3,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseReference, type ImageReference } from '../../src/reference/index.js';
-import { defaultTrustServer, findCredentials, parseDockerConfig, type Credentials } from '../../src/registry/index.js';
+import { defaultTrustServer, dockerCredentials, parseDockerConfigFile, type Credentials } from '../../src/registry/index.js';
 import { isDelegationName, parsePins, type RootPins, type SignerRequirement } from '../../src/trust/index.js';
 import { UsageError } from './errors.js';
 
@@ -91,9 +91,10 @@ async function readCredentials(ref: ImageReference, server: string, flags: Trust
   if (flags['password-stdin']) throw new UsageError('--password-stdin needs --username');
   const file = flags['docker-config'] ?? defaultDockerConfig(environment.env);
   if (file === undefined) return undefined;
-  const auths = parseDockerConfig(readText(file, '--docker-config'), file);
-  // docker sends the registry's credentials to its Notary server (cli/trust GetNotaryRepository).
-  return findCredentials(auths, [new URL(server).host, ref.registry]);
+  const config = parseDockerConfigFile(readText(file, '--docker-config'), file);
+  // docker sends the registry's credentials to its Notary server (cli/trust GetNotaryRepository);
+  // credentials kept for the trust server's own host are tried first.
+  return dockerCredentials(config, [new URL(server).host, ref.registry]);
 }
 
 function defaultDockerConfig(env: Environment['env']): string | undefined {

@@ -17,7 +17,8 @@ Resolves IMAGE to the digest its publisher signed (Docker Content Trust / Notary
                              signed the same digest; with =KEY (key ID or PEM file) only that
                              key counts; repeatable
   --allow-unsigned-digests   admit name@sha256:... without trust data, as docker does
-  --docker-config FILE       credentials in docker config.json form (default ~/.docker/config.json)
+  --docker-config FILE       docker config.json: its auths, or the credential helpers named by
+                             credsStore / credHelpers (default ~/.docker/config.json)
   --username U --password-stdin
   --timeout SECONDS          whole verification (default 10)
   --output text|json

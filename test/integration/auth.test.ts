@@ -1,9 +1,10 @@
 // The Bearer-token flow against a real notary-server with token auth on: the challenge is read
 // from the server, credentials come from flags or a docker config, and the server itself checks
 // every token (test/support/token-server.ts issues them).
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { trustgate } from '../support/cli.js';
+import { run, runOk } from '../support/processes.js';
 import { TrustStack } from '../support/stack.js';
 import { REFRESH_TOKEN, TOKEN_ISSUER, TOKEN_SERVICE, TOKEN_USER, TokenServer } from '../support/token-server.js';
 
@@ -92,3 +93,63 @@ describe('token authentication', () => {
     expect(r.stderr).toMatch(/auths\["registry.test"\]\.auth: expected base64 of "user:password"/);
   });
 });
+
+describe('credentials kept by a docker credential helper (docker-credential-pass, as `docker login` with credsStore leaves them)', () => {
+  // A real helper over a real pass store, encrypted to a GPG key without a passphrase.
+  let env: NodeJS.ProcessEnv;
+  let tokenEnv: NodeJS.ProcessEnv;
+  const KEY = 'trustgate-test@example.invalid';
+
+  beforeAll(async () => {
+    const gnupg = path.join(stack.dir, 'gnupg');
+    mkdirSync(gnupg, { mode: 0o700 });
+    env = { GNUPGHOME: gnupg, PASSWORD_STORE_DIR: path.join(stack.dir, 'pass') };
+    tokenEnv = { ...env, PASSWORD_STORE_DIR: path.join(stack.dir, 'pass-token') };
+    await runOk('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', KEY, 'default', 'default', 'never'], { env });
+    for (const [storeEnv, username, secret] of [[env, TOKEN_USER.username, TOKEN_USER.password], [tokenEnv, '<token>', REFRESH_TOKEN]] as const) {
+      await runOk('pass', ['init', KEY], { env: storeEnv });
+      await runOk('docker-credential-pass', ['store'], { env: storeEnv, input: JSON.stringify({ ServerURL: 'registry.test', Username: username, Secret: secret }) });
+    }
+  });
+
+  afterAll(async () => {
+    await run('gpgconf', ['--kill', 'gpg-agent'], { env });
+  });
+
+  const config = (doc: Record<string, unknown>) => {
+    const file = path.join(stack.dir, `docker-config-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(file, JSON.stringify(doc));
+    return file;
+  };
+
+  it('credsStore: asks the helper (it has nothing for the trust server\'s host, then the registry\'s)', async () => {
+    tokens.requests.length = 0;
+    const r = await trustgate(['verify', `${GUN}:1.0`, ...trust, '--docker-config', config({ auths: {}, credsStore: 'pass' })], { env });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')[0]).toBe(`${GUN}:1.0@${DIGEST}`);
+    expect(tokens.requests).toEqual([{ method: 'GET', user: 'alice', scope: `repository:${GUN}:pull`, grant: undefined }]);
+  });
+
+  it('credHelpers: the registry\'s own helper wins over a stale auths entry', async () => {
+    const stale = { 'registry.test': { auth: Buffer.from('alice:old-password').toString('base64') } };
+    const r = await trustgate(['verify', `${GUN}:1.0`, ...trust, '--docker-config', config({ auths: stale, credHelpers: { 'registry.test': 'pass' } })], { env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('an identity token kept by the helper (username "<token>") is exchanged as docker does', async () => {
+    tokens.requests.length = 0;
+    const r = await trustgate(['verify', `${GUN}:1.0`, ...trust, '--docker-config', config({ credsStore: 'pass' })], { env: tokenEnv });
+    expect(r.code).toBe(0);
+    expect(tokens.requests).toEqual([{ method: 'POST', user: undefined, scope: `repository:${GUN}:pull`, grant: 'refresh_token' }]);
+  });
+
+  it('a helper that is not installed is a clear usage error, not an anonymous attempt', async () => {
+    tokens.requests.length = 0;
+    const r = await trustgate(['verify', `${GUN}:1.0`, ...trust, '--docker-config', config({ credsStore: 'desktop' })], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/INVALID_CREDENTIALS: the docker config names the credential helper "desktop" for .*, but docker-credential-desktop is not installed/);
+    expect(tokens.requests).toEqual([]);
+  });
+});
+

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { TrustErrorCode } from '../../../src/trust/index.js';
 import { ReferenceError } from '../../../src/reference/index.js';
 import { fixFor } from '../../../src/admission/index.js';
+import { CredentialsError } from '../../../src/registry/index.js';
 
 // Every code a user can see has a "## CODE" section with a cause and a fix.
 const doc = readFileSync('docs/troubleshooting.md', 'utf8');
@@ -11,10 +12,12 @@ const sections = new Map(
 
 describe('docs/troubleshooting.md', () => {
   // Trust codes, the reference code, and the codes admission adds (src/admission).
-  const codes = [...Object.values(TrustErrorCode), new ReferenceError('x', 'y').code, 'POLICY_DENIED', 'NO_POLICY', 'DIGEST_CONFLICT', 'UNSUPPORTED_KIND', 'MALFORMED_OBJECT'];
+  // …and the CLI's INVALID_CREDENTIALS, which no denial carries.
+  const codes = [...Object.values(TrustErrorCode), new ReferenceError('x', 'y').code, 'POLICY_DENIED', 'NO_POLICY', 'DIGEST_CONFLICT', 'UNSUPPORTED_KIND', 'MALFORMED_OBJECT', new CredentialsError('x').code];
+  const notInDenials = ['UNSUPPORTED_KIND', 'MALFORMED_OBJECT', 'INVALID_CREDENTIALS'];
 
   it('has a fix hint in admission messages for every code a denial can carry', () => {
-    for (const code of codes.filter((c) => !['UNSUPPORTED_KIND', 'MALFORMED_OBJECT'].includes(c))) expect(fixFor(code)).not.toBe('see docs/troubleshooting.md');
+    for (const code of codes.filter((c) => !notInDenials.includes(c))) expect(fixFor(code)).not.toBe('see docs/troubleshooting.md');
   });
 
   it.each(codes)('documents %s with its cause and fix', (code) => {
