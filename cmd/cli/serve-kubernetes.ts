@@ -12,6 +12,8 @@ export interface KubernetesSide {
   /** Registry host → credentials for the pod under review. */
   readonly credentials: (review: ReviewRequest) => Promise<ReadonlyMap<string, Credentials>>;
   readonly recordEvents: (review: ReviewRequest, decision: Decision) => void;
+  /** Events not written since start (rate limit, full queue). */
+  readonly eventsDropped: () => number;
   readonly stop: () => void;
 }
 
@@ -40,6 +42,7 @@ export async function startKubernetesSide(
         imagePullSecrets: pullSecrets.map((s: unknown) => (typeof s === 'object' && s !== null && typeof (s as { name?: unknown }).name === 'string' ? (s as { name: string }).name : '')).filter(Boolean),
       });
     },
+    eventsDropped: () => events?.dropped ?? 0,
     recordEvents: (review, decision) => {
       // sideEffects: None — a dry run must leave no trace.
       if (!events || review.dryRun || review.namespace === undefined) return;

@@ -79,6 +79,7 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
         rebuild();
       })
     : undefined;
+  if (kube) metrics.countEventDrops(kube.eventsDropped);
   const watcher = loaded && new PolicyFileWatcher(
     config.policies.files,
     config.baseDir,

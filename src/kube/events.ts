@@ -1,6 +1,9 @@
 // Kubernetes Events for denials and audit findings (reason ImageNotTrusted) and for pinned
-// images (ImagePinned). Queued and sent in the background: writing an Event never delays or
-// fails an admission; when the queue is full, events are dropped and counted.
+// images (ImagePinned). Queued and sent in the background, and rate-limited: writing Events
+// must never delay or fail admissions, and each one is an API request that costs trustgate
+// more CPU than the review it reports (a 500-pod scale-up would otherwise send 500 of them
+// while the reviews wait). Beyond the budget, or when the queue is full, events are dropped and
+// counted (trustgate_events_dropped_total).
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
@@ -15,10 +18,35 @@ export interface AdmissionEvent {
   readonly message: string;
 }
 
+/**
+ * A token bucket: `burst` events at once, refilled at `perSecond`. Denials and audit findings
+ * (Warning) get a larger budget than pins (Normal), so a flood of pins cannot crowd them out.
+ */
+export class EventBudget {
+  private tokens: number;
+  private last: number;
+
+  constructor(private readonly perSecond: number, private readonly burst: number, private readonly now: () => number = Date.now) {
+    this.tokens = burst;
+    this.last = now();
+  }
+
+  take(): boolean {
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
 export class EventRecorder {
   private readonly api: CoreV1Api;
   private readonly queue: AdmissionEvent[] = [];
+  private readonly budgets = { Warning: new EventBudget(5, 50), Normal: new EventBudget(2, 20) };
   private sending = false;
+  /** Events not written: over budget or queue full. */
   dropped = 0;
 
   constructor(kubeConfig: KubeConfig, private readonly logger: Logger, private readonly maxQueue = 1000) {
@@ -26,7 +54,7 @@ export class EventRecorder {
   }
 
   record(event: AdmissionEvent): void {
-    if (this.queue.length >= this.maxQueue) {
+    if (this.queue.length >= this.maxQueue || !this.budgets[event.type].take()) {
       this.dropped++;
       return;
     }

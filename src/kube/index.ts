@@ -3,7 +3,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 
 export { PolicyInformers } from './policy-informers.js';
 export { PullSecretReader, dockerAuths, type PodCredentialsQuery } from './pull-secrets.js';
-export { EventRecorder, type AdmissionEvent } from './events.js';
+export { EventBudget, EventRecorder, type AdmissionEvent } from './events.js';
 
 /** From a kubeconfig file, or the pod's service account when none is given. */
 export function loadKubeConfig(file: string | undefined): KubeConfig {

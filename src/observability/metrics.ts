@@ -19,23 +19,12 @@ export class Metrics implements CacheObserver {
   private readonly cache = { entries: 0 };
   private readonly reloads = new Counter({ name: 'trustgate_policy_reloads_total', help: 'Policy reloads, by result.', labelNames: ['result'], registers: [this.registry] });
   private readonly policies = new Gauge({ name: 'trustgate_policies', help: 'Policies in force.', registers: [this.registry] });
-  /** Read by trustgate_log_lines_dropped_total when scraped. */
-  private readonly logDrops = { read: () => 0, reported: 0 };
+  private readonly logDrops = this.followed('trustgate_log_lines_dropped_total', 'Log lines dropped because whatever reads stdout did not keep up (decisions lost from the log).');
+  private readonly eventDrops = this.followed('trustgate_events_dropped_total', 'Kubernetes Events not written: over the rate limit, or the queue was full.');
   private readonly malformed = new TallyCounter(this.registry, 'trustgate_malformed_requests_total', 'Requests refused before review, by reason.', ['reason']);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'trustgate_process_' });
-    const drops = this.logDrops;
-    new Counter({
-      name: 'trustgate_log_lines_dropped_total',
-      help: 'Log lines dropped because whatever reads stdout did not keep up (decisions lost from the log).',
-      registers: [this.registry],
-      collect() {
-        const total = drops.read();
-        this.inc(total - drops.reported);
-        drops.reported = total;
-      },
-    });
     const cache = this.cache;
     new Gauge({
       name: 'trustgate_cache_entries',
@@ -57,6 +46,28 @@ export class Metrics implements CacheObserver {
   /** Where the log's dropped-line count comes from (the LogBuffer of `trustgate serve`). */
   countLogDrops(read: () => number): void {
     this.logDrops.read = read;
+  }
+
+  /** Where the count of Events not written comes from (the EventRecorder). */
+  countEventDrops(read: () => number): void {
+    this.eventDrops.read = read;
+  }
+
+  /** A counter that follows a running total kept elsewhere, read when scraped. */
+  private followed(name: string, help: string): { read: () => number } {
+    const source = { read: () => 0 };
+    let reported = 0;
+    new Counter({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        const total = source.read();
+        this.inc(total - reported);
+        reported = total;
+      },
+    });
+    return source;
   }
 
   malformedRequest(reason: string): void {

@@ -12,4 +12,13 @@ describe('Metrics', () => {
     expect(await metrics.text()).toMatch(/^trustgate_log_lines_dropped_total 5$/m);
     expect(await metrics.text()).toMatch(/# TYPE trustgate_log_lines_dropped_total counter/);
   });
+
+  it('exports the Events not written the same way', async () => {
+    const metrics = new Metrics();
+    let dropped = 7;
+    metrics.countEventDrops(() => dropped);
+    expect(await metrics.text()).toMatch(/^trustgate_events_dropped_total 7$/m);
+    dropped = 9;
+    expect(await metrics.text()).toMatch(/^trustgate_events_dropped_total 9$/m);
+  });
 });
