@@ -1,12 +1,14 @@
 // Webhook throughput and latency, against a bare Node HTTPS server measured in the same run
-// (bench/baseline-server.ts), with wrk as the load generator; and the cold single-image review
-// against a local notary-server. Figures: bench/RESULTS.md.
+// (bench/baseline-server.ts), with wrk as the load generator; the cold single-image review
+// against a local notary-server; and the same load with the Kubernetes side on, against a real
+// kube-apiserver (the control plane of the e2e tests). Figures: bench/RESULTS.md.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { ControlPlane } from '../test/support/control-plane.js';
 import { run } from '../test/support/processes.js';
 import { review, workload } from '../test/support/reviews.js';
 import { ServeProcess } from '../test/support/serve-process.js';
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
   const baseline = spawn(process.execPath, [path.resolve('dist/bench/baseline-server.js'), stack.tls.cert, stack.tls.key], { stdio: ['ignore', 'pipe', 'inherit'] });
   const batched = spawn(process.execPath, [path.resolve('dist/bench/baseline-server.js'), stack.tls.cert, stack.tls.key, '--batch'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let serve: ServeProcess | undefined;
+  let cp: ControlPlane | undefined;
   try {
     const gun = `${stack.registry}/bench/app`;
     const image = await stack.pushImage('bench/app', '1.0', 'bench');
@@ -112,8 +115,29 @@ async function main(): Promise<void> {
     console.log('cold single-image review (cache miss, root trusted), 30 sequential reviews');
     console.log(`  trustgate  : p50 ${fmt(c.median, 2)} ms  p90 ${fmt(c.p90, 2)} ms   (goal p50 ≤ 15 ms: ${c.median <= 15 ? 'met' : 'NOT met'})`);
     console.log(`  baseline   : p50 ${fmt(b.median, 2)} ms  (one request to the bare server)`);
+
+    // The chart's configuration: the Kubernetes side on (pull secrets looked up for every review,
+    // Events written), against a real kube-apiserver; policies still from the file.
+    await serve.stop();
+    serve = undefined;
+    cp = await ControlPlane.start();
+    await cp.kubectlOk(['create', 'namespace', 'team-a']);
+    writeFileSync(path.join(dir, 'config-kube.yaml'), `listen: "127.0.0.1:0"\ntls: {certFile: ${stack.tls.cert}, keyFile: ${stack.tls.key}}\npolicies: {files: ["policies/*.yaml"]}\nkubernetes: {kubeconfig: ${cp.kubeconfig}, policies: false}\n`);
+    serve = await ServeProcess.start(path.join(dir, 'config-kube.yaml'), stack.tls.caCert, false);
+    await serve.waitReady();
+    const kubeAgent = new https.Agent({ keepAlive: true });
+    await postOnce(serve.port, caBuf, kubeAgent, body);
+    kubeAgent.destroy();
+    const kubeMutate = await wrk(`https://127.0.0.1:${serve.port}/mutate`, bodyFile);
+    const kubeValidate = await wrk(`https://127.0.0.1:${serve.port}/validate`, bodyFile);
+    const base3 = await wrk(`https://127.0.0.1:${basePort}/validate`, bodyFile);
+    console.log('webhook with the Kubernetes side (pull secrets, Events; the Helm chart\'s configuration), same load');
+    console.log(`  baseline   : ${fmt(base3.rps, 0)} req/s`);
+    console.log(`  /mutate    : ${fmt(kubeMutate.rps, 0)} req/s = ${fmt((100 * kubeMutate.rps) / base3.rps, 0)}% of baseline   p99 ${fmt(kubeMutate.p99, 2)} ms`);
+    console.log(`  /validate  : ${fmt(kubeValidate.rps, 0)} req/s = ${fmt((100 * kubeValidate.rps) / base3.rps, 0)}% of baseline   p99 ${fmt(kubeValidate.p99, 2)} ms`);
   } finally {
     await serve?.stop();
+    await cp?.stop();
     baseline.kill('SIGTERM');
     batched.kill('SIGTERM');
     await stack.stop();

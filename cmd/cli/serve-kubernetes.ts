@@ -46,22 +46,32 @@ export async function startKubernetesSide(
     recordEvents: (review, decision) => {
       // sideEffects: None — a dry run must leave no trace.
       if (!events || review.dryRun || review.namespace === undefined) return;
-      const metadata = (review.object?.metadata ?? {}) as { name?: unknown; generateName?: unknown; uid?: unknown };
-      const name = typeof metadata.name === 'string' && metadata.name ? metadata.name : review.name || (typeof metadata.generateName === 'string' ? metadata.generateName : '');
-      const base = {
-        namespace: review.namespace,
-        kind: review.kind.kind,
-        name,
-        uid: typeof metadata.uid === 'string' ? metadata.uid : undefined,
-        apiVersion: review.kind.group ? `${review.kind.group}/${review.kind.version}` : review.kind.version,
-      };
-      if (decision.decision === 'deny' || decision.decision === 'audit' || decision.decision === 'warn') {
-        const message = decision.decision === 'deny' ? decision.message : (decision.auditAnnotations['trustgate.dev/audit'] ?? decision.warnings.join('\n'));
-        events.record({ ...base, reason: 'ImageNotTrusted', type: 'Warning', message: `${decision.decision}: ${message}` });
-      } else if (decision.patch.length > 0) {
-        const pinned = decision.containers.filter((c) => c.verified).map((c) => `${c.container.name}=${c.verified?.digest ?? ''}`);
-        events.record({ ...base, reason: 'ImagePinned', type: 'Normal', message: `pinned to signed digests: ${pinned.join(', ')}` });
-      }
+      const namespace = review.namespace;
+      const warning = decision.decision === 'deny' || decision.decision === 'audit' || decision.decision === 'warn';
+      if (!warning && decision.patch.length === 0) return;
+      // Built only when the recorder has room for it: under load most are dropped (rate limit).
+      events.record(warning ? 'Warning' : 'Normal', () => {
+        const metadata = (review.object?.metadata ?? {}) as { name?: unknown; generateName?: unknown; uid?: unknown };
+        const name = typeof metadata.name === 'string' && metadata.name ? metadata.name : review.name || (typeof metadata.generateName === 'string' ? metadata.generateName : '');
+        let message;
+        if (warning) {
+          const found = decision.decision === 'deny' ? decision.message : (decision.auditAnnotations['trustgate.dev/audit'] ?? decision.warnings.join('\n'));
+          message = `${decision.decision}: ${found}`;
+        } else {
+          const pinned = decision.containers.filter((c) => c.verified).map((c) => `${c.container.name}=${c.verified?.digest ?? ''}`);
+          message = `pinned to signed digests: ${pinned.join(', ')}`;
+        }
+        return {
+          namespace,
+          kind: review.kind.kind,
+          name,
+          uid: typeof metadata.uid === 'string' ? metadata.uid : undefined,
+          apiVersion: review.kind.group ? `${review.kind.group}/${review.kind.version}` : review.kind.version,
+          reason: warning ? 'ImageNotTrusted' : 'ImagePinned',
+          type: warning ? 'Warning' : 'Normal',
+          message,
+        };
+      });
     },
     stop: () => informers?.stop(),
   };

@@ -53,12 +53,13 @@ export class EventRecorder {
     this.api = kubeConfig.makeApiClient(CoreV1Api);
   }
 
-  record(event: AdmissionEvent): void {
-    if (this.queue.length >= this.maxQueue || !this.budgets[event.type].take()) {
+  /** Queues the event `make` builds, if the budget for its type and the queue have room. */
+  record(type: AdmissionEvent['type'], make: () => AdmissionEvent): void {
+    if (this.queue.length >= this.maxQueue || !this.budgets[type].take()) {
       this.dropped++;
       return;
     }
-    this.queue.push(event);
+    this.queue.push(make());
     if (!this.sending) setImmediate(() => void this.drain());
   }
 
