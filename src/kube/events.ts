@@ -44,7 +44,7 @@ export class EventBudget {
 export class EventRecorder {
   private readonly api: CoreV1Api;
   private readonly queue: AdmissionEvent[] = [];
-  private readonly budgets = { Warning: new EventBudget(5, 50), Normal: new EventBudget(2, 20) };
+  private readonly budgets = { Warning: new EventBudget(5, 20), Normal: new EventBudget(1, 5) };
   private sending = false;
   /** Events not written: over budget or queue full. */
   dropped = 0;
