@@ -97,8 +97,10 @@ function unchangedImages(req: ReviewRequest, containers: ContainerImage[]): bool
 async function evaluate(containers: ContainerImage[], namespace: string | undefined, ctx: DecisionContext): Promise<ContainerOutcome[]> {
   const results = new Map<string, ImageResult>();
   const unknown: ImagePlan[] = [];
+  const seen = new Set<string>();
   for (const { image } of containers) {
-    if (results.has(image) || unknown.some((p) => p.image === image)) continue;
+    if (seen.has(image)) continue;
+    seen.add(image);
     const p = plan(image, namespace, ctx);
     if (!('requirements' in p)) {
       results.set(image, p); // decided already: the reference did not parse
