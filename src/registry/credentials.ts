@@ -24,8 +24,13 @@ export class CredentialsError extends Error {
   readonly code = 'INVALID_CREDENTIALS' as const;
 }
 
-/** Reads a docker config document; refuses malformed entries with their path. */
+/** Reads a docker config document's auths; refuses malformed entries with their path. */
 export function parseDockerConfig(text: string, source: string): ReadonlyMap<string, Credentials> {
+  return readAuths(parseDockerConfigDocument(text, source), source);
+}
+
+/** A docker config document as a JSON object, or a CredentialsError naming the file. */
+export function parseDockerConfigDocument(text: string, source: string): Record<string, unknown> {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -33,7 +38,12 @@ export function parseDockerConfig(text: string, source: string): ReadonlyMap<str
     throw new CredentialsError(`${source}: not valid JSON`);
   }
   if (typeof doc !== 'object' || doc === null) throw new CredentialsError(`${source}: expected an object`);
-  const auths: unknown = (doc as Record<string, unknown>).auths ?? {};
+  return doc as Record<string, unknown>;
+}
+
+/** The `auths` of a parsed docker config document, by normalised host. */
+export function readAuths(doc: Record<string, unknown>, source: string): ReadonlyMap<string, Credentials> {
+  const auths: unknown = doc.auths ?? {};
   if (typeof auths !== 'object' || auths === null || Array.isArray(auths)) throw new CredentialsError(`${source}: auths must be an object`);
   const out = new Map<string, Credentials>();
   for (const [key, entry] of Object.entries(auths)) {

@@ -3,7 +3,7 @@
 // all), which is where Docker Desktop and `docker login` with a keychain keep them
 // (docker/cli cli/config/configfile, credentials/native_store.go).
 import { spawn } from 'node:child_process';
-import { CredentialsError, normaliseHost, parseDockerConfig, type Credentials } from './credentials.js';
+import { CredentialsError, normaliseHost, parseDockerConfigDocument, readAuths, type Credentials } from './credentials.js';
 
 export interface DockerConfig {
   /** Registry host → credentials written in the file. */
@@ -28,8 +28,8 @@ const HELPER_TIMEOUT_MS = 30_000;
 
 /** Reads the file's auths, credsStore and credHelpers; refuses malformed entries with their path. */
 export function parseDockerConfigFile(text: string, source: string): DockerConfig {
-  const auths = parseDockerConfig(text, source); // also checks that the text is a JSON object
-  const doc = JSON.parse(text) as Record<string, unknown>;
+  const doc = parseDockerConfigDocument(text, source);
+  const auths = readAuths(doc, source);
   const helperName = (value: unknown, path: string): string | undefined => {
     if (value === undefined || value === '') return undefined;
     if (typeof value !== 'string' || !HELPER_NAME.test(value)) throw new CredentialsError(`${source}: ${path}: expected a credential helper name (docker-credential-<name>)`);
