@@ -19,35 +19,12 @@ const TTL_MS = 30_000;
 
 export class PullSecretReader {
   private readonly api: CoreV1Api;
-  // Both caches coalesce: a burst of pods reads each ServiceAccount and secret once, not once
-  // per pod. A failed read is not kept (the next review asks again); a missing object is.
-  private readonly serviceAccounts = new LRUCache<string, readonly string[]>({
-    max: 2000,
-    ttl: TTL_MS,
-    fetchMethod: async (key) => {
-      const [namespace, name] = split(key);
-      try {
-        const sa = await this.api.readNamespacedServiceAccount({ namespace, name });
-        return (sa.imagePullSecrets ?? []).map((s) => s.name ?? '').filter(Boolean);
-      } catch (error) {
-        if (notFound(error)) return [];
-        throw error;
-      }
-    },
-  });
-  private readonly secrets = new LRUCache<string, Auths>({
-    max: 2000,
-    ttl: TTL_MS,
-    fetchMethod: async (key) => {
-      const [namespace, name] = split(key);
-      try {
-        return dockerAuths(await this.api.readNamespacedSecret({ namespace, name }), key);
-      } catch (error) {
-        if (notFound(error)) return new Map(); // the kubelet ignores a missing pull secret too
-        throw error;
-      }
-    },
-  });
+  private readonly serviceAccounts = objectCache<readonly string[]>(async (namespace, name) => {
+    const sa = await this.api.readNamespacedServiceAccount({ namespace, name });
+    return (sa.imagePullSecrets ?? []).map((s) => s.name ?? '').filter(Boolean);
+  }, []);
+  // The kubelet ignores a missing pull secret too.
+  private readonly secrets = objectCache<Auths>(async (namespace, name) => dockerAuths(await this.api.readNamespacedSecret({ namespace, name }), `${namespace}/${name}`), EMPTY);
 
   constructor(kubeConfig: KubeConfig, private readonly clusterSecret: { namespace: string; name: string } | undefined) {
     this.api = kubeConfig.makeApiClient(CoreV1Api);
@@ -75,10 +52,26 @@ export class PullSecretReader {
 
 const EMPTY: Auths = new Map();
 
-/** Namespaces and object names contain no "/". */
-function split(key: string): [string, string] {
-  const slash = key.indexOf('/');
-  return [key.slice(0, slash), key.slice(slash + 1)];
+/**
+ * Objects read from the API server by "namespace/name", kept TTL_MS. Concurrent reads share one
+ * request: a burst of pods reads each ServiceAccount and secret once, not once per pod. A missing
+ * object is kept as `missing`; a failed read is not kept (the next review asks again).
+ */
+function objectCache<V extends object>(read: (namespace: string, name: string) => Promise<V>, missing: V): LRUCache<string, V> {
+  return new LRUCache<string, V>({
+    max: 2000,
+    ttl: TTL_MS,
+    fetchMethod: async (key) => {
+      // Namespaces and object names contain no "/".
+      const slash = key.indexOf('/');
+      try {
+        return await read(key.slice(0, slash), key.slice(slash + 1));
+      } catch (error) {
+        if (notFound(error)) return missing;
+        throw error;
+      }
+    },
+  });
 }
 
 function notFound(error: unknown): boolean {
