@@ -23,5 +23,11 @@ export default {
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/e2e/setup.ts'],
     },
+    {
+      ...esmTs,
+      displayName: 'security',
+      testMatch: ['<rootDir>/test/security/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/security/setup.ts'],
+    },
   ],
 };

@@ -117,10 +117,60 @@ export class ControlPlane {
     if (r.code !== 0) throw new Error(`helm failed: ${r.stdout}\n${r.stderr}`);
   }
 
+  /**
+   * A tenant as a platform team sets one up: a user (client certificate, CN = `user`) allowed
+   * only pods (and pods/ephemeralcontainers) and `ImagePolicy` objects in `namespace`, plus
+   * read access to the pods and Events there. Returns kubectl as that user.
+   */
+  async tenant(namespace: string, user: string): Promise<Tenant> {
+    const pki = path.join(this.dir, 'pki');
+    const f = (name: string) => path.join(pki, name);
+    await issueClientCert(pki, user, `/CN=${user}`);
+    const kubeconfig = path.join(this.dir, `kubeconfig-${user}`);
+    writeFileSync(kubeconfig, kubeconfigYaml(this.apiserverUrl, f('ca.crt'), f(`${user}.crt`), f(`${user}.key`)));
+    await this.kubectlOk(['apply', '-f', '-'], `apiVersion: v1
+kind: Namespace
+metadata: {name: ${namespace}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: tenant, namespace: ${namespace}}
+rules:
+- {apiGroups: [""], resources: [pods, pods/ephemeralcontainers], verbs: [get, list, watch, create, update, patch, delete]}
+- {apiGroups: [""], resources: [events], verbs: [get, list, watch]}
+- {apiGroups: [trustgate.dev], resources: [imagepolicies], verbs: [get, list, watch, create, update, patch, delete]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: tenant, namespace: ${namespace}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: tenant}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${user}}]
+`);
+    const kubectl = (args: readonly string[], input?: string) =>
+      run(path.join(this.bin, 'kubectl'), [`--kubeconfig=${kubeconfig}`, '-n', namespace, ...args], { timeoutMs: 60_000, ...(input !== undefined && { input }) });
+    return { namespace, user, kubeconfig, kubectl };
+  }
+
   async stop(): Promise<void> {
     for (const daemon of [...this.daemons].reverse()) await stopDaemon(daemon);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** kubectl bound to one tenant's user and namespace (see ControlPlane.tenant). */
+export interface Tenant {
+  readonly namespace: string;
+  readonly user: string;
+  readonly kubeconfig: string;
+  kubectl(args: readonly string[], input?: string): Promise<RunResult>;
+}
+
+/** A client certificate for `subject`, signed by the control plane's CA. */
+async function issueClientCert(pki: string, name: string, subject: string): Promise<void> {
+  const f = (file: string) => path.join(pki, file);
+  await runOk('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', subject, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`)]);
+  writeFileSync(f(`${name}.ext`), 'extendedKeyUsage=clientAuth\n');
+  await runOk('openssl', ['x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '7', '-extfile', f(`${name}.ext`), '-out', f(`${name}.crt`)]);
 }
 
 function kubeconfigYaml(server: string, ca: string, cert: string, key: string): string {
