@@ -98,6 +98,13 @@ function certifiedRootKeys(root: RootMetadata, keyring: Keyring, ctx: RootContex
   return valid;
 }
 
+/**
+ * How far in the future a root certificate's notBefore may lie: a publisher's clock ahead of
+ * ours must not refuse a freshly initialised repository. notary allows one day, and none on
+ * notAfter (tuf/utils/x509.go ValidateCertificate: "Give one day leeway on creation 'before' time").
+ */
+export const NOT_BEFORE_LEEWAY_MS = 86_400_000;
+
 function certificateProblem(key: PublicKey, ctx: RootContext): string | undefined {
   const cert = key.certificate;
   if (!cert || (key.keytype !== KeyType.ECDSA_X509 && key.keytype !== KeyType.RSA_X509)) return 'is not an x509 certificate';
@@ -106,7 +113,7 @@ function certificateProblem(key: PublicKey, ctx: RootContext): string | undefine
   if (cn.length !== 1 || cn[0] !== ctx.gun) return `is for "${cn.join(',').slice(0, 100)}", not ${ctx.gun}`;
   const from = Date.parse(cert.validFrom);
   const to = Date.parse(cert.validTo);
-  if (!(from <= ctx.now)) return `is not valid before ${cert.validFrom}`;
+  if (!(from <= ctx.now + NOT_BEFORE_LEEWAY_MS)) return `is not valid before ${cert.validFrom} (more than a day ahead of this clock)`;
   if (!(ctx.now < to)) return `expired on ${cert.validTo}`;
   return undefined;
 }
