@@ -94,12 +94,13 @@ describe.each<[string, TestKey[], 'refused' | 'followed']>([
   it(`is ${withPins} with the old root key pinned, by notary (pins applied to the rotation) and by trustgate`, async () => {
     // The first root expires in a few seconds, so that notary validates the rotation with its
     // trust_pinning instead of with its cache.
-    const v1 = (server.files = original(Date.now() + 4 * SECOND));
+    const rootExpires = Date.now() + 8 * SECOND;
+    const v1 = (server.files = original(rootExpires));
     const first = await notaryList(url, tls.caCert, GUN, { trustPinning });
     expect(first.code).toBe(0);
     const client = new TrustClient({ requestTimeoutMs: 2000 });
     expect(signedDigest(await load(client, pins))).toBe(V1.slice(7));
-    await new Promise((resolve) => setTimeout(resolve, 5 * SECOND));
+    await new Promise((resolve) => setTimeout(resolve, rootExpires - Date.now() + SECOND));
 
     server.files = rotatedThrough(v1, chain);
     const after = await notaryList(url, tls.caCert, GUN, { trustDir: first.trustDir, trustPinning });
