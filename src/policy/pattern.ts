@@ -32,11 +32,12 @@ export function compilePattern(text: string): Pattern | string {
   const first = segments[0] ?? '';
   // As image names are split (distribution/reference splitDockerDomain), plus wildcards.
   const isHost = /[.:*]/.test(first) || first === 'localhost' || first.toLowerCase() !== first;
-  if (!isHost) segments = ['docker.io', ...(segments.length === 1 ? ['library'] : []), ...segments];
-  else {
+  if (isHost) {
     const host = patternHost(first);
     if ('problem' in host) return host.problem;
     segments[0] = host.host;
+  } else {
+    segments = ['docker.io', ...(segments.length === 1 ? ['library'] : []), ...segments];
   }
   if (segments[0] === 'docker.io' && segments.length === 2 && !segments[1]!.includes('*')) segments.splice(1, 0, 'library');
   const normalised = segments.join('/');
@@ -53,12 +54,15 @@ export function compilePattern(text: string): Pattern | string {
 /**
  * A pattern's host segment in the form image names take (reference/host.ts), so that a pattern
  * covers every spelling of its registry. A wildcard host cannot be parsed as a host: it is
- * lowercased and loses a `:443`, the two spellings a wildcard could otherwise miss.
+ * lowercased, and a port no canonical name carries (443, 80) is refused rather than dropped,
+ * since `*:443` without its port would be `*`, any host.
  */
 function patternHost(segment: string): CanonicalHost {
   if (!segment.includes('*')) return canonicalRegistry(segment);
-  if (/:0*80$/.test(segment)) return { problem: 'registry port 80 is refused (see docs/policy.md "Matching")' };
-  return { host: segment.toLowerCase().replace(/:0*443$/, '') };
+  if (/:0*(?:443|80)$/.test(segment)) {
+    return { problem: 'a registry name never carries port 443 (the default) or 80 (refused): write the host pattern without it (docs/policy.md "Matching")' };
+  }
+  return { host: segment.toLowerCase() };
 }
 
 /** True when the normalised image name (`registry/path`, no tag) matches. */
