@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { CachingVerifier, decide, parseReview, type DecisionContext } from '../../src/admission/index.js';
 import { parseServeConfig } from '../../src/config/index.js';
-import { PolicySet, type Policy } from '../../src/policy/index.js';
+import { compilePattern, PolicySet, type Policy } from '../../src/policy/index.js';
 import { parseReference } from '../../src/reference/index.js';
 import { findCredentials, parseDockerConfig } from '../../src/registry/index.js';
 import { TrustClient, TrustError } from '../../src/trust/index.js';
@@ -146,6 +146,10 @@ describe('any spelling of a registry host is the canonical spelling', () => {
       fc.asyncProperty(scenario, async ({ registry, repository: repo, tag: t, imageHost, patternHost, configHost }) => {
         const canonical = parseReference(canonicalImage(registry, repo, t));
         const spelled = parseReference(`${imageHost === '' ? '' : `${imageHost}/`}${repo}:${t}`);
+
+        // A pattern written like the image is the image's name: patterns and references agree.
+        const written = `${imageHost === '' ? '' : `${imageHost}/`}${repo}`;
+        expect(compilePattern(written)).toMatchObject({ text: canonical.name, exact: true });
 
         // Policies whose patterns spell the host their own way: the pinned one must win.
         const pinned = policy('pinned', [`${patternHost}/${repo}`], { trust: { rootKeys: [PINNED_ROOT] } });
