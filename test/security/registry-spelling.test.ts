@@ -12,6 +12,8 @@ import { findCredentials, parseDockerConfig } from '../../src/registry/index.js'
 import { TrustClient, TrustError } from '../../src/trust/index.js';
 import { ScriptedVerifier } from '../support/fake-verifier.js';
 import { policy } from '../support/policies.js';
+import { RecordedFetcher } from '../support/recorded-fetcher.js';
+import { buildRepository, digestOf, standardKeys, standardSpec } from '../support/repo-builder.js';
 import { review, workload } from '../support/reviews.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
@@ -63,6 +65,34 @@ describe.each(ISSUE_SPELLINGS)('%s', (image, canonicalName, hostPattern) => {
     expect(refused.allowed).toBe(false);
     expect(refused.reasons).toEqual(['TAG_NOT_SIGNED']);
   });
+});
+
+it('two spellings share one real verification, and each pod keeps its own spelling, pinned', async () => {
+  const gun = 'registry.example.com/team/app';
+  const keys = standardKeys(gun);
+  const signed = digestOf('signed');
+  const served = new Map<string, string[]>();
+  const files = buildRepository(standardSpec(gun, keys, { '1.0': signed })).files;
+  const client = new TrustClient({
+    fetcher: (server, asked) => {
+      const fetcher = new RecordedFetcher(asked === gun ? files : new Map());
+      served.set(`${server} ${asked}`, fetcher.requests);
+      return fetcher;
+    },
+  });
+  const observer = { hit: () => undefined, miss: () => undefined, evicted: () => undefined, size: () => undefined, verified: () => undefined };
+  const verifier = new CachingVerifier(client, { maxEntries: 100, maxBytes: 1 << 20, maxTtlMs: 60_000, negativeTtlMs: 60_000, timeoutMs: 5000, servers: {}, now: Date.now }, observer);
+  const ctx: DecisionContext = {
+    policies: new PolicySet([policy('pinned-host', ['Registry.Example.com/**'], { trust: { rootKeys: [keys.root.id] } }), policy('allow-everything', ['**'], { action: 'allow' })]),
+    defaultAction: 'deny', mutateWorkloads: false, deadlineMs: 5000, credentialsFor: () => undefined, verifier,
+  };
+  for (const image of ['registry.example.com/team/app:1.0', 'REGISTRY.example.com:443/team/app:1.0', 'Registry.Example.COM:0443/team/app:1.0']) {
+    const d = await decide(podReview(image), 'mutate', ctx);
+    expect(d.allowed).toBe(true);
+    expect(d.patch).toContainEqual(expect.objectContaining({ path: '/spec/containers/0/image', value: `${image}@${signed}` }));
+  }
+  // One repository fetched once, under its canonical GUN, from the canonical host's server.
+  expect([...served.keys()]).toEqual([`https://registry.example.com/ ${gun}`]);
 });
 
 it.each(['registry.example.com:80/team/app:1.0', 'LOCALHOST:080/team/app:1.0'])('%s (port 80, ambiguous over HTTP) is refused with INVALID_REFERENCE, whatever allows it', async (image) => {
