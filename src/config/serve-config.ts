@@ -2,6 +2,7 @@
 // fails when one is missing there). Checked once at start, unknown keys rejected, then frozen.
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { canonicalRegistry } from '../reference/index.js';
 import { Guard } from '../shared/guard.js';
 
 export interface ServeConfig {
@@ -114,6 +115,7 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
     const url = g.string(s, p);
     return url !== undefined && !url.startsWith('https://') ? g.fail(p, 'must be an https:// URL') : url?.replace(/\/+$/, '');
   })) ?? new Map<string, string>();
+  const serversByRegistry = registryKeys(g, servers, 'config.trust.servers');
   const cache = g.optional(c?.cache, (v) => g.object(v, 'config.cache'));
   g.onlyKeys(cache, ['maxEntries', 'maxBytes', 'maxTtlSeconds', 'negativeTtlSeconds'], 'config.cache');
   const baseDir = path.dirname(path.resolve(source));
@@ -128,7 +130,7 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
     defaultAction,
     mutateWorkloads,
     deadlineSeconds: num(c?.deadlineSeconds, 'config.deadlineSeconds', 9, 0.1, 29),
-    trust: { requestTimeoutSeconds: num(trust?.requestTimeoutSeconds, 'config.trust.requestTimeoutSeconds', 5, 0.1, 60), servers: Object.fromEntries(servers) },
+    trust: { requestTimeoutSeconds: num(trust?.requestTimeoutSeconds, 'config.trust.requestTimeoutSeconds', 5, 0.1, 60), servers: Object.fromEntries(serversByRegistry) },
     cache: {
       maxEntries: num(cache?.maxEntries, 'config.cache.maxEntries', 10_000, 1, 10_000_000),
       maxBytes: num(cache?.maxBytes, 'config.cache.maxBytes', 64 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
@@ -162,4 +164,25 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/**
+ * Keys by canonical registry name (reference/host.ts), as images are looked up: every spelling of
+ * a registry finds its entry. Two keys for one registry are an error, not a silent choice.
+ */
+function registryKeys<T>(g: Guard, byHost: ReadonlyMap<string, T>, path: string): Map<string, T> {
+  const out = new Map<string, T>();
+  const spelledAs = new Map<string, string>();
+  for (const [key, value] of byHost) {
+    const canonical = canonicalRegistry(key);
+    if ('problem' in canonical) {
+      g.fail(`${path}[${JSON.stringify(key)}]`, canonical.problem);
+      continue;
+    }
+    const earlier = spelledAs.get(canonical.host);
+    if (earlier !== undefined) g.fail(`${path}[${JSON.stringify(key)}]`, `names the same registry as ${JSON.stringify(earlier)} (${canonical.host})`);
+    spelledAs.set(canonical.host, key);
+    out.set(canonical.host, value);
+  }
+  return out;
 }

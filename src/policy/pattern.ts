@@ -4,6 +4,8 @@
 // Matching segment by segment is what keeps `evil.com/x.trusted.com/app` from matching
 // `*.trusted.com/**`: the first segment must be the registry.
 
+import { canonicalRegistry, type CanonicalHost } from '../reference/index.js';
+
 export interface Pattern {
   readonly text: string;
   readonly segments: readonly string[];
@@ -18,8 +20,8 @@ const SEGMENT_RE = /^(?:\*\*|[a-z0-9A-Z._\-:[\]*]+)$/;
 
 /**
  * Normalises a pattern the way image names are normalised: `nginx` → `docker.io/library/nginx`,
- * `bitnami/*` → `docker.io/bitnami/*`, `index.docker.io/x/y` → `docker.io/x/y`. A pattern that
- * starts with a wildcard segment is taken as written.
+ * `bitnami/*` → `docker.io/bitnami/*`, `Index.Docker.io:443/x/y` → `docker.io/x/y`,
+ * `REGISTRY.example.com:443/**` → `registry.example.com/**`.
  * @returns the pattern, or a reason it is invalid.
  */
 export function compilePattern(text: string): Pattern | string {
@@ -28,9 +30,15 @@ export function compilePattern(text: string): Pattern | string {
   if (segments.some((s) => !SEGMENT_RE.test(s))) return 'segments may hold letters, digits, ".", "_", "-", ":", "[", "]" and "*", and may not be empty';
   if (segments.some((s) => s.includes('**') && s !== '**')) return '"**" must be a whole segment';
   const first = segments[0] ?? '';
-  const isHost = first.includes('.') || first.includes(':') || first === 'localhost' || first.includes('*');
-  if (!isHost) segments = ['docker.io', ...(segments.length === 1 ? ['library'] : []), ...segments];
-  if (['index.docker.io', 'registry-1.docker.io'].includes(segments[0] ?? '')) segments[0] = 'docker.io';
+  // As image names are split (distribution/reference splitDockerDomain), plus wildcards.
+  const isHost = /[.:*]/.test(first) || first === 'localhost' || first.toLowerCase() !== first;
+  if (isHost) {
+    const host = patternHost(first);
+    if ('problem' in host) return host.problem;
+    segments[0] = host.host;
+  } else {
+    segments = ['docker.io', ...(segments.length === 1 ? ['library'] : []), ...segments];
+  }
   if (segments[0] === 'docker.io' && segments.length === 2 && !segments[1]!.includes('*')) segments.splice(1, 0, 'library');
   const normalised = segments.join('/');
   return {
@@ -41,6 +49,20 @@ export function compilePattern(text: string): Pattern | string {
     singleStars: segments.filter((s) => s !== '**').reduce((n, s) => n + (s.match(/\*/g)?.length ?? 0), 0),
     exact: !normalised.includes('*'),
   };
+}
+
+/**
+ * A pattern's host segment in the form image names take (reference/host.ts), so that a pattern
+ * covers every spelling of its registry. A wildcard host cannot be parsed as a host: it is
+ * lowercased, and a port no canonical name carries (443, 80) is refused rather than dropped,
+ * since `*:443` without its port would be `*`, any host.
+ */
+function patternHost(segment: string): CanonicalHost {
+  if (!segment.includes('*')) return canonicalRegistry(segment);
+  if (/:0*(?:443|80)$/.test(segment)) {
+    return { problem: 'a registry name never carries port 443 (the default) or 80 (refused): write the host pattern without it (docs/policy.md "Matching")' };
+  }
+  return { host: segment.toLowerCase() };
 }
 
 /** True when the normalised image name (`registry/path`, no tag) matches. */

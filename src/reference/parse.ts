@@ -1,7 +1,6 @@
 import { ReferenceError } from './errors.js';
 import {
   DIGEST_ALGORITHM_RE,
-  HOST_RE,
   IDENTIFIER_RE,
   INPUT_MAX_LENGTH,
   NAME_MAX_LENGTH,
@@ -9,10 +8,8 @@ import {
   SHA256_HEX_RE,
   TAG_RE,
 } from './grammar.js';
+import { canonicalRegistry, DEFAULT_REGISTRY } from './host.js';
 
-/** docker.io is the default registry; these hosts are other names for it. */
-export const DEFAULT_REGISTRY = 'docker.io';
-const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
 const OFFICIAL_REPOSITORY_PREFIX = 'library/';
 export const DEFAULT_TAG = 'latest';
 
@@ -22,11 +19,18 @@ export interface ImageReference {
   readonly written: string;
   /** The name as the user wrote it, without tag or digest: `alpine`, `localhost:5000/app`. */
   readonly writtenName: string;
-  /** Normalised registry host (with port): `docker.io`, `host:5000`, `[::1]:5000`. */
+  /**
+   * Canonical registry host (with its port unless 443): `docker.io`, `host:5000`, `[::1]:5000`.
+   * Every spelling of one registry (case, `:443`, Docker Hub's other names) gives the same.
+   */
   readonly registry: string;
   /** Normalised path inside the registry: `library/alpine`. */
   readonly repository: string;
-  /** Normalised full name, which is also the Notary GUN: `docker.io/library/alpine`. */
+  /**
+   * Normalised full name, which is also the Notary GUN: `docker.io/library/alpine`. docker uses
+   * its own normalised name as the GUN, which keeps a host's case and `:443`; trustgate looks up
+   * the canonical name, the one publishers sign (docs/policy.md "Matching").
+   */
   readonly name: string;
   /** The tag as written, if any. Use {@link effectiveTag} for the tag that is looked up. */
   readonly tag: string | undefined;
@@ -98,22 +102,16 @@ function splitRegistry(input: string, writtenName: string): { registry: string; 
   const first = slash === -1 ? '' : writtenName.slice(0, slash);
   const isHost =
     slash !== -1 && (/[.:]/.test(first) || first === 'localhost' || first.toLowerCase() !== first);
-  let registry = isHost ? first : DEFAULT_REGISTRY;
+  let registry = DEFAULT_REGISTRY;
   let repository = isHost ? writtenName.slice(slash + 1) : writtenName;
-  if (isHost) checkHost(input, registry);
-  if (DOCKER_HUB_ALIASES.has(registry)) registry = DEFAULT_REGISTRY;
+  if (isHost) {
+    const canonical = canonicalRegistry(first);
+    if ('problem' in canonical) throw new ReferenceError(input, canonical.problem);
+    registry = canonical.host;
+  }
   if (registry === DEFAULT_REGISTRY && !repository.includes('/')) repository = OFFICIAL_REPOSITORY_PREFIX + repository;
   checkRepository(input, repository);
   return { registry, repository };
-}
-
-function checkHost(input: string, host: string): void {
-  const match = HOST_RE.exec(host);
-  if (!match) throw new ReferenceError(input, `registry host "${host}" is not a valid host name`);
-  const port = match[1];
-  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
-    throw new ReferenceError(input, `registry port ${port} is out of range`);
-  }
 }
 
 function checkRepository(input: string, repository: string): void {

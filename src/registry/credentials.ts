@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalRegistry } from '../reference/index.js';
 
 // Registry credentials in docker's config.json form (docker/cli cli/config/configfile):
 // {"auths": {"<host or URL>": {"auth": base64("user:pass"), "username", "password", "identitytoken"}}}.
@@ -75,15 +76,16 @@ function readEntry(entry: unknown, path: string): Credentials {
   return { ...(username && { username }), ...(password && { password }), ...(identityToken && { identityToken }) };
 }
 
-const DOCKER_HUB_KEYS = new Set(['index.docker.io', 'registry-1.docker.io', 'docker.io']);
-
 /**
- * The host (and port) a config key or registry name refers to, the way people write them:
- * `https://index.docker.io/v1/`, `docker.io`, `host:5000`, `http://host:5000/v2/`.
+ * The registry a config key or registry name refers to, the way people write them
+ * (`https://index.docker.io/v1/`, `docker.io`, `Host:5000`, `http://host:5000/v2/`), as the
+ * canonical registry name images carry (reference/host.ts). A key that is no registry host is
+ * kept, lowercased: it can match no image.
  */
 export function normaliseHost(key: string): string {
-  const host = key.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
-  return DOCKER_HUB_KEYS.has(host) ? 'docker.io' : host;
+  const host = key.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+  const canonical = canonicalRegistry(host);
+  return 'host' in canonical ? canonical.host : host.toLowerCase();
 }
 
 /** Credentials for the first host that has some, in the order given. */

@@ -71,9 +71,9 @@ async function refreshRoot(current: TrustedRoot, input: UpdateInput, ctx: RootCo
   for (let v = current.version + 1; v < newest; v++) {
     const intermediate = await input.fetcher.fetch(`${v}.root`, input.limits.rootBytes);
     if (!intermediate) throw new TrustError('SERVER_ERROR', `root version ${v} of ${input.gun} is missing from the server`, { role: 'root' });
-    trusted = verifyRootUpdate(trusted, intermediate, v, false, ctx);
+    trusted = verifyRootUpdate(trusted, intermediate, { expectVersion: v, final: false, pins: input.pins }, ctx);
   }
-  return verifyRootUpdate(trusted, bytes, newest === current.version ? undefined : newest, true, ctx);
+  return verifyRootUpdate(trusted, bytes, { expectVersion: newest === current.version ? undefined : newest, final: true, pins: input.pins }, ctx);
 }
 
 async function loadFrom(root: TrustedRoot, input: UpdateInput): Promise<TrustedRepository> {

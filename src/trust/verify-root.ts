@@ -20,6 +20,15 @@ export interface TrustedRoot {
   readonly trustOnFirstUse: boolean;
 }
 
+/** Where a root stands in a rotation walk. */
+export interface RootStep {
+  /** The version `<n>.root.json` must hold; undefined for the current `root.json`. */
+  readonly expectVersion: number | undefined;
+  /** The newest root: the one that will be trusted. */
+  readonly final: boolean;
+  readonly pins: RootPins;
+}
+
 export interface RootContext {
   readonly gun: string;
   readonly now: number;
@@ -45,8 +54,16 @@ export function verifyBootstrapRoot(bytes: Buffer, pins: RootPins, known: number
 /**
  * Trusts the next root in a rotation: the previous root's keys must sign it (their threshold)
  * as well as its own; only the newest is checked for expiry, as in LoadRootForUpdate.
+ *
+ * The newest must also meet the pins, as notary's ValidateRoot checks a new root against the
+ * trust pinning "regardless of having a previous root": a rotation signed by a pinned root does
+ * not carry the pin over to keys nobody pinned. Unlike notary's client, which takes a valid
+ * on-disk root as its pin, trustgate keeps roots only in memory, so this makes a process that
+ * trusted an older root answer as a freshly started one does. Intermediate roots are not held to
+ * the pins: notary skips them whenever the old root signed the newest, and the newest decides.
  */
-export function verifyRootUpdate(prev: TrustedRoot, bytes: Buffer, expectVersion: number | undefined, final: boolean, ctx: RootContext): TrustedRoot {
+export function verifyRootUpdate(prev: TrustedRoot, bytes: Buffer, step: RootStep, ctx: RootContext): TrustedRoot {
+  const { expectVersion, final, pins } = step;
   const role = expectVersion === undefined ? 'root' : `${expectVersion}.root`;
   const doc = parseRoot(bytes, ctx.limits, role);
   if (expectVersion !== undefined && doc.body.version !== expectVersion) {
@@ -64,6 +81,7 @@ export function verifyRootUpdate(prev: TrustedRoot, bytes: Buffer, expectVersion
   const keyring = new Keyring(doc.body.keys, role);
   const certified = certifiedRootKeys(doc.body, keyring, ctx);
   const signers = checkThreshold(doc, { keyids: certified.map((k) => k.id), threshold: doc.body.roles.root.threshold }, keyring, role);
+  if (final && hasPins(pins)) checkPins(doc, keyring, certified, pins, ctx.gun);
   if (final) checkExpiry('root', doc.body.expires, ctx.now);
   return trusted(doc, keyring, signers, prev.trustOnFirstUse);
 }
@@ -98,6 +116,13 @@ function certifiedRootKeys(root: RootMetadata, keyring: Keyring, ctx: RootContex
   return valid;
 }
 
+/**
+ * How far in the future a root certificate's notBefore may lie: a publisher's clock ahead of
+ * ours must not refuse a freshly initialised repository. notary allows one day, and none on
+ * notAfter (tuf/utils/x509.go ValidateCertificate: "Give one day leeway on creation 'before' time").
+ */
+export const NOT_BEFORE_LEEWAY_MS = 86_400_000;
+
 function certificateProblem(key: PublicKey, ctx: RootContext): string | undefined {
   const cert = key.certificate;
   if (!cert || (key.keytype !== KeyType.ECDSA_X509 && key.keytype !== KeyType.RSA_X509)) return 'is not an x509 certificate';
@@ -106,7 +131,7 @@ function certificateProblem(key: PublicKey, ctx: RootContext): string | undefine
   if (cn.length !== 1 || cn[0] !== ctx.gun) return `is for "${cn.join(',').slice(0, 100)}", not ${ctx.gun}`;
   const from = Date.parse(cert.validFrom);
   const to = Date.parse(cert.validTo);
-  if (!(from <= ctx.now)) return `is not valid before ${cert.validFrom}`;
+  if (!(from <= ctx.now + NOT_BEFORE_LEEWAY_MS)) return `is not valid before ${cert.validFrom} (more than a day ahead of this clock)`;
   if (!(ctx.now < to)) return `expired on ${cert.validTo}`;
   return undefined;
 }

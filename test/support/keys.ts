@@ -93,6 +93,8 @@ export interface CertOptions {
   readonly ca?: boolean;
   /** Issue from this CA instead of self-signing. */
   readonly issuer?: { certPem: string; key: KeyObject };
+  /** A start of validity other than now (self-signed only): `openssl ca` can set it, `x509` cannot. */
+  readonly notBefore?: Date;
 }
 
 /** A certificate for `key`, self-signed or issued by `issuer`, made with the openssl CLI. */
@@ -105,7 +107,9 @@ export function selfSignedCertificate(key: KeyObject, options: CertOptions): str
     writeFileSync(path.join(dir, 'ext.cnf'), `${ext}\n`);
     const common = ['-set_serial', String(Date.now() % 1e9), '-days', String(options.days ?? 3650), '-extfile', path.join(dir, 'ext.cnf'), '-out', path.join(dir, 'cert.pem')];
     execFileSync('openssl', ['req', '-new', '-key', keyFile, '-subj', `/CN=${options.cn.replace(/\//g, '\\/')}`, '-out', path.join(dir, 'req.csr')], { stdio: 'pipe' });
-    if (options.issuer) {
+    if (options.notBefore) {
+      selfSignFrom(dir, keyFile, options.notBefore, options.days ?? 3650);
+    } else if (options.issuer) {
       writeFileSync(path.join(dir, 'ca.pem'), options.issuer.certPem);
       writeFileSync(path.join(dir, 'ca.key'), options.issuer.key.export({ format: 'pem', type: 'pkcs8' }));
       execFileSync('openssl', ['x509', '-req', '-in', path.join(dir, 'req.csr'), '-CA', path.join(dir, 'ca.pem'), '-CAkey', path.join(dir, 'ca.key'), ...common], { stdio: 'pipe' });
@@ -116,4 +120,19 @@ export function selfSignedCertificate(key: KeyObject, options: CertOptions): str
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** `openssl ca -selfsign` with an explicit validity window (UTCTime, YYMMDDHHMMSSZ). */
+function selfSignFrom(dir: string, keyFile: string, notBefore: Date, days: number): void {
+  const f = (n: string) => path.join(dir, n);
+  const asn1Time = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
+  writeFileSync(f('index.txt'), '');
+  writeFileSync(f('serial'), `${(Date.now() % 1e9).toString(16).padStart(8, '0')}\n`);
+  writeFileSync(f('ca.cnf'), [
+    '[ca]', 'default_ca = local', '[local]', `database = ${f('index.txt')}`, `new_certs_dir = ${dir}`, `serial = ${f('serial')}`,
+    'default_md = sha256', 'policy = any', 'unique_subject = no', '[any]', 'commonName = supplied', '',
+  ].join('\n'));
+  execFileSync('openssl', ['ca', '-batch', '-notext', '-config', f('ca.cnf'), '-selfsign', '-keyfile', keyFile, '-in', f('req.csr'),
+    '-startdate', asn1Time(notBefore), '-enddate', asn1Time(new Date(notBefore.getTime() + days * 86_400_000)),
+    '-extfile', f('ext.cnf'), '-out', f('cert.pem')], { stdio: 'pipe' });
 }

@@ -35,6 +35,8 @@ describe('parseServeConfig', () => {
     [`${minimal}deadlineSeconds: 45\n`, [/config.deadlineSeconds: expected a number from 0.1 to 29/]],
     [`${minimal}defaultAction: maybe\n`, [/config.defaultAction: expected one of allow, deny/]],
     [`${minimal}trust: {servers: {r: "http://x"}}\n`, [/config.trust.servers\["r"\]: must be an https/]],
+    [`${minimal}trust: {servers: {"Registry.example.com": "https://a", "registry.example.com:443": "https://b"}}\n`, [/config.trust.servers\["registry.example.com:443"\]: names the same registry as "Registry.example.com"/]],
+    [`${minimal}trust: {servers: {"host:80": "https://a", "a_b": "https://b"}}\n`, [/config.trust.servers\["host:80"\]: registry port 80 is refused/, /config.trust.servers\["a_b"\]: registry host "a_b" is not a valid host name/]],
     ['tls: [', [/not valid YAML/]],
   ])('refuses %j', (text, messages) => {
     expect(() => parseServeConfig(text, 'c.yaml')).toThrow(ConfigError);

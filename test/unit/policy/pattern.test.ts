@@ -16,6 +16,13 @@ describe('patterns are normalised like image names', () => {
     ['bitnami/*', 'docker.io/bitnami/*'],
     ['registry.example.com/team/**', 'registry.example.com/team/**'],
     ['**', '**'],
+    // Hosts as image names canonicalise them (docs/policy.md "Matching").
+    ['DOCKER.io/nginx', 'docker.io/library/nginx'],
+    ['registry-1.docker.io:443/bitnami/*', 'docker.io/bitnami/*'],
+    ['REGISTRY.example.com:443/team/**', 'registry.example.com/team/**'],
+    ['LOCALHOST:15000/**', 'localhost:15000/**'],
+    ['[0:0::1]:5000/**', '[::1]:5000/**'],
+    ['*.Example.com/**', '*.example.com/**'],
   ])('%s → %s', (text, normalised) => {
     expect(compile(text).text).toBe(normalised);
   });
@@ -27,7 +34,7 @@ describe('patterns are normalised like image names', () => {
     }
   });
 
-  it.each(['', 'a//b', 'a/**b/c', 'a b', 'x'.repeat(600)])('refuses %j', (text) => {
+  it.each(['', 'a//b', 'a/**b/c', 'a b', 'x'.repeat(600), 'host:80/**', '*.example.com:80/**', '*.example.com:443/**', '*:0443/**', 'registry.123/**'])('refuses %j', (text) => {
     expect(typeof compilePattern(text)).toBe('string');
   });
 });

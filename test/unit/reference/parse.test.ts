@@ -17,7 +17,17 @@ describe('parseReference normalises as docker does', () => {
     ['[::1]:5000/app:1', '[::1]:5000', 'app', '1'],
     ['[2001:db8::1]/team/app', '[2001:db8::1]', 'team/app', undefined],
     ['registry.example.com/a/b/c/d', 'registry.example.com', 'a/b/c/d', undefined],
-    ['Registry.Example.com/app', 'Registry.Example.com', 'app', undefined],
+    ['Registry.Example.com/app', 'registry.example.com', 'app', undefined],
+    // One name per registry (docs/policy.md "Matching"): case, the default HTTPS port, Docker
+    // Hub's other names, IPv6 and port notation.
+    ['DOCKER.IO/alpine', 'docker.io', 'library/alpine', undefined],
+    ['Index.Docker.io:443/library/alpine:3', 'docker.io', 'library/alpine', '3'],
+    ['registry.example.com:443/app', 'registry.example.com', 'app', undefined],
+    ['registry.example.com:0443/app', 'registry.example.com', 'app', undefined],
+    ['LOCALHOST:015000/app', 'localhost:15000', 'app', undefined],
+    ['[0:0:0:0:0:0:0:1]:5000/app', '[::1]:5000', 'app', undefined],
+    ['[2001:DB8::1]:443/app', '[2001:db8::1]', 'app', undefined],
+    ['REGISTRY/app', 'registry', 'app', undefined],
     ['ghcr.io/org/my_app__x.y-z---w', 'ghcr.io', 'org/my_app__x.y-z---w', undefined],
   ])('%s', (input, registry, repository, tag) => {
     const ref = parseReference(input);
@@ -30,6 +40,7 @@ describe('parseReference normalises as docker does', () => {
 
   it('keeps the name as written for the pinned form, and makes latest explicit', () => {
     expect(formatPinned(parseReference('alpine'), D)).toBe(`alpine:latest@${D}`);
+    expect(formatPinned(parseReference('REGISTRY.example.com:443/app:1'), D)).toBe(`REGISTRY.example.com:443/app:1@${D}`);
     expect(formatPinned(parseReference('localhost:5000/app:1.0'), D)).toBe(`localhost:5000/app:1.0@${D}`);
     expect(formatNormalized(parseReference(`nginx:1@${D}`))).toBe(`docker.io/library/nginx:1@${D}`);
   });
@@ -60,6 +71,9 @@ describe('parseReference refuses bad references with a reason', () => {
     ['a-/b', /path component "a-"/],
     ['exa_mple.com/app', /registry host/],
     ['host:99999/app', /port 99999 is out of range/],
+    ['host:80/app', /port 80 is refused/],
+    ['Host:0080/app', /port 80 is refused/],
+    ['registry.123/app', /must be an IPv4 address/],
     ['[zz::1]/app', /registry host/],
     ['a'.repeat(64), /image ID/],
     [`example.com/${'a'.repeat(250)}`, /longer than 255/],

@@ -8,6 +8,10 @@ describe('normaliseHost', () => {
     ['docker.io', 'docker.io'],
     ['http://Registry.Example.com:5000/v2/', 'registry.example.com:5000'],
     ['registry.example.com:5000', 'registry.example.com:5000'],
+    // The canonical registry name images carry (reference/host.ts).
+    ['https://Index.Docker.io:443/v1/', 'docker.io'],
+    ['registry.example.com:443', 'registry.example.com'],
+    ['[0:0::1]:5000', '[::1]:5000'],
   ])('%s → %s', (key, host) => {
     expect(normaliseHost(key)).toBe(host);
   });
