@@ -2,6 +2,7 @@
 // `WWW-Authenticate: Bearer realm=…,service=…,scope=…`, a token from the realm, then
 // `Authorization: Bearer`. Realms are read from the challenge, never assumed.
 import type http from 'node:http';
+import { LRUCache } from 'lru-cache';
 import { credentialsFingerprint, type Credentials } from '../registry/index.js';
 import { TrustError } from './errors.js';
 import { httpRequest } from './http.js';
@@ -32,11 +33,20 @@ interface CachedToken {
 
 const TOKEN_MAX_BYTES = 64 * 1024;
 
-/** Gets and caches tokens per realm, service, scope and credentials. */
+/** Gets and caches tokens per realm, service, scope and credentials; the least recently used go first. */
 export class TokenSource {
-  private readonly tokens = new Map<string, CachedToken>();
+  private readonly tokens: LRUCache<string, CachedToken>;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    maxTokens = 2_000,
+  ) {
+    this.tokens = new LRUCache<string, CachedToken>({ max: maxTokens });
+  }
+
+  get size(): number {
+    return this.tokens.size;
+  }
 
   async authorization(
     challenge: Challenge,
