@@ -41,6 +41,15 @@ describe('CachingVerifier', () => {
     expect(counts.results).toEqual(['VERIFIED']);
   });
 
+  it('resolves many tags of one repository from one round of trust fetches', async () => {
+    const { verifier, fetcher } = setup();
+    const tags = ['1.0', ...Array.from({ length: 299 }, (_, i) => `unsigned-${i}`)];
+    const results = await Promise.allSettled(tags.map((tag) => verifier.verify(ref(tag), trust, undefined)));
+    expect(results[0]).toMatchObject({ status: 'fulfilled', value: { digest: recorded.scenario.tags['1.0'] } });
+    expect(results.slice(1).every((r) => r.status === 'rejected' && (r.reason as TrustError).code === 'TAG_NOT_SIGNED')).toBe(true);
+    expect(fetcher.requests.filter((f) => f === 'timestamp')).toHaveLength(1);
+  });
+
   it('answers from the cache until the entry expires, then verifies again', async () => {
     const { verifier, fetcher, counts, tick } = setup();
     await verifier.verify(ref('1.0'), trust, undefined);
