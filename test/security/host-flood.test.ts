@@ -9,6 +9,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { NO_PINS, TrustClient } from '../../src/trust/index.js';
 import { review, workload } from '../support/reviews.js';
 import { freePort } from '../support/processes.js';
 import { metricValue, ServeProcess } from '../support/serve-process.js';
@@ -25,6 +26,9 @@ let serve: ServeProcess;
 let tokenServer: https.Server;
 let tokenOrigin: string;
 let tokensIssued = 0;
+let caText: string;
+/** Requests for `tokens.example/slow` are answered after a pause; set when one arrives. */
+let slowArrived = false;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'trustgate-host-flood-'));
@@ -35,19 +39,23 @@ beforeAll(async () => {
       tokensIssued++;
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `t${tokensIssued}`, expires_in: 3600 }));
     } else if (req.headers.authorization?.startsWith('Bearer ')) {
-      res.writeHead(404).end();
+      if (req.url?.includes('/tokens.example/slow/')) {
+        slowArrived = true;
+        setTimeout(() => res.writeHead(404).end(), 500);
+      } else res.writeHead(404).end();
     } else {
       res.writeHead(401, { 'www-authenticate': `Bearer realm="${tokenOrigin}/token",service="flood"` }).end();
     }
   });
   await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
   tokenOrigin = `https://127.0.0.1:${(tokenServer.address() as AddressInfo).port}`;
+  caText = readFileSync(tls.caCert, 'utf8');
   writeFileSync(path.join(dir, 'policies.yaml'), `apiVersion: trustgate.dev/v1alpha1
 kind: ClusterImagePolicy
 metadata: {name: token-registry}
 spec:
   images: ["tokens.example/**"]
-  trust: {server: "${tokenOrigin}", caBundle: ${JSON.stringify(readFileSync(tls.caCert, 'utf8'))}}
+  trust: {server: "${tokenOrigin}", caBundle: ${JSON.stringify(caText)}}
 ---
 apiVersion: trustgate.dev/v1alpha1
 kind: ClusterImagePolicy
@@ -117,5 +125,18 @@ describe('50,000 made-up registries', () => {
     expect(metricValue(metrics, 'trustgate_cache_entries')).toBeLessThanOrEqual(BOUNDS.verificationCache);
     // And the server is still answering.
     expect((await serve.request('GET', '/readyz')).status).toBe(200);
+  });
+
+  it('an agent pushed out of the LRU lets the lookup it carries finish', async () => {
+    const client = new TrustClient({ requestTimeoutMs: 5000, bounds: { agents: 2 } });
+    const load = (server: string, gun: string) =>
+      client.loadRepository({ server, gun, pins: NO_PINS, roles: { all: false, roles: [] }, caBundle: caText, credentials: undefined, timeoutMs: 5000 });
+    const slow = load(tokenOrigin, 'tokens.example/slow');
+    while (!slowArrived) await new Promise((r) => setTimeout(r, 10));
+    // Ten other servers push the slow lookup's agent out while its request is on the wire.
+    for (let i = 1; i <= 10; i++) await load(`https://127.1.255.${i}:1`, 'app').catch(() => undefined);
+    expect(client.sizes().agents).toBe(2);
+    await expect(slow).rejects.toMatchObject({ code: 'NO_TRUST_DATA' }); // the server's answer, not a cut connection
+    client.close();
   });
 });
