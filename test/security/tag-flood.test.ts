@@ -78,13 +78,25 @@ describe('a pod with thousands of tags of one repository', () => {
   it('does not keep other namespaces out, and costs the trust server a round per review, not per tag', async () => {
     const { client, ask } = webhook();
     const before = notaryRequests(gunA);
-    // Team A: 6,000 distinct tags of one repository, in 30 pods of 200 containers sent at once,
-    // twice over. Team B: its signed image, reviewed again and again while that runs.
-    const floodReviews = 60;
-    const flood = Array.from({ length: floodReviews }, (_, p) => ask('team-a', Array.from({ length: 200 }, (_, i) => `${gunA}:t${(p % 30) * 200 + i}`)));
-    const teamB: Decision[] = [];
+    // Team A: 6,000 distinct tags of one repository in pods of 200 containers, ten pods every
+    // 1.5 s for 9 s, as a controller creating them would. Team B: its signed image, reviewed
+    // again and again while that runs.
+    const waves = 6;
+    const perWave = 10;
+    const floodReviews = waves * perWave;
     let floodDone = false;
-    const floodSettled = Promise.all(flood).finally(() => (floodDone = true));
+    const floodSettled = (async () => {
+      const answers: Promise<Decision>[] = [];
+      for (let w = 0; w < waves; w++) {
+        for (let k = 0; k < perWave; k++) {
+          const p = w * perWave + k;
+          answers.push(ask('team-a', Array.from({ length: 200 }, (_, i) => `${gunA}:t${(p % 30) * 200 + i}`)));
+        }
+        await new Promise((r) => setTimeout(r, 1500));
+      }
+      return Promise.all(answers);
+    })().finally(() => (floodDone = true));
+    const teamB: Decision[] = [];
     const reviewsOfB = (async () => {
       for (let i = 0; i < 40 && (i < 5 || !floodDone); i++) teamB.push(await ask('team-b', [`${gunB}:1.0`]));
     })();
