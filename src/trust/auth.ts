@@ -76,6 +76,7 @@ export class TokenSource {
     const key = JSON.stringify([realmUrl.href, service, scope, credentialsFingerprint(credentials)]);
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAt > this.now()) return `Bearer ${cached.token}`;
+    if (cached) this.tokens.delete(key);
     const { token, lifetimeSeconds } = await fetchToken(realmUrl, service, scope, credentials, io);
     // Refresh a little before the server's expiry.
     this.tokens.set(key, { token, expiresAt: this.now() + Math.max(lifetimeSeconds - 10, 1) * 1000 });
