@@ -21,7 +21,7 @@ export interface TrustClientOptions {
   readonly onFetch?: (server: string, file: string, ms: number, ok: boolean) => void;
   /** Replaces the network for every request, e.g. with recorded metadata in tests. */
   readonly fetcher?: (server: string, gun: string) => MetadataFetcher;
-  /** Bounds of what this client remembers (docs/architecture.md, "Caches"). */
+  /** Bounds of what this client remembers (docs/architecture.md, "Caches and what bounds them"). */
   readonly bounds?: Partial<TrustClientBounds>;
 }
 
