@@ -5,8 +5,8 @@ import { pino } from 'pino';
 import { CachingVerifier, decide, type Endpoint, type ReviewRequest } from '../../src/admission/index.js';
 import { ConfigError, parseServeConfig, type ServeConfig } from '../../src/config/index.js';
 import { LogBuffer, Metrics } from '../../src/observability/index.js';
-import { loadPolicyFiles, PolicyError, PolicyFileWatcher, PolicySet, type Policy } from '../../src/policy/index.js';
-import { findCredentials } from '../../src/registry/index.js';
+import { loadPolicyFiles, PolicyError, PolicyFileWatcher, PolicyKind, PolicySet, type Policy } from '../../src/policy/index.js';
+import { DOCKER_HUB_TRUST_SERVER, findCredentials } from '../../src/registry/index.js';
 import { createRequestListener, listenHttp, listenHttps, metricsHandler, readTls, TlsReloader, type Listener } from '../../src/server/index.js';
 import { TrustClient } from '../../src/trust/index.js';
 import express from 'express';
@@ -31,6 +31,15 @@ export async function runServe(argv: string[], _environment: Environment, out: O
   });
   await stop();
   return ExitCode.OK;
+}
+
+/** Trust servers the cluster chose, the only ones named in metric labels (never a tenant's). */
+function configuredTrustServers(config: ServeConfig, policies: PolicySet): (string | undefined)[] {
+  return [
+    DOCKER_HUB_TRUST_SERVER,
+    ...Object.values(config.trust.servers),
+    ...policies.policies.filter((p) => p.kind === PolicyKind.CLUSTER).map((p) => p.trust.server),
+  ];
 }
 
 function readConfig(file: string): ServeConfig {
@@ -70,6 +79,7 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
   const rebuild = () => {
     policies = new PolicySet([...filePolicies, ...crdPolicies]);
     metrics.policyReload(true, policies.policies.length);
+    metrics.nameTrustServers(configuredTrustServers(config, policies));
   };
   rebuild();
   const kube = config.kubernetes
@@ -101,6 +111,7 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
     requestTimeoutMs: config.trust.requestTimeoutSeconds * 1000,
     onFetch: (server, _file, ms, ok) => metrics.trustFetch(server, ms, ok),
   });
+  metrics.countTrustClient(() => ({ ...client.sizes() }));
   const verifier = new CachingVerifier(
     client,
     {

@@ -52,6 +52,12 @@ export interface Decision {
 
 const DEFAULT_POLICY = 'the default action (no ClusterImagePolicy matches)';
 
+/**
+ * Distinct images one object may name: far above any real pod, far below a flood (each
+ * distinct image is a lookup at a trust server, all under one review's deadline).
+ */
+export const MAX_IMAGES_PER_REVIEW = 256;
+
 export async function decide(req: ReviewRequest, endpoint: Endpoint, ctx: DecisionContext): Promise<Decision> {
   if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return skip('operation not reviewed');
   if (!isReviewedKind(req.kind.kind)) {
@@ -65,6 +71,13 @@ export async function decide(req: ReviewRequest, endpoint: Endpoint, ctx: Decisi
     throw error;
   }
   if (req.operation === 'UPDATE' && unchangedImages(req, containers)) return skip('update changes no image');
+  if (containers.length > MAX_IMAGES_PER_REVIEW) {
+    // Counted only when it could matter: the common pod never pays for the Set.
+    const distinct = new Set(containers.map((c) => c.image)).size;
+    if (distinct > MAX_IMAGES_PER_REVIEW) {
+      return deny([`${req.kind.kind} names ${distinct} distinct images; trustgate verifies at most ${MAX_IMAGES_PER_REVIEW} per object`], ['TOO_MANY_IMAGES']);
+    }
+  }
 
   const outcomes = await evaluate(containers, req.namespace, ctx);
   const mutate = endpoint === 'mutate' && (isPod(req) || ctx.mutateWorkloads);

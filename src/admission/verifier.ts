@@ -48,6 +48,13 @@ type Outcome = { readonly ok: VerifiedImage } | { readonly error: TrustError };
  */
 const NOT_SIGNED_YET: ReadonlySet<string> = new Set(['NO_TRUST_DATA', 'TAG_NOT_SIGNED', 'DIGEST_NOT_SIGNED', 'SIGNER_MISSING']);
 
+/**
+ * A TIMEOUT says as much about this process's load as about the trust server (another
+ * namespace's flood can starve a lookup of a healthy server), so it is never cached: the next
+ * review tries again. Concurrent identical lookups still share one attempt.
+ */
+const NOT_CACHED: ReadonlySet<string> = new Set([...NOT_SIGNED_YET, 'TIMEOUT']);
+
 export class CachingVerifier implements ImageVerifier {
   private readonly cache: LRUCache<string, Outcome>;
   private readonly inflight = new Map<string, Promise<Outcome>>();
@@ -121,7 +128,7 @@ export class CachingVerifier implements ImageVerifier {
     this.observer.verified('ok' in outcome ? 'VERIFIED' : outcome.error.code);
     const ttl = 'ok' in outcome
       ? Math.min(this.options.maxTtlMs, outcome.ok.expires - this.options.now())
-      : NOT_SIGNED_YET.has(outcome.error.code) ? 0 : this.options.negativeTtlMs;
+      : NOT_CACHED.has(outcome.error.code) ? 0 : this.options.negativeTtlMs;
     if (ttl > 0) this.cache.set(key, outcome, { ttl });
     this.observer.size(this.cache.size);
     return outcome;

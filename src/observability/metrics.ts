@@ -1,10 +1,19 @@
 // Prometheus metrics. The only module that imports prom-client. Labels come from small fixed
-// sets (endpoint, operation, kind, decision, reason code) — never image names.
+// sets (endpoint, operation, kind, decision, reason code, configured trust server) — never
+// image names or registry hosts a pod chose.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CacheObserver } from '../admission/index.js';
 import { TallyCounter } from './tally.js';
 
 const KINDS = new Set(['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicationController']);
+
+/**
+ * Trust servers named in metric labels. Registry hosts are attacker-chosen (a pod may name any
+ * host, and its trust server is then https://<host>), so only servers the cluster configured
+ * get their own label; every other is `other`, and even configured ones stop at this many.
+ */
+export const MAX_TRUST_SERVER_LABELS = 64;
+const OTHER_SERVER = 'other';
 
 export class Metrics implements CacheObserver {
   readonly registry = new Registry();
@@ -22,6 +31,10 @@ export class Metrics implements CacheObserver {
   private readonly logDrops = this.followed('trustgate_log_lines_dropped_total', 'Log lines dropped because whatever reads stdout did not keep up (decisions lost from the log).');
   private readonly eventDrops = this.followed('trustgate_events_dropped_total', 'Kubernetes Events not written: over the rate limit, or the queue was full.');
   private readonly malformed = new TallyCounter(this.registry, 'trustgate_malformed_requests_total', 'Requests refused before review, by reason.', ['reason']);
+  /** Origins of the configured trust servers: the only values the `server` label takes besides `other`. */
+  private trustServers: ReadonlySet<string> = new Set();
+  /** Read by the trustgate_trust_client_entries gauge when scraped. */
+  private trustClientSizes: () => Readonly<Record<string, number>> = () => ({});
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'trustgate_process_' });
@@ -34,6 +47,38 @@ export class Metrics implements CacheObserver {
         this.set(cache.entries);
       },
     });
+    const sizes = () => this.trustClientSizes();
+    new Gauge({
+      name: 'trustgate_trust_client_entries',
+      help: 'Entries the trust client remembers, by structure (agents, roots, versions, tokens, loads in flight).',
+      labelNames: ['structure'],
+      registers: [this.registry],
+      collect() {
+        for (const [structure, entries] of Object.entries(sizes())) this.set({ structure }, entries);
+      },
+    });
+  }
+
+  /**
+   * The trust servers cluster configuration names (config `trust.servers`, ClusterImagePolicy
+   * `trust.server`, Docker Hub's): fetches from these are labelled by origin, all others `other`.
+   */
+  nameTrustServers(servers: Iterable<string | undefined>): void {
+    const origins = new Set<string>();
+    for (const server of servers) {
+      if (server === undefined || origins.size >= MAX_TRUST_SERVER_LABELS) continue;
+      try {
+        origins.add(new URL(server).origin);
+      } catch {
+        // not a URL: no fetch can carry it as its origin
+      }
+    }
+    this.trustServers = origins;
+  }
+
+  /** Where the trust client's structure sizes come from (TrustClient.sizes). */
+  countTrustClient(read: () => Readonly<Record<string, number>>): void {
+    this.trustClientSizes = read;
   }
 
   admission(endpoint: string, operation: string, kind: string, decision: string, reasons: readonly string[], seconds: number): void {
@@ -74,7 +119,9 @@ export class Metrics implements CacheObserver {
     this.malformed.inc({ reason });
   }
 
-  trustFetch(server: string, ms: number, ok: boolean): void {
+  /** One metadata request; `server` is its origin, labelled only when configured. */
+  trustFetch(origin: string, ms: number, ok: boolean): void {
+    const server = this.trustServers.has(origin) ? origin : OTHER_SERVER;
     this.fetchLatency.observe({ server }, ms / 1000);
     if (!ok) this.fetchErrors.inc({ server });
   }

@@ -2,6 +2,7 @@
 // `WWW-Authenticate: Bearer realm=…,service=…,scope=…`, a token from the realm, then
 // `Authorization: Bearer`. Realms are read from the challenge, never assumed.
 import type http from 'node:http';
+import { LRUCache } from 'lru-cache';
 import { credentialsFingerprint, type Credentials } from '../registry/index.js';
 import { TrustError } from './errors.js';
 import { httpRequest } from './http.js';
@@ -32,11 +33,20 @@ interface CachedToken {
 
 const TOKEN_MAX_BYTES = 64 * 1024;
 
-/** Gets and caches tokens per realm, service, scope and credentials. */
+/** Gets and caches tokens per realm, service, scope and credentials; the least recently used go first. */
 export class TokenSource {
-  private readonly tokens = new Map<string, CachedToken>();
+  private readonly tokens: LRUCache<string, CachedToken>;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    maxTokens = 2_000,
+  ) {
+    this.tokens = new LRUCache<string, CachedToken>({ max: maxTokens });
+  }
+
+  get size(): number {
+    return this.tokens.size;
+  }
 
   async authorization(
     challenge: Challenge,
@@ -66,6 +76,7 @@ export class TokenSource {
     const key = JSON.stringify([realmUrl.href, service, scope, credentialsFingerprint(credentials)]);
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAt > this.now()) return `Bearer ${cached.token}`;
+    if (cached) this.tokens.delete(key);
     const { token, lifetimeSeconds } = await fetchToken(realmUrl, service, scope, credentials, io);
     // Refresh a little before the server's expiry.
     this.tokens.set(key, { token, expiresAt: this.now() + Math.max(lifetimeSeconds - 10, 1) * 1000 });

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import https from 'node:https';
-import type { Credentials } from '../registry/index.js';
+import { LRUCache } from 'lru-cache';
+import { credentialsFingerprint, type Credentials } from '../registry/index.js';
 import { TokenSource } from './auth.js';
 import { TrustError } from './errors.js';
 import { NotaryFetcher, type MetadataFetcher } from './fetcher.js';
@@ -19,6 +21,42 @@ export interface TrustClientOptions {
   readonly onFetch?: (server: string, file: string, ms: number, ok: boolean) => void;
   /** Replaces the network for every request, e.g. with recorded metadata in tests. */
   readonly fetcher?: (server: string, gun: string) => MetadataFetcher;
+  /** Bounds of what this client remembers (docs/architecture.md, "Caches and what bounds them"). */
+  readonly bounds?: Partial<TrustClientBounds>;
+}
+
+/**
+ * How much a TrustClient remembers. Registry hosts are attacker-chosen (any pod can name any
+ * host), so every one of these is bounded; the defaults hold far more than a cluster uses.
+ */
+export interface TrustClientBounds {
+  /** Keep-alive HTTPS agents, one per trust server and CA bundle; least recently used retire. */
+  readonly agents: number;
+  /** Roots trusted earlier, per server, repository and pins. */
+  readonly roots: number;
+  /** Bytes of those roots' metadata (a root may be up to limits.rootBytes). */
+  readonly rootBytes: number;
+  /** Repositories whose role versions are remembered (the rollback floor). */
+  readonly versions: number;
+  /** Registry tokens. */
+  readonly tokens: number;
+}
+
+export const DEFAULT_CLIENT_BOUNDS: TrustClientBounds = Object.freeze({
+  agents: 256,
+  roots: 10_000,
+  rootBytes: 64 << 20,
+  versions: 100_000,
+  tokens: 2_000,
+});
+
+/** Entries each bounded structure of a TrustClient holds now (metrics, tests). */
+export interface TrustClientSizes {
+  readonly agents: number;
+  readonly roots: number;
+  readonly versions: number;
+  readonly tokens: number;
+  readonly loads: number;
 }
 
 export interface RepositoryRequest {
@@ -39,25 +77,54 @@ export interface RepositoryRequest {
 /**
  * Fetches and verifies trust data, remembering across calls what TUF needs remembered: the
  * last trusted root (so rotations are walked) and the highest version of every role (so
- * rollbacks are refused). Keeps one keep-alive agent per server and CA bundle.
+ * rollbacks are refused). Keeps one keep-alive agent per server and CA bundle. Concurrent
+ * loads of the same repository with the same trust settings share one round of fetches: a pod
+ * naming thousands of tags of one repository costs the trust server one round, not thousands.
  */
 export class TrustClient {
   private readonly limits: TrustLimits;
   private readonly requestTimeoutMs: number;
   private readonly now: () => number;
-  private readonly versions = new VersionStore();
-  private readonly roots = new Map<string, TrustedRoot>();
-  private readonly agents = new Map<string, https.Agent>();
+  private readonly versions: VersionStore;
+  private readonly roots: LRUCache<string, TrustedRoot>;
+  private readonly agents: LRUCache<string, https.Agent>;
   private readonly tokens: TokenSource;
+  /** Loads in flight; an entry leaves when its load settles, and every load has a deadline. */
+  private readonly loads = new Map<string, Promise<TrustedRepository>>();
 
   constructor(private readonly options: TrustClientOptions = {}) {
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.now = options.now ?? Date.now;
-    this.tokens = new TokenSource(this.now);
+    const bounds = { ...DEFAULT_CLIENT_BOUNDS, ...options.bounds };
+    this.versions = new VersionStore(bounds.versions);
+    this.roots = new LRUCache<string, TrustedRoot>({ max: bounds.roots, maxSize: bounds.rootBytes, sizeCalculation: (root) => Math.max(1, root.doc.bytes.length) });
+    this.agents = new LRUCache<string, https.Agent>({ max: bounds.agents, dispose: (agent) => retire(agent) });
+    this.tokens = new TokenSource(this.now, bounds.tokens);
   }
 
-  async loadRepository(req: RepositoryRequest): Promise<TrustedRepository> {
+  /** Entries each bounded structure holds now. */
+  sizes(): TrustClientSizes {
+    return { agents: this.agents.size, roots: this.roots.size, versions: this.versions.size, tokens: this.tokens.size, loads: this.loads.size };
+  }
+
+  /**
+   * The repository's verified trust data. A load already running for the same server,
+   * repository, pins, roles, CA bundle and credentials is joined rather than repeated (its
+   * deadline applies); a caller-supplied fetcher is never shared.
+   */
+  loadRepository(req: RepositoryRequest): Promise<TrustedRepository> {
+    if (req.fetcher) return this.load(req);
+    const key = loadKey(req);
+    let pending = this.loads.get(key);
+    if (!pending) {
+      pending = this.load(req).finally(() => this.loads.delete(key));
+      this.loads.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async load(req: RepositoryRequest): Promise<TrustedRepository> {
     const server = parseServer(req.server);
     const rootKey = JSON.stringify([server.href, req.gun, [...req.pins.keyIds].sort(), req.pins.cas.map((c) => c.fingerprint256)]);
     const deadline = new AbortController();
@@ -96,7 +163,7 @@ export class TrustClient {
   }
 
   private fetcher(server: URL, req: RepositoryRequest, signal: AbortSignal): NotaryFetcher {
-    const agentKey = `${server.origin} ${req.caBundle ?? ''}`;
+    const agentKey = `${server.origin} ${hash(req.caBundle)}`;
     let agent = this.agents.get(agentKey);
     if (!agent) {
       agent = new https.Agent({ keepAlive: true, maxSockets: 16, minVersion: 'TLSv1.2', ...(req.caBundle !== undefined && { ca: req.caBundle }) });
@@ -114,6 +181,32 @@ export class TrustClient {
       ...(onFetch && { onFetch: (file: string, ms: number, ok: boolean) => onFetch(server.origin, file, ms, ok) }),
     });
   }
+}
+
+/** Everything that decides a load's answer; `timeoutMs` only bounds it. */
+function loadKey(req: RepositoryRequest): string {
+  return JSON.stringify([
+    req.server,
+    req.gun,
+    [...req.pins.keyIds].sort(),
+    req.pins.cas.map((c) => c.fingerprint256).sort(),
+    req.roles.all ? true : [...req.roles.roles].sort(),
+    hash(req.caBundle),
+    credentialsFingerprint(req.credentials),
+  ]);
+}
+
+function hash(text: string | undefined): string {
+  return text === undefined ? '' : createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * An agent pushed out of the LRU: its idle connections close now, and those still carrying a
+ * request close when it ends (destroying them outright would fail another team's lookup).
+ */
+function retire(agent: https.Agent): void {
+  agent.keepSocketAlive = () => false;
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
 }
 
 function parseServer(text: string): URL {

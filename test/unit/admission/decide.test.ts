@@ -224,3 +224,24 @@ describe('reviews the cache can answer entirely', () => {
     expect(d.allowed).toBe(true);
   });
 });
+
+describe('distinct images per object', () => {
+  const containers = (images: string[]) => images.map((image, i) => ({ name: `c${i}`, image }));
+
+  it('verifies up to 256 distinct images, and 6,000 containers of one image', async () => {
+    const c = ctx();
+    const at = await run(review('Pod', pod(containers(Array.from({ length: 256 }, (_, i) => `${REG}/team/app:t${i}`)))), 'mutate', c);
+    expect(at.reasons).toEqual(['TAG_NOT_SIGNED']);
+    expect(c.verifier.calls).toHaveLength(256);
+    const same = await run(review('Pod', pod(containers(Array.from({ length: 6000 }, () => `${REG}/team/app:1.0`)))));
+    expect(same).toMatchObject({ allowed: true, decision: 'allow' });
+  });
+
+  it('refuses a 257th distinct image with TOO_MANY_IMAGES, before any lookup', async () => {
+    const c = ctx();
+    const d = await run(review('Pod', pod(containers(Array.from({ length: 257 }, (_, i) => `${REG}/team/app:t${i}`)))), 'mutate', c);
+    expect(d).toMatchObject({ allowed: false, decision: 'deny', reasons: ['TOO_MANY_IMAGES'] });
+    expect(d.message).toMatch(/Pod names 257 distinct images; trustgate verifies at most 256/);
+    expect(c.verifier.calls).toEqual([]);
+  });
+});

@@ -1,7 +1,7 @@
 import { CachingVerifier, type CacheObserver } from '../../../src/admission/index.js';
 import { parsePolicy } from '../../../src/policy/index.js';
 import { parseReference } from '../../../src/reference/index.js';
-import { TrustClient } from '../../../src/trust/index.js';
+import { TrustClient, TrustError } from '../../../src/trust/index.js';
 import { loadScenario } from '../../support/fixtures.js';
 import { RecordedFetcher } from '../../support/recorded-fetcher.js';
 
@@ -41,6 +41,15 @@ describe('CachingVerifier', () => {
     expect(counts.results).toEqual(['VERIFIED']);
   });
 
+  it('resolves many tags of one repository from one round of trust fetches', async () => {
+    const { verifier, fetcher } = setup();
+    const tags = ['1.0', ...Array.from({ length: 299 }, (_, i) => `unsigned-${i}`)];
+    const results = await Promise.allSettled(tags.map((tag) => verifier.verify(ref(tag), trust, undefined)));
+    expect(results[0]).toMatchObject({ status: 'fulfilled', value: { digest: recorded.scenario.tags['1.0'] } });
+    expect(results.slice(1).every((r) => r.status === 'rejected' && (r.reason as TrustError).code === 'TAG_NOT_SIGNED')).toBe(true);
+    expect(fetcher.requests.filter((f) => f === 'timestamp')).toHaveLength(1);
+  });
+
   it('answers from the cache until the entry expires, then verifies again', async () => {
     const { verifier, fetcher, counts, tick } = setup();
     await verifier.verify(ref('1.0'), trust, undefined);
@@ -67,6 +76,19 @@ describe('CachingVerifier', () => {
     clock += 11_000;
     await expect(verifier.verify(ref('1.0'), trust, undefined)).rejects.toMatchObject({ code: 'EXPIRED' });
     expect(counts.results).toEqual(['EXPIRED', 'EXPIRED']);
+  });
+
+  it('never caches a TIMEOUT: a lookup starved by someone else\'s flood is tried again at once', async () => {
+    const served = new RecordedFetcher(recorded.files);
+    let stalled = true;
+    const fetcher = { fetch: (file: string, max: number) => (stalled ? Promise.reject(new TrustError('TIMEOUT', 'starved')) : served.fetch(file, max)) };
+    const client = new TrustClient({ now: () => recorded.now, fetcher: () => fetcher });
+    const counts = new Counts();
+    const verifier = new CachingVerifier(client, { maxEntries: 100, maxBytes: 1 << 20, maxTtlMs: 300_000, negativeTtlMs: 10_000, timeoutMs: 5000, servers: {}, now: () => recorded.now }, counts);
+    await expect(verifier.verify(ref('1.0'), trust, undefined)).rejects.toMatchObject({ code: 'TIMEOUT' });
+    stalled = false;
+    await expect(verifier.verify(ref('1.0'), trust, undefined)).resolves.toMatchObject({ digest: recorded.scenario.tags['1.0'] });
+    expect(counts.results).toEqual(['TIMEOUT', 'VERIFIED']);
   });
 
   it('never serves an answer past the metadata expiry, whatever the configured TTL', async () => {

@@ -1,4 +1,5 @@
 import { Metrics } from '../../../src/observability/index.js';
+import { MAX_TRUST_SERVER_LABELS } from '../../../src/observability/metrics.js';
 
 describe('Metrics', () => {
   it.each([
@@ -15,5 +16,23 @@ describe('Metrics', () => {
     dropped = 5;
     expect(await value()).toBe('5');
     expect(await metrics.text()).toContain(`# TYPE ${name} counter`);
+  });
+
+  it('labels trust fetches by configured server only; every other server is "other"', async () => {
+    const metrics = new Metrics();
+    metrics.nameTrustServers(['https://notary.example.com/', undefined, 'not a url', 'https://notary.docker.io']);
+    for (const origin of ['https://notary.example.com', 'https://notary.docker.io', 'https://made-up-1.example', 'https://made-up-2.example']) metrics.trustFetch(origin, 5, true);
+    const servers = [...(await metrics.text()).matchAll(/trustgate_trust_fetch_duration_seconds_count\{server="([^"]*)"\} (\d+)/g)].map((m) => [m[1], m[2]]);
+    expect(servers.sort()).toEqual([['https://notary.docker.io', '1'], ['https://notary.example.com', '1'], ['other', '2']]);
+  });
+
+  it('names at most MAX_TRUST_SERVER_LABELS configured servers', async () => {
+    const metrics = new Metrics();
+    const many = Array.from({ length: 500 }, (_, i) => `https://notary-${i}.example`);
+    metrics.nameTrustServers(many);
+    for (const origin of many) metrics.trustFetch(origin, 5, false);
+    const labels = new Set([...(await metrics.text()).matchAll(/trustgate_trust_fetch_errors_total\{server="([^"]*)"\}/g)].map((m) => m[1]));
+    expect(labels.size).toBe(MAX_TRUST_SERVER_LABELS + 1);
+    expect(labels.has('other')).toBe(true);
   });
 });
