@@ -13,4 +13,6 @@ node dist/bench/verify-cpu.js
 echo
 node dist/bench/verify-vs-notary.js
 echo
+node dist/bench/cli-startup.js
+echo
 node dist/bench/webhook.js
