@@ -1,11 +1,13 @@
 # syntax=docker/dockerfile:1
 # trustgate's image: what the Helm chart runs by default (ghcr.io/trustgate/trustgate:<appVersion>).
 #   docker build -t ghcr.io/trustgate/trustgate:0.1.0 .
-# The base is pinned by digest. It was taken from public Dockerfiles and could NOT be checked on
-# the project's machines (no Docker engine there): verify and refresh it with
-#   docker buildx imagetools inspect node:22-bookworm-slim
-# Node 22 (LTS): package.json's engines floor is Node 20, which is past its end of life.
-ARG NODE_IMAGE=node:22-bookworm-slim@sha256:43ac6c60b8f89723f746e8a92ce91abd5017e627ce1ddfe4238355d3a30b772c
+# Node 24 LTS, the line package.json's engines and the test runs use (docs/adr/0006-node-24.md).
+# The base is pinned by digest. The project's machines have no Docker engine and no registry
+# access, so the digest could NOT be checked here: it is the index digest of
+# node:24-bookworm-slim as published in mid-2026 (Node 24.18.0), found in three unrelated public
+# projects that build from it. Verify it, and refresh it to the newest 24.x, with
+#   docker buildx imagetools inspect node:24-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src

@@ -1,9 +1,16 @@
 #!/usr/bin/env node
 // The `trustgate` command. Everything it reads from the process (argv, environment, stdin) is
 // handed to main() here; nothing below cmd/ touches process.env.
-import { describeFailure, ExitCode } from './cli/errors.js';
-import { main } from './cli/main.js';
-import { processOutput } from './cli/output.js';
+import { enableCliCompileCache } from './compile-cache.js';
+
+// Before the CLI's modules load (hence the dynamic imports): they are what the cache holds.
+enableCliCompileCache(process.env);
+
+const [{ describeFailure, ExitCode }, { main }, { processOutput }] = await Promise.all([
+  import('./cli/errors.js'),
+  import('./cli/main.js'),
+  import('./cli/output.js'),
+]);
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -3,6 +3,8 @@
 # in the same run (the machines are shared; absolute times vary). Results: bench/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Node 24 first on PATH: npm, the build, jest and every `node` child process run on it.
+source scripts/node.sh
 bash scripts/setup.sh
 # wrk is the load generator of bench/webhook.ts (a C client does not compete in JavaScript).
 command -v wrk >/dev/null 2>&1 || { [ "$(id -u)" -eq 0 ] && s="" || s=sudo; $s apt-get install -y -qq wrk >/dev/null; }
@@ -10,5 +12,7 @@ npm run --silent build
 node dist/bench/verify-cpu.js
 echo
 node dist/bench/verify-vs-notary.js
+echo
+node dist/bench/cli-startup.js
 echo
 node dist/bench/webhook.js

@@ -3,6 +3,8 @@
 # binaries), builds, and runs the narrated walk-through on a local cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Node 24 first on PATH: npm, the build, jest and every `node` child process run on it.
+source scripts/node.sh
 bash scripts/setup.sh
 npm run --silent build
 echo "demo: control-plane binaries (built once into ~/.cache/trustgate; several minutes the first time)"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the tests, the demo and the benchmarks need, on a fresh machine or an old one:
 # npm packages from the lockfile, and Debian's notary, docker-registry and skopeo (plus
-# docker-credential-pass, pass and gnupg for the credential-helper tests).
+# docker-credential-pass, pass and gnupg for the credential-helper tests), and the project's Node
+# (scripts/node.sh: the pinned Node 24, fetched once into ~/.cache/trustgate).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/node.sh
 
 need_apt=()
 for pair in notary:notary notary-server:notary docker-registry:docker-registry skopeo:skopeo openssl:openssl curl:curl \

@@ -2,6 +2,8 @@
 # `npm test`: everything CI checks, from a clean checkout. Installs what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Node 24 first on PATH: npm, the build, jest and every `node` child process run on it.
+source scripts/node.sh
 bash scripts/setup.sh
 echo "== typecheck"; npm run --silent typecheck
 echo "== lint"; npm run --silent lint

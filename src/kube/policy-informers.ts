@@ -47,7 +47,7 @@ export class PolicyInformers {
       // the list then fails). Rebuild on the next tick, after the items are in the cache: an
       // empty list raises no "add" event. Objects are checked one by one in rebuild().
       const list = async () => {
-        const answer = listOf(await api.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, plural }));
+        const answer = listOf(await api.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: plural }));
         this.synced.add(kind);
         this.failures.delete(kind);
         setImmediate(() => this.rebuild());

@@ -1,16 +1,21 @@
-import http from 'node:http';
+import type { Agent, IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { TrustError } from './errors.js';
 
+// Not `import http from 'node:http'`: on Node 24 that builds an ES module namespace by reading
+// every export of http, whose lazy WebSocket getters load undici — ~60 ms of CPU at every
+// `trustgate verify` start (docs/adr/0006-node-24.md). The CommonJS object skips that.
+const http = process.getBuiltinModule('node:http');
+
 export interface HttpResponse {
   readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
+  readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
 }
 
 export interface HttpRequest {
   readonly url: URL;
-  readonly agent: http.Agent;
+  readonly agent: Agent;
   readonly maxBytes: number;
   /** Whole request, connection to last byte: a stalled server cannot hold us longer. */
   readonly timeoutMs: number;
