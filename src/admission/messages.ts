@@ -28,6 +28,7 @@ const FIXES: Readonly<Record<string, string>> = {
   INVALID_REFERENCE: 'write the image as docker accepts it (lowercase, sha256 digests)',
   POLICY_DENIED: 'this image is denied by policy; use an allowed image or ask the cluster admins',
   NO_POLICY: 'ask the cluster admins for a policy that covers this image',
+  TOO_MANY_PULL_SECRETS: 'list at most 64 imagePullSecrets; one dockerconfigjson secret can hold many registries',
   DIGEST_CONFLICT: 'the cluster and namespace policies resolve the tag to different digests; align their trust servers',
 };
 
