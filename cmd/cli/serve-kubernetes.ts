@@ -25,7 +25,7 @@ export async function startKubernetesSide(
   const informers = config.policies ? new PolicyInformers(kc, logger.child({ component: 'policies' }), onPolicies) : undefined;
   // The first list may fail while the API server starts: informers retry; readiness waits.
   await informers?.start().catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'policy informers not started yet; retrying'));
-  const secrets = config.pullSecrets ? new PullSecretReader(kc, config.credentialsSecret) : undefined;
+  const secrets = config.pullSecrets ? new PullSecretReader(kc, config.credentialsSecret, config.pullSecretNamespaces) : undefined;
   const events = config.events ? new EventRecorder(kc, logger.child({ component: 'events' })) : undefined;
   const empty: PodCredentials = { namespace: new Map(), cluster: new Map() };
 

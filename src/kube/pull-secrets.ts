@@ -49,8 +49,15 @@ export class PullSecretReader {
   // The kubelet ignores a missing pull secret too.
   private readonly secrets = objectCache<Auths>(async (namespace, name) => dockerAuths(await this.api.readNamespacedSecret({ namespace, name }), `${namespace}/${name}`), EMPTY);
 
-  constructor(kubeConfig: KubeConfig, private readonly clusterSecret: { namespace: string; name: string } | undefined) {
+  private readonly namespaces: ReadonlySet<string> | undefined;
+
+  /**
+   * @param namespaces where trustgate may read pull secrets (the chart grants `get` only there);
+   *   undefined: every namespace. Pods elsewhere get no credentials of their own, without asking.
+   */
+  constructor(kubeConfig: KubeConfig, private readonly clusterSecret: { namespace: string; name: string } | undefined, namespaces?: readonly string[]) {
     this.api = kubeConfig.makeApiClient(CoreV1Api);
+    this.namespaces = namespaces && new Set(namespaces);
   }
 
   /**
@@ -77,8 +84,9 @@ export class PullSecretReader {
 
   private async load(query: PodCredentialsQuery, stopped: () => boolean): Promise<OwnedCredentials> {
     const account = query.serviceAccountName ?? 'default';
+    const readable = this.namespaces === undefined || this.namespaces.has(query.namespace);
     const [names, cluster] = await Promise.all([
-      query.imagePullSecrets.length > 0 ? query.imagePullSecrets : this.read(this.serviceAccounts, query.namespace, account, []),
+      !readable ? [] : query.imagePullSecrets.length > 0 ? query.imagePullSecrets : this.read(this.serviceAccounts, query.namespace, account, []),
       this.clusterSecret ? this.read(this.secrets, this.clusterSecret.namespace, this.clusterSecret.name, EMPTY) : EMPTY,
     ]);
     tooMany(names, `ServiceAccount ${query.namespace}/${account} lists ${names.length} imagePullSecrets`);

@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadKubeConfig, PullSecretReader } from '../../src/kube/index.js';
 import { CredentialRecorder } from '../support/credential-recorder.js';
 import { freePort } from '../support/processes.js';
 import { review, workload } from '../support/reviews.js';
@@ -18,12 +19,13 @@ const DEADLINE_MS = 3000;
 let api: SlowApiServer;
 let trustServer: CredentialRecorder;
 let serve: ServeProcess;
+let kubeconfig: string;
 
 beforeAll(async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trustgate-pull-secrets-'));
   const tls = await makeTls(dir);
   api = new SlowApiServer(tls, REG);
-  const kubeconfig = await api.listen(dir);
+  kubeconfig = await api.listen(dir);
   // The cluster's trust server: asks for credentials, then has no trust data for anything.
   trustServer = new CredentialRecorder(tls);
   const trustPort = await trustServer.listen();
@@ -96,5 +98,15 @@ describe('pull secrets of the pod under review', () => {
     // rounds of 1 s), not all 64.
     await new Promise((r) => setTimeout(r, 1500));
     expect(api.secretReads('slow')).toBeLessThanOrEqual(32);
+  });
+
+  it('with kubernetes.pullSecretNamespaces, a pod elsewhere has none read (trustgate may not read them there)', async () => {
+    api.delayMs = 0;
+    const reader = new PullSecretReader(loadKubeConfig(kubeconfig), undefined, ['team-b']);
+    const elsewhere = await reader.credentials({ namespace: 'team-a', serviceAccountName: undefined, imagePullSecrets: ['listed-0'] }, 1000);
+    expect(elsewhere.namespace.size).toBe(0);
+    expect(api.secretReads('listed')).toBe(0);
+    const listed = await reader.credentials({ namespace: 'team-b', serviceAccountName: undefined, imagePullSecrets: ['listed-1'] }, 1000);
+    expect(listed.namespace.get(REG)).toEqual({ username: 'listed-1', password: 'pw' });
   });
 });
