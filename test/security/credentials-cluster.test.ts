@@ -153,6 +153,6 @@ describe('pullSecrets.namespaces', () => {
   it('refuses a namespace that is not a DNS-1123 label', async () => {
     const r = await cp.helm(['template', RELEASE, CHART, '--kube-version', '1.37.2', '--set', 'pullSecrets.namespaces={Team_A}']);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/pullSecrets\.namespaces/);
+    expect(r.stderr).toMatch(/pullSecrets\/namespaces\/0.*Team_A/);
   });
 });
