@@ -1,16 +1,15 @@
 // What `trustgate serve` takes from the API server when `kubernetes` is configured: policies
 // from the CRDs, pull-secret credentials for each review, and Events about decisions.
 import type { Logger } from 'pino';
-import { podSpecOf, type Decision, type ReviewRequest } from '../../src/admission/index.js';
+import { podSpecOf, type CredentialFailure, type Decision, type PodCredentials, type ReviewRequest } from '../../src/admission/index.js';
 import type { ServeConfig } from '../../src/config/index.js';
-import { EventRecorder, loadKubeConfig, PolicyInformers, PullSecretReader } from '../../src/kube/index.js';
+import { EventRecorder, loadKubeConfig, PolicyInformers, PullSecretError, PullSecretReader } from '../../src/kube/index.js';
 import type { Policy } from '../../src/policy/index.js';
-import type { Credentials } from '../../src/registry/index.js';
 
 export interface KubernetesSide {
   readonly ready: () => boolean;
-  /** Registry host → credentials for the pod under review. */
-  readonly credentials: (review: ReviewRequest) => Promise<ReadonlyMap<string, Credentials>>;
+  /** The pod's and the cluster's credentials, read within `timeoutMs`; or why they could not be. */
+  readonly credentials: (review: ReviewRequest, timeoutMs: number) => Promise<PodCredentials | CredentialFailure>;
   readonly recordEvents: (review: ReviewRequest, decision: Decision) => void;
   /** Events not written since start (rate limit, full queue). */
   readonly eventsDropped: () => number;
@@ -26,21 +25,27 @@ export async function startKubernetesSide(
   const informers = config.policies ? new PolicyInformers(kc, logger.child({ component: 'policies' }), onPolicies) : undefined;
   // The first list may fail while the API server starts: informers retry; readiness waits.
   await informers?.start().catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'policy informers not started yet; retrying'));
-  const secrets = config.pullSecrets ? new PullSecretReader(kc, config.credentialsSecret) : undefined;
+  const secrets = config.pullSecrets ? new PullSecretReader(kc, config.credentialsSecret, config.pullSecretNamespaces) : undefined;
   const events = config.events ? new EventRecorder(kc, logger.child({ component: 'events' })) : undefined;
-  const empty: ReadonlyMap<string, Credentials> = new Map();
+  const empty: PodCredentials = { namespace: new Map(), cluster: new Map() };
 
   return {
     ready: () => informers?.ready ?? true,
-    credentials: async (review) => {
+    credentials: async (review, timeoutMs) => {
       const spec = podSpecOf(review.kind.kind, review.object);
       if (!secrets || !spec || review.namespace === undefined) return empty;
       const pullSecrets = Array.isArray(spec.imagePullSecrets) ? spec.imagePullSecrets : [];
-      return secrets.credentials({
+      const query = {
         namespace: review.namespace,
         serviceAccountName: typeof spec.serviceAccountName === 'string' ? spec.serviceAccountName : undefined,
         imagePullSecrets: pullSecrets.map((s: unknown) => (typeof s === 'object' && s !== null && typeof (s as { name?: unknown }).name === 'string' ? (s as { name: string }).name : '')).filter(Boolean),
-      });
+      };
+      try {
+        return await secrets.credentials(query, timeoutMs);
+      } catch (error) {
+        if (error instanceof PullSecretError) return { code: error.code, message: error.message };
+        throw error;
+      }
     },
     eventsDropped: () => events?.dropped ?? 0,
     recordEvents: (review, decision) => {

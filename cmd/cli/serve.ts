@@ -2,11 +2,11 @@
 // checked config and handed down; nothing below cmd/ reads the environment.
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { CachingVerifier, decide, type Endpoint, type ReviewRequest } from '../../src/admission/index.js';
+import { CachingVerifier, credentialLookup, decide, type Endpoint, type ReviewRequest } from '../../src/admission/index.js';
 import { ConfigError, parseServeConfig, type ServeConfig } from '../../src/config/index.js';
 import { LogBuffer, Metrics } from '../../src/observability/index.js';
 import { loadPolicyFiles, PolicyError, PolicyFileWatcher, PolicyKind, PolicySet, type Policy } from '../../src/policy/index.js';
-import { DOCKER_HUB_TRUST_SERVER, findCredentials } from '../../src/registry/index.js';
+import { DOCKER_HUB_TRUST_SERVER } from '../../src/registry/index.js';
 import { createRequestListener, listenHttp, listenHttps, metricsHandler, readTls, TlsReloader, type Listener } from '../../src/server/index.js';
 import { TrustClient } from '../../src/trust/index.js';
 import express from 'express';
@@ -125,15 +125,18 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
     },
     metrics,
   );
+  const deadlineMs = config.deadlineSeconds * 1000;
   const review = async (endpoint: Endpoint, request: ReviewRequest) => {
-    const auths = kube ? await kube.credentials(request) : undefined;
+    // Reading pull secrets is part of the review: it spends the same deadline (issue 9).
+    const started = performance.now();
+    const credentials = kube ? await kube.credentials(request, deadlineMs) : undefined;
     const decision = await decide(request, endpoint, {
       policies,
       verifier,
       defaultAction: config.defaultAction,
       mutateWorkloads: config.mutateWorkloads,
-      deadlineMs: config.deadlineSeconds * 1000,
-      credentialsFor: (ref) => (auths ? findCredentials(auths, [ref.registry]) : undefined),
+      deadlineMs: kube ? Math.max(1, deadlineMs - (performance.now() - started)) : deadlineMs,
+      credentialsFor: credentialLookup(credentials),
     });
     // One event per request: a denial where it happens (a /mutate denial ends the request);
     // warnings and audit findings from /validate, which sees them too; pins from /mutate.

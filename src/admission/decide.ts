@@ -1,10 +1,10 @@
 // The decision for one AdmissionReview, from the policies in force and an ImageVerifier.
 // No I/O of its own: the verifier is injected, the clock comes in through the deadline.
 import { formatPinned, parseReference, ReferenceError, type ImageReference } from '../reference/index.js';
-import type { Credentials } from '../registry/index.js';
 import { Action, describePolicy, Mode, type Policy, type PolicySet } from '../policy/index.js';
 import { Memo } from '../shared/memo.js';
 import { TrustError, type VerifiedImage } from '../trust/index.js';
+import { credentialScope, isCredentialFailure, type CredentialLookup } from './credentials.js';
 import { denialLine, warningLine, type Failure } from './messages.js';
 import { pinPatch, type PatchOperation } from './patch.js';
 import type { ReviewRequest } from './review.js';
@@ -22,8 +22,11 @@ export interface DecisionContext {
   readonly mutateWorkloads: boolean;
   /** All images of one review must be verified within this (ms). */
   readonly deadlineMs: number;
-  /** Credentials for the image's registry / trust server (imagePullSecrets, later). */
-  readonly credentialsFor: (ref: ImageReference) => Credentials | undefined;
+  /**
+   * The credentials a verification may carry for the image, by who chose its connection
+   * (src/admission/credentials.ts, docs/adr/0005); a failure (pull secrets unreadable) fails it.
+   */
+  readonly credentialsFor: CredentialLookup;
 }
 
 export interface ContainerOutcome {
@@ -195,7 +198,12 @@ function fromCache(p: ImagePlan, ctx: DecisionContext): ImageResult | undefined 
       done.push(r.result);
       continue;
     }
-    const cached = ctx.verifier.peek(p.ref, r.verify.trust, ctx.credentialsFor(p.ref));
+    const credentials = ctx.credentialsFor(p.ref, credentialScope(r.verify));
+    if (isCredentialFailure(credentials)) {
+      done.push({ failure: { ...credentials, policy: describePolicy(r.verify), mode: r.verify.mode } });
+      continue;
+    }
+    const cached = ctx.verifier.peek(p.ref, r.verify.trust, credentials);
     if (cached === undefined) return undefined;
     done.push(verification(p.ref, r.verify, cached, ctx));
   }
@@ -217,7 +225,9 @@ async function verifyAll(plans: readonly ImagePlan[], ctx: DecisionContext): Pro
 }
 
 async function verifyWithin(ref: ImageReference, policy: Policy, ctx: DecisionContext, deadline: Promise<'deadline'>): Promise<RequirementResult> {
-  const pending = ctx.verifier.verify(ref, policy.trust, ctx.credentialsFor(ref));
+  const credentials = ctx.credentialsFor(ref, credentialScope(policy));
+  if (isCredentialFailure(credentials)) return { failure: { ...credentials, policy: describePolicy(policy), mode: policy.mode } };
+  const pending = ctx.verifier.verify(ref, policy.trust, credentials);
   let outcome: VerifiedImage | TrustError | 'deadline';
   try {
     outcome = await Promise.race([pending, deadline]);

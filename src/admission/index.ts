@@ -5,3 +5,4 @@ export { CachingVerifier, type ImageVerifier, type CacheOptions, type CacheObser
 export { containerImages, isReviewedKind, podSpecOf, type ContainerImage } from './workloads.js';
 export { pinPatch, ORIGINAL_IMAGES_ANNOTATION, type PatchOperation } from './patch.js';
 export { fixFor } from './messages.js';
+export { credentialLookup, credentialScope, CredentialScope, type CredentialFailure, type CredentialLookup, type PodCredentials } from './credentials.js';

@@ -29,6 +29,7 @@ const FIXES: Readonly<Record<string, string>> = {
   POLICY_DENIED: 'this image is denied by policy; use an allowed image or ask the cluster admins',
   NO_POLICY: 'ask the cluster admins for a policy that covers this image',
   TOO_MANY_IMAGES: 'split the workload: no real pod names this many distinct images',
+  TOO_MANY_PULL_SECRETS: 'list at most 64 imagePullSecrets; one dockerconfigjson secret can hold many registries',
   DIGEST_CONFLICT: 'the cluster and namespace policies resolve the tag to different digests; align their trust servers',
 };
 

@@ -21,6 +21,8 @@ export interface ServeConfig {
         readonly pullSecrets: boolean;
         readonly events: boolean;
         readonly credentialsSecret: { readonly namespace: string; readonly name: string } | undefined;
+        /** Undefined: every namespace's; else pull secrets are read only in these namespaces. */
+        readonly pullSecretNamespaces: readonly string[] | undefined;
       }
     | undefined;
   readonly defaultAction: 'allow' | 'deny';
@@ -49,7 +51,7 @@ export interface ServeConfig {
 export const CONFIG_KEYS = [
   'listen', 'tls', 'tls.certFile', 'tls.keyFile', 'tls.reloadIntervalSeconds', 'metrics', 'metrics.listen',
   'policies', 'policies.files', 'policies.reloadIntervalSeconds', 'kubernetes', 'kubernetes.kubeconfig', 'kubernetes.policies',
-  'kubernetes.pullSecrets', 'kubernetes.events', 'kubernetes.credentialsSecret', 'defaultAction', 'mutateWorkloads', 'deadlineSeconds',
+  'kubernetes.pullSecrets', 'kubernetes.events', 'kubernetes.credentialsSecret', 'kubernetes.pullSecretNamespaces', 'defaultAction', 'mutateWorkloads', 'deadlineSeconds',
   'trust', 'trust.requestTimeoutSeconds', 'trust.servers', 'cache', 'cache.maxEntries', 'cache.maxBytes',
   'cache.maxTtlSeconds', 'cache.negativeTtlSeconds', 'maxRequestBytes', 'shutdownGraceSeconds', 'logLevel',
 ] as const;
@@ -90,7 +92,7 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
   g.onlyKeys(metricsObj, ['listen'], 'config.metrics');
   const metrics = metricsObj ? address(g, metricsObj.listen, 'config.metrics.listen') : undefined;
   const kube = g.optional(c?.kubernetes, (v) => g.object(v, 'config.kubernetes'));
-  g.onlyKeys(kube, ['kubeconfig', 'policies', 'pullSecrets', 'events', 'credentialsSecret'], 'config.kubernetes');
+  g.onlyKeys(kube, ['kubeconfig', 'policies', 'pullSecrets', 'events', 'credentialsSecret', 'pullSecretNamespaces'], 'config.kubernetes');
   const flag = (key: string, def: boolean) => g.optional(kube?.[key], (v) => g.boolean(v, `config.kubernetes.${key}`)) ?? def;
   const credentialsSecret = g.optional(kube?.credentialsSecret, (v) => {
     const o = g.object(v, 'config.kubernetes.credentialsSecret');
@@ -99,8 +101,12 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
     const name = g.string(o?.name, 'config.kubernetes.credentialsSecret.name');
     return namespace !== undefined && name !== undefined ? { namespace, name } : undefined;
   });
+  const pullSecretNamespaces = g.optional(kube?.pullSecretNamespaces, (v) => g.stringArray(v, 'config.kubernetes.pullSecretNamespaces'));
+  pullSecretNamespaces?.forEach((ns, i) => {
+    if (ns.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) g.fail(`config.kubernetes.pullSecretNamespaces[${i}]`, 'must be a namespace name (DNS-1123 label)');
+  });
   const kubernetes = kube
-    ? { kubeconfig: g.optional(kube.kubeconfig, (v) => g.string(v, 'config.kubernetes.kubeconfig')), policies: flag('policies', true), pullSecrets: flag('pullSecrets', true), events: flag('events', true), credentialsSecret }
+    ? { kubeconfig: g.optional(kube.kubeconfig, (v) => g.string(v, 'config.kubernetes.kubeconfig')), policies: flag('policies', true), pullSecrets: flag('pullSecrets', true), events: flag('events', true), credentialsSecret, pullSecretNamespaces }
     : undefined;
   const policiesObj = g.optional(c?.policies, (v) => g.object(v, 'config.policies'));
   if (!policiesObj && !kubernetes?.policies) g.fail('config.policies', 'required unless kubernetes.policies is on');

@@ -2,7 +2,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 
 export { PolicyInformers } from './policy-informers.js';
-export { PullSecretReader, dockerAuths, type PodCredentialsQuery } from './pull-secrets.js';
+export { MAX_PULL_SECRETS, PullSecretError, PullSecretReader, dockerAuths, type OwnedCredentials, type PodCredentialsQuery } from './pull-secrets.js';
 export { EventBudget, EventRecorder, type AdmissionEvent } from './events.js';
 
 /** From a kubeconfig file, or the pod's service account when none is given. */

@@ -1,7 +1,8 @@
 // Registry credentials the way the kubelet finds them: the pod's imagePullSecrets, else its
 // ServiceAccount's; kubernetes.io/dockerconfigjson and kubernetes.io/dockercfg secrets; plus an
-// optional cluster-wide secret in trustgate's namespace. Secrets are read only in the namespace
-// of the pod under review, kept a short while, and never logged.
+// optional cluster-wide secret in trustgate's namespace, kept apart (docs/adr/0005). Secrets are
+// read only in the namespace of the pod under review, at most MAX_PULL_SECRETS of them, a few at
+// a time and within the review's deadline; kept a short while, and never logged.
 import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
 import { parseDockerConfig, type Credentials } from '../registry/index.js';
@@ -13,6 +14,28 @@ export interface PodCredentialsQuery {
 }
 
 type Auths = ReadonlyMap<string, Credentials>;
+
+/** Credentials by owner: the pod's namespace's and the cluster's (src/admission/credentials.ts). */
+export interface OwnedCredentials {
+  readonly namespace: Auths;
+  readonly cluster: Auths;
+}
+
+/**
+ * Pull secrets one pod (or its ServiceAccount) may list. The kubelet has no limit, but no real
+ * pod needs more than a handful, and each is an API read on the admission path: a pod listing
+ * 3,000 cost 3,000 reads (issue 9). More is refused with TOO_MANY_PULL_SECRETS before any read.
+ */
+export const MAX_PULL_SECRETS = 64;
+/** API reads in flight for one review. */
+const READ_CONCURRENCY = 8;
+
+export class PullSecretError extends Error {
+  constructor(readonly code: 'TIMEOUT' | 'TOO_MANY_PULL_SECRETS', message: string) {
+    super(message);
+    this.name = 'PullSecretError';
+  }
+}
 
 /** How long a ServiceAccount's pull-secret names and a secret's credentials are kept. */
 const TTL_MS = 30_000;
@@ -26,18 +49,61 @@ export class PullSecretReader {
   // The kubelet ignores a missing pull secret too.
   private readonly secrets = objectCache<Auths>(async (namespace, name) => dockerAuths(await this.api.readNamespacedSecret({ namespace, name }), `${namespace}/${name}`), EMPTY);
 
-  constructor(kubeConfig: KubeConfig, private readonly clusterSecret: { namespace: string; name: string } | undefined) {
+  private readonly namespaces: ReadonlySet<string> | undefined;
+
+  /**
+   * @param namespaces where trustgate may read pull secrets (the chart grants `get` only there);
+   *   undefined: every namespace. Pods elsewhere get no credentials of their own, without asking.
+   */
+  constructor(kubeConfig: KubeConfig, private readonly clusterSecret: { namespace: string; name: string } | undefined, namespaces?: readonly string[]) {
     this.api = kubeConfig.makeApiClient(CoreV1Api);
+    this.namespaces = namespaces && new Set(namespaces);
   }
 
-  /** Registry host → credentials; the pod's own secrets take precedence over the cluster-wide one. */
-  async credentials(query: PodCredentialsQuery): Promise<Auths> {
-    let names = query.imagePullSecrets;
-    if (names.length === 0) names = await this.read(this.serviceAccounts, query.namespace, query.serviceAccountName ?? 'default', []);
-    const merged = new Map<string, Credentials>();
-    if (this.clusterSecret) for (const [host, c] of await this.read(this.secrets, this.clusterSecret.namespace, this.clusterSecret.name, EMPTY)) merged.set(host, c);
-    for (const name of names) for (const [host, c] of await this.read(this.secrets, query.namespace, name, EMPTY)) merged.set(host, c);
-    return merged;
+  /**
+   * The pod's credentials and the cluster's, each by registry host. Rejects with a
+   * PullSecretError: TOO_MANY_PULL_SECRETS (nothing read), or TIMEOUT when the reads take longer
+   * than `timeoutMs` (reads not yet started are not started).
+   */
+  async credentials(query: PodCredentialsQuery, timeoutMs: number): Promise<OwnedCredentials> {
+    tooMany(query.imagePullSecrets, `the pod lists ${query.imagePullSecrets.length} imagePullSecrets`);
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        stopped = true;
+        reject(new PullSecretError('TIMEOUT', `the pull secrets of namespace ${query.namespace} were not read from the API server within ${Math.round(timeoutMs)} ms`));
+      }, Math.max(timeoutMs, 0));
+    });
+    try {
+      return await Promise.race([this.load(query, () => stopped), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async load(query: PodCredentialsQuery, stopped: () => boolean): Promise<OwnedCredentials> {
+    const account = query.serviceAccountName ?? 'default';
+    const readable = this.namespaces === undefined || this.namespaces.has(query.namespace);
+    const [names, cluster] = await Promise.all([
+      !readable ? [] : query.imagePullSecrets.length > 0 ? query.imagePullSecrets : this.read(this.serviceAccounts, query.namespace, account, []),
+      this.clusterSecret ? this.read(this.secrets, this.clusterSecret.namespace, this.clusterSecret.name, EMPTY) : EMPTY,
+    ]);
+    tooMany(names, `ServiceAccount ${query.namespace}/${account} lists ${names.length} imagePullSecrets`);
+    const unique = [...new Set(names)];
+    const found = new Array<Auths>(unique.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < unique.length && !stopped()) {
+        const i = next++;
+        found[i] = await this.read(this.secrets, query.namespace, unique[i]!, EMPTY);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, unique.length) }, worker));
+    // In the pod's order: the last secret naming a host wins, as before.
+    const namespace = new Map<string, Credentials>();
+    for (const auths of found) for (const [host, c] of auths ?? EMPTY) namespace.set(host, c);
+    return { namespace, cluster };
   }
 
   /** A cached or fetched value; on a failed read, `fallback` (nothing to authenticate with). */
@@ -51,6 +117,10 @@ export class PullSecretReader {
 }
 
 const EMPTY: Auths = new Map();
+
+function tooMany(names: readonly string[], what: string): void {
+  if (names.length > MAX_PULL_SECRETS) throw new PullSecretError('TOO_MANY_PULL_SECRETS', `${what}; at most ${MAX_PULL_SECRETS} are read`);
+}
 
 /**
  * Objects read from the API server by "namespace/name", kept TTL_MS. Concurrent reads share one

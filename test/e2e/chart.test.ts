@@ -26,6 +26,7 @@ describe.each<[string, string[]]>([
   ['the defaults', []],
   ['cluster-wide scope with exclusions', ['--set', 'scope=clusterWide', '--set', 'excludedNamespaces={monitoring,ci}']],
   ['cert-manager', ['--set', 'tls.certManager.enabled=true']],
+  ['pull secrets read only in listed namespaces', ['--set', 'pullSecrets.namespaces={trustgate,default}', '--set', 'config.credentialsSecret=regcred']],
   ['webhook.url for a trustgate outside the cluster', ['--set', 'webhook.url=https://127.0.0.1:8443', '--set', 'webhook.caBundle=Zm9v']],
   ['everything optional on', ['--set', 'metrics.serviceMonitor.enabled=true', '--set', 'networkPolicy.enabled=true', '--set', 'config.mutateWorkloads=true', '--set', 'priorityClassName=system-cluster-critical', '--set', 'config.credentialsSecret=regcred', '--set', 'image.digest=sha256:' + 'a'.repeat(64)]],
 ])('with %s', (_name, values) => {

@@ -227,13 +227,13 @@ type: kubernetes.io/dockerconfigjson
 data: {.dockerconfigjson: ${config('docker.io', 'other-namespace')}}
 `);
     const reader = new PullSecretReader(loadKubeConfig(cp.kubeconfig), undefined);
-    const own = await reader.credentials({ namespace: 'enforced', serviceAccountName: undefined, imagePullSecrets: ['regcred'] });
-    expect(own.get('docker.io')).toEqual({ username: 'pod-user', password: 'pw' });
-    const viaServiceAccount = await reader.credentials({ namespace: 'enforced', serviceAccountName: 'builder', imagePullSecrets: [] });
-    expect(viaServiceAccount.get('registry.example.com:5000')).toEqual({ username: 'sa-user', password: 'pw' });
+    const own = await reader.credentials({ namespace: 'enforced', serviceAccountName: undefined, imagePullSecrets: ['regcred'] }, 10_000);
+    expect(own.namespace.get('docker.io')).toEqual({ username: 'pod-user', password: 'pw' });
+    const viaServiceAccount = await reader.credentials({ namespace: 'enforced', serviceAccountName: 'builder', imagePullSecrets: [] }, 10_000);
+    expect(viaServiceAccount.namespace.get('registry.example.com:5000')).toEqual({ username: 'sa-user', password: 'pw' });
     // Another namespace's secret of the same name is never used.
-    const none = await reader.credentials({ namespace: 'team-x', serviceAccountName: undefined, imagePullSecrets: ['regcred'] });
-    expect(none.size).toBe(0);
+    const none = await reader.credentials({ namespace: 'team-x', serviceAccountName: undefined, imagePullSecrets: ['regcred'] }, 10_000);
+    expect(none.namespace.size + none.cluster.size).toBe(0);
   });
 
   it('helm upgrade keeps the webhooks working and the generated certificate; helm uninstall leaves no webhook behind', async () => {

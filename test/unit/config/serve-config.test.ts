@@ -27,6 +27,12 @@ describe('parseServeConfig', () => {
     expect(c).toMatchObject({ listen: { host: '::1', port: 9443 }, metrics: { host: '0.0.0.0', port: 9090 }, defaultAction: 'allow', trust: { servers: { 'registry.example.com': 'https://notary.example.com' } } });
   });
 
+  it('reads the namespaces pull secrets may be read in', () => {
+    const c = parseServeConfig(`${minimal}kubernetes: {pullSecretNamespaces: [team-a, team-b]}\n`, 'c.yaml');
+    expect(c.kubernetes?.pullSecretNamespaces).toEqual(['team-a', 'team-b']);
+    expect(parseServeConfig(`${minimal}kubernetes: {}\n`, 'c.yaml').kubernetes?.pullSecretNamespaces).toBeUndefined();
+  });
+
   it.each([
     ['tls: {certFile: a}\npolicies: {files: []}\n', [/config.tls.keyFile: expected a string/, /config.policies.files: must list at least one/]],
     [`${minimal}listne: ":1"\n`, [/config.listne: unknown field/]],
@@ -37,6 +43,7 @@ describe('parseServeConfig', () => {
     [`${minimal}trust: {servers: {r: "http://x"}}\n`, [/config.trust.servers\["r"\]: must be an https/]],
     [`${minimal}trust: {servers: {"Registry.example.com": "https://a", "registry.example.com:443": "https://b"}}\n`, [/config.trust.servers\["registry.example.com:443"\]: names the same registry as "Registry.example.com"/]],
     [`${minimal}trust: {servers: {"host:80": "https://a", "a_b": "https://b"}}\n`, [/config.trust.servers\["host:80"\]: registry port 80 is refused/, /config.trust.servers\["a_b"\]: registry host "a_b" is not a valid host name/]],
+    [`${minimal}kubernetes: {pullSecretNamespaces: ["team-a", "Team_B"]}\n`, [/config.kubernetes.pullSecretNamespaces\[1\]: must be a namespace name/]],
     ['tls: [', [/not valid YAML/]],
   ])('refuses %j', (text, messages) => {
     expect(() => parseServeConfig(text, 'c.yaml')).toThrow(ConfigError);

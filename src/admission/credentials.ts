@@ -1,0 +1,61 @@
+// Which registry credentials a verification may carry (docs/adr/0005). A credential goes only
+// where its owner's configuration sends it: the cluster's secret to connections the cluster
+// chose (its trust servers, its ClusterImagePolicies, the token realms their challenges name),
+// the pod's own pull secrets also to connections its namespace's ImagePolicy chose.
+import { PolicyKind, type Policy } from '../policy/index.js';
+import type { ImageReference } from '../reference/index.js';
+import { findCredentials, type Credentials } from '../registry/index.js';
+
+type Auths = ReadonlyMap<string, Credentials>;
+
+/** Credentials by registry host, kept apart by who owns them. */
+export interface PodCredentials {
+  /** The pod's imagePullSecrets, or its ServiceAccount's: its own namespace's. */
+  readonly namespace: Auths;
+  /** `kubernetes.credentialsSecret`: the platform team's. */
+  readonly cluster: Auths;
+}
+
+/** Why the pod's credentials could not be read: every verification of the review fails with it. */
+export interface CredentialFailure {
+  readonly code: 'TIMEOUT' | 'TOO_MANY_PULL_SECRETS';
+  readonly message: string;
+}
+
+export const CredentialScope = {
+  /** The connection is the cluster's choice: the pod's and the cluster's credentials. */
+  CLUSTER: 'cluster',
+  /** A namespace policy chose the server or the CA: only the pod's own namespace's. */
+  NAMESPACE: 'namespace',
+} as const;
+export type CredentialScope = (typeof CredentialScope)[keyof typeof CredentialScope];
+
+/** The credentials a verification may carry for an image; a failure denies it. */
+export type CredentialLookup = (ref: ImageReference, scope: CredentialScope) => Credentials | CredentialFailure | undefined;
+
+/**
+ * Whose credentials a verification under `policy` may carry. An ImagePolicy's `trust.server`, or
+ * its `caBundle` for the cluster's server (which lets whoever holds that CA intercept the
+ * connection), makes the connection the namespace's.
+ */
+export function credentialScope(policy: Policy): CredentialScope {
+  const own = policy.kind === PolicyKind.NAMESPACED && (policy.trust.server !== undefined || policy.trust.caBundle !== undefined);
+  return own ? CredentialScope.NAMESPACE : CredentialScope.CLUSTER;
+}
+
+export function isCredentialFailure(value: Credentials | CredentialFailure | undefined): value is CredentialFailure {
+  return value !== undefined && 'code' in value;
+}
+
+/**
+ * The lookup for one review. Credentials are found by the image's registry host; the pod's own
+ * take precedence over the cluster's, as the kubelet's do.
+ */
+export function credentialLookup(pod: PodCredentials | CredentialFailure | undefined): CredentialLookup {
+  if (pod === undefined) return () => undefined;
+  if ('code' in pod) return () => pod;
+  return (ref, scope) => {
+    const own = findCredentials(pod.namespace, [ref.registry]);
+    return own ?? (scope === CredentialScope.CLUSTER ? findCredentials(pod.cluster, [ref.registry]) : undefined);
+  };
+}

@@ -1,0 +1,36 @@
+import { credentialLookup, credentialScope, CredentialScope } from '../../../src/admission/index.js';
+import { parseReference } from '../../../src/reference/index.js';
+import { policy } from '../../support/policies.js';
+
+const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+const REF = parseReference('registry.example.com/team/app:1.0');
+const cluster = { username: 'platform', password: 'p' };
+const own = { username: 'team', password: 't' };
+
+describe('credentialScope (docs/adr/0005)', () => {
+  it.each([
+    ['a ClusterImagePolicy with its own server and CA', policy('c', ['**'], { trust: { server: 'https://notary.example.com', caBundle: CA } }), CredentialScope.CLUSTER],
+    ['an ImagePolicy that only adds signers', policy('n', ['**'], { trust: { signers: [{ role: 'targets/releases' }] } }, 'team-a'), CredentialScope.CLUSTER],
+    ['an ImagePolicy naming a server', policy('n', ['**'], { trust: { server: 'https://tenant.example.com' } }, 'team-a'), CredentialScope.NAMESPACE],
+    ['an ImagePolicy bringing a CA for the cluster\'s server', policy('n', ['**'], { trust: { caBundle: CA } }, 'team-a'), CredentialScope.NAMESPACE],
+  ])('%s', (_name, p, scope) => {
+    expect(credentialScope(p)).toBe(scope);
+  });
+});
+
+describe('credentialLookup', () => {
+  it('gives a namespace connection only the pod\'s own credentials, a cluster connection the pod\'s before the cluster\'s', () => {
+    const onlyCluster = credentialLookup({ namespace: new Map(), cluster: new Map([['registry.example.com', cluster]]) });
+    expect(onlyCluster(REF, CredentialScope.NAMESPACE)).toBeUndefined();
+    expect(onlyCluster(REF, CredentialScope.CLUSTER)).toBe(cluster);
+    const both = credentialLookup({ namespace: new Map([['registry.example.com', own]]), cluster: new Map([['registry.example.com', cluster]]) });
+    expect(both(REF, CredentialScope.NAMESPACE)).toBe(own);
+    expect(both(REF, CredentialScope.CLUSTER)).toBe(own);
+  });
+
+  it('answers every lookup with the failure when the pull secrets could not be read', () => {
+    const failure = { code: 'TIMEOUT', message: 'slow' } as const;
+    expect(credentialLookup(failure)(REF, CredentialScope.CLUSTER)).toBe(failure);
+    expect(credentialLookup(undefined)(REF, CredentialScope.CLUSTER)).toBeUndefined();
+  });
+});
