@@ -1,0 +1,163 @@
+// Finding 11: anyone who can reach trustgate's Service could post an AdmissionReview of their
+// own and make trustgate write Events (a forged review named kube-system and got a Warning Event
+// there). Two defences, each tested on the real control plane:
+//   (a) tls.clientCAFile: /mutate and /validate answer only clients with a certificate from that
+//       CA (and, with tls.clientNames, one of those names). kube-apiserver presents one through
+//       its AdmissionConfiguration (WebhookAdmissionConfiguration.kubeConfigFile), as here.
+//   (b) Events are written only into namespaces the webhooks review (kubernetes.scope), read
+//       from the namespace's labels: a forged review for any other namespace writes nothing.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ControlPlane } from '../support/control-plane.js';
+import { freePort } from '../support/processes.js';
+import { review, workload } from '../support/reviews.js';
+import { ServeProcess } from '../support/serve-process.js';
+import { TrustStack } from '../support/stack.js';
+import { issueClientCert, makeTls, type TlsFiles } from '../support/tls.js';
+
+let cp: ControlPlane;
+let stack: TrustStack;
+/** Requires kube-apiserver's client certificate; the chart's webhooks point at it. */
+let guarded: ServeProcess | undefined;
+/** No client CA configured (the default): anyone who reaches it may post. */
+let open: ServeProcess | undefined;
+let clientCa: TlsFiles;
+let apiserverClient: { cert: string; key: string };
+let otherName: { cert: string; key: string };
+let strangerCert: { cert: string; key: string };
+let image: string;
+
+const forged = (namespace: string, uid: string, name: string) =>
+  review('Pod', workload('Pod', name, { containers: [{ name: 'app', image }] }, { namespace }), { namespace, uid });
+
+async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const eventsOf = (namespace: string, name: string) =>
+  cp.kubectlOk(['get', 'events', '-n', namespace, '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={.items[*].message}']);
+
+beforeAll(async () => {
+  stack = await TrustStack.start();
+  const pki = path.join(stack.dir, 'webhook-clients');
+  mkdirSync(pki);
+  // The CA trustgate trusts for its callers, kube-apiserver's certificate from it, another
+  // name from the same CA, and a stranger's certificate from a CA of its own.
+  clientCa = await makeTls(pki, 'unused');
+  apiserverClient = await issueClientCert(pki, clientCa, 'apiserver-webhook-client', 'kube-apiserver-webhook-client');
+  otherName = await issueClientCert(pki, clientCa, 'other', 'someone-else');
+  const strangerDir = path.join(stack.dir, 'stranger');
+  mkdirSync(strangerDir);
+  strangerCert = await issueClientCert(strangerDir, await makeTls(strangerDir, 'unused'), 'stranger', 'kube-apiserver-webhook-client');
+
+  const port = await freePort();
+  // kube-apiserver picks the kubeconfig user named after the webhook's host:port
+  // (k8s.io/apiserver util/webhook/authentication.go); in a cluster: <service>.<namespace>.svc.
+  const webhookKubeconfig = path.join(stack.dir, 'webhook-kubeconfig.yaml');
+  writeFileSync(webhookKubeconfig, `apiVersion: v1
+kind: Config
+users:
+  - name: "127.0.0.1:${port}"
+    user: {client-certificate: ${apiserverClient.cert}, client-key: ${apiserverClient.key}}
+`);
+  const plugin = (name: string) => `  - name: ${name}
+    configuration:
+      apiVersion: apiserver.config.k8s.io/v1
+      kind: WebhookAdmissionConfiguration
+      kubeConfigFile: ${webhookKubeconfig}
+`;
+  cp = await ControlPlane.start({
+    admissionConfiguration: `apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+${plugin('ValidatingAdmissionWebhook')}${plugin('MutatingAdmissionWebhook')}`,
+  });
+
+  await stack.pushImage('team/app', 'unsigned', 'forged: never signed');
+  image = `${stack.registry}/team/app:unsigned`;
+  const base = `tls: {certFile: ${stack.tls.cert}, keyFile: ${stack.tls.key}CLIENT}
+kubernetes: {kubeconfig: ${cp.kubeconfig}}
+defaultAction: deny
+`;
+  const guardedConfig = path.join(stack.dir, 'guarded.yaml');
+  writeFileSync(guardedConfig, `listen: "127.0.0.1:${port}"\n${base.replace('CLIENT', `, clientCAFile: ${clientCa.caCert}, clientNames: [kube-apiserver-webhook-client]`)}`);
+  const openConfig = path.join(stack.dir, 'open.yaml');
+  writeFileSync(openConfig, `listen: "127.0.0.1:0"\n${base.replace('CLIENT', '')}`);
+  const caPem = readFileSync(stack.tls.caCert, 'utf8');
+  await cp.installChart({ port, caPem, policies: [{ name: 'signed', spec: { images: [`${stack.registry}/**`], trust: { server: stack.notaryUrl, caBundle: caPem } } }] });
+  [guarded, open] = await Promise.all([ServeProcess.start(guardedConfig, stack.tls.caCert), ServeProcess.start(openConfig, stack.tls.caCert)]);
+  await Promise.all([guarded.waitReady(), open.waitReady()]);
+  await cp.kubectlOk(['create', 'namespace', 'enforced']);
+  await cp.kubectlOk(['label', 'namespace', 'enforced', 'trustgate.dev/enforce=true']);
+  await cp.kubectlOk(['create', 'namespace', 'unreviewed']);
+  await eventually(() => cp.kubectlOk(['get', 'clusterimagepolicy', 'signed', '-o', 'jsonpath={.status.accepted}']), (v) => v === 'true', 'policy accepted');
+});
+
+afterAll(async () => {
+  await guarded?.stop();
+  await open?.stop();
+  await stack?.stop();
+  await cp?.stop();
+});
+
+describe('tls.clientCAFile: only the API server may ask for a review', () => {
+  it('kube-apiserver, presenting its client certificate, gets trustgate\'s answer', async () => {
+    const r = await cp.kubectl(['run', 'real', `--image=${image}`, '-n', 'enforced', '--restart=Never']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/admission webhook "mutate.trustgate.dev" denied the request: container "real" image ".*team\/app:unsigned": NO_TRUST_DATA/);
+    expect(await eventually(() => eventsOf('enforced', 'real'), (v) => v.length > 0, 'ImageNotTrusted event')).toMatch(/^deny: .*NO_TRUST_DATA/);
+  });
+
+  it('refuses a forged review without a client certificate: no decision, no Event', async () => {
+    const from = guarded!.lines.length;
+    for (const endpoint of ['/mutate', '/validate']) {
+      const r = await guarded!.request('POST', endpoint, forged('enforced', `forged-bare${endpoint.replace('/', '-')}`, 'forged-bare'));
+      expect(r.status).toBe(401);
+      expect(JSON.parse(r.body)).toEqual({ error: expect.stringMatching(/^CLIENT_CERT_REQUIRED: /) as unknown });
+    }
+    // …nor with a certificate from another CA, nor from the right CA under another name.
+    const stranger = await guarded!.request('POST', '/validate', forged('enforced', 'forged-stranger', 'forged-stranger'), strangerCert);
+    expect(stranger.status).toBe(401);
+    const other = await guarded!.request('POST', '/validate', forged('enforced', 'forged-other', 'forged-other'), otherName);
+    expect(other.status).toBe(403);
+    expect(JSON.parse(other.body)).toEqual({ error: expect.stringMatching(/^CLIENT_NOT_ALLOWED: .*someone-else/) as unknown });
+    // The API server's own certificate gets an answer (a control for the refusals above), and
+    // its Event, written after any the forged ones could have queued, is the only one.
+    const real = await guarded!.request('POST', '/validate', forged('enforced', 'with-cert', 'with-cert'), apiserverClient);
+    expect(real.status).toBe(200);
+    expect(JSON.parse(real.body)).toMatchObject({ response: { uid: 'with-cert', allowed: false } });
+    await eventually(() => eventsOf('enforced', 'with-cert'), (v) => v.length > 0, 'the control\'s Event');
+    for (const name of ['forged-bare', 'forged-stranger', 'forged-other']) expect(await eventsOf('enforced', name)).toBe('');
+    expect(guarded!.lines.slice(from).filter((l) => l.includes('"admission decision"')).map((l) => (JSON.parse(l) as { uid: string }).uid)).toEqual(['with-cert']);
+  });
+
+  it('keeps /healthz and /readyz open to the kubelet\'s probes, which present no certificate', async () => {
+    expect((await guarded!.request('GET', '/healthz')).status).toBe(200);
+    expect((await guarded!.request('GET', '/readyz')).status).toBe(200);
+    expect((await guarded!.request('GET', '/metrics')).status).toBe(401);
+  });
+});
+
+describe('Events only where the webhooks review', () => {
+  it('a forged review naming kube-system, or a namespace not opted in, is answered but writes no Event there', async () => {
+    await cp.kubectlOk(['label', 'namespace', 'kube-system', 'trustgate.dev/enforce=true']); // kube-system is never reviewed, labels or not
+    for (const [namespace, name] of [['kube-system', 'forged-ks'], ['unreviewed', 'forged-unreviewed'], ['no-such-namespace', 'forged-missing']] as const) {
+      const answer = await open!.review('validate', forged(namespace, name, name));
+      expect(answer).toMatchObject({ uid: name, allowed: false });
+      expect(answer.status?.message).toMatch(/NO_TRUST_DATA/);
+    }
+    // Control, sent last: a review for a reviewed namespace still gets its Event, so by the
+    // time it shows, the forged ones have been through the same queue.
+    await open!.review('validate', forged('enforced', 'forged-control', 'forged-control'));
+    await eventually(() => eventsOf('enforced', 'forged-control'), (v) => v.length > 0, 'the control\'s Event');
+    expect(await eventsOf('kube-system', 'forged-ks')).toBe('');
+    expect(await eventsOf('unreviewed', 'forged-unreviewed')).toBe('');
+    expect(await cp.kubectlOk(['get', 'events', '-A', '--field-selector', 'source=trustgate', '-o', 'jsonpath={.items[*].metadata.namespace}'])).not.toMatch(/kube-system|unreviewed/);
+  });
+});
