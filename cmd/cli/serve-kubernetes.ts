@@ -1,7 +1,7 @@
 // What `trustgate serve` takes from the API server when `kubernetes` is configured: policies
 // from the CRDs, pull-secret credentials for each review, and Events about decisions.
 import type { Logger } from 'pino';
-import { podSpecOf, type Decision, type ReviewRequest } from '../../src/admission/index.js';
+import { AUDIT_ANNOTATION, podSpecOf, type Decision, type ReviewRequest } from '../../src/admission/index.js';
 import type { ServeConfig } from '../../src/config/index.js';
 import { EventRecorder, loadKubeConfig, PolicyInformers, PullSecretReader } from '../../src/kube/index.js';
 import type { Policy } from '../../src/policy/index.js';
@@ -55,7 +55,7 @@ export async function startKubernetesSide(
         const name = typeof metadata.name === 'string' && metadata.name ? metadata.name : review.name || (typeof metadata.generateName === 'string' ? metadata.generateName : '');
         let message;
         if (warning) {
-          const found = decision.decision === 'deny' ? decision.message : (decision.auditAnnotations['trustgate.dev/audit'] ?? decision.warnings.join('\n'));
+          const found = decision.decision === 'deny' ? decision.message : (decision.auditAnnotations[AUDIT_ANNOTATION] ?? decision.warnings.join('\n'));
           message = `${decision.decision}: ${found}`;
         } else {
           const pinned = decision.containers.filter((c) => c.verified).map((c) => `${c.container.name}=${c.verified?.digest ?? ''}`);
