@@ -8,6 +8,7 @@
 //       from the namespace's labels: a forged review for any other namespace writes nothing.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml, stringify } from 'yaml';
 import { ControlPlane } from '../support/control-plane.js';
 import { freePort } from '../support/processes.js';
 import { review, workload } from '../support/reviews.js';
@@ -26,6 +27,14 @@ let apiserverClient: { cert: string; key: string };
 let otherName: { cert: string; key: string };
 let strangerCert: { cert: string; key: string };
 let image: string;
+let chartConfig: ChartConfig;
+
+interface ChartConfig {
+  listen: string;
+  metrics?: { listen: string };
+  tls: { certFile: string; keyFile: string; clientCAFile?: string; clientNames?: string[] };
+  kubernetes: { kubeconfig?: string; namespaces?: unknown };
+}
 
 const forged = (namespace: string, uid: string, name: string) =>
   review('Pod', workload('Pod', name, { containers: [{ name: 'app', image }] }, { namespace }), { namespace, uid });
@@ -81,16 +90,34 @@ ${plugin('ValidatingAdmissionWebhook')}${plugin('MutatingAdmissionWebhook')}`,
 
   await stack.pushImage('team/app', 'unsigned', 'forged: never signed');
   image = `${stack.registry}/team/app:unsigned`;
-  const base = `tls: {certFile: ${stack.tls.cert}, keyFile: ${stack.tls.key}CLIENT}
-kubernetes: {kubeconfig: ${cp.kubeconfig}}
-defaultAction: deny
-`;
-  const guardedConfig = path.join(stack.dir, 'guarded.yaml');
-  writeFileSync(guardedConfig, `listen: "127.0.0.1:${port}"\n${base.replace('CLIENT', `, clientCAFile: ${clientCa.caCert}, clientNames: [kube-apiserver-webhook-client]`)}`);
-  const openConfig = path.join(stack.dir, 'open.yaml');
-  writeFileSync(openConfig, `listen: "127.0.0.1:0"\n${base.replace('CLIENT', '')}`);
+  // As docs/operations.md says: the CA in a ConfigMap, the chart told to use it.
+  await cp.kubectlOk(['create', 'namespace', 'trustgate']);
+  await cp.kubectlOk(['-n', 'trustgate', 'create', 'configmap', 'trustgate-client-ca', `--from-file=ca.crt=${clientCa.caCert}`]);
   const caPem = readFileSync(stack.tls.caCert, 'utf8');
-  await cp.installChart({ port, caPem, policies: [{ name: 'signed', spec: { images: [`${stack.registry}/**`], trust: { server: stack.notaryUrl, caBundle: caPem } } }] });
+  await cp.installChart({
+    port,
+    caPem,
+    policies: [{ name: 'signed', spec: { images: [`${stack.registry}/**`], trust: { server: stack.notaryUrl, caBundle: caPem } } }],
+    extra: ['--set', 'webhook.clientAuth.caConfigMap=trustgate-client-ca', '--set', 'webhook.clientAuth.clientNames={kube-apiserver-webhook-client}'],
+  });
+  // trustgate runs on loopback with the config the chart rendered, its in-pod paths swapped
+  // for this machine's files: what is tested is what the chart wires.
+  const rendered = parseYaml(await cp.kubectlOk(['get', 'configmap', 'trustgate', '-n', 'trustgate', '-o', 'jsonpath={.data.config\\.yaml}'])) as ChartConfig;
+  chartConfig = structuredClone(rendered);
+  const local = (listen: string, client: boolean) => {
+    const c = structuredClone(rendered);
+    c.listen = listen;
+    c.metrics = { listen: '127.0.0.1:0' };
+    const { clientNames, ...tls } = c.tls;
+    c.tls = client ? { ...tls, certFile: stack.tls.cert, keyFile: stack.tls.key, clientCAFile: clientCa.caCert, ...(clientNames && { clientNames }) } : { certFile: stack.tls.cert, keyFile: stack.tls.key };
+    c.kubernetes = { ...c.kubernetes, kubeconfig: cp.kubeconfig };
+    return stringify(c);
+  };
+  const guardedConfig = path.join(stack.dir, 'guarded.yaml');
+  writeFileSync(guardedConfig, local(`127.0.0.1:${port}`, true));
+  // The same chart without webhook.clientAuth: anyone who reaches it may post.
+  const openConfig = path.join(stack.dir, 'open.yaml');
+  writeFileSync(openConfig, local('127.0.0.1:0', false));
   [guarded, open] = await Promise.all([ServeProcess.start(guardedConfig, stack.tls.caCert), ServeProcess.start(openConfig, stack.tls.caCert)]);
   await Promise.all([guarded.waitReady(), open.waitReady()]);
   await cp.kubectlOk(['create', 'namespace', 'enforced']);
@@ -107,6 +134,16 @@ afterAll(async () => {
 });
 
 describe('tls.clientCAFile: only the API server may ask for a review', () => {
+  it('the chart wires webhook.clientAuth: the CA mounted, the config pointing at it', async () => {
+    expect(chartConfig.tls).toMatchObject({ clientCAFile: '/etc/trustgate/client-ca/ca.crt', clientNames: ['kube-apiserver-webhook-client'] });
+    const deployment = JSON.parse(await cp.kubectlOk(['get', 'deployment', 'trustgate', '-n', 'trustgate', '-o', 'json'])) as {
+      spec: { template: { spec: { volumes: { name: string; configMap?: { name: string } }[]; containers: { volumeMounts: { name: string; mountPath: string }[] }[] } } };
+    };
+    const pod = deployment.spec.template.spec;
+    expect(pod.volumes).toContainEqual(expect.objectContaining({ name: 'client-ca', configMap: expect.objectContaining({ name: 'trustgate-client-ca' }) as unknown }));
+    expect(pod.containers[0]?.volumeMounts).toContainEqual(expect.objectContaining({ name: 'client-ca', mountPath: '/etc/trustgate/client-ca' }));
+  });
+
   it('kube-apiserver, presenting its client certificate, gets trustgate\'s answer', async () => {
     const r = await cp.kubectl(['run', 'real', `--image=${image}`, '-n', 'enforced', '--restart=Never']);
     expect(r.code).not.toBe(0);
@@ -145,6 +182,10 @@ describe('tls.clientCAFile: only the API server may ask for a review', () => {
 });
 
 describe('Events only where the webhooks review', () => {
+  it('the chart tells trustgate which namespaces its webhooks review', () => {
+    expect(chartConfig.kubernetes.namespaces).toEqual({ scope: 'optIn', excluded: ['trustgate', 'kube-system'] });
+  });
+
   it('a forged review naming kube-system, or a namespace not opted in, is answered but writes no Event there', async () => {
     await cp.kubectlOk(['label', 'namespace', 'kube-system', 'trustgate.dev/enforce=true']); // kube-system is never reviewed, labels or not
     for (const [namespace, name] of [['kube-system', 'forged-ks'], ['unreviewed', 'forged-unreviewed'], ['no-such-namespace', 'forged-missing']] as const) {
