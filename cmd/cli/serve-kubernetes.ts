@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import { AUDIT_ANNOTATION, podSpecOf, type Decision, type ReviewRequest } from '../../src/admission/index.js';
 import type { ServeConfig } from '../../src/config/index.js';
-import { EventRecorder, loadKubeConfig, PolicyInformers, PullSecretReader } from '../../src/kube/index.js';
+import { EventRecorder, loadKubeConfig, PolicyInformers, PullSecretReader, ReviewedNamespaces } from '../../src/kube/index.js';
 import type { Policy } from '../../src/policy/index.js';
 import type { Credentials } from '../../src/registry/index.js';
 
@@ -27,7 +27,8 @@ export async function startKubernetesSide(
   // The first list may fail while the API server starts: informers retry; readiness waits.
   await informers?.start().catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'policy informers not started yet; retrying'));
   const secrets = config.pullSecrets ? new PullSecretReader(kc, config.credentialsSecret) : undefined;
-  const events = config.events ? new EventRecorder(kc, logger.child({ component: 'events' })) : undefined;
+  const namespaces = config.events ? new ReviewedNamespaces(kc, config.namespaces) : undefined;
+  const events = namespaces && new EventRecorder(kc, logger.child({ component: 'events' }), (ns) => namespaces.reviewed(ns));
   const empty: ReadonlyMap<string, Credentials> = new Map();
 
   return {
