@@ -6,7 +6,7 @@
 //       its AdmissionConfiguration (WebhookAdmissionConfiguration.kubeConfigFile), as here.
 //   (b) Events are written only into namespaces the webhooks review (kubernetes.scope), read
 //       from the namespace's labels: a forged review for any other namespace writes nothing.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { ControlPlane } from '../support/control-plane.js';
@@ -26,6 +26,7 @@ let clientCa: TlsFiles;
 let apiserverClient: { cert: string; key: string };
 let otherName: { cert: string; key: string };
 let strangerCert: { cert: string; key: string };
+let strangerCa: TlsFiles;
 let image: string;
 let chartConfig: ChartConfig;
 
@@ -63,7 +64,8 @@ beforeAll(async () => {
   otherName = await issueClientCert(pki, clientCa, 'other', 'someone-else');
   const strangerDir = path.join(stack.dir, 'stranger');
   mkdirSync(strangerDir);
-  strangerCert = await issueClientCert(strangerDir, await makeTls(strangerDir, 'unused'), 'stranger', 'kube-apiserver-webhook-client');
+  strangerCa = await makeTls(strangerDir, 'unused');
+  strangerCert = await issueClientCert(strangerDir, strangerCa, 'stranger', 'kube-apiserver-webhook-client');
 
   const port = await freePort();
   // kube-apiserver picks the kubeconfig user named after the webhook's host:port
@@ -180,6 +182,14 @@ describe('tls.clientCAFile: only the API server may ask for a review', () => {
     expect((await guarded!.request('GET', '/healthz')).status).toBe(200);
     expect((await guarded!.request('GET', '/readyz')).status).toBe(200);
     expect((await guarded!.request('GET', '/metrics')).status).toBe(401);
+  });
+
+  it('a replaced client CA applies without a restart (a ConfigMap update reaching the pod)', async () => {
+    const mark = guarded!.lines.length;
+    copyFileSync(strangerCa.caCert, clientCa.caCert);
+    await guarded!.waitForLog(/TLS certificate reloaded/, 20_000, mark);
+    expect((await guarded!.request('POST', '/validate', forged('enforced', 'forged-old-ca', 'forged-old-ca'), apiserverClient)).status).toBe(401);
+    expect((await guarded!.request('POST', '/validate', forged('enforced', 'new-ca', 'new-ca'), strangerCert)).status).toBe(200);
   });
 });
 
