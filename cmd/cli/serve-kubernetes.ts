@@ -1,9 +1,9 @@
 // What `trustgate serve` takes from the API server when `kubernetes` is configured: policies
 // from the CRDs, pull-secret credentials for each review, and Events about decisions.
 import type { Logger } from 'pino';
-import { podSpecOf, type CredentialFailure, type Decision, type PodCredentials, type ReviewRequest } from '../../src/admission/index.js';
+import { AUDIT_ANNOTATION, podSpecOf, type CredentialFailure, type Decision, type PodCredentials, type ReviewRequest } from '../../src/admission/index.js';
 import type { ServeConfig } from '../../src/config/index.js';
-import { EventRecorder, loadKubeConfig, PolicyInformers, PullSecretError, PullSecretReader } from '../../src/kube/index.js';
+import { EventRecorder, loadKubeConfig, PolicyInformers, PullSecretError, PullSecretReader, ReviewedNamespaces } from '../../src/kube/index.js';
 import type { Policy } from '../../src/policy/index.js';
 
 export interface KubernetesSide {
@@ -26,7 +26,8 @@ export async function startKubernetesSide(
   // The first list may fail while the API server starts: informers retry; readiness waits.
   await informers?.start().catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'policy informers not started yet; retrying'));
   const secrets = config.pullSecrets ? new PullSecretReader(kc, config.credentialsSecret, config.pullSecretNamespaces) : undefined;
-  const events = config.events ? new EventRecorder(kc, logger.child({ component: 'events' })) : undefined;
+  const namespaces = config.events ? new ReviewedNamespaces(kc, config.namespaces) : undefined;
+  const events = namespaces && new EventRecorder(kc, logger.child({ component: 'events' }), (ns) => namespaces.reviewed(ns));
   const empty: PodCredentials = { namespace: new Map(), cluster: new Map() };
 
   return {
@@ -60,7 +61,7 @@ export async function startKubernetesSide(
         const name = typeof metadata.name === 'string' && metadata.name ? metadata.name : review.name || (typeof metadata.generateName === 'string' ? metadata.generateName : '');
         let message;
         if (warning) {
-          const found = decision.decision === 'deny' ? decision.message : (decision.auditAnnotations['trustgate.dev/audit'] ?? decision.warnings.join('\n'));
+          const found = decision.decision === 'deny' ? decision.message : (decision.auditAnnotations[AUDIT_ANNOTATION] ?? decision.warnings.join('\n'));
           message = `${decision.decision}: ${found}`;
         } else {
           const pinned = decision.containers.filter((c) => c.verified).map((c) => `${c.container.name}=${c.verified?.digest ?? ''}`);

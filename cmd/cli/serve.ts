@@ -7,7 +7,7 @@ import { ConfigError, parseServeConfig, type ServeConfig } from '../../src/confi
 import { LogBuffer, Metrics } from '../../src/observability/index.js';
 import { loadPolicyFiles, PolicyError, PolicyFileWatcher, PolicyKind, PolicySet, type Policy } from '../../src/policy/index.js';
 import { DOCKER_HUB_TRUST_SERVER } from '../../src/registry/index.js';
-import { createRequestListener, listenHttp, listenHttps, metricsHandler, readTls, TlsReloader, type Listener } from '../../src/server/index.js';
+import { clientCertificateCheck, createRequestListener, listenHttp, listenHttps, metricsHandler, readTls, TlsReloader, type Listener } from '../../src/server/index.js';
 import { TrustClient } from '../../src/trust/index.js';
 import express from 'express';
 import { ExitCode, UsageError } from './errors.js';
@@ -148,17 +148,21 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
     return decision;
   };
 
-  const app = createRequestListener({ review, metrics, logger, ready: () => kube?.ready() ?? true, maxRequestBytes: config.maxRequestBytes, serveMetrics: config.metrics === undefined });
+  const app = createRequestListener({
+    review, metrics, logger, ready: () => kube?.ready() ?? true, maxRequestBytes: config.maxRequestBytes, serveMetrics: config.metrics === undefined,
+    ...(config.tls.clientCAFile !== undefined && { clientCheck: clientCertificateCheck(config.tls.clientNames) }),
+  });
   let tls;
   try {
-    tls = readTls(config.tls.certFile, config.tls.keyFile);
+    tls = readTls(config.tls);
   } catch (error) {
     watcher?.stop();
     kube?.stop();
-    throw new UsageError(`tls: cannot read ${config.tls.certFile} / ${config.tls.keyFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    const files = [config.tls.certFile, config.tls.keyFile, config.tls.clientCAFile].filter(Boolean).join(' / ');
+    throw new UsageError(`tls: cannot read ${files}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   const main = await listenHttps(app, tls, config.listen.host, config.listen.port);
-  const reloader = new TlsReloader(config.tls.certFile, config.tls.keyFile, tls, (ok, error) => {
+  const reloader = new TlsReloader(config.tls, tls, (ok, error) => {
     if (ok) logger.info('TLS certificate reloaded');
     else logger.error({ err: error }, 'TLS certificate reload failed; still serving the previous certificate');
   });

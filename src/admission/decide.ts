@@ -5,7 +5,7 @@ import { Action, describePolicy, Mode, type Policy, type PolicySet } from '../po
 import { Memo } from '../shared/memo.js';
 import { TrustError, type VerifiedImage } from '../trust/index.js';
 import { credentialScope, isCredentialFailure, type CredentialLookup } from './credentials.js';
-import { denialLine, warningLine, type Failure } from './messages.js';
+import { AUDIT_ANNOTATION, denialLine, warningLine, type Failure } from './messages.js';
 import { pinPatch, type PatchOperation } from './patch.js';
 import type { ReviewRequest } from './review.js';
 import type { ImageVerifier } from './verifier.js';
@@ -299,7 +299,7 @@ function summarise(outcomes: ContainerOutcome[], pins: ReturnType<typeof pinsFor
   }
   if (denials.length > 0) return decision(false, denials.join('\n'), [], NO_ANNOTATIONS, [], reasons, 'deny', images, policies, outcomes);
   const patch = req.object ? pinPatch(req.object, pins) : [];
-  const annotations = audits.length > 0 ? { 'trustgate.dev/audit': audits.join('\n').slice(0, 10_000) } : NO_ANNOTATIONS;
+  const annotations = audits.length > 0 ? { [AUDIT_ANNOTATION]: audits.join('\n').slice(0, 10_000) } : NO_ANNOTATIONS;
   const kind = warnings.length > 0 ? 'warn' : audits.length > 0 ? 'audit' : 'allow';
   return decision(true, '', warnings, annotations, patch, reasons, kind, images, policies, outcomes);
 }

@@ -3,6 +3,14 @@
 import { printable } from '../reference/index.js';
 import type { ContainerImage } from './workloads.js';
 
+/**
+ * The key of audit-mode findings in a response's auditAnnotations. kube-apiserver files it
+ * under the webhook's name (`validate.trustgate.dev/audit`, `mutate.trustgate.dev/audit`) and
+ * drops a key that is not then a qualified name, so it must carry no prefix of its own
+ * (k8s.io/apiserver pkg/admission/attributes.go, checkKeyFormat).
+ */
+export const AUDIT_ANNOTATION = 'audit';
+
 /** What would fix each refusal, in a few words. */
 const FIXES: Readonly<Record<string, string>> = {
   NO_TRUST_DATA: 'sign the image (docker trust sign) or check the policy\'s trust server',

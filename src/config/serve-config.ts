@@ -8,7 +8,15 @@ import { Guard } from '../shared/guard.js';
 export interface ServeConfig {
   /** HTTPS address, `host:port`. */
   readonly listen: { readonly host: string; readonly port: number };
-  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly reloadIntervalSeconds: number };
+  readonly tls: {
+    readonly certFile: string;
+    readonly keyFile: string;
+    readonly reloadIntervalSeconds: number;
+    /** CA of the client certificates /mutate and /validate require (kube-apiserver's); undefined: none required. */
+    readonly clientCAFile: string | undefined;
+    /** CN or DNS SAN a client certificate must carry; empty: any certificate from the CA. */
+    readonly clientNames: readonly string[];
+  };
   /** Plain-HTTP metrics address; undefined: /metrics is served on the HTTPS listener. */
   readonly metrics: { readonly host: string; readonly port: number } | undefined;
   readonly policies: { readonly files: readonly string[]; readonly reloadIntervalSeconds: number };
@@ -23,6 +31,8 @@ export interface ServeConfig {
         readonly credentialsSecret: { readonly namespace: string; readonly name: string } | undefined;
         /** Undefined: every namespace's; else pull secrets are read only in these namespaces. */
         readonly pullSecretNamespaces: readonly string[] | undefined;
+        /** The namespaces the webhooks review (the chart's scope): Events are written only there. */
+        readonly namespaces: NamespaceScope;
       }
     | undefined;
   readonly defaultAction: 'allow' | 'deny';
@@ -47,11 +57,20 @@ export interface ServeConfig {
   readonly baseDir: string;
 }
 
+/** Which namespaces the webhook configurations send for review, as the chart sets them up. */
+export interface NamespaceScope {
+  /** optIn: labelled trustgate.dev/enforce=true; clusterWide: all but those labelled "false". */
+  readonly scope: 'optIn' | 'clusterWide';
+  /** Never reviewed, whatever their labels; always includes kube-system. */
+  readonly excluded: readonly string[];
+}
+
 /** Every key with its default, as documented. */
 export const CONFIG_KEYS = [
-  'listen', 'tls', 'tls.certFile', 'tls.keyFile', 'tls.reloadIntervalSeconds', 'metrics', 'metrics.listen',
+  'listen', 'tls', 'tls.certFile', 'tls.keyFile', 'tls.reloadIntervalSeconds', 'tls.clientCAFile', 'tls.clientNames', 'metrics', 'metrics.listen',
   'policies', 'policies.files', 'policies.reloadIntervalSeconds', 'kubernetes', 'kubernetes.kubeconfig', 'kubernetes.policies',
-  'kubernetes.pullSecrets', 'kubernetes.events', 'kubernetes.credentialsSecret', 'kubernetes.pullSecretNamespaces', 'defaultAction', 'mutateWorkloads', 'deadlineSeconds',
+  'kubernetes.pullSecrets', 'kubernetes.events', 'kubernetes.credentialsSecret', 'kubernetes.pullSecretNamespaces', 'kubernetes.namespaces', 'kubernetes.namespaces.scope',
+  'kubernetes.namespaces.excluded', 'defaultAction', 'mutateWorkloads', 'deadlineSeconds',
   'trust', 'trust.requestTimeoutSeconds', 'trust.servers', 'cache', 'cache.maxEntries', 'cache.maxBytes',
   'cache.maxTtlSeconds', 'cache.negativeTtlSeconds', 'maxRequestBytes', 'shutdownGraceSeconds', 'logLevel',
 ] as const;
@@ -85,14 +104,16 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
   };
   const listen = address(g, c?.listen ?? '127.0.0.1:8443', 'config.listen');
   const tls = g.object(c?.tls, 'config.tls');
-  g.onlyKeys(tls, ['certFile', 'keyFile', 'reloadIntervalSeconds'], 'config.tls');
+  g.onlyKeys(tls, ['certFile', 'keyFile', 'reloadIntervalSeconds', 'clientCAFile', 'clientNames'], 'config.tls');
   const certFile = g.string(tls?.certFile, 'config.tls.certFile');
   const keyFile = g.string(tls?.keyFile, 'config.tls.keyFile');
+  const clientCAFile = g.optional(tls?.clientCAFile, (v) => g.string(v, 'config.tls.clientCAFile'));
+  const clientNames = clientNamesOf(g, tls?.clientNames, clientCAFile !== undefined);
   const metricsObj = g.optional(c?.metrics, (v) => g.object(v, 'config.metrics'));
   g.onlyKeys(metricsObj, ['listen'], 'config.metrics');
   const metrics = metricsObj ? address(g, metricsObj.listen, 'config.metrics.listen') : undefined;
   const kube = g.optional(c?.kubernetes, (v) => g.object(v, 'config.kubernetes'));
-  g.onlyKeys(kube, ['kubeconfig', 'policies', 'pullSecrets', 'events', 'credentialsSecret', 'pullSecretNamespaces'], 'config.kubernetes');
+  g.onlyKeys(kube, ['kubeconfig', 'policies', 'pullSecrets', 'events', 'credentialsSecret', 'pullSecretNamespaces', 'namespaces'], 'config.kubernetes');
   const flag = (key: string, def: boolean) => g.optional(kube?.[key], (v) => g.boolean(v, `config.kubernetes.${key}`)) ?? def;
   const credentialsSecret = g.optional(kube?.credentialsSecret, (v) => {
     const o = g.object(v, 'config.kubernetes.credentialsSecret');
@@ -105,8 +126,9 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
   pullSecretNamespaces?.forEach((ns, i) => {
     if (ns.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) g.fail(`config.kubernetes.pullSecretNamespaces[${i}]`, 'must be a namespace name (DNS-1123 label)');
   });
+  const namespaces = namespaceScope(g, kube?.namespaces);
   const kubernetes = kube
-    ? { kubeconfig: g.optional(kube.kubeconfig, (v) => g.string(v, 'config.kubernetes.kubeconfig')), policies: flag('policies', true), pullSecrets: flag('pullSecrets', true), events: flag('events', true), credentialsSecret, pullSecretNamespaces }
+    ? { kubeconfig: g.optional(kube.kubeconfig, (v) => g.string(v, 'config.kubernetes.kubeconfig')), policies: flag('policies', true), pullSecrets: flag('pullSecrets', true), events: flag('events', true), credentialsSecret, pullSecretNamespaces, namespaces }
     : undefined;
   const policiesObj = g.optional(c?.policies, (v) => g.object(v, 'config.policies'));
   if (!policiesObj && !kubernetes?.policies) g.fail('config.policies', 'required unless kubernetes.policies is on');
@@ -129,7 +151,13 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
 
   const config: ServeConfig = {
     listen: listen ?? { host: '127.0.0.1', port: 8443 },
-    tls: { certFile: path.resolve(baseDir, certFile ?? ''), keyFile: path.resolve(baseDir, keyFile ?? ''), reloadIntervalSeconds: num(tls?.reloadIntervalSeconds, 'config.tls.reloadIntervalSeconds', 10, 1, 3600) },
+    tls: {
+      certFile: path.resolve(baseDir, certFile ?? ''),
+      keyFile: path.resolve(baseDir, keyFile ?? ''),
+      reloadIntervalSeconds: num(tls?.reloadIntervalSeconds, 'config.tls.reloadIntervalSeconds', 10, 1, 3600),
+      clientCAFile: clientCAFile === undefined ? undefined : path.resolve(baseDir, clientCAFile),
+      clientNames,
+    },
     metrics,
     policies: { files: files ?? [], reloadIntervalSeconds: num(policiesObj?.reloadIntervalSeconds, 'config.policies.reloadIntervalSeconds', 2, 0.1, 3600) },
     kubernetes: kubernetes && { ...kubernetes, kubeconfig: kubernetes.kubeconfig === undefined ? undefined : path.resolve(baseDir, kubernetes.kubeconfig) },
@@ -150,6 +178,33 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
   };
   if (!g.ok) throw new ConfigError(source, g.problems);
   return deepFreeze(config);
+}
+
+const MAX_CLIENT_NAMES = 100;
+
+function clientNamesOf(g: Guard, value: unknown, haveCa: boolean): string[] {
+  const names = g.optional(value, (v) => g.stringArray(v, 'config.tls.clientNames')) ?? [];
+  if (names.length > 0 && !haveCa) g.fail('config.tls.clientNames', 'needs tls.clientCAFile (names are checked on certificates from that CA)');
+  if (names.length > MAX_CLIENT_NAMES) g.fail('config.tls.clientNames', `at most ${MAX_CLIENT_NAMES} names`);
+  names.forEach((n, i) => {
+    if (n === '') g.fail(`config.tls.clientNames[${i}]`, 'must not be empty');
+  });
+  return names;
+}
+
+// DNS-1123 label: what a namespace name may be.
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function namespaceScope(g: Guard, value: unknown): NamespaceScope {
+  const o = g.optional(value, (v) => g.object(v, 'config.kubernetes.namespaces'));
+  g.onlyKeys(o, ['scope', 'excluded'], 'config.kubernetes.namespaces');
+  const scope = g.optional(o?.scope, (v) => g.oneOf(v, ['optIn', 'clusterWide'] as const, 'config.kubernetes.namespaces.scope')) ?? 'optIn';
+  const excluded = g.optional(o?.excluded, (v) => g.stringArray(v, 'config.kubernetes.namespaces.excluded')) ?? [];
+  excluded.forEach((n, i) => {
+    if (!NAMESPACE_NAME.test(n)) g.fail(`config.kubernetes.namespaces.excluded[${i}]`, 'not a namespace name');
+  });
+  // The chart never reviews kube-system: neither does this, whatever the file says.
+  return { scope, excluded: [...new Set(['kube-system', ...excluded])] };
 }
 
 function topLevel(): string[] {

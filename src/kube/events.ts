@@ -3,7 +3,8 @@
 // must never delay or fail admissions, and each one is an API request that costs trustgate
 // more CPU than the review it reports (a 500-pod scale-up would otherwise send 500 of them
 // while the reviews wait). Beyond the budget, or when the queue is full, events are dropped and
-// counted (trustgate_events_dropped_total).
+// counted (trustgate_events_dropped_total). An Event goes only into a namespace the webhooks
+// review (reviewed-namespaces.ts), checked here in the background, within the same budget.
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
@@ -46,10 +47,19 @@ export class EventRecorder {
   private readonly queue: AdmissionEvent[] = [];
   private readonly budgets = { Warning: new EventBudget(5, 20), Normal: new EventBudget(1, 5) };
   private sending = false;
-  /** Events not written: over budget or queue full. */
+  /** Events not written: over budget, queue full, or a namespace not reviewed. */
   dropped = 0;
 
-  constructor(kubeConfig: KubeConfig, private readonly logger: Logger, private readonly maxQueue = 1000) {
+  /**
+   * @param reviewed whether the webhooks review a namespace; an Event for one they do not
+   *   review (a forged AdmissionReview) is dropped.
+   */
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly logger: Logger,
+    private readonly reviewed: (namespace: string) => Promise<boolean>,
+    private readonly maxQueue = 1000,
+  ) {
     this.api = kubeConfig.makeApiClient(CoreV1Api);
   }
 
@@ -66,6 +76,11 @@ export class EventRecorder {
   private async drain(): Promise<void> {
     this.sending = true;
     for (let event = this.queue.shift(); event; event = this.queue.shift()) {
+      if (!(await this.reviewed(event.namespace))) {
+        this.dropped++;
+        this.logger.warn({ reason: event.reason, namespace: event.namespace.slice(0, 63) }, 'no event written: the webhooks do not review this namespace (a forged review, or its labels just changed)');
+        continue;
+      }
       const now = new Date();
       try {
         await this.api.createNamespacedEvent({

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { admissionResponse, denialResponse, parseReview, ReviewError, type Decision, type Endpoint, type ReviewRequest } from '../admission/index.js';
 import type { Metrics } from '../observability/index.js';
 import { readJsonBody, sendJson } from './body.js';
+import type { ClientCheck } from './client-auth.js';
 
 export interface AppDeps {
   /** Decides one review with the policies currently in force. */
@@ -19,7 +20,12 @@ export interface AppDeps {
   readonly maxRequestBytes: number;
   /** Serve /metrics here too (when there is no separate metrics listener). */
   readonly serveMetrics: boolean;
+  /** Who may use every path but /healthz and /readyz (tls.clientCAFile); undefined: anyone. */
+  readonly clientCheck?: ClientCheck;
 }
+
+/** Open to anyone even with a client check: the kubelet's probes present no certificate. */
+const PROBES = new Set(['/healthz', '/readyz']);
 
 /** Where a request goes: the webhook paths straight to the review, the rest through express. */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -33,6 +39,15 @@ export function createRequestListener(deps: AppDeps): RequestListener {
   const app = createApp(deps);
   return (req, res) => {
     const path = req.url?.split('?', 1)[0];
+    const refused = deps.clientCheck && !PROBES.has(path ?? '') ? deps.clientCheck(req) : undefined;
+    if (refused) {
+      // Before the body is read: an unauthenticated client costs no parsing and no review.
+      deps.metrics.malformedRequest('unauthenticated');
+      deps.logger.warn({ code: refused.code, path: path?.slice(0, 100), remote: req.socket.remoteAddress }, 'request refused: client not authenticated');
+      res.setHeader('connection', 'close');
+      sendJson(res, refused.status, { error: `${refused.code}: ${refused.message}` });
+      return;
+    }
     if (req.method === 'POST' && (path === '/mutate' || path === '/validate')) {
       handleReview(path === '/mutate' ? 'mutate' : 'validate', req, res, deps).catch((error: unknown) => {
         deps.logger.error({ err: error }, 'request failed');

@@ -5,7 +5,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type express from 'express';
 import type { RequestListener } from './app.js';
-import type { TlsMaterial } from './tls.js';
+import { secureContextOf, type TlsMaterial } from './tls.js';
 
 export interface Listener {
   readonly server: http.Server;
@@ -14,7 +14,10 @@ export interface Listener {
 }
 
 export async function listenHttps(app: express.Express | RequestListener, tls: TlsMaterial, host: string, port: number): Promise<Listener & { server: https.Server }> {
-  const server = https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, app);
+  // With a client CA, a certificate is asked for but not required by the handshake: the
+  // kubelet's probes present none and must still reach /healthz and /readyz; the request
+  // listener refuses every other path to an unauthenticated client (client-auth.ts).
+  const server = https.createServer({ ...secureContextOf(tls), requestCert: tls.clientCa !== undefined, rejectUnauthorized: false }, app);
   return listen(server, host, port);
 }
 

@@ -1,5 +1,6 @@
-// Certificate and key files re-read when they change on disk (cert-manager renewals, Secret
-// updates), without a restart: the server's secure context is replaced in place.
+// Certificate and key files (and the CA of client certificates, when one is required) re-read
+// when they change on disk (cert-manager renewals, Secret and ConfigMap updates), without a
+// restart: the server's secure context is replaced in place.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type https from 'node:https';
@@ -7,21 +8,36 @@ import type https from 'node:https';
 export interface TlsMaterial {
   readonly cert: Buffer;
   readonly key: Buffer;
+  /** CA of the client certificates to ask for; undefined: none asked for. */
+  readonly clientCa: Buffer | undefined;
   readonly fingerprint: string;
 }
 
-export function readTls(certFile: string, keyFile: string): TlsMaterial {
-  const cert = readFileSync(certFile);
-  const key = readFileSync(keyFile);
-  return { cert, key, fingerprint: createHash('sha256').update(cert).update(key).digest('hex') };
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCAFile: string | undefined;
+}
+
+export function readTls(files: TlsFiles): TlsMaterial {
+  const cert = readFileSync(files.certFile);
+  const key = readFileSync(files.keyFile);
+  const clientCa = files.clientCAFile === undefined ? undefined : readFileSync(files.clientCAFile);
+  const hash = createHash('sha256').update(cert).update(key);
+  if (clientCa) hash.update(clientCa);
+  return { cert, key, clientCa, fingerprint: hash.digest('hex') };
+}
+
+/** The secure context of a material: `ca` is what client certificates are verified against. */
+export function secureContextOf(tls: TlsMaterial): { cert: Buffer; key: Buffer; ca?: Buffer; minVersion: 'TLSv1.2' } {
+  return { cert: tls.cert, key: tls.key, ...(tls.clientCa && { ca: tls.clientCa }), minVersion: 'TLSv1.2' };
 }
 
 export class TlsReloader {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly certFile: string,
-    private readonly keyFile: string,
+    private readonly files: TlsFiles,
     private current: TlsMaterial,
     private readonly onReload: (ok: boolean, error?: unknown) => void,
   ) {}
@@ -38,7 +54,7 @@ export class TlsReloader {
   check(server: https.Server): void {
     let next: TlsMaterial;
     try {
-      next = readTls(this.certFile, this.keyFile);
+      next = readTls(this.files);
     } catch (error) {
       this.onReload(false, error);
       return;
@@ -46,7 +62,7 @@ export class TlsReloader {
     if (next.fingerprint === this.current.fingerprint) return;
     try {
       // Throws on a key that does not match the certificate: keep serving the old pair then.
-      server.setSecureContext({ cert: next.cert, key: next.key, minVersion: 'TLSv1.2' });
+      server.setSecureContext(secureContextOf(next));
       this.current = next;
       this.onReload(true);
     } catch (error) {

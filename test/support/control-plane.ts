@@ -16,6 +16,18 @@ export function controlPlaneBinaries(): string {
   return out.trim().split('\n').pop() ?? '';
 }
 
+/** kube-apiserver settings a test may add; each is written to a file in the control plane's dir. */
+export interface ControlPlaneOptions {
+  readonly bin?: string;
+  /** An audit.k8s.io/v1 Policy (YAML): kube-apiserver writes its audit log to `auditLog`. */
+  readonly auditPolicy?: string;
+  /**
+   * An apiserver.config.k8s.io/v1 AdmissionConfiguration (YAML), as
+   * --admission-control-config-file: how kube-apiserver authenticates to webhooks.
+   */
+  readonly admissionConfiguration?: string;
+}
+
 export class ControlPlane {
   private constructor(
     readonly dir: string,
@@ -25,12 +37,22 @@ export class ControlPlane {
     private readonly daemons: ChildProcess[],
   ) {}
 
-  static async start(bin = controlPlaneBinaries()): Promise<ControlPlane> {
+  static async start(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+    const bin = options.bin ?? controlPlaneBinaries();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'trustgate-cp-'));
     const pki = path.join(dir, 'pki');
     mkdirSync(pki);
     const f = (name: string) => path.join(pki, name);
     await makePki(pki);
+    const extra: string[] = [];
+    if (options.auditPolicy !== undefined) {
+      writeFileSync(path.join(dir, 'audit-policy.yaml'), options.auditPolicy);
+      extra.push(`--audit-policy-file=${path.join(dir, 'audit-policy.yaml')}`, `--audit-log-path=${path.join(dir, 'audit.log')}`);
+    }
+    if (options.admissionConfiguration) {
+      writeFileSync(path.join(dir, 'admission.yaml'), options.admissionConfiguration);
+      extra.push(`--admission-control-config-file=${path.join(dir, 'admission.yaml')}`);
+    }
     const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     const daemons: ChildProcess[] = [];
     daemons.push(startDaemon(path.join(bin, 'etcd'), [
@@ -48,7 +70,7 @@ export class ControlPlane {
       // As envtest: the endpoint reconciler refuses a loopback advertise address.
       '--endpoint-reconciler-type=none',
       `--service-account-issuer=https://127.0.0.1:${apiPort}`, `--service-account-key-file=${f('sa.pub')}`, `--service-account-signing-key-file=${f('sa.key')}`,
-      '--v=1',
+      '--v=1', ...extra,
     ], path.join(dir, 'kube-apiserver.log')));
     const url = `https://127.0.0.1:${apiPort}`;
     const kubeconfig = path.join(dir, 'kubeconfig');
@@ -87,6 +109,22 @@ export class ControlPlane {
       if (Date.now() > deadline) throw new Error(`kube-apiserver not ready after ${timeoutMs} ms; see ${this.dir}/kube-apiserver.log`);
       await new Promise((r) => setTimeout(r, 250));
     }
+  }
+
+  /** Where kube-apiserver writes its audit log (with `auditPolicy`). */
+  get auditLog(): string {
+    return path.join(this.dir, 'audit.log');
+  }
+
+  /** The audit log's events (JSON lines), as written so far. */
+  auditEvents(): AuditEvent[] {
+    let text;
+    try {
+      text = readFileSync(this.auditLog, 'utf8');
+    } catch {
+      return [];
+    }
+    return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEvent);
   }
 
   kubectl(args: readonly string[], input?: string): Promise<RunResult> {
@@ -155,6 +193,14 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${user}}]
     for (const daemon of [...this.daemons].reverse()) await stopDaemon(daemon);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The part of an audit.k8s.io/v1 Event the tests read. */
+export interface AuditEvent {
+  readonly stage: string;
+  readonly verb: string;
+  readonly objectRef?: { readonly resource?: string; readonly namespace?: string; readonly name?: string };
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /** kubectl bound to one tenant's user and namespace (see ControlPlane.tenant). */

@@ -66,9 +66,11 @@ export class ServeProcess {
     }
   }
 
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: string; cert: string }> {
+  /** @param client a client certificate and key (files) to present, as kube-apiserver does with an AdmissionConfiguration. */
+  request(method: string, path: string, body?: unknown, client?: { cert: string; key: string }): Promise<{ status: number; body: string; cert: string }> {
+    const identity = client && { cert: readFileSync(client.cert), key: readFileSync(client.key) };
     return new Promise((resolve, reject) => {
-      const req = https.request({ host: '127.0.0.1', port: this.port, path, method, ca: this.ca, agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+      const req = https.request({ host: '127.0.0.1', port: this.port, path, method, ca: this.ca, agent: false, headers: { 'content-type': 'application/json' }, ...identity }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {

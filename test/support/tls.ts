@@ -22,3 +22,13 @@ export async function makeTls(dir: string, name = 'server'): Promise<TlsFiles> {
     '-days', '30', '-extfile', f(`${name}.ext`), '-out', f(`${name}.crt`)]);
   return { caCert: f('ca.crt'), caKey: f('ca.key'), cert: f(`${name}.crt`), key: f(`${name}.key`) };
 }
+
+/** A client certificate (`<name>.crt`, `<name>.key` in `dir`) with CN `cn`, signed by `ca`. */
+export async function issueClientCert(dir: string, ca: TlsFiles, name: string, cn: string): Promise<{ cert: string; key: string }> {
+  const f = (n: string) => path.join(dir, n);
+  await runOk('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${cn}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`)]);
+  writeFileSync(f(`${name}.ext`), 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n');
+  await runOk('openssl', ['x509', '-req', '-in', f(`${name}.csr`), '-CA', ca.caCert, '-CAkey', ca.caKey, '-CAcreateserial',
+    '-days', '30', '-extfile', f(`${name}.ext`), '-out', f(`${name}.crt`)]);
+  return { cert: f(`${name}.crt`), key: f(`${name}.key`) };
+}

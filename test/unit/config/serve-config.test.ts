@@ -33,7 +33,22 @@ describe('parseServeConfig', () => {
     expect(parseServeConfig(`${minimal}kubernetes: {}\n`, 'c.yaml').kubernetes?.pullSecretNamespaces).toBeUndefined();
   });
 
+  it('reads the client CA and names, and the reviewed namespaces (kube-system always excluded)', () => {
+    const c = parseServeConfig(
+      'tls: {certFile: s.crt, keyFile: s.key, clientCAFile: client-ca.crt, clientNames: [kube-apiserver]}\nkubernetes: {namespaces: {scope: clusterWide, excluded: [trustgate]}}\n',
+      '/etc/trustgate/config.yaml',
+    );
+    expect(c.tls).toMatchObject({ clientCAFile: '/etc/trustgate/client-ca.crt', clientNames: ['kube-apiserver'] });
+    expect(c.kubernetes?.namespaces).toEqual({ scope: 'clusterWide', excluded: ['kube-system', 'trustgate'] });
+    const defaults = parseServeConfig('tls: {certFile: s.crt, keyFile: s.key}\nkubernetes: {}\n', 'c.yaml');
+    expect(defaults.tls).toMatchObject({ clientCAFile: undefined, clientNames: [] });
+    expect(defaults.kubernetes?.namespaces).toEqual({ scope: 'optIn', excluded: ['kube-system'] });
+  });
+
   it.each([
+    ['tls: {certFile: a, keyFile: b, clientNames: [x]}\nkubernetes: {}\n', [/config.tls.clientNames: needs tls.clientCAFile/]],
+    ['tls: {certFile: a, keyFile: b, clientCAFile: c, clientNames: [""]}\nkubernetes: {}\n', [/config.tls.clientNames\[0\]: must not be empty/]],
+    ['tls: {certFile: a, keyFile: b}\nkubernetes: {namespaces: {scope: everywhere, excluded: [Bad_Name]}}\n', [/config.kubernetes.namespaces.scope: expected one of optIn, clusterWide/, /config.kubernetes.namespaces.excluded\[0\]: not a namespace name/]],
     ['tls: {certFile: a}\npolicies: {files: []}\n', [/config.tls.keyFile: expected a string/, /config.policies.files: must list at least one/]],
     [`${minimal}listne: ":1"\n`, [/config.listne: unknown field/]],
     [`${minimal}cache: {maxEntrys: 3}\n`, [/config.cache.maxEntrys: unknown field/]],

@@ -12,6 +12,8 @@ const EXERCISED: readonly { command: RegExp; file: string; fragment: string }[] 
   { command: /^kubectl get events -A --field-selector reason=ImageNotTrusted$/, file: 'test/e2e/cluster.test.ts', fragment: "['get', 'events', '-A', '--field-selector', 'reason=ImageNotTrusted'" },
   { command: /^kubectl label namespace [\w-]+ trustgate\.dev\/enforce=false$/, file: 'test/e2e/cluster.test.ts', fragment: "['label', 'namespace', 'wide', 'trustgate.dev/enforce=false']" },
   { command: /^helm upgrade trustgate charts\/trustgate --namespace trustgate --reuse-values --set webhook\.failurePolicy=Ignore$/, file: 'test/e2e/cluster.test.ts', fragment: "'webhook.failurePolicy=Ignore'" },
+  { command: /^kubectl -n trustgate create configmap trustgate-client-ca --from-file=ca\.crt=\S+$/, file: 'test/security/forged-reviews.test.ts', fragment: "['-n', 'trustgate', 'create', 'configmap', 'trustgate-client-ca', `--from-file=ca.crt=" },
+  { command: /^helm upgrade trustgate charts\/trustgate --namespace trustgate --reuse-values --set webhook\.clientAuth\.caConfigMap=trustgate-client-ca --set 'webhook\.clientAuth\.clientNames=\{kube-apiserver-webhook-client\}'$/, file: 'test/security/forged-reviews.test.ts', fragment: "'webhook.clientAuth.caConfigMap=trustgate-client-ca', '--set', 'webhook.clientAuth.clientNames={kube-apiserver-webhook-client}'" },
   { command: /^trustgate verify \S+ --trust-server https:\/\/\S+$/, file: 'test/integration/verify-cli.test.ts', fragment: "['verify', `${gun}:1.0`, ...trust]" },
   { command: /^trustgate inspect \S+ --trust-server https:\/\/\S+$/, file: 'test/integration/verify-cli.test.ts', fragment: "['inspect', gun, ...trust" },
 ];
