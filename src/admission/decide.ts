@@ -6,7 +6,7 @@ import { Action, describePolicy, Mode, type Policy, type PolicySet } from '../po
 import { Memo } from '../shared/memo.js';
 import { TrustError, type VerifiedImage } from '../trust/index.js';
 import { denialLine, warningLine, type Failure } from './messages.js';
-import { pinPatch, type PatchOperation } from './patch.js';
+import { originalKey, pinPatch, type PatchOperation } from './patch.js';
 import type { ReviewRequest } from './review.js';
 import type { ImageVerifier } from './verifier.js';
 import { containerImages, isPod, isReviewedKind, WorkloadError, type ContainerImage } from './workloads.js';
@@ -247,7 +247,7 @@ function combine(p: ImagePlan, results: readonly RequirementResult[]): ImageResu
 function pinsFor(outcomes: ContainerOutcome[]): { pointer: string; container: string; from: string; to: string }[] {
   const pins = [];
   for (const { container, pinned } of outcomes) {
-    if (pinned !== undefined && pinned !== container.image) pins.push({ pointer: container.pointer, container: container.name, from: container.image, to: pinned });
+    if (pinned !== undefined && pinned !== container.image) pins.push({ pointer: container.pointer, container: originalKey(container), from: container.image, to: pinned });
   }
   return pins;
 }

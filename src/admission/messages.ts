@@ -1,7 +1,7 @@
 // The wording of decisions, in one place: what a person reads in kubectl's error, warnings and
 // audit annotations. docs/troubleshooting.md explains each code at length.
 import { printable } from '../reference/index.js';
-import type { ContainerImage } from './workloads.js';
+import { ContainerType, type ContainerImage } from './workloads.js';
 
 /** What would fix each refusal, in a few words. */
 const FIXES: Readonly<Record<string, string>> = {
@@ -42,12 +42,17 @@ export interface Failure {
   readonly policy: string;
 }
 
-/** One line per failing container: container, image, reason code and words, policy, fix. */
+/** `container "app"`, or `volume "plugins"` for an image volume. */
+function subject(container: ContainerImage): string {
+  return `${container.type === ContainerType.VOLUME ? 'volume' : 'container'} "${printable(container.name, 63)}"`;
+}
+
+/** One line per failing container or image volume: where, image, reason code and words, policy, fix. */
 export function denialLine(container: ContainerImage, failure: Failure): string {
-  return `container "${printable(container.name, 63)}" image "${printable(container.image, 200)}": ${failure.code}: ${printable(failure.message, 400)}; required by ${failure.policy}; fix: ${fixFor(failure.code)}`;
+  return `${subject(container)} image "${printable(container.image, 200)}": ${failure.code}: ${printable(failure.message, 400)}; required by ${failure.policy}; fix: ${fixFor(failure.code)}`;
 }
 
 /** Kubernetes truncates long warnings: keep them short, the log has the rest. */
 export function warningLine(container: ContainerImage, failure: Failure): string {
-  return `trustgate: container "${printable(container.name, 63)}" image "${printable(container.image, 100)}" would be denied: ${failure.code} (${failure.policy}, mode warn)`;
+  return `trustgate: ${subject(container)} image "${printable(container.image, 100)}" would be denied: ${failure.code} (${failure.policy}, mode warn)`;
 }
