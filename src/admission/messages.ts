@@ -29,6 +29,7 @@ const FIXES: Readonly<Record<string, string>> = {
   POLICY_DENIED: 'this image is denied by policy; use an allowed image or ask the cluster admins',
   NO_POLICY: 'ask the cluster admins for a policy that covers this image',
   DIGEST_CONFLICT: 'the cluster and namespace policies resolve the tag to different digests; align their trust servers',
+  NOT_PINNED: 'another mutating webhook rewrote the image after trustgate pinned it; stop it changing images, or deploy IMAGE:TAG@DIGEST',
 };
 
 export function fixFor(code: string): string {
