@@ -1,7 +1,8 @@
 // Where each reviewed kind keeps its pod spec, and the images in it: every container's, and every
 // image volume's (core/v1 ImageVolumeSource, `volumes[].image.reference`), which the kubelet
-// pulls exactly like a container image and mounts into the pod. No other PodSpec field of
-// Kubernetes 1.37 names an OCI image (docs/security.md, "What names an image").
+// pulls exactly like a container image and mounts into the pod. No other typed PodSpec field of
+// Kubernetes 1.37 names an OCI image (k8s.io/api core/v1: `rbd.image` is a Ceph block device;
+// a CSI driver's `volumeAttributes` are the driver's own and not read here).
 import { printable } from '../reference/index.js';
 import type { ReviewRequest } from './review.js';
 
