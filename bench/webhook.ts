@@ -82,6 +82,9 @@ async function main(): Promise<void> {
     const bodyFile = path.join(dir, 'review.json');
     const body = JSON.stringify(review('Pod', workload('Pod', 'web', { containers: [{ name: 'app', image: `${gun}:1.0` }] })));
     writeFileSync(bodyFile, body);
+    // /validate sees what the API server sends after /mutate: the pod pinned (by tag it is NOT_PINNED).
+    const pinnedFile = path.join(dir, 'review-pinned.json');
+    writeFileSync(pinnedFile, JSON.stringify(review('Pod', workload('Pod', 'web', { containers: [{ name: 'app', image: `${gun}:1.0@${image.digest}` }] }))));
     const caBuf = readFileSync(stack.tls.caCert);
     const agent = new https.Agent({ keepAlive: true });
     await postOnce(serve.port, caBuf, agent, body); // fills the cache: the runs below are warm
@@ -89,9 +92,9 @@ async function main(): Promise<void> {
     // Interleaved so each side sees the same machine load.
     const base1 = await wrk(`https://127.0.0.1:${basePort}/mutate`, bodyFile);
     const mutate = await wrk(`https://127.0.0.1:${serve.port}/mutate`, bodyFile);
-    const validate = await wrk(`https://127.0.0.1:${serve.port}/validate`, bodyFile);
-    const base2 = await wrk(`https://127.0.0.1:${basePort}/validate`, bodyFile);
-    const batchedBase = await wrk(`https://127.0.0.1:${batchedPort}/validate`, bodyFile);
+    const validate = await wrk(`https://127.0.0.1:${serve.port}/validate`, pinnedFile);
+    const base2 = await wrk(`https://127.0.0.1:${basePort}/validate`, pinnedFile);
+    const batchedBase = await wrk(`https://127.0.0.1:${batchedPort}/validate`, pinnedFile);
     const baseRps = (base1.rps + base2.rps) / 2;
 
     // Cold: each review a tag never seen (a cache miss; the root is already trusted).
@@ -133,8 +136,8 @@ async function main(): Promise<void> {
     await wrk(`https://127.0.0.1:${serve.port}/mutate`, bodyFile, 3);
     const base3 = await wrk(`https://127.0.0.1:${basePort}/mutate`, bodyFile);
     const kubeMutate = await wrk(`https://127.0.0.1:${serve.port}/mutate`, bodyFile);
-    const kubeValidate = await wrk(`https://127.0.0.1:${serve.port}/validate`, bodyFile);
-    const base4 = await wrk(`https://127.0.0.1:${basePort}/validate`, bodyFile);
+    const kubeValidate = await wrk(`https://127.0.0.1:${serve.port}/validate`, pinnedFile);
+    const base4 = await wrk(`https://127.0.0.1:${basePort}/validate`, pinnedFile);
     const kubeBase = (base3.rps + base4.rps) / 2;
     console.log('webhook with the Kubernetes side (pull secrets, Events; the Helm chart\'s configuration), same load after a 3 s warm-up');
     console.log(`  baseline   : ${fmt(base3.rps, 0)} / ${fmt(base4.rps, 0)} req/s`);

@@ -1,7 +1,7 @@
 // What `trustgate serve` takes from the API server when `kubernetes` is configured: policies
 // from the CRDs, pull-secret credentials for each review, and Events about decisions.
 import type { Logger } from 'pino';
-import { AUDIT_ANNOTATION, podSpecOf, type CredentialFailure, type Decision, type PodCredentials, type ReviewRequest } from '../../src/admission/index.js';
+import { AUDIT_ANNOTATION, originalKey, podSpecOf, type CredentialFailure, type Decision, type PodCredentials, type ReviewRequest } from '../../src/admission/index.js';
 import type { ServeConfig } from '../../src/config/index.js';
 import { EventRecorder, loadKubeConfig, PolicyInformers, PullSecretError, PullSecretReader, ReviewedNamespaces } from '../../src/kube/index.js';
 import type { Policy } from '../../src/policy/index.js';
@@ -64,7 +64,7 @@ export async function startKubernetesSide(
           const found = decision.decision === 'deny' ? decision.message : (decision.auditAnnotations[AUDIT_ANNOTATION] ?? decision.warnings.join('\n'));
           message = `${decision.decision}: ${found}`;
         } else {
-          const pinned = decision.containers.filter((c) => c.verified).map((c) => `${c.container.name}=${c.verified?.digest ?? ''}`);
+          const pinned = decision.containers.filter((c) => c.verified).map((c) => `${originalKey(c.container)}=${c.verified?.digest ?? ''}`);
           message = `pinned to signed digests: ${pinned.join(', ')}`;
         }
         return {

@@ -6,7 +6,7 @@ import { Memo } from '../shared/memo.js';
 import { TrustError, type VerifiedImage } from '../trust/index.js';
 import { credentialScope, isCredentialFailure, type CredentialLookup } from './credentials.js';
 import { AUDIT_ANNOTATION, denialLine, warningLine, type Failure } from './messages.js';
-import { pinPatch, type PatchOperation } from './patch.js';
+import { originalKey, pinPatch, type PatchOperation } from './patch.js';
 import type { ReviewRequest } from './review.js';
 import type { ImageVerifier } from './verifier.js';
 import { containerImages, isPod, isReviewedKind, WorkloadError, type ContainerImage } from './workloads.js';
@@ -35,6 +35,8 @@ export interface ContainerOutcome {
   readonly verified: VerifiedImage | undefined;
   /** The image as written, pinned to the verified digest, when that is what it should become. */
   readonly pinned: string | undefined;
+  /** The enforcing policy the pin comes from, if one: /validate refuses the image without it (NOT_PINNED). */
+  readonly pinnedBy: string | undefined;
 }
 
 export interface Decision {
@@ -73,7 +75,8 @@ export async function decide(req: ReviewRequest, endpoint: Endpoint, ctx: Decisi
     if (error instanceof WorkloadError) return deny([`malformed ${req.kind.kind}: ${error.message}`], ['MALFORMED_OBJECT']);
     throw error;
   }
-  if (req.operation === 'UPDATE' && unchangedImages(req, containers)) return skip('update changes no image');
+  const before = req.operation === 'UPDATE' ? imagesBefore(req) : NOTHING_BEFORE;
+  if (req.operation === 'UPDATE' && containers.every((c) => before.has(imageKey(c)))) return skip('update changes no image');
   if (containers.length > MAX_IMAGES_PER_REVIEW) {
     // Counted only when it could matter: the common pod never pays for the Set.
     const distinct = new Set(containers.map((c) => c.image)).size;
@@ -83,26 +86,40 @@ export async function decide(req: ReviewRequest, endpoint: Endpoint, ctx: Decisi
   }
 
   const outcomes = await evaluate(containers, req.namespace, ctx);
-  const mutate = endpoint === 'mutate' && (isPod(req) || ctx.mutateWorkloads);
-  return summarise(outcomes, mutate ? pinsFor(outcomes) : [], req);
+  const mutates = isPod(req) || ctx.mutateWorkloads;
+  const checked = endpoint === 'validate' && mutates ? requirePins(outcomes, before) : outcomes;
+  return summarise(checked, endpoint === 'mutate' && mutates ? pinsFor(outcomes) : [], req);
 }
 
 /**
- * An UPDATE that leaves every image as it was (finalizers removed, labels changed, an object
- * being deleted) is never blocked: its images were checked when they were set.
+ * The images the object had before an UPDATE. One that leaves every image as it was
+ * (finalizers removed, labels changed) is never blocked: its images were checked when they
+ * were set. An object being deleted gets no exception: an UPDATE may still change its images.
  */
-function unchangedImages(req: ReviewRequest, containers: ContainerImage[]): boolean {
-  const metadata = req.object?.metadata;
-  if (typeof metadata === 'object' && metadata !== null && 'deletionTimestamp' in metadata && metadata.deletionTimestamp) return true;
-  let before: ContainerImage[];
+function imagesBefore(req: ReviewRequest): ReadonlySet<string> {
   try {
-    before = containerImages(req.kind.kind, req.oldObject);
+    return new Set(containerImages(req.kind.kind, req.oldObject).map(imageKey));
   } catch {
-    return false;
+    return NOTHING_BEFORE;
   }
-  const key = (c: ContainerImage) => `${c.pointer}=${c.image}`;
-  const old = new Set(before.map(key));
-  return containers.every((c) => old.has(key(c)));
+}
+
+const NOTHING_BEFORE: ReadonlySet<string> = new Set();
+
+const imageKey = (c: ContainerImage) => `${c.pointer}=${c.image}`;
+
+/**
+ * /validate runs after every mutating webhook: an image /mutate pins for an enforcing policy
+ * must still carry its signed digest, else a later webhook (or the UPDATE itself) swapped it
+ * back to a tag the registry may serve anything for. Images an UPDATE leaves untouched keep
+ * what they had, so pods created before trustgate can still be labelled or debugged.
+ */
+function requirePins(outcomes: ContainerOutcome[], before: ReadonlySet<string>): ContainerOutcome[] {
+  return outcomes.map((o) => {
+    if (o.pinnedBy === undefined || o.pinned === undefined || o.pinned === o.container.image || before.has(imageKey(o.container))) return o;
+    const failure = { code: 'NOT_PINNED', message: `it must arrive pinned as ${o.pinned}; something changed it after trustgate pinned it`, policy: o.pinnedBy, mode: Mode.ENFORCE };
+    return { container: o.container, failures: [...o.failures, failure], verified: o.verified, pinned: o.pinned, pinnedBy: o.pinnedBy };
+  });
 }
 
 /**
@@ -129,7 +146,7 @@ async function evaluate(containers: ContainerImage[], namespace: string | undefi
   if (unknown.length > 0) for (const [image, result] of await verifyAll(unknown, ctx)) results.set(image, result);
   return containers.map((container) => {
     const r = results.get(container.image)!;
-    return { container, failures: r.failures, verified: r.verified, pinned: r.pinned };
+    return { container, failures: r.failures, verified: r.verified, pinned: r.pinned, pinnedBy: r.pinnedBy };
   });
 }
 
@@ -137,9 +154,11 @@ interface ImageResult {
   readonly failures: (Failure & { mode: Mode })[];
   readonly verified: VerifiedImage | undefined;
   readonly pinned: string | undefined;
+  readonly pinnedBy: string | undefined;
 }
 
-type RequirementResult = { failure: Failure & { mode: Mode } } | { verified: VerifiedImage | undefined };
+/** A verification to pin to comes with the mode and name of the policy that asked for it. */
+type RequirementResult = { failure: Failure & { mode: Mode } } | { verified: undefined } | { verified: VerifiedImage; mode: Mode; policy: string };
 
 /** What one applicable policy asks of an image: a result already, or a verification. */
 type Requirement = { readonly result: RequirementResult } | { readonly verify: Policy };
@@ -166,7 +185,7 @@ function parseOrError(image: string): ImageReference | ReferenceError {
 function plan(image: string, namespace: string | undefined, ctx: DecisionContext): ImagePlan | ImageResult {
   const ref = references.get(image, parseOrError);
   if (ref instanceof ReferenceError) {
-    return { failures: [{ code: 'INVALID_REFERENCE', message: ref.reason, policy: 'image reference syntax', mode: Mode.ENFORCE }], verified: undefined, pinned: undefined };
+    return { failures: [{ code: 'INVALID_REFERENCE', message: ref.reason, policy: 'image reference syntax', mode: Mode.ENFORCE }], verified: undefined, pinned: undefined, pinnedBy: undefined };
   }
   const { cluster, namespace: local } = ctx.policies.applicable(namespace, ref.name);
   const requirements = [requirement(ref, cluster?.policy, ctx)];
@@ -244,33 +263,42 @@ function verification(ref: ImageReference, policy: Policy, outcome: VerifiedImag
     return { failure: { code: 'TIMEOUT', message: `verification of ${ref.written} did not finish within ${ctx.deadlineMs} ms`, policy: describePolicy(policy), mode: policy.mode } };
   }
   if (outcome instanceof TrustError) return { failure: { code: outcome.code, message: outcome.message, policy: describePolicy(policy), mode: policy.mode } };
-  return { verified: policy.mutate ? outcome : undefined };
+  return policy.mutate ? { verified: outcome, mode: policy.mode, policy: describePolicy(policy) } : { verified: undefined };
 }
 
-/** Every applicable policy's result for one image, and the digest to pin it to. */
+/**
+ * Every applicable policy's result for one image, and the digest to pin it to. What an
+ * enforcing policy verified is pinned whatever a warn- or audit-mode policy found: those may
+ * report, never undo (a pod left on its tag runs whatever the registry serves).
+ */
 function combine(p: ImagePlan, results: readonly RequirementResult[]): ImageResult {
   const failures: (Failure & { mode: Mode })[] = [];
-  const verified: VerifiedImage[] = [];
+  const verified: { verified: VerifiedImage; mode: Mode; policy: string }[] = [];
   for (const result of results) {
     if ('failure' in result) failures.push(result.failure);
-    else if (result.verified) verified.push(result.verified);
+    else if (result.verified) verified.push(result);
   }
-  const [first, ...others] = verified;
-  const conflict = others.find((v) => v.digest !== first?.digest);
-  if (first && conflict) {
-    failures.push({ code: 'DIGEST_CONFLICT', message: `one policy resolves ${p.image} to ${first.digest}, another to ${conflict.digest}`, policy: 'the cluster and namespace policies', mode: Mode.ENFORCE });
+  const enforcing = verified.filter((v) => v.mode === Mode.ENFORCE);
+  const basis = enforcing.length > 0 ? enforcing[0] : verified[0];
+  for (const other of verified) {
+    if (!basis || other.verified.digest === basis.verified.digest) continue;
+    // The basis enforces whenever any verification does, so a conflict denies only when both
+    // sides enforce; else it is reported in the other policy's (weaker) mode.
+    failures.push({ code: 'DIGEST_CONFLICT', message: `one policy resolves ${p.image} to ${basis.verified.digest}, another to ${other.verified.digest}`, policy: 'the cluster and namespace policies', mode: other.mode });
   }
-  const ok = failures.length === 0 ? first : undefined;
+  const denied = failures.some((f) => f.mode === Mode.ENFORCE);
+  const ok = basis && !denied && (basis.mode === Mode.ENFORCE || failures.length === 0) ? basis : undefined;
   // Digests admitted unchecked, and name@digest references, are left as written.
-  const pinned = ok && !ok.unchecked && ok.tag !== undefined ? formatPinned(p.ref, ok.digest) : undefined;
-  return { failures, verified: ok, pinned };
+  const pinned = ok && !ok.verified.unchecked && ok.verified.tag !== undefined ? formatPinned(p.ref, ok.verified.digest) : undefined;
+  const pinnedBy = pinned !== undefined && ok?.mode === Mode.ENFORCE ? ok.policy : undefined;
+  return { failures, verified: ok?.verified, pinned, pinnedBy };
 }
 
 /** The images to rewrite: verified, mutation wanted, and not already carrying the digest. */
 function pinsFor(outcomes: ContainerOutcome[]): { pointer: string; container: string; from: string; to: string }[] {
   const pins = [];
   for (const { container, pinned } of outcomes) {
-    if (pinned !== undefined && pinned !== container.image) pins.push({ pointer: container.pointer, container: container.name, from: container.image, to: pinned });
+    if (pinned !== undefined && pinned !== container.image) pins.push({ pointer: container.pointer, container: originalKey(container), from: container.image, to: pinned });
   }
   return pins;
 }

@@ -1,7 +1,7 @@
 // The wording of decisions, in one place: what a person reads in kubectl's error, warnings and
 // audit annotations. docs/troubleshooting.md explains each code at length.
 import { printable } from '../reference/index.js';
-import type { ContainerImage } from './workloads.js';
+import { ContainerType, type ContainerImage } from './workloads.js';
 
 /**
  * The key of audit-mode findings in a response's auditAnnotations. kube-apiserver files it
@@ -39,6 +39,7 @@ const FIXES: Readonly<Record<string, string>> = {
   TOO_MANY_IMAGES: 'split the workload: no real pod names this many distinct images',
   TOO_MANY_PULL_SECRETS: 'list at most 64 imagePullSecrets; one dockerconfigjson secret can hold many registries',
   DIGEST_CONFLICT: 'the cluster and namespace policies resolve the tag to different digests; align their trust servers',
+  NOT_PINNED: 'another mutating webhook rewrote the image after trustgate pinned it; stop it changing images, or deploy IMAGE:TAG@DIGEST',
 };
 
 export function fixFor(code: string): string {
@@ -52,12 +53,17 @@ export interface Failure {
   readonly policy: string;
 }
 
-/** One line per failing container: container, image, reason code and words, policy, fix. */
+/** `container "app"`, or `volume "plugins"` for an image volume. */
+function subject(container: ContainerImage): string {
+  return `${container.type === ContainerType.VOLUME ? 'volume' : 'container'} "${printable(container.name, 63)}"`;
+}
+
+/** One line per failing container or image volume: where, image, reason code and words, policy, fix. */
 export function denialLine(container: ContainerImage, failure: Failure): string {
-  return `container "${printable(container.name, 63)}" image "${printable(container.image, 200)}": ${failure.code}: ${printable(failure.message, 400)}; required by ${failure.policy}; fix: ${fixFor(failure.code)}`;
+  return `${subject(container)} image "${printable(container.image, 200)}": ${failure.code}: ${printable(failure.message, 400)}; required by ${failure.policy}; fix: ${fixFor(failure.code)}`;
 }
 
 /** Kubernetes truncates long warnings: keep them short, the log has the rest. */
 export function warningLine(container: ContainerImage, failure: Failure): string {
-  return `trustgate: container "${printable(container.name, 63)}" image "${printable(container.image, 100)}" would be denied: ${failure.code} (${failure.policy}, mode warn)`;
+  return `trustgate: ${subject(container)} image "${printable(container.image, 100)}" would be denied: ${failure.code} (${failure.policy}, mode warn)`;
 }

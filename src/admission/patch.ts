@@ -1,4 +1,5 @@
 // JSONPatch (RFC 6902) for pinned images; nothing else in the object changes.
+import { ContainerType, type ContainerImage } from './workloads.js';
 
 export interface PatchOperation {
   readonly op: 'replace' | 'add';
@@ -13,9 +14,15 @@ export function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
+/** The key of an image in the original-images annotation. */
+export function originalKey(image: Pick<ContainerImage, 'type' | 'name'>): string {
+  return image.type === ContainerType.VOLUME ? `volume:${image.name}` : image.name;
+}
+
 /**
- * Replaces each image and records the originals in an annotation (container name → image as
- * written), adding the annotations map when the object has none.
+ * Replaces each image and records the originals in an annotation (container name, or
+ * `volume:<name>` for an image volume → image as written), adding the annotations map when the
+ * object has none. Container names are DNS labels, so `volume:` never collides with one.
  */
 export function pinPatch(
   object: Record<string, unknown>,

@@ -1,13 +1,19 @@
-// Where each reviewed kind keeps its pod spec, and the containers in it.
+// Where each reviewed kind keeps its pod spec, and the images in it: every container's, and every
+// image volume's (core/v1 ImageVolumeSource, `volumes[].image.reference`), which the kubelet
+// pulls exactly like a container image and mounts into the pod. No other typed PodSpec field of
+// Kubernetes 1.37 names an OCI image (k8s.io/api core/v1: `rbd.image` is a Ceph block device;
+// a CSI driver's `volumeAttributes` are the driver's own and not read here).
 import { printable } from '../reference/index.js';
 import type { ReviewRequest } from './review.js';
 
-export const ContainerType = { INIT: 'initContainers', APP: 'containers', EPHEMERAL: 'ephemeralContainers' } as const;
+/** Where in the pod spec an image is named; an image volume is reviewed like a container. */
+export const ContainerType = { INIT: 'initContainers', APP: 'containers', EPHEMERAL: 'ephemeralContainers', VOLUME: 'volumes' } as const;
 export type ContainerType = (typeof ContainerType)[keyof typeof ContainerType];
 
 export interface ContainerImage {
   readonly type: ContainerType;
   readonly index: number;
+  /** The container's or the volume's name. */
   readonly name: string;
   /** The image exactly as written in the object. */
   readonly image: string;
@@ -46,7 +52,7 @@ export function podSpecOf(kind: string, object: Record<string, unknown> | undefi
   return isObject(spec) ? spec : undefined;
 }
 
-/** Every container of the object's pod spec, in init, app, ephemeral order. */
+/** Every image of the object's pod spec: containers in init, app, ephemeral order, then image volumes. */
 export function containerImages(kind: string, object: Record<string, unknown> | undefined): ContainerImage[] {
   const segments = POD_SPEC_PATHS[kind];
   if (!segments) throw new WorkloadError(`trustgate does not review ${printable(kind, 60)} objects`);
@@ -67,6 +73,32 @@ export function containerImages(kind: string, object: Record<string, unknown> | 
       out.push({ type, index, name, image: container.image, pointer: `${where}/image` });
     });
   }
+  out.push(...volumeImages(spec, pointer, kind === 'Pod'));
+  return out;
+}
+
+/**
+ * The image volumes of a pod spec. A template may leave `reference` empty for config management
+ * to fill in (the API allows it outside pods); the pods made from it are reviewed themselves.
+ */
+function volumeImages(spec: Record<string, unknown>, pointer: string, isPodSpec: boolean): ContainerImage[] {
+  const list = spec.volumes;
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list)) throw new WorkloadError(`${pointer}/volumes is not a list`);
+  const out: ContainerImage[] = [];
+  list.forEach((volume: unknown, index) => {
+    const where = `${pointer}/volumes/${index}`;
+    if (!isObject(volume)) throw new WorkloadError(`${where} is not an object`);
+    const source = volume.image;
+    if (source === undefined || source === null) return;
+    if (!isObject(source)) throw new WorkloadError(`${where}/image is not an object`);
+    const reference = source.reference;
+    if ((reference === undefined || reference === null || reference === '') && !isPodSpec) return;
+    if (reference === undefined || reference === null || reference === '') throw new WorkloadError(`${where}/image/reference is missing`);
+    if (typeof reference !== 'string') throw new WorkloadError(`${where}/image/reference is not a string`);
+    const name = typeof volume.name === 'string' ? volume.name : `#${index}`;
+    out.push({ type: ContainerType.VOLUME, index, name, image: reference, pointer: `${where}/image/reference` });
+  });
   return out;
 }
 

@@ -15,6 +15,8 @@ export interface PodSpecLike {
   containers: { name: string; image: string }[];
   initContainers?: { name: string; image: string }[];
   ephemeralContainers?: { name: string; image: string }[];
+  /** Image volumes: `{name, image: {reference, pullPolicy}}` (core/v1 ImageVolumeSource). */
+  volumes?: Record<string, unknown>[];
   serviceAccountName?: string;
   imagePullSecrets?: { name: string }[];
 }

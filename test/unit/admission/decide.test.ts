@@ -97,12 +97,15 @@ describe('what is reviewed', () => {
     expect((await run(review('Pod', owned))).allowed).toBe(false);
   });
 
-  it('never blocks an UPDATE that changes no image (finalizers removed) or an object being deleted', async () => {
+  it('never blocks an UPDATE that changes no image (finalizers removed), even of an object being deleted', async () => {
     const before = pod([{ name: 'app', image: `${REG}/team/unsigned:1` }], {}, { finalizers: ['x'] });
     const after = pod([{ name: 'app', image: `${REG}/team/unsigned:1` }]);
     expect(await run(review('Pod', after, { operation: 'UPDATE', oldObject: before }))).toMatchObject({ allowed: true, decision: 'skip' });
-    const deleting = pod([{ name: 'app', image: `${REG}/team/other:1` }], {}, { deletionTimestamp: '2026-11-24T00:00:00Z' });
-    expect(await run(review('Pod', deleting, { operation: 'UPDATE', oldObject: before }))).toMatchObject({ allowed: true });
+    const deleting = pod([{ name: 'app', image: `${REG}/team/unsigned:1` }], {}, { deletionTimestamp: '2026-11-24T00:00:00Z' });
+    expect(await run(review('Pod', deleting, { operation: 'UPDATE', oldObject: before }))).toMatchObject({ allowed: true, decision: 'skip' });
+    // …but being deleted is no licence to change an image (test/security/update-paths.test.ts).
+    const swapped = pod([{ name: 'app', image: `${REG}/team/other:1` }], {}, { deletionTimestamp: '2026-11-24T00:00:00Z' });
+    expect((await run(review('Pod', swapped, { operation: 'UPDATE', oldObject: before }))).allowed).toBe(false);
     const changed = pod([{ name: 'app', image: `${REG}/team/other:1` }]);
     expect((await run(review('Pod', changed, { operation: 'UPDATE', oldObject: before }))).allowed).toBe(false);
   });
