@@ -39,7 +39,12 @@ export function compilePattern(text: string): Pattern | string {
   } else {
     segments = ['docker.io', ...(segments.length === 1 ? ['library'] : []), ...segments];
   }
-  if (segments[0] === 'docker.io' && segments.length === 2 && !segments[1]!.includes('*')) segments.splice(1, 0, 'library');
+  // A tag or digest is never part of the name matched: a pattern carrying one would match nothing,
+  // and a deny written that way would hold for no image. Only the host may have ":" or "[ ]".
+  if (segments.slice(1).some((s) => /[:[\]]/.test(s))) return 'matches names without tag or digest: ":" (and "[ ]") may appear only in the registry host (docs/policy.md "Matching")';
+  // `docker.io/x` is `docker.io/library/x`, so `docker.io/ngin*` is `docker.io/library/ngin*`: a
+  // Docker Hub name always has two path segments, so left as written it would match nothing.
+  if (segments[0] === 'docker.io' && segments.length === 2 && segments[1] !== '**') segments.splice(1, 0, 'library');
   const normalised = segments.join('/');
   return {
     text: normalised,
