@@ -4,7 +4,7 @@
 // Matching segment by segment is what keeps `evil.com/x.trusted.com/app` from matching
 // `*.trusted.com/**`: the first segment must be the registry.
 
-import { canonicalRegistry, type CanonicalHost } from '../reference/index.js';
+import { canonicalRegistry, DEFAULT_REGISTRY, DOCKER_HUB_ALIASES, type CanonicalHost } from '../reference/index.js';
 
 export interface Pattern {
   readonly text: string;
@@ -72,7 +72,21 @@ function patternHost(segment: string): CanonicalHost {
 
 /** True when the normalised image name (`registry/path`, no tag) matches. */
 export function matchPattern(pattern: Pattern, name: string): boolean {
-  return matchSegments(pattern.segments, 0, name.split('/'), 0);
+  const segments = name.split('/');
+  if (matchSegments(pattern.segments, 0, segments, 0)) return true;
+  const host = pattern.segments[0]!;
+  if (!host.includes('*') || host === '**') return false;
+  // A wildcard host is written against host names, and the name matched carries the canonical
+  // one: `*.docker.io` must match Docker Hub, which `registry-1.docker.io` reaches, and
+  // `*.example.com:*` the host on :443. So the wildcard also tries the other spellings of the
+  // name's registry; a literal host was canonicalised when compiled and needs none of this.
+  return otherSpellings(segments[0]!).some((spelling) => matchSegment(host, spelling) && matchSegments(pattern.segments, 1, segments, 1));
+}
+
+/** Other names of a canonical registry host that reach it: the default port, Docker Hub's names. */
+function otherSpellings(host: string): string[] {
+  const names = host === DEFAULT_REGISTRY ? [...DOCKER_HUB_ALIASES] : [host];
+  return names.flatMap((n) => (/:\d+$/.test(n) ? [n] : [n, `${n}:443`])).filter((n) => n !== host);
 }
 
 function matchSegments(pattern: readonly string[], pi: number, name: readonly string[], ni: number): boolean {

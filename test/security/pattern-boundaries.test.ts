@@ -135,6 +135,39 @@ describe("Docker Hub's official images", () => {
   });
 });
 
+describe('a deny written for a host holds for every spelling of that host', () => {
+  // The deny sits beside a wider allow, the case where an escaped deny admits the image.
+  const denyBeside = (pattern: string) => context([policy('deny-host', [pattern], { action: 'deny' }), policy('rest', ['**'], { action: 'allow' })], 'allow');
+
+  it.each([
+    // an IPv4 address written as an IPv4-mapped IPv6 address reaches the same registry
+    ['10.0.0.5:5000/**', '[::ffff:a00:5]:5000/team/app:1.0'],
+    ['10.0.0.5:5000/**', '[0:0:0:0:0:FFFF:0A00:0005]:5000/team/app:1.0'],
+    ['127.0.0.1:5000/**', '[::ffff:7f00:1]:5000/team/app:1.0'],
+    // a wildcard host that matches one of Docker Hub's names matches Docker Hub
+    ['*.docker.io/**', 'registry-1.docker.io/evil/app:1.0'],
+    ['*.docker.io/**', 'index.docker.io/evil/app:1.0'],
+    ['registry-1.*/**', 'registry-1.docker.io:443/evil/app:1.0'],
+    // a wildcard port matches the default port written out
+    ['*.example.com:*/**', 'registry.example.com:443/team/app:1.0'],
+    ['registry.example.com:*/**', 'REGISTRY.example.com:443/team/app:1.0'],
+  ])('a deny on %j holds for %j', async (pattern, image) => {
+    const d = await admit(image, denyBeside(pattern));
+    expect(d.allowed).toBe(false);
+    expect(d.reasons).toEqual(['POLICY_DENIED']);
+  });
+
+  it.each([
+    // …and matches no other registry for it
+    ['*.docker.io/**', 'docker.io.evil.com/app:1.0'],
+    ['*.example.com:*/**', 'example.com/app:1.0'],
+    ['127.0.0.1:5000/**', '[::1]:5000/team/app:1.0'],
+    ['127.0.0.1:5000/**', '[::7f00:1]:5000/team/app:1.0'],
+  ])('a deny on %j does not reach %j', async (pattern, image) => {
+    expect((await admit(image, denyBeside(pattern))).allowed).toBe(true);
+  });
+});
+
 describe('most-specific-wins cannot be gamed by a tenant', () => {
   // The cluster verifies everything of the registry; the image is not signed.
   const cluster = policy('internal', ['registry.example.com/**']);
