@@ -89,16 +89,26 @@ function otherSpellings(host: string): string[] {
   return names.flatMap((n) => (/:\d+$/.test(n) ? [n] : [n, `${n}:443`])).filter((n) => n !== host);
 }
 
-function matchSegments(pattern: readonly string[], pi: number, name: readonly string[], ni: number): boolean {
+/**
+ * Whether pattern[pi..] matches name[ni..]. Each (pi, ni) is decided once: without remembering
+ * the failures, a tenant's pattern of many `**` between literals, against a deep name,
+ * backtracks exponentially (minutes for a dozen), on the event loop every namespace's
+ * admissions share. With it, the work is at most pattern segments × name segments².
+ */
+function matchSegments(pattern: readonly string[], pi: number, name: readonly string[], ni: number, failed = new Set<number>()): boolean {
   if (pi === pattern.length) return ni === name.length;
+  const state = pi * (name.length + 1) + ni;
+  if (failed.has(state)) return false;
   const p = pattern[pi]!;
+  let matched = false;
   if (p === '**') {
-    // Zero or more whole segments. Patterns are short, so the recursion is bounded by
-    // pattern segments × name segments.
-    for (let k = ni; k <= name.length; k++) if (matchSegments(pattern, pi + 1, name, k)) return true;
-    return false;
+    // Zero or more whole segments.
+    for (let k = ni; k <= name.length && !matched; k++) matched = matchSegments(pattern, pi + 1, name, k, failed);
+  } else {
+    matched = ni < name.length && matchSegment(p, name[ni]!) && matchSegments(pattern, pi + 1, name, ni + 1, failed);
   }
-  return ni < name.length && matchSegment(p, name[ni]!) && matchSegments(pattern, pi + 1, name, ni + 1);
+  if (!matched) failed.add(state);
+  return matched;
 }
 
 function matchSegment(pattern: string, segment: string): boolean {

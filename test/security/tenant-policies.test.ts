@@ -6,6 +6,7 @@
 // repository served from memory), because a tenant policy's trust settings must not leak into
 // the cluster's verification or its cache. (Credentials and trust servers in an ImagePolicy, and
 // warn/audit failures cancelling the pin, are tested with their fixes: issue 9 items 1 and 3.)
+import { performance } from 'node:perf_hooks';
 import { CachingVerifier, decide, parseReview, type Decision, type DecisionContext } from '../../src/admission/index.js';
 import { PolicySet, type Policy } from '../../src/policy/index.js';
 import { TrustClient } from '../../src/trust/index.js';
@@ -126,5 +127,22 @@ describe('a policy is confined to its own namespace', () => {
     const { decision } = await pod(`${GUN}:1.0`, context([policy('other-root', [GUN], { trust: { rootKeys: ['f'.repeat(64)] } }, 'team-a')]));
     expect(decision.allowed).toBe(false);
     expect(decision.policies).toEqual(['ImagePolicy "team-a/other-root"']);
+  });
+});
+
+describe("a tenant's patterns cannot stall the webhook for every namespace", () => {
+  // Matching runs on the one event loop that answers every namespace: a pattern whose matching
+  // takes exponential time, met by a pod of the tenant's own namespace, would stop all
+  // admissions. `**` runs and `**`s between literals are the classic glob blow-up.
+  it.each([
+    ['consecutive "**"', `registry.example.com/${'**/'.repeat(15)}x`, `registry.example.com/${'a/'.repeat(15)}b:1.0`],
+    ['"**" between literals', `registry.example.com/${'**/a/'.repeat(12)}x`, `registry.example.com/${'a/'.repeat(40)}b:1.0`],
+  ])('%s: decided at once', async (_what, pattern, image) => {
+    const ctx = context([policy('glob', [pattern], { action: 'allow' }, 'team-a')]);
+    const started = performance.now();
+    const { decision } = await pod(image, ctx);
+    const ms = performance.now() - started;
+    expect(decision.allowed).toBe(false); // the cluster policy: not signed
+    expect(ms).toBeLessThan(1000);
   });
 });
