@@ -4,7 +4,7 @@
 // Matching segment by segment is what keeps `evil.com/x.trusted.com/app` from matching
 // `*.trusted.com/**`: the first segment must be the registry.
 
-import { canonicalRegistry, type CanonicalHost } from '../reference/index.js';
+import { canonicalRegistry, DEFAULT_REGISTRY, DOCKER_HUB_ALIASES, type CanonicalHost } from '../reference/index.js';
 
 export interface Pattern {
   readonly text: string;
@@ -39,7 +39,12 @@ export function compilePattern(text: string): Pattern | string {
   } else {
     segments = ['docker.io', ...(segments.length === 1 ? ['library'] : []), ...segments];
   }
-  if (segments[0] === 'docker.io' && segments.length === 2 && !segments[1]!.includes('*')) segments.splice(1, 0, 'library');
+  // A tag or digest is never part of the name matched: a pattern carrying one would match nothing,
+  // and a deny written that way would hold for no image. Only the host may have ":" or "[ ]".
+  if (segments.slice(1).some((s) => /[:[\]]/.test(s))) return 'matches names without tag or digest: ":" (and "[ ]") may appear only in the registry host (docs/policy.md "Matching")';
+  // `docker.io/x` is `docker.io/library/x`, so `docker.io/ngin*` is `docker.io/library/ngin*`: a
+  // Docker Hub name always has two path segments, so left as written it would match nothing.
+  if (segments[0] === 'docker.io' && segments.length === 2 && segments[1] !== '**') segments.splice(1, 0, 'library');
   const normalised = segments.join('/');
   return {
     text: normalised,
@@ -67,19 +72,43 @@ function patternHost(segment: string): CanonicalHost {
 
 /** True when the normalised image name (`registry/path`, no tag) matches. */
 export function matchPattern(pattern: Pattern, name: string): boolean {
-  return matchSegments(pattern.segments, 0, name.split('/'), 0);
+  const segments = name.split('/');
+  if (matchSegments(pattern.segments, 0, segments, 0)) return true;
+  const host = pattern.segments[0]!;
+  if (!host.includes('*') || host === '**') return false;
+  // A wildcard host is written against host names, and the name matched carries the canonical
+  // one: `*.docker.io` must match Docker Hub, which `registry-1.docker.io` reaches, and
+  // `*.example.com:*` the host on :443. So the wildcard also tries the other spellings of the
+  // name's registry; a literal host was canonicalised when compiled and needs none of this.
+  return otherSpellings(segments[0]!).some((spelling) => matchSegment(host, spelling) && matchSegments(pattern.segments, 1, segments, 1));
 }
 
-function matchSegments(pattern: readonly string[], pi: number, name: readonly string[], ni: number): boolean {
+/** Other names of a canonical registry host that reach it: the default port, Docker Hub's names. */
+function otherSpellings(host: string): string[] {
+  const names = host === DEFAULT_REGISTRY ? [...DOCKER_HUB_ALIASES] : [host];
+  return names.flatMap((n) => (/:\d+$/.test(n) ? [n] : [n, `${n}:443`])).filter((n) => n !== host);
+}
+
+/**
+ * Whether pattern[pi..] matches name[ni..]. Each (pi, ni) is decided once: without remembering
+ * the failures, a tenant's pattern of many `**` between literals, against a deep name,
+ * backtracks exponentially (minutes for a dozen), on the event loop every namespace's
+ * admissions share. With it, the work is at most pattern segments × name segments².
+ */
+function matchSegments(pattern: readonly string[], pi: number, name: readonly string[], ni: number, failed = new Set<number>()): boolean {
   if (pi === pattern.length) return ni === name.length;
+  const state = pi * (name.length + 1) + ni;
+  if (failed.has(state)) return false;
   const p = pattern[pi]!;
+  let matched = false;
   if (p === '**') {
-    // Zero or more whole segments. Patterns are short, so the recursion is bounded by
-    // pattern segments × name segments.
-    for (let k = ni; k <= name.length; k++) if (matchSegments(pattern, pi + 1, name, k)) return true;
-    return false;
+    // Zero or more whole segments.
+    for (let k = ni; k <= name.length && !matched; k++) matched = matchSegments(pattern, pi + 1, name, k, failed);
+  } else {
+    matched = ni < name.length && matchSegment(p, name[ni]!) && matchSegments(pattern, pi + 1, name, ni + 1, failed);
   }
-  return ni < name.length && matchSegment(p, name[ni]!) && matchSegments(pattern, pi + 1, name, ni + 1);
+  if (!matched) failed.add(state);
+  return matched;
 }
 
 function matchSegment(pattern: string, segment: string): boolean {

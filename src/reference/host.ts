@@ -8,7 +8,7 @@ import { HOST_RE } from './grammar.js';
 
 /** docker.io is the default registry; these hosts are other names for it (with any spelling). */
 export const DEFAULT_REGISTRY = 'docker.io';
-const DOCKER_HUB_ALIASES: ReadonlySet<string> = new Set([DEFAULT_REGISTRY, 'index.docker.io', 'registry-1.docker.io']);
+export const DOCKER_HUB_ALIASES: ReadonlySet<string> = new Set([DEFAULT_REGISTRY, 'index.docker.io', 'registry-1.docker.io']);
 
 /** Plain HTTP: a registry reached over HTTP answers as `host` and as `host:80` alike. */
 const HTTP_PORT = '80';
@@ -35,5 +35,18 @@ export function canonicalRegistry(host: string): CanonicalHost {
   if (url.port === HTTP_PORT) {
     return { problem: `registry port 80 is refused: it may reach the same registry as "${url.hostname}" without a port, so name the registry one way (without ":80" if it serves HTTPS on 443)` };
   }
-  return { host: DOCKER_HUB_ALIASES.has(url.host) ? DEFAULT_REGISTRY : url.host };
+  if (DOCKER_HUB_ALIASES.has(url.host)) return { host: DEFAULT_REGISTRY };
+  return { host: ipv4Mapped(url.hostname, url.port) ?? url.host };
+}
+
+/**
+ * `[::ffff:a00:5]` is 10.0.0.5 written as IPv6: Go's dialer (containerd, docker) connects to it
+ * over IPv4, so it reaches the registry `10.0.0.5` names and takes that name.
+ */
+function ipv4Mapped(hostname: string, port: string): string | undefined {
+  const mapped = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(hostname);
+  if (!mapped) return undefined;
+  const [high, low] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
+  const ipv4 = [high >> 8, high & 255, low >> 8, low & 255].join('.');
+  return port === '' ? ipv4 : `${ipv4}:${port}`;
 }
