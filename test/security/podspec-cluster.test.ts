@@ -5,7 +5,7 @@
 //   - image volumes are verified and pinned (in-process: image-volumes.test.ts)
 //   - a failing audit ImagePolicy does not cancel the cluster's pin, and a later mutating
 //     webhook that strips the digest meets NOT_PINNED (in-process: pin-not-cancelled.test.ts)
-//   - an UPDATE of a pod being deleted is reviewed (in-process: update-paths.test.ts)
+//   - an UPDATE of a pod being deleted is reviewed (in-process: update-of-deleted-objects.test.ts)
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
