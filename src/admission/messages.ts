@@ -27,6 +27,7 @@ const FIXES: Readonly<Record<string, string>> = {
   INVALID_OPTION: 'fix the policy\'s trust settings',
   INVALID_REFERENCE: 'write the image as docker accepts it (lowercase, sha256 digests)',
   POLICY_DENIED: 'this image is denied by policy; use an allowed image or ask the cluster admins',
+  POLICY_REFUSED: 'fix the policy: kubectl get imagepolicy/clusterimagepolicy NAME -o jsonpath={.status.message} says why it was refused',
   NO_POLICY: 'ask the cluster admins for a policy that covers this image',
   DIGEST_CONFLICT: 'the cluster and namespace policies resolve the tag to different digests; align their trust servers',
 };

@@ -1,9 +1,12 @@
 // Policies from the ClusterImagePolicy and ImagePolicy CRDs: list+watch informers (reconnecting
 // with backoff), each object checked by the same parser as the files, its verdict written back
-// to .status, and the set in force rebuilt on every change.
+// to .status, and the set in force rebuilt after changes. Rebuilding stays off the admission
+// path (issue 9 item 6): an object is parsed only when its uid or generation is new (metadata
+// and status edits keep the generation), rebuilds are coalesced and yield to the event loop
+// between parses, and each namespace's ImagePolicy objects are held to NAMESPACE_BUDGET.
 import { CustomObjectsApi, ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { describePolicy, parsePolicy, PolicyError, type Policy } from '../policy/index.js';
+import { describePolicy, NAMESPACE_BUDGET, parsePolicy, PolicyError, PolicyKind, refusedStandIn, type Policy } from '../policy/index.js';
 
 const GROUP = 'trustgate.dev';
 const VERSION = 'v1alpha1';
@@ -17,6 +20,18 @@ interface PolicyObject extends KubernetesObject {
   status?: { accepted?: boolean; message?: string; observedGeneration?: number };
 }
 
+/** One object's verdict, kept while its uid and generation stay the same. */
+interface Compiled {
+  readonly version: string;
+  readonly policy: Policy | undefined;
+  readonly problem: string | undefined;
+  /** rootKeys and signers[].keys entries, for the namespace budget. */
+  readonly keys: number;
+}
+
+/** Parse work done between two yields to the event loop. */
+const SLICE_MS = 5;
+
 export class PolicyInformers {
   private readonly informers: ListWatch<PolicyObject>[] = [];
   private readonly synced = new Set<string>();
@@ -24,6 +39,12 @@ export class PolicyInformers {
   private readonly failures = new Map<string, number>();
   private stopped = false;
   private readonly api: CustomObjectsApi;
+  /** Verdicts by uid; entries of deleted objects are dropped on each rebuild (bounded by the objects). */
+  private readonly compiled = new Map<string, Compiled>();
+  private rebuilding = false;
+  private again = false;
+  /** What the last onChange was built from; unchanged inputs skip onChange. */
+  private lastInput = '';
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -50,11 +71,11 @@ export class PolicyInformers {
         const answer = listOf(await api.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, plural }));
         this.synced.add(kind);
         this.failures.delete(kind);
-        setImmediate(() => this.rebuild());
+        this.schedule();
         return answer;
       };
       const informer = new ListWatch<PolicyObject>(path, new Watch(this.kubeConfig), list, false);
-      const changed = () => this.rebuild();
+      const changed = () => this.schedule();
       informer.on('add', changed);
       informer.on('update', changed);
       informer.on('delete', changed);
@@ -82,25 +103,100 @@ export class PolicyInformers {
     }, delay).unref();
   }
 
-  private rebuild(): void {
-    const policies: Policy[] = [];
-    this.informers.forEach((informer, i) => {
+  /** Coalesces changes: one rebuild runs at a time, and one more follows if anything changed meanwhile. */
+  private schedule(): void {
+    if (this.rebuilding) {
+      this.again = true;
+      return;
+    }
+    this.rebuilding = true;
+    setImmediate(() => {
+      this.rebuild()
+        .catch((error: unknown) => this.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'policy rebuild failed'))
+        .finally(() => {
+          this.rebuilding = false;
+          if (this.again && !this.stopped) {
+            this.again = false;
+            this.schedule();
+          }
+        });
+    });
+  }
+
+  private async rebuild(): Promise<void> {
+    const seen = new Set<string>();
+    const entries: { object: PolicyObject; plural: string; namespaced: boolean; compiled: Compiled }[] = [];
+    let sliceStart = performance.now();
+    for (const [i, informer] of this.informers.entries()) {
       const { kind, plural, namespaced } = KINDS[i]!;
       for (const object of informer.list()) {
-        const name = object.metadata?.name ?? '';
-        const source = `${kind}/${namespaced ? `${object.metadata?.namespace ?? ''}/` : ''}${name}`;
-        let problem: string | undefined;
-        try {
-          policies.push(parsePolicy({ apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name, ...(namespaced && { namespace: object.metadata?.namespace }) }, spec: object.spec }, source));
-        } catch (error) {
-          problem = error instanceof PolicyError ? error.problems.join('; ') : String(error);
-          this.logger.error({ policy: source, problems: problem }, 'policy refused');
+        const uid = object.metadata?.uid ?? `${kind}/${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+        seen.add(uid);
+        const version = `${object.metadata?.generation ?? object.metadata?.resourceVersion ?? ''}`;
+        let compiled = this.compiled.get(uid);
+        if (compiled?.version !== version) {
+          if (performance.now() - sliceStart > SLICE_MS) {
+            await new Promise((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+          }
+          compiled = this.compile(object, kind, namespaced, version);
+          this.compiled.set(uid, compiled);
         }
-        this.writeStatus(object, plural, namespaced, problem);
+        entries.push({ object, plural, namespaced, compiled });
       }
-    });
-    this.logger.info({ policies: policies.map((p) => describePolicy(p)) }, 'policies from the API server');
+    }
+    for (const uid of this.compiled.keys()) if (!seen.has(uid)) this.compiled.delete(uid);
+    const policies = this.withinBudget(entries);
+    const input = entries.map((e) => `${e.object.metadata?.uid ?? ''}@${e.compiled.version}`).sort().join(',');
+    if (input === this.lastInput) return;
+    this.lastInput = input;
+    this.logger.info({ policies: policies.filter((p) => p.refused === undefined).map((p) => describePolicy(p)), refused: policies.filter((p) => p.refused !== undefined).map((p) => describePolicy(p)) }, 'policies from the API server');
     this.onChange(policies);
+  }
+
+  private compile(object: PolicyObject, kind: string, namespaced: boolean, version: string): Compiled {
+    const name = object.metadata?.name ?? '';
+    const source = `${kind}/${namespaced ? `${object.metadata?.namespace ?? ''}/` : ''}${name}`;
+    try {
+      const policy = parsePolicy({ apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name, ...(namespaced && { namespace: object.metadata?.namespace }) }, spec: object.spec }, source);
+      const keys = policy.trust.pins.keyIds.size + policy.trust.pins.cas.length + policy.trust.signers.reduce((n, s) => n + (s.keys ? s.keys.keyIds.size + s.keys.cas.length : 0), 0);
+      return { version, policy, problem: undefined, keys };
+    } catch (error) {
+      const problem = error instanceof PolicyError ? error.problems.join('; ') : String(error);
+      this.logger.error({ policy: source, problems: problem }, 'policy refused');
+      return { version, policy: undefined, problem, keys: 0 };
+    }
+  }
+
+  /**
+   * The policies in force, and every object's verdict written to its .status. A namespace's
+   * ImagePolicy objects count against NAMESPACE_BUDGET oldest first (then by name), so a new
+   * object cannot push out one already in force. A refused object, invalid or past the budget,
+   * is replaced by its stand-in, which denies the images it names (POLICY_REFUSED).
+   */
+  private withinBudget(entries: readonly { object: PolicyObject; plural: string; namespaced: boolean; compiled: Compiled }[]): Policy[] {
+    const order = (e: { object: PolicyObject }) => `${e.object.metadata?.creationTimestamp instanceof Date ? e.object.metadata.creationTimestamp.toISOString() : String(e.object.metadata?.creationTimestamp ?? '')} ${e.object.metadata?.name ?? ''}`;
+    const sorted = [...entries].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+    const used = new Map<string, { policies: number; keys: number }>();
+    const policies: Policy[] = [];
+    for (const { object, plural, namespaced, compiled } of sorted) {
+      let problem = compiled.problem;
+      const namespace = object.metadata?.namespace ?? '';
+      if (namespaced && compiled.policy) {
+        const u = used.get(namespace) ?? { policies: 0, keys: 0 };
+        if (u.policies + 1 > NAMESPACE_BUDGET.policies || u.keys + compiled.keys > NAMESPACE_BUDGET.keys) {
+          problem = `over the namespace budget of ${NAMESPACE_BUDGET.policies} ImagePolicy objects and ${NAMESPACE_BUDGET.keys} pinned keys (${u.policies} objects, ${u.keys} keys already in force); until this object is deleted or the others shrink, the images it names are denied (POLICY_REFUSED)`;
+        } else {
+          used.set(namespace, { policies: u.policies + 1, keys: u.keys + compiled.keys });
+        }
+      }
+      const kind = namespaced ? PolicyKind.NAMESPACED : PolicyKind.CLUSTER;
+      const name = object.metadata?.name ?? '';
+      if (problem === undefined && compiled.policy) policies.push(compiled.policy);
+      else policies.push(refusedStandIn({ kind, name, namespace: namespaced ? namespace : undefined, spec: object.spec }, problem ?? 'unreadable', `${kind}/${namespaced ? `${namespace}/` : ''}${name}`));
+      this.writeStatus(object, plural, namespaced, problem);
+    }
+    return policies;
   }
 
   /** Records the verdict in .status when it changed (a JSON Patch of /status). */

@@ -108,8 +108,9 @@ spec: {images: ["${host}/**"], action: verify}
 `);
     const verdict = await eventually(() => status('unpinned'), (v) => v.startsWith('false'), 'status of the unpinned policy');
     expect(verdict).toMatch(/^false spec\.trust: pins nothing: set rootKeys or signers\[\]\.keys, or trustOnFirstUse: true to trust the first root seen/);
+    // Refused, it does not vanish: the images it names are denied, saying why.
     const r = await runPod('unpinned');
-    expect(r.stderr).toMatch(/NO_POLICY/);
+    expect(r.stderr).toMatch(/POLICY_REFUSED: the policy covering .*evil\/app was refused \(spec.trust: pins nothing/);
     expect(r.code).not.toBe(0);
   });
 

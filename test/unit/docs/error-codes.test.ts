@@ -13,7 +13,7 @@ const sections = new Map(
 describe('docs/troubleshooting.md', () => {
   // Trust codes, the reference code, and the codes admission adds (src/admission).
   // …and the CLI's INVALID_CREDENTIALS, which no denial carries.
-  const codes = [...Object.values(TrustErrorCode), new ReferenceError('x', 'y').code, 'POLICY_DENIED', 'NO_POLICY', 'DIGEST_CONFLICT', 'UNSUPPORTED_KIND', 'MALFORMED_OBJECT', new CredentialsError('x').code];
+  const codes = [...Object.values(TrustErrorCode), new ReferenceError('x', 'y').code, 'POLICY_DENIED', 'POLICY_REFUSED', 'NO_POLICY', 'DIGEST_CONFLICT', 'UNSUPPORTED_KIND', 'MALFORMED_OBJECT', new CredentialsError('x').code];
   const notInDenials = ['UNSUPPORTED_KIND', 'MALFORMED_OBJECT', 'INVALID_CREDENTIALS'];
 
   it('has a fix hint in admission messages for every code a denial can carry', () => {
