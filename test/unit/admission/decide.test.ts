@@ -1,5 +1,5 @@
 import { decide, parseReview, ORIGINAL_IMAGES_ANNOTATION, type DecisionContext } from '../../../src/admission/index.js';
-import { PolicySet } from '../../../src/policy/index.js';
+import { PolicySet, refusedStandIn } from '../../../src/policy/index.js';
 import { ScriptedVerifier } from '../../support/fake-verifier.js';
 import { policy, TOFU } from '../../support/policies.js';
 import { applyPatch, review, workload } from '../../support/reviews.js';
@@ -169,6 +169,21 @@ describe('policies and modes', () => {
     // …nor does a namespace policy help where only the default action (deny) covers the image.
     const onlyLocal = new PolicySet([policy('lenient', ['**'], { action: 'allow' }, 'team-a')]);
     expect((await one(ctx({ policies: onlyLocal }))).allowed).toBe(false);
+  });
+
+  it('a refused policy denies the images it names, saying why; its namespace only', async () => {
+    const refused = (images: unknown, mode?: string) =>
+      refusedStandIn({ kind: 'ImagePolicy', name: 'broken', namespace: 'team-a', spec: { images, ...(mode && { mode }) } }, 'spec.trust: pins nothing', 'ImagePolicy/team-a/broken');
+    const open = policy('open', ['**'], { action: 'allow' });
+    const d = await one(ctx({ policies: new PolicySet([open, refused([`${REG}/team/**`])]) }));
+    expect(d.message).toMatch(/POLICY_REFUSED: the policy covering registry.example.com\/team\/unsigned was refused \(spec.trust: pins nothing\); required by ImagePolicy "team-a\/broken"/);
+    const elsewhere = await run(review('Pod', pod([{ name: 'app', image }]), { namespace: 'team-b' }), 'mutate', ctx({ policies: new PolicySet([open, refused([`${REG}/team/**`])]) }));
+    expect(elsewhere.allowed).toBe(true);
+    // Patterns it does not name are untouched; unreadable patterns cover the whole namespace.
+    expect((await one(ctx({ policies: new PolicySet([open, refused(['other.io/**'])]) }))).allowed).toBe(true);
+    expect((await one(ctx({ policies: new PolicySet([open, refused(['a//b'])]) }))).message).toMatch(/POLICY_REFUSED/);
+    // In its own mode: a refused audit policy records, it does not deny.
+    expect((await one(ctx({ policies: new PolicySet([open, refused([`${REG}/team/**`], 'audit')]) }))).allowed).toBe(true);
   });
 
   it('a namespace policy can add requirements', async () => {
