@@ -44,7 +44,9 @@ export class PolicyInformers {
   private rebuilding = false;
   private again = false;
   /** What the last onChange was built from; unchanged inputs skip onChange. */
-  private lastInput = '';
+  private lastInput: string | undefined;
+  /** A rebuild has finished since both kinds were listed: the set in force reflects them. */
+  private built = false;
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -55,9 +57,9 @@ export class PolicyInformers {
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
   }
 
-  /** Ready once both kinds have been listed. */
+  /** Ready once both kinds have been listed and the policies built from them. */
   get ready(): boolean {
-    return this.synced.size === KINDS.length;
+    return this.synced.size === KINDS.length && this.built;
   }
 
   async start(): Promise<void> {
@@ -124,6 +126,7 @@ export class PolicyInformers {
   }
 
   private async rebuild(): Promise<void> {
+    const complete = this.synced.size === KINDS.length;
     const seen = new Set<string>();
     const entries: { object: PolicyObject; plural: string; namespaced: boolean; compiled: Compiled }[] = [];
     let sliceStart = performance.now();
@@ -148,6 +151,7 @@ export class PolicyInformers {
     for (const uid of this.compiled.keys()) if (!seen.has(uid)) this.compiled.delete(uid);
     const policies = this.withinBudget(entries);
     const input = entries.map((e) => `${e.object.metadata?.uid ?? ''}@${e.compiled.version}`).sort().join(',');
+    if (complete) this.built = true;
     if (input === this.lastInput) return;
     this.lastInput = input;
     this.logger.info({ policies: policies.filter((p) => p.refused === undefined).map((p) => describePolicy(p)), refused: policies.filter((p) => p.refused !== undefined).map((p) => describePolicy(p)) }, 'policies from the API server');
