@@ -20,13 +20,15 @@ interface PolicyObject extends KubernetesObject {
   status?: { accepted?: boolean; message?: string; observedGeneration?: number };
 }
 
-/** One object's verdict, kept while its uid and generation stay the same. */
+/** One object's verdict, kept while its uid, generation and budget standing stay the same. */
 interface Compiled {
   readonly version: string;
   readonly policy: Policy | undefined;
   readonly problem: string | undefined;
-  /** rootKeys and signers[].keys entries, for the namespace budget. */
-  readonly keys: number;
+  /** Set when refused for the budget (never parsed). */
+  readonly refusedFor?: string;
+  /** The refused object's stand-in, made once. */
+  standIn?: Policy;
 }
 
 /** Parse work done between two yields to the event loop. */
@@ -125,82 +127,95 @@ export class PolicyInformers {
     });
   }
 
+  /**
+   * Builds the policies in force and writes every object's verdict to its .status. A namespace's
+   * ImagePolicy objects count against NAMESPACE_BUDGET oldest first (then by name), so a new
+   * object cannot push out one already in force; the budget is counted on the raw objects, so
+   * those past it are never parsed. A refused object, invalid or past the budget, is replaced
+   * by its stand-in, which denies the images it names (POLICY_REFUSED).
+   */
   private async rebuild(): Promise<void> {
     const complete = this.synced.size === KINDS.length;
-    const seen = new Set<string>();
-    const entries: { object: PolicyObject; plural: string; namespaced: boolean; compiled: Compiled }[] = [];
-    let sliceStart = performance.now();
+    const all: { object: PolicyObject; kind: string; plural: string; namespaced: boolean; order: string }[] = [];
     for (const [i, informer] of this.informers.entries()) {
       const { kind, plural, namespaced } = KINDS[i]!;
-      for (const object of informer.list()) {
-        const uid = object.metadata?.uid ?? `${kind}/${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
-        seen.add(uid);
-        const version = `${object.metadata?.generation ?? object.metadata?.resourceVersion ?? ''}`;
-        let compiled = this.compiled.get(uid);
-        if (compiled?.version !== version) {
-          if (performance.now() - sliceStart > SLICE_MS) {
-            await new Promise((resolve) => setImmediate(resolve));
-            sliceStart = performance.now();
-          }
-          compiled = this.compile(object, kind, namespaced, version);
-          this.compiled.set(uid, compiled);
+      for (const object of informer.list()) all.push({ object, kind, plural, namespaced, order: orderOf(object) });
+    }
+    all.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+    const seen = new Set<string>();
+    const used = new Map<string, { policies: number; keys: number; over: number }>();
+    const policies: Policy[] = [];
+    const inputs: string[] = [];
+    let sliceStart = performance.now();
+    for (const { object, kind, plural, namespaced } of all) {
+      const name = object.metadata?.name ?? '';
+      const namespace = object.metadata?.namespace ?? '';
+      const source = `${kind}/${namespaced ? `${namespace}/` : ''}${name}`;
+      const uid = object.metadata?.uid ?? source;
+      const version = `${object.metadata?.generation ?? object.metadata?.resourceVersion ?? ''}`;
+      let problem: string | undefined;
+      let policy: Policy | undefined;
+      const keys = namespaced ? rawKeyCount(object.spec) : 0;
+      const u = used.get(namespace) ?? { policies: 0, keys: 0, over: 0 };
+      used.set(namespace, u);
+      if (namespaced && (u.policies + 1 > NAMESPACE_BUDGET.policies || u.keys + keys > NAMESPACE_BUDGET.keys)) {
+        u.over += 1;
+        const budget = `over the namespace budget of ${NAMESPACE_BUDGET.policies} ImagePolicy objects and ${NAMESPACE_BUDGET.keys} pinned keys (older objects come first)`;
+        // Stand-ins cost a pattern compile each: past twice the budget, one `**` stand-in
+        // speaks for all of the namespace's surplus objects.
+        if (u.over > NAMESPACE_BUDGET.policies) {
+          problem = `${budget}; with more than ${NAMESPACE_BUDGET.policies} objects past it, every image of namespace ${namespace} is denied (POLICY_REFUSED) until objects are deleted`;
+          if (u.over === NAMESPACE_BUDGET.policies + 1) policies.push(refusedStandIn({ kind: PolicyKind.NAMESPACED, name, namespace, spec: { images: ['**'] } }, problem, source));
+          inputs.push(`${uid}@${version}!`);
+          this.writeStatus(object, plural, namespaced, problem);
+          continue;
         }
-        entries.push({ object, plural, namespaced, compiled });
+        problem = `${budget}; not enforced, so the images it names are denied (POLICY_REFUSED) until it or older objects are deleted`;
+      } else if (namespaced) {
+        u.policies += 1;
+        u.keys += keys;
       }
+      let compiled = this.compiled.get(uid);
+      if (compiled?.version !== version || (problem === undefined) !== (compiled.refusedFor === undefined)) {
+        if (performance.now() - sliceStart > SLICE_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+        }
+        compiled = problem === undefined
+          ? this.compile(object, kind, namespaced, version, source)
+          : { version, policy: undefined, problem, refusedFor: problem };
+        this.compiled.set(uid, compiled);
+      }
+      seen.add(uid);
+      ({ policy } = compiled);
+      problem = compiled.problem;
+      if (!policy) {
+        compiled.standIn ??= refusedStandIn({ kind: namespaced ? PolicyKind.NAMESPACED : PolicyKind.CLUSTER, name, namespace: namespaced ? namespace : undefined, spec: object.spec }, problem ?? 'unreadable', source);
+        policy = compiled.standIn;
+      }
+      inputs.push(`${uid}@${version}${problem === undefined ? '' : '!'}`);
+      policies.push(policy);
+      this.writeStatus(object, plural, namespaced, problem);
     }
     for (const uid of this.compiled.keys()) if (!seen.has(uid)) this.compiled.delete(uid);
-    const policies = this.withinBudget(entries);
-    const input = entries.map((e) => `${e.object.metadata?.uid ?? ''}@${e.compiled.version}`).sort().join(',');
     if (complete) this.built = true;
+    const input = inputs.join(',');
     if (input === this.lastInput) return;
     this.lastInput = input;
     this.logger.info({ policies: policies.filter((p) => p.refused === undefined).map((p) => describePolicy(p)), refused: policies.filter((p) => p.refused !== undefined).map((p) => describePolicy(p)) }, 'policies from the API server');
     this.onChange(policies);
   }
 
-  private compile(object: PolicyObject, kind: string, namespaced: boolean, version: string): Compiled {
+  private compile(object: PolicyObject, kind: string, namespaced: boolean, version: string, source: string): Compiled {
     const name = object.metadata?.name ?? '';
-    const source = `${kind}/${namespaced ? `${object.metadata?.namespace ?? ''}/` : ''}${name}`;
     try {
       const policy = parsePolicy({ apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name, ...(namespaced && { namespace: object.metadata?.namespace }) }, spec: object.spec }, source);
-      const keys = policy.trust.pins.keyIds.size + policy.trust.pins.cas.length + policy.trust.signers.reduce((n, s) => n + (s.keys ? s.keys.keyIds.size + s.keys.cas.length : 0), 0);
-      return { version, policy, problem: undefined, keys };
+      return { version, policy, problem: undefined };
     } catch (error) {
       const problem = error instanceof PolicyError ? error.problems.join('; ') : String(error);
       this.logger.error({ policy: source, problems: problem }, 'policy refused');
-      return { version, policy: undefined, problem, keys: 0 };
+      return { version, policy: undefined, problem };
     }
-  }
-
-  /**
-   * The policies in force, and every object's verdict written to its .status. A namespace's
-   * ImagePolicy objects count against NAMESPACE_BUDGET oldest first (then by name), so a new
-   * object cannot push out one already in force. A refused object, invalid or past the budget,
-   * is replaced by its stand-in, which denies the images it names (POLICY_REFUSED).
-   */
-  private withinBudget(entries: readonly { object: PolicyObject; plural: string; namespaced: boolean; compiled: Compiled }[]): Policy[] {
-    const order = (e: { object: PolicyObject }) => `${e.object.metadata?.creationTimestamp instanceof Date ? e.object.metadata.creationTimestamp.toISOString() : String(e.object.metadata?.creationTimestamp ?? '')} ${e.object.metadata?.name ?? ''}`;
-    const sorted = [...entries].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
-    const used = new Map<string, { policies: number; keys: number }>();
-    const policies: Policy[] = [];
-    for (const { object, plural, namespaced, compiled } of sorted) {
-      let problem = compiled.problem;
-      const namespace = object.metadata?.namespace ?? '';
-      if (namespaced && compiled.policy) {
-        const u = used.get(namespace) ?? { policies: 0, keys: 0 };
-        if (u.policies + 1 > NAMESPACE_BUDGET.policies || u.keys + compiled.keys > NAMESPACE_BUDGET.keys) {
-          problem = `over the namespace budget of ${NAMESPACE_BUDGET.policies} ImagePolicy objects and ${NAMESPACE_BUDGET.keys} pinned keys (${u.policies} objects, ${u.keys} keys already in force); until this object is deleted or the others shrink, the images it names are denied (POLICY_REFUSED)`;
-        } else {
-          used.set(namespace, { policies: u.policies + 1, keys: u.keys + compiled.keys });
-        }
-      }
-      const kind = namespaced ? PolicyKind.NAMESPACED : PolicyKind.CLUSTER;
-      const name = object.metadata?.name ?? '';
-      if (problem === undefined && compiled.policy) policies.push(compiled.policy);
-      else policies.push(refusedStandIn({ kind, name, namespace: namespaced ? namespace : undefined, spec: object.spec }, problem ?? 'unreadable', `${kind}/${namespaced ? `${namespace}/` : ''}${name}`));
-      this.writeStatus(object, plural, namespaced, problem);
-    }
-    return policies;
   }
 
   /** Records the verdict in .status when it changed (a JSON Patch of /status). */
@@ -217,6 +232,28 @@ export class PolicyInformers {
       : api.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural, name, body });
     request.catch((error: unknown) => this.logger.warn({ name, err: error instanceof Error ? error.message : String(error) }, 'could not write policy status'));
   }
+}
+
+/** Oldest first, then by name: the order the namespace budget is filled in. */
+function orderOf(object: PolicyObject): string {
+  const created = object.metadata?.creationTimestamp;
+  const time = created instanceof Date ? created.toISOString() : typeof created === 'string' ? created : '';
+  return `${time} ${object.metadata?.namespace ?? ''} ${object.metadata?.name ?? ''}`;
+}
+
+/** rootKeys and signers[].keys entries of a raw spec, counted without parsing any key. */
+function rawKeyCount(spec: unknown): number {
+  const trust = typeof spec === 'object' && spec !== null ? (spec as { trust?: unknown }).trust : undefined;
+  if (typeof trust !== 'object' || trust === null) return 0;
+  const { rootKeys, signers } = trust as { rootKeys?: unknown; signers?: unknown };
+  let n = Array.isArray(rootKeys) ? rootKeys.length : 0;
+  if (Array.isArray(signers)) {
+    for (const s of signers) {
+      const keys = typeof s === 'object' && s !== null ? (s as { keys?: unknown }).keys : undefined;
+      if (Array.isArray(keys)) n += keys.length;
+    }
+  }
+  return n;
 }
 
 /** The items of a list response; anything that is not an object with a name is dropped. */
