@@ -66,14 +66,7 @@ defaultAction: ${chartValues.config.defaultAction}
     '--set', `webhook.url=https://127.0.0.1:${port}`, '--set', `webhook.caBundle=${readFileSync(attacker.tls.caCert).toString('base64')}`]);
   if (r.code !== 0) throw new Error(`helm failed: ${r.stdout}\n${r.stderr}`);
   // The attacker's certificate is one the system trusts (a public CA would issue it for their host).
-  const before = process.env.NODE_EXTRA_CA_CERTS;
-  process.env.NODE_EXTRA_CA_CERTS = attacker.tls.caCert;
-  try {
-    serve = await ServeProcess.start(config, attacker.tls.caCert);
-  } finally {
-    if (before === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
-    else process.env.NODE_EXTRA_CA_CERTS = before;
-  }
+  serve = await ServeProcess.start(config, attacker.tls.caCert, true, { NODE_EXTRA_CA_CERTS: attacker.tls.caCert });
   await serve.waitReady(30_000);
   await cp.kubectlOk(['create', 'namespace', 'enforced']);
   await cp.kubectlOk(['label', 'namespace', 'enforced', 'trustgate.dev/enforce=true']);
