@@ -72,7 +72,7 @@ async function main(): Promise<void> {
 
     const ca = readFileSync(stack.tls.caCert, 'utf8');
     mkdirSync(path.join(dir, 'policies'));
-    writeFileSync(path.join(dir, 'policies', 'p.yaml'), `apiVersion: trustgate.dev/v1alpha1\nkind: ClusterImagePolicy\nmetadata: {name: bench}\nspec:\n  images: ["**"]\n  trust: {server: "${stack.notaryUrl}", caBundle: ${JSON.stringify(ca)}}\n`);
+    writeFileSync(path.join(dir, 'policies', 'p.yaml'), `apiVersion: trustgate.dev/v1alpha1\nkind: ClusterImagePolicy\nmetadata: {name: bench}\nspec:\n  images: ["**"]\n  trust: {server: "${stack.notaryUrl}", caBundle: ${JSON.stringify(ca)}, trustOnFirstUse: true}\n`);
     writeFileSync(path.join(dir, 'config.yaml'), `listen: "127.0.0.1:0"\ntls: {certFile: ${stack.tls.cert}, keyFile: ${stack.tls.key}}\npolicies: {files: ["policies/*.yaml"]}\n`);
     serve = await ServeProcess.start(path.join(dir, 'config.yaml'), stack.tls.caCert, false);
     const portOf = (child: typeof baseline) => new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { port: number }).port)));

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     const ca = readFileSync(trust.tls.caCert, 'utf8');
     const port = await freePort();
     const metricsPort = await freePort();
-    await cluster.installChart({ port, caPem: ca, policies: [{ name: 'signed-images', spec: { images: [`${trust.registry}/**`], trust: { server: trust.notaryUrl, caBundle: ca } } }] });
+    await cluster.installChart({ port, caPem: ca, policies: [{ name: 'signed-images', spec: { images: [`${trust.registry}/**`], trust: { server: trust.notaryUrl, caBundle: ca, trustOnFirstUse: true } } }] });
     const config = path.join(trust.dir, 'trustgate.yaml');
     writeFileSync(config, `listen: "127.0.0.1:${port}"\ntls: {certFile: ${trust.tls.cert}, keyFile: ${trust.tls.key}}\nmetrics: {listen: "127.0.0.1:${metricsPort}"}\nkubernetes: {kubeconfig: ${cluster.kubeconfig}}\n`);
     serve = await ServeProcess.start(config, trust.tls.caCert, false);
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     expectThat(still.stdout.trim() === `${image}:1.0@${unsigned.digest}`, 'a new pod still gets the signed digest, not the registry\'s');
 
     say('Require a release signer (targets/releases) for this repository', '(a more specific ClusterImagePolicy: the most specific pattern wins)');
-    await kubectl(['apply', '-f', '-'], `apiVersion: trustgate.dev/v1alpha1\nkind: ClusterImagePolicy\nmetadata: {name: demo-releases}\nspec:\n  images: ["${trust.registry}/demo/app"]\n  trust:\n    server: ${trust.notaryUrl}\n    caBundle: ${JSON.stringify(ca)}\n    signers: [{role: targets/releases}]\n`);
+    await kubectl(['apply', '-f', '-'], `apiVersion: trustgate.dev/v1alpha1\nkind: ClusterImagePolicy\nmetadata: {name: demo-releases}\nspec:\n  images: ["${trust.registry}/demo/app"]\n  trust:\n    server: ${trust.notaryUrl}\n    caBundle: ${JSON.stringify(ca)}\n    signers: [{role: targets/releases}]\n    trustOnFirstUse: true\n`);
     // Wait until trustgate has seen the new policy (a server-side dry run has no side effects).
     for (let i = 0; i < 50; i++) {
       const probe = await cluster.kubectl(['run', 'probe', `--image=${image}:1.0`, '-n', 'demo', '--restart=Never', '--dry-run=server']);

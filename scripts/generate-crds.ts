@@ -6,17 +6,20 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { POLICY_LIMITS as L } from '../src/policy/limits.js';
 
-const keyList = { type: 'array', maxItems: 64, items: { type: 'string', minLength: 1, maxLength: 65_536 } };
+// The API server refuses objects past these bounds, so no tenant can make trustgate parse more
+// than a few hundred keys per object (issue 9 item 6: 2,112 keys per object stalled admission).
+const keyList = (maxItems: number) => ({ type: 'array', maxItems, items: { type: 'string', minLength: 1, maxLength: L.keyLength } });
 
 export const SPEC_SCHEMA = {
   type: 'object',
   required: ['images'],
   properties: {
     images: {
-      type: 'array', minItems: 1, maxItems: 256,
+      type: 'array', minItems: 1, maxItems: L.images,
       description: 'Normalised image name patterns: registry/path, * within one segment, ** across segments. See docs/policy.md.',
-      items: { type: 'string', minLength: 1, maxLength: 512, pattern: '^[a-zA-Z0-9._\\-:\\[\\]*]+(/[a-zA-Z0-9._\\-:\\[\\]*]+)*$' },
+      items: { type: 'string', minLength: 1, maxLength: L.imageLength, pattern: '^[a-zA-Z0-9._\\-:\\[\\]*]+(/[a-zA-Z0-9._\\-:\\[\\]*]+)*$' },
     },
     action: { type: 'string', enum: ['verify', 'allow', 'deny'], default: 'verify', description: 'verify: require Notary v1 signatures; allow: no check; deny: never.' },
     mode: { type: 'string', enum: ['enforce', 'warn', 'audit'], default: 'enforce', description: 'What a failure does: enforce denies, warn admits with a warning, audit admits and records.' },
@@ -25,16 +28,17 @@ export const SPEC_SCHEMA = {
       type: 'object', description: 'How images are verified (action: verify only).',
       properties: {
         server: { type: 'string', pattern: '^https://[^\\s/]+', maxLength: 2048, description: 'Notary server URL.' },
-        caBundle: { type: 'string', maxLength: 1_048_576, description: 'PEM CA certificates for the Notary server.' },
-        rootKeys: { ...keyList, description: 'Root pins: cert ID, canonical key ID, PEM public key, leaf or CA certificate.' },
+        caBundle: { type: 'string', maxLength: L.caBundleLength, description: 'PEM CA certificates for the Notary server.' },
+        rootKeys: { ...keyList(L.rootKeys), description: 'Root pins: cert ID, canonical key ID, PEM public key, leaf or CA certificate.' },
         signers: {
-          type: 'array', maxItems: 32, description: 'Delegations that must each have signed the digest.',
+          type: 'array', maxItems: L.signers, description: 'Delegations that must each have signed the digest.',
           items: {
             type: 'object', required: ['role'],
-            properties: { role: { type: 'string', pattern: '^targets(/[-a-z0-9_]+)+$', maxLength: 255 }, keys: keyList },
+            properties: { role: { type: 'string', pattern: '^targets(/[-a-z0-9_]+)+$', maxLength: 255 }, keys: keyList(L.keysPerSigner) },
           },
         },
         allowUnsignedDigests: { type: 'boolean', default: false, description: 'Admit name@sha256 references without trust data, as docker does.' },
+        trustOnFirstUse: { type: 'boolean', default: false, description: 'Trust the first root seen (no pins). A verify policy needs rootKeys, signers[].keys or this; trustgate refuses it otherwise.' },
       },
     },
   },

@@ -203,6 +203,9 @@ function requirement(ref: ImageReference, policy: Policy | undefined, ctx: Decis
     case Action.ALLOW:
       return { result: { verified: undefined } };
     case Action.DENY:
+      if (policy.refused !== undefined) {
+        return { result: { failure: { code: 'POLICY_REFUSED', message: `the policy covering ${ref.name} was refused (${policy.refused})`, policy: describePolicy(policy), mode: policy.mode } } };
+      }
       return { result: { failure: { code: 'POLICY_DENIED', message: `${ref.name} is denied`, policy: describePolicy(policy), mode: policy.mode } } };
     case Action.VERIFY:
       return { verify: policy };

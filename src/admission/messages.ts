@@ -35,6 +35,7 @@ const FIXES: Readonly<Record<string, string>> = {
   INVALID_OPTION: 'fix the policy\'s trust settings',
   INVALID_REFERENCE: 'write the image as docker accepts it (lowercase, sha256 digests)',
   POLICY_DENIED: 'this image is denied by policy; use an allowed image or ask the cluster admins',
+  POLICY_REFUSED: 'fix the policy: kubectl get imagepolicy/clusterimagepolicy NAME -o jsonpath={.status.message} says why it was refused',
   NO_POLICY: 'ask the cluster admins for a policy that covers this image',
   TOO_MANY_IMAGES: 'split the workload: no real pod names this many distinct images',
   TOO_MANY_PULL_SECRETS: 'list at most 64 imagePullSecrets; one dockerconfigjson secret can hold many registries',

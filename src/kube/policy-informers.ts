@@ -1,9 +1,12 @@
 // Policies from the ClusterImagePolicy and ImagePolicy CRDs: list+watch informers (reconnecting
 // with backoff), each object checked by the same parser as the files, its verdict written back
-// to .status, and the set in force rebuilt on every change.
+// to .status, and the set in force rebuilt after changes. Rebuilding stays off the admission
+// path (issue 9 item 6): an object is parsed only when its uid or generation is new (metadata
+// and status edits keep the generation), rebuilds are coalesced and yield to the event loop
+// between parses, and each namespace's ImagePolicy objects are held to NAMESPACE_BUDGET.
 import { CustomObjectsApi, ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { describePolicy, parsePolicy, PolicyError, type Policy } from '../policy/index.js';
+import { describePolicy, NAMESPACE_BUDGET, parsePolicy, PolicyError, PolicyKind, refusedStandIn, type Policy } from '../policy/index.js';
 
 const GROUP = 'trustgate.dev';
 const VERSION = 'v1alpha1';
@@ -17,6 +20,20 @@ interface PolicyObject extends KubernetesObject {
   status?: { accepted?: boolean; message?: string; observedGeneration?: number };
 }
 
+/** One object's verdict, kept while its uid, generation and budget standing stay the same. */
+interface Compiled {
+  readonly version: string;
+  readonly policy: Policy | undefined;
+  readonly problem: string | undefined;
+  /** Set when refused for the budget (never parsed). */
+  readonly refusedFor?: string;
+  /** The refused object's stand-in, made once. */
+  standIn?: Policy;
+}
+
+/** Parse work done between two yields to the event loop. */
+const SLICE_MS = 5;
+
 export class PolicyInformers {
   private readonly informers: ListWatch<PolicyObject>[] = [];
   private readonly synced = new Set<string>();
@@ -24,6 +41,14 @@ export class PolicyInformers {
   private readonly failures = new Map<string, number>();
   private stopped = false;
   private readonly api: CustomObjectsApi;
+  /** Verdicts by uid; entries of deleted objects are dropped on each rebuild (bounded by the objects). */
+  private readonly compiled = new Map<string, Compiled>();
+  private rebuilding = false;
+  private again = false;
+  /** What the last onChange was built from; unchanged inputs skip onChange. */
+  private lastInput: string | undefined;
+  /** A rebuild has finished since both kinds were listed: the set in force reflects them. */
+  private built = false;
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -34,9 +59,9 @@ export class PolicyInformers {
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
   }
 
-  /** Ready once both kinds have been listed. */
+  /** Ready once both kinds have been listed and the policies built from them. */
   get ready(): boolean {
-    return this.synced.size === KINDS.length;
+    return this.synced.size === KINDS.length && this.built;
   }
 
   async start(): Promise<void> {
@@ -50,11 +75,11 @@ export class PolicyInformers {
         const answer = listOf(await api.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: plural }));
         this.synced.add(kind);
         this.failures.delete(kind);
-        setImmediate(() => this.rebuild());
+        this.schedule();
         return answer;
       };
       const informer = new ListWatch<PolicyObject>(path, new Watch(this.kubeConfig), list, false);
-      const changed = () => this.rebuild();
+      const changed = () => this.schedule();
       informer.on('add', changed);
       informer.on('update', changed);
       informer.on('delete', changed);
@@ -82,25 +107,115 @@ export class PolicyInformers {
     }, delay).unref();
   }
 
-  private rebuild(): void {
-    const policies: Policy[] = [];
-    this.informers.forEach((informer, i) => {
-      const { kind, plural, namespaced } = KINDS[i]!;
-      for (const object of informer.list()) {
-        const name = object.metadata?.name ?? '';
-        const source = `${kind}/${namespaced ? `${object.metadata?.namespace ?? ''}/` : ''}${name}`;
-        let problem: string | undefined;
-        try {
-          policies.push(parsePolicy({ apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name, ...(namespaced && { namespace: object.metadata?.namespace }) }, spec: object.spec }, source));
-        } catch (error) {
-          problem = error instanceof PolicyError ? error.problems.join('; ') : String(error);
-          this.logger.error({ policy: source, problems: problem }, 'policy refused');
-        }
-        this.writeStatus(object, plural, namespaced, problem);
-      }
+  /** Coalesces changes: one rebuild runs at a time, and one more follows if anything changed meanwhile. */
+  private schedule(): void {
+    if (this.rebuilding) {
+      this.again = true;
+      return;
+    }
+    this.rebuilding = true;
+    setImmediate(() => {
+      this.rebuild()
+        .catch((error: unknown) => this.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'policy rebuild failed'))
+        .finally(() => {
+          this.rebuilding = false;
+          if (this.again && !this.stopped) {
+            this.again = false;
+            this.schedule();
+          }
+        });
     });
-    this.logger.info({ policies: policies.map((p) => describePolicy(p)) }, 'policies from the API server');
+  }
+
+  /**
+   * Builds the policies in force and writes every object's verdict to its .status. A namespace's
+   * ImagePolicy objects count against NAMESPACE_BUDGET oldest first (then by name), so a new
+   * object cannot push out one already in force; the budget is counted on the raw objects, so
+   * those past it are never parsed. A refused object, invalid or past the budget, is replaced
+   * by its stand-in, which denies the images it names (POLICY_REFUSED).
+   */
+  private async rebuild(): Promise<void> {
+    const complete = this.synced.size === KINDS.length;
+    const all: { object: PolicyObject; kind: string; plural: string; namespaced: boolean; order: string }[] = [];
+    for (const [i, informer] of this.informers.entries()) {
+      const { kind, plural, namespaced } = KINDS[i]!;
+      for (const object of informer.list()) all.push({ object, kind, plural, namespaced, order: orderOf(object) });
+    }
+    all.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+    const seen = new Set<string>();
+    const used = new Map<string, { policies: number; keys: number; over: number }>();
+    const policies: Policy[] = [];
+    const inputs: string[] = [];
+    let sliceStart = performance.now();
+    for (const { object, kind, plural, namespaced } of all) {
+      const name = object.metadata?.name ?? '';
+      const namespace = object.metadata?.namespace ?? '';
+      const source = `${kind}/${namespaced ? `${namespace}/` : ''}${name}`;
+      const uid = object.metadata?.uid ?? source;
+      const version = `${object.metadata?.generation ?? object.metadata?.resourceVersion ?? ''}`;
+      let problem: string | undefined;
+      let policy: Policy | undefined;
+      const keys = namespaced ? rawKeyCount(object.spec) : 0;
+      const u = used.get(namespace) ?? { policies: 0, keys: 0, over: 0 };
+      used.set(namespace, u);
+      if (namespaced && (u.policies + 1 > NAMESPACE_BUDGET.policies || u.keys + keys > NAMESPACE_BUDGET.keys)) {
+        u.over += 1;
+        const budget = `over the namespace budget of ${NAMESPACE_BUDGET.policies} ImagePolicy objects and ${NAMESPACE_BUDGET.keys} pinned keys (older objects come first)`;
+        // Stand-ins cost a pattern compile each: past twice the budget, one `**` stand-in
+        // speaks for all of the namespace's surplus objects.
+        if (u.over > NAMESPACE_BUDGET.policies) {
+          problem = `${budget}; with more than ${NAMESPACE_BUDGET.policies} objects past it, every image of namespace ${namespace} is denied (POLICY_REFUSED) until objects are deleted`;
+          if (u.over === NAMESPACE_BUDGET.policies + 1) policies.push(refusedStandIn({ kind: PolicyKind.NAMESPACED, name, namespace, spec: { images: ['**'] } }, problem, source));
+          inputs.push(`${uid}@${version}!`);
+          this.writeStatus(object, plural, namespaced, problem);
+          continue;
+        }
+        problem = `${budget}; not enforced, so the images it names are denied (POLICY_REFUSED) until it or older objects are deleted`;
+      } else if (namespaced) {
+        u.policies += 1;
+        u.keys += keys;
+      }
+      let compiled = this.compiled.get(uid);
+      if (compiled?.version !== version || (problem === undefined) !== (compiled.refusedFor === undefined)) {
+        if (performance.now() - sliceStart > SLICE_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+        }
+        compiled = problem === undefined
+          ? this.compile(object, kind, namespaced, version, source)
+          : { version, policy: undefined, problem, refusedFor: problem };
+        this.compiled.set(uid, compiled);
+      }
+      seen.add(uid);
+      ({ policy } = compiled);
+      problem = compiled.problem;
+      if (!policy) {
+        compiled.standIn ??= refusedStandIn({ kind: namespaced ? PolicyKind.NAMESPACED : PolicyKind.CLUSTER, name, namespace: namespaced ? namespace : undefined, spec: object.spec }, problem ?? 'unreadable', source);
+        policy = compiled.standIn;
+      }
+      inputs.push(`${uid}@${version}${problem === undefined ? '' : '!'}`);
+      policies.push(policy);
+      this.writeStatus(object, plural, namespaced, problem);
+    }
+    for (const uid of this.compiled.keys()) if (!seen.has(uid)) this.compiled.delete(uid);
+    if (complete) this.built = true;
+    const input = inputs.join(',');
+    if (input === this.lastInput) return;
+    this.lastInput = input;
+    this.logger.info({ policies: policies.filter((p) => p.refused === undefined).map((p) => describePolicy(p)), refused: policies.filter((p) => p.refused !== undefined).map((p) => describePolicy(p)) }, 'policies from the API server');
     this.onChange(policies);
+  }
+
+  private compile(object: PolicyObject, kind: string, namespaced: boolean, version: string, source: string): Compiled {
+    const name = object.metadata?.name ?? '';
+    try {
+      const policy = parsePolicy({ apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name, ...(namespaced && { namespace: object.metadata?.namespace }) }, spec: object.spec }, source);
+      return { version, policy, problem: undefined };
+    } catch (error) {
+      const problem = error instanceof PolicyError ? error.problems.join('; ') : String(error);
+      this.logger.error({ policy: source, problems: problem }, 'policy refused');
+      return { version, policy: undefined, problem };
+    }
   }
 
   /** Records the verdict in .status when it changed (a JSON Patch of /status). */
@@ -117,6 +232,28 @@ export class PolicyInformers {
       : api.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural, name, body });
     request.catch((error: unknown) => this.logger.warn({ name, err: error instanceof Error ? error.message : String(error) }, 'could not write policy status'));
   }
+}
+
+/** Oldest first, then by name: the order the namespace budget is filled in. */
+function orderOf(object: PolicyObject): string {
+  const created = object.metadata?.creationTimestamp;
+  const time = created instanceof Date ? created.toISOString() : typeof created === 'string' ? created : '';
+  return `${time} ${object.metadata?.namespace ?? ''} ${object.metadata?.name ?? ''}`;
+}
+
+/** rootKeys and signers[].keys entries of a raw spec, counted without parsing any key. */
+function rawKeyCount(spec: unknown): number {
+  const trust = typeof spec === 'object' && spec !== null ? (spec as { trust?: unknown }).trust : undefined;
+  if (typeof trust !== 'object' || trust === null) return 0;
+  const { rootKeys, signers } = trust as { rootKeys?: unknown; signers?: unknown };
+  let n = Array.isArray(rootKeys) ? rootKeys.length : 0;
+  if (Array.isArray(signers)) {
+    for (const s of signers) {
+      const keys = typeof s === 'object' && s !== null ? (s as { keys?: unknown }).keys : undefined;
+      if (Array.isArray(keys)) n += keys.length;
+    }
+  }
+  return n;
 }
 
 /** The items of a list response; anything that is not an object with a name is dropped. */

@@ -22,6 +22,8 @@ export interface TrustSpec {
   readonly pins: RootPins;
   readonly signers: readonly SignerRequirement[];
   readonly allowUnsignedDigests: boolean;
+  /** Set explicitly: no pins, the first root seen is trusted. A verify policy needs pins or this. */
+  readonly trustOnFirstUse: boolean;
 }
 
 /** A policy as written, checked: the spec of the webhook issue. */
@@ -38,6 +40,12 @@ export interface Policy {
   readonly mutate: boolean;
   /** Where it came from, for messages: `policies/base.yaml#2`. */
   readonly source: string;
+  /**
+   * Set on the stand-in for a policy object trustgate refused (invalid, or past its namespace's
+   * budget): action deny over the patterns it names (all of the namespace's images, `**`, when
+   * they cannot be read), so a requirement nobody can enforce denies instead of vanishing.
+   */
+  readonly refused?: string;
 }
 
 /** `ClusterImagePolicy "signed-only"` or `ImagePolicy "team-a/strict"`. */

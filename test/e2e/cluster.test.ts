@@ -18,7 +18,7 @@ let signed: PushedImage;
 let configFile: string;
 
 const clusterPolicies = () => [
-  { name: 'signed-images', spec: { images: [`${stack.registry}/**`], trust: { server: stack.notaryUrl, caBundle: readFileSync(stack.tls.caCert, 'utf8') } } },
+  { name: 'signed-images', spec: { images: [`${stack.registry}/**`], trust: { server: stack.notaryUrl, caBundle: readFileSync(stack.tls.caCert, 'utf8'), trustOnFirstUse: true } } },
 ];
 
 async function helmInstall(extra: string[] = []): Promise<void> {
@@ -183,7 +183,7 @@ spec: {images: ["**"], action: allow}
     await cp.kubectlOk(['apply', '-f', '-'], `apiVersion: trustgate.dev/v1alpha1
 kind: ClusterImagePolicy
 metadata: {name: trial}
-spec: {images: ["${stack.registry}/trial/**"], mode: warn, trust: {server: "${stack.notaryUrl}", caBundle: ${JSON.stringify(readFileSync(stack.tls.caCert, 'utf8'))}}}
+spec: {images: ["${stack.registry}/trial/**"], mode: warn, trust: {server: "${stack.notaryUrl}", caBundle: ${JSON.stringify(readFileSync(stack.tls.caCert, 'utf8'))}, trustOnFirstUse: true}}
 `);
     const r = await eventually(() => runPod('enforced', `trial-${Date.now() % 100000}`, image), (v) => v.code === 0, 'warn policy in force');
     expect(r.stderr).toMatch(/Warning: trustgate: container .* would be denied: NO_TRUST_DATA \(ClusterImagePolicy "trial", mode warn\)/);

@@ -38,7 +38,7 @@ beforeAll(async () => {
 
   const port = await freePort();
   const ca = readFileSync(stack.tls.caCert, 'utf8');
-  const policies = [{ name: 'private', spec: { images: ['registry.test/**'], trust: { server: stack.notaryUrl, caBundle: ca } } }];
+  const policies = [{ name: 'private', spec: { images: ['registry.test/**'], trust: { server: stack.notaryUrl, caBundle: ca, trustOnFirstUse: true } } }];
   await cp.installChart({ port, caPem: ca, policies });
   const config = path.join(stack.dir, 'trustgate.yaml');
   writeFileSync(config, `listen: "127.0.0.1:${port}"\ntls: {certFile: ${stack.tls.cert}, keyFile: ${stack.tls.key}}\nkubernetes: {kubeconfig: ${cp.kubeconfig}}\n`);

@@ -21,7 +21,7 @@ kind: ClusterImagePolicy
 metadata: {name: signed-images}
 spec:
   images: ["${stack.registry}/**"]
-  trust: {server: "${stack.notaryUrl}", caBundle: ${JSON.stringify(readCa())}}
+  trust: {server: "${stack.notaryUrl}", caBundle: ${JSON.stringify(readCa())}, trustOnFirstUse: true}
 ---
 apiVersion: trustgate.dev/v1alpha1
 kind: ClusterImagePolicy
@@ -29,7 +29,7 @@ metadata: {name: trial}
 spec:
   images: ["${stack.registry}/trial/**"]
   mode: warn
-  trust: {server: "${stack.notaryUrl}", caBundle: ${JSON.stringify(readCa())}}
+  trust: {server: "${stack.notaryUrl}", caBundle: ${JSON.stringify(readCa())}, trustOnFirstUse: true}
 ${extra}`;
 }
 

@@ -17,3 +17,6 @@ export function policy(
     `test:${name}`,
   );
 }
+
+/** `spec.trust.trustOnFirstUse: true`: what a verify policy without pins must say (issue 9 item 5). */
+export const TOFU = { trust: { trustOnFirstUse: true } } as const;

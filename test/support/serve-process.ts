@@ -13,9 +13,10 @@ export class ServeProcess {
   /**
    * @param keepLogs false: after start-up, drain the log instead of keeping it (benchmarks: a
    *   harness splitting every line would take CPU from the server it measures).
+   * @param env added to the environment (jest's process.env is not the one children inherit).
    */
-  static async start(configFile: string, caFile: string, keepLogs = true): Promise<ServeProcess> {
-    const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  static async start(configFile: string, caFile: string, keepLogs = true, env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+    const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const proc = new ServeProcess(child, readFileSync(caFile));
     let buffer = '';
     const onData = (chunk: Buffer) => {

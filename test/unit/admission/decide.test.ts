@@ -1,7 +1,7 @@
 import { decide, parseReview, ORIGINAL_IMAGES_ANNOTATION, type DecisionContext } from '../../../src/admission/index.js';
-import { PolicySet } from '../../../src/policy/index.js';
+import { PolicySet, refusedStandIn } from '../../../src/policy/index.js';
 import { ScriptedVerifier } from '../../support/fake-verifier.js';
-import { policy } from '../../support/policies.js';
+import { policy, TOFU } from '../../support/policies.js';
 import { applyPatch, review, workload } from '../../support/reviews.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
@@ -11,7 +11,7 @@ const REG = 'registry.example.com';
 function ctx(over: Partial<DecisionContext> & { script?: Record<string, string> } = {}): DecisionContext & { verifier: ScriptedVerifier } {
   const verifier = new ScriptedVerifier(over.script ?? { [`${REG}/team/app:1.0`]: D1, [`${REG}/team/sidecar:2`]: D2 });
   return {
-    policies: new PolicySet([policy('signed', [`${REG}/**`])]),
+    policies: new PolicySet([policy('signed', [`${REG}/**`], TOFU)]),
     defaultAction: 'deny',
     mutateWorkloads: false,
     deadlineMs: 2000,
@@ -140,10 +140,10 @@ describe('policies and modes', () => {
   const one = (c: DecisionContext) => run(review('Pod', pod([{ name: 'app', image }])), 'mutate', c);
 
   it('warn admits with a warning kubectl shows; audit admits with an audit annotation', async () => {
-    const warn = await one(ctx({ policies: new PolicySet([policy('p', ['**'], { mode: 'warn' })]) }));
+    const warn = await one(ctx({ policies: new PolicySet([policy('p', ['**'], { mode: 'warn', ...TOFU })]) }));
     expect(warn).toMatchObject({ allowed: true, decision: 'warn' });
     expect(warn.warnings[0]).toMatch(/container "app" image ".*unsigned:1" would be denied: TAG_NOT_SIGNED \(ClusterImagePolicy "p", mode warn\)/);
-    const audit = await one(ctx({ policies: new PolicySet([policy('p', ['**'], { mode: 'audit' })]) }));
+    const audit = await one(ctx({ policies: new PolicySet([policy('p', ['**'], { mode: 'audit', ...TOFU })]) }));
     expect(audit).toMatchObject({ allowed: true, decision: 'audit', warnings: [] });
     expect(audit.auditAnnotations.audit).toMatch(/TAG_NOT_SIGNED/);
     // kube-apiserver keeps "<webhook name>/<key>" only if that is a qualified name (one prefix,
@@ -164,28 +164,43 @@ describe('policies and modes', () => {
   });
 
   it('no matching cluster policy → the default action', async () => {
-    const none = new PolicySet([policy('other', ['other.io/**'])]);
+    const none = new PolicySet([policy('other', ['other.io/**'], TOFU)]);
     expect((await one(ctx({ policies: none }))).message).toMatch(/NO_POLICY: .*required by the default action/);
     expect(await one(ctx({ policies: none, defaultAction: 'allow' }))).toMatchObject({ allowed: true });
   });
 
   it('a namespace policy cannot admit what the cluster policy denies', async () => {
-    const policies = new PolicySet([policy('signed', [`${REG}/**`]), policy('lenient', ['**'], { action: 'allow' }, 'team-a')]);
+    const policies = new PolicySet([policy('signed', [`${REG}/**`], TOFU), policy('lenient', ['**'], { action: 'allow' }, 'team-a')]);
     expect((await one(ctx({ policies }))).allowed).toBe(false);
     // …nor does a namespace policy help where only the default action (deny) covers the image.
     const onlyLocal = new PolicySet([policy('lenient', ['**'], { action: 'allow' }, 'team-a')]);
     expect((await one(ctx({ policies: onlyLocal }))).allowed).toBe(false);
   });
 
+  it('a refused policy denies the images it names, saying why; its namespace only', async () => {
+    const refused = (images: unknown, mode?: string) =>
+      refusedStandIn({ kind: 'ImagePolicy', name: 'broken', namespace: 'team-a', spec: { images, ...(mode && { mode }) } }, 'spec.trust: pins nothing', 'ImagePolicy/team-a/broken');
+    const open = policy('open', ['**'], { action: 'allow' });
+    const d = await one(ctx({ policies: new PolicySet([open, refused([`${REG}/team/**`])]) }));
+    expect(d.message).toMatch(/POLICY_REFUSED: the policy covering registry.example.com\/team\/unsigned was refused \(spec.trust: pins nothing\); required by ImagePolicy "team-a\/broken"/);
+    const elsewhere = await run(review('Pod', pod([{ name: 'app', image }]), { namespace: 'team-b' }), 'mutate', ctx({ policies: new PolicySet([open, refused([`${REG}/team/**`])]) }));
+    expect(elsewhere.allowed).toBe(true);
+    // Patterns it does not name are untouched; unreadable patterns cover the whole namespace.
+    expect((await one(ctx({ policies: new PolicySet([open, refused(['other.io/**'])]) }))).allowed).toBe(true);
+    expect((await one(ctx({ policies: new PolicySet([open, refused(['a//b'])]) }))).message).toMatch(/POLICY_REFUSED/);
+    // In its own mode: a refused audit policy records, it does not deny.
+    expect((await one(ctx({ policies: new PolicySet([open, refused([`${REG}/team/**`], 'audit')]) }))).allowed).toBe(true);
+  });
+
   it('a namespace policy can add requirements', async () => {
-    const policies = new PolicySet([policy('open', ['**'], { action: 'allow' }), policy('strict', [`${REG}/team/**`], {}, 'team-a')]);
+    const policies = new PolicySet([policy('open', ['**'], { action: 'allow' }), policy('strict', [`${REG}/team/**`], TOFU, 'team-a')]);
     expect((await one(ctx({ policies }))).message).toMatch(/ImagePolicy "team-a\/strict"/);
     const elsewhere = await run(review('Pod', pod([{ name: 'app', image }]), { namespace: 'team-b' }), 'mutate', ctx({ policies }));
     expect(elsewhere.allowed).toBe(true);
   });
 
   it('mutate: false verifies without rewriting', async () => {
-    const policies = new PolicySet([policy('signed', [`${REG}/**`], { mutate: false })]);
+    const policies = new PolicySet([policy('signed', [`${REG}/**`], { mutate: false, ...TOFU })]);
     expect(await run(review('Pod', pod([{ name: 'app', image: `${REG}/team/app:1.0` }])), 'mutate', ctx({ policies }))).toMatchObject({ allowed: true, patch: [] });
   });
 });
@@ -197,15 +212,15 @@ describe('reviews the cache can answer entirely', () => {
   const signed = `${REG}/team/app:1.0`;
   const unsigned = `${REG}/team/unsigned:1`;
   const cases: [string, PolicySet, { name: string; image: string }[], string?][] = [
-    ['signed, pinned', new PolicySet([policy('signed', [`${REG}/**`])]), [{ name: 'app', image: signed }, { name: 'side', image: `${REG}/team/sidecar:2` }]],
-    ['unsigned, denied', new PolicySet([policy('signed', [`${REG}/**`])]), [{ name: 'app', image: signed }, { name: 'bad', image: unsigned }]],
-    ['wrong digest', new PolicySet([policy('signed', [`${REG}/**`])]), [{ name: 'app', image: `${signed}@${D2}` }]],
-    ['warn', new PolicySet([policy('p', ['**'], { mode: 'warn' })]), [{ name: 'bad', image: unsigned }]],
-    ['audit', new PolicySet([policy('p', ['**'], { mode: 'audit' })]), [{ name: 'bad', image: unsigned }]],
-    ['namespace adds a requirement', new PolicySet([policy('open', ['**'], { action: 'allow' }), policy('strict', [`${REG}/team/**`], {}, 'team-a')]), [{ name: 'bad', image: unsigned }]],
-    ['cluster and namespace both verify', new PolicySet([policy('signed', [`${REG}/**`]), policy('strict', [`${REG}/team/**`], {}, 'team-a')]), [{ name: 'app', image: signed }]],
+    ['signed, pinned', new PolicySet([policy('signed', [`${REG}/**`], TOFU)]), [{ name: 'app', image: signed }, { name: 'side', image: `${REG}/team/sidecar:2` }]],
+    ['unsigned, denied', new PolicySet([policy('signed', [`${REG}/**`], TOFU)]), [{ name: 'app', image: signed }, { name: 'bad', image: unsigned }]],
+    ['wrong digest', new PolicySet([policy('signed', [`${REG}/**`], TOFU)]), [{ name: 'app', image: `${signed}@${D2}` }]],
+    ['warn', new PolicySet([policy('p', ['**'], { mode: 'warn', ...TOFU })]), [{ name: 'bad', image: unsigned }]],
+    ['audit', new PolicySet([policy('p', ['**'], { mode: 'audit', ...TOFU })]), [{ name: 'bad', image: unsigned }]],
+    ['namespace adds a requirement', new PolicySet([policy('open', ['**'], { action: 'allow' }), policy('strict', [`${REG}/team/**`], TOFU, 'team-a')]), [{ name: 'bad', image: unsigned }]],
+    ['cluster and namespace both verify', new PolicySet([policy('signed', [`${REG}/**`], TOFU), policy('strict', [`${REG}/team/**`], TOFU, 'team-a')]), [{ name: 'app', image: signed }]],
     ['deny action and no policy', new PolicySet([policy('no', [`${REG}/team/unsigned`], { action: 'deny' })]), [{ name: 'a', image: unsigned }, { name: 'b', image: 'other.io/x:1' }]],
-    ['invalid reference', new PolicySet([policy('signed', ['**'])]), [{ name: 'app', image: 'UPPER/case:1' }]],
+    ['invalid reference', new PolicySet([policy('signed', ['**'], TOFU)]), [{ name: 'app', image: 'UPPER/case:1' }]],
   ];
   it.each(cases)('%s', async (_name, policies, containers) => {
     const c = ctx({ policies });

@@ -6,7 +6,7 @@ import { loadScenario } from '../../support/fixtures.js';
 import { RecordedFetcher } from '../../support/recorded-fetcher.js';
 
 const recorded = loadScenario('targets-only');
-const trust = parsePolicy({ apiVersion: 'trustgate.dev/v1alpha1', kind: 'ClusterImagePolicy', metadata: { name: 'p' }, spec: { images: ['**'], trust: { server: 'https://notary.test' } } }, 't').trust;
+const trust = parsePolicy({ apiVersion: 'trustgate.dev/v1alpha1', kind: 'ClusterImagePolicy', metadata: { name: 'p' }, spec: { images: ['**'], trust: { server: 'https://notary.test', trustOnFirstUse: true } } }, 't').trust;
 
 class Counts implements CacheObserver {
   hits = 0;

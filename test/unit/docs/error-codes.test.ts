@@ -14,7 +14,7 @@ const sections = new Map(
 describe('docs/troubleshooting.md', () => {
   // Trust codes, the reference code, and the codes admission adds (src/admission).
   // …and the CLI's INVALID_CREDENTIALS, which no denial carries.
-  const codes = [...Object.values(TrustErrorCode), new ReferenceError('x', 'y').code, 'POLICY_DENIED', 'NO_POLICY', 'DIGEST_CONFLICT', 'TOO_MANY_IMAGES', 'TOO_MANY_PULL_SECRETS', 'NOT_PINNED', 'UNSUPPORTED_KIND', 'MALFORMED_OBJECT', new CredentialsError('x').code, ...Object.values(ClientAuthCode)];
+  const codes = [...Object.values(TrustErrorCode), new ReferenceError('x', 'y').code, 'POLICY_DENIED', 'POLICY_REFUSED', 'NO_POLICY', 'DIGEST_CONFLICT', 'TOO_MANY_IMAGES', 'TOO_MANY_PULL_SECRETS', 'NOT_PINNED', 'UNSUPPORTED_KIND', 'MALFORMED_OBJECT', new CredentialsError('x').code, ...Object.values(ClientAuthCode)];
   // …and the HTTP refusals of clients without the API server's certificate (tls.clientCAFile).
   const notInDenials = ['UNSUPPORTED_KIND', 'MALFORMED_OBJECT', 'INVALID_CREDENTIALS', ...Object.values(ClientAuthCode)];
 

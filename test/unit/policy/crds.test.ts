@@ -10,6 +10,6 @@ describe('charts/trustgate/crds', () => {
 
   it('the spec schema lists exactly the fields parsePolicy reads', () => {
     expect(Object.keys(SPEC_SCHEMA.properties).sort()).toEqual(['action', 'images', 'mode', 'mutate', 'trust']);
-    expect(Object.keys(SPEC_SCHEMA.properties.trust.properties).sort()).toEqual(['allowUnsignedDigests', 'caBundle', 'rootKeys', 'server', 'signers']);
+    expect(Object.keys(SPEC_SCHEMA.properties.trust.properties).sort()).toEqual(['allowUnsignedDigests', 'caBundle', 'rootKeys', 'server', 'signers', 'trustOnFirstUse']);
   });
 });

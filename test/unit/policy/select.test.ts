@@ -1,13 +1,13 @@
 import { PolicySet } from '../../../src/policy/index.js';
-import { policy } from '../../support/policies.js';
+import { policy, TOFU } from '../../support/policies.js';
 
 describe('PolicySet.applicable', () => {
   const set = new PolicySet([
-    policy('everything', ['**']),
-    policy('team', ['registry.example.com/team/**']),
-    policy('team-app', ['registry.example.com/team/app']),
-    policy('strict-a', ['registry.example.com/**'], {}, 'team-a'),
-    policy('other-ns', ['**'], {}, 'team-b'),
+    policy('everything', ['**'], TOFU),
+    policy('team', ['registry.example.com/team/**'], TOFU),
+    policy('team-app', ['registry.example.com/team/app'], TOFU),
+    policy('strict-a', ['registry.example.com/**'], TOFU, 'team-a'),
+    policy('other-ns', ['**'], TOFU, 'team-b'),
   ]);
 
   it('picks the most specific cluster policy', () => {
@@ -23,7 +23,7 @@ describe('PolicySet.applicable', () => {
   });
 
   it('breaks ties by policy name, so the choice is stable', () => {
-    const tie = new PolicySet([policy('b', ['registry.example.com/*']), policy('a', ['registry.example.com/*'])]);
+    const tie = new PolicySet([policy('b', ['registry.example.com/*'], TOFU), policy('a', ['registry.example.com/*'], TOFU)]);
     expect(tie.applicable(undefined, 'registry.example.com/x').cluster?.policy.name).toBe('a');
   });
 });

@@ -4,7 +4,7 @@ import { Metrics } from '../../../src/observability/index.js';
 import { PolicySet } from '../../../src/policy/index.js';
 import { createRequestListener, listenHttp, type Listener } from '../../../src/server/index.js';
 import { ScriptedVerifier } from '../../support/fake-verifier.js';
-import { policy } from '../../support/policies.js';
+import { policy, TOFU } from '../../support/policies.js';
 import { review, workload } from '../../support/reviews.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
@@ -15,7 +15,7 @@ const metrics = new Metrics();
 
 beforeAll(async () => {
   const verifier = new ScriptedVerifier({ 'registry.example.com/team/app:1.0': D1 });
-  const policies = new PolicySet([policy('signed', ['**'])]);
+  const policies = new PolicySet([policy('signed', ['**'], TOFU)]);
   const app = createRequestListener({
     review: (endpoint: Endpoint, request: ReviewRequest) => {
       if (failNext) {
