@@ -9,10 +9,10 @@ const own = { username: 'team', password: 't' };
 
 describe('credentialScope (docs/adr/0005)', () => {
   it.each([
-    ['a ClusterImagePolicy with its own server and CA', policy('c', ['**'], { trust: { server: 'https://notary.example.com', caBundle: CA } }), CredentialScope.CLUSTER],
-    ['an ImagePolicy that only adds signers', policy('n', ['**'], { trust: { signers: [{ role: 'targets/releases' }] } }, 'team-a'), CredentialScope.CLUSTER],
-    ['an ImagePolicy naming a server', policy('n', ['**'], { trust: { server: 'https://tenant.example.com' } }, 'team-a'), CredentialScope.NAMESPACE],
-    ['an ImagePolicy bringing a CA for the cluster\'s server', policy('n', ['**'], { trust: { caBundle: CA } }, 'team-a'), CredentialScope.NAMESPACE],
+    ['a ClusterImagePolicy with its own server and CA', policy('c', ['**'], { trust: { server: 'https://notary.example.com', caBundle: CA, trustOnFirstUse: true } }), CredentialScope.CLUSTER],
+    ['an ImagePolicy that only adds signers', policy('n', ['**'], { trust: { signers: [{ role: 'targets/releases' }], trustOnFirstUse: true } }, 'team-a'), CredentialScope.CLUSTER],
+    ['an ImagePolicy naming a server', policy('n', ['**'], { trust: { server: 'https://tenant.example.com', trustOnFirstUse: true } }, 'team-a'), CredentialScope.NAMESPACE],
+    ['an ImagePolicy bringing a CA for the cluster\'s server', policy('n', ['**'], { trust: { caBundle: CA, trustOnFirstUse: true } }, 'team-a'), CredentialScope.NAMESPACE],
   ])('%s', (_name, p, scope) => {
     expect(credentialScope(p)).toBe(scope);
   });
