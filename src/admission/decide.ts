@@ -158,7 +158,15 @@ interface ImageResult {
 }
 
 /** A verification to pin to comes with the mode and name of the policy that asked for it. */
-type RequirementResult = { failure: Failure & { mode: Mode } } | { verified: undefined } | { verified: VerifiedImage; mode: Mode; policy: string };
+type RequirementResult = { failure: Failure & { mode: Mode } } | { verified: undefined } | Verification;
+
+/** A verify policy's verified answer, with what decides how it counts: its mode, and whether it pins. */
+interface Verification {
+  readonly verified: VerifiedImage;
+  readonly mode: Mode;
+  readonly policy: string;
+  readonly mutate: boolean;
+}
 
 /** What one applicable policy asks of an image: a result already, or a verification. */
 type Requirement = { readonly result: RequirementResult } | { readonly verify: Policy };
@@ -266,23 +274,24 @@ function verification(ref: ImageReference, policy: Policy, outcome: VerifiedImag
     return { failure: { code: 'TIMEOUT', message: `verification of ${ref.written} did not finish within ${ctx.deadlineMs} ms`, policy: describePolicy(policy), mode: policy.mode } };
   }
   if (outcome instanceof TrustError) return { failure: { code: outcome.code, message: outcome.message, policy: describePolicy(policy), mode: policy.mode } };
-  return policy.mutate ? { verified: outcome, mode: policy.mode, policy: describePolicy(policy) } : { verified: undefined };
+  return { verified: outcome, mode: policy.mode, policy: describePolicy(policy), mutate: policy.mutate };
 }
 
 /**
  * Every applicable policy's result for one image, and the digest to pin it to. What an
  * enforcing policy verified is pinned whatever a warn- or audit-mode policy found: those may
- * report, never undo (a pod left on its tag runs whatever the registry serves).
+ * report, never undo (a pod left on its tag runs whatever the registry serves). Every
+ * verification counts for agreement, `mutate: false` ones too: a tenant's policy with a server
+ * of its own must not pin a digest the cluster's policy resolved differently.
  */
 function combine(p: ImagePlan, results: readonly RequirementResult[]): ImageResult {
   const failures: (Failure & { mode: Mode })[] = [];
-  const verified: { verified: VerifiedImage; mode: Mode; policy: string }[] = [];
+  const verified: Verification[] = [];
   for (const result of results) {
     if ('failure' in result) failures.push(result.failure);
     else if (result.verified) verified.push(result);
   }
-  const enforcing = verified.filter((v) => v.mode === Mode.ENFORCE);
-  const basis = enforcing.length > 0 ? enforcing[0] : verified[0];
+  const basis = verified.find((v) => v.mode === Mode.ENFORCE) ?? verified[0];
   for (const other of verified) {
     if (!basis || other.verified.digest === basis.verified.digest) continue;
     // The basis enforces whenever any verification does, so a conflict denies only when both
@@ -291,10 +300,13 @@ function combine(p: ImagePlan, results: readonly RequirementResult[]): ImageResu
   }
   const denied = failures.some((f) => f.mode === Mode.ENFORCE);
   const ok = basis && !denied && (basis.mode === Mode.ENFORCE || failures.length === 0) ? basis : undefined;
-  // Digests admitted unchecked, and name@digest references, are left as written.
-  const pinned = ok && !ok.verified.unchecked && ok.verified.tag !== undefined ? formatPinned(p.ref, ok.verified.digest) : undefined;
-  const pinnedBy = pinned !== undefined && ok?.mode === Mode.ENFORCE ? ok.policy : undefined;
-  return { failures, verified: ok?.verified, pinned, pinnedBy };
+  // Pinned when a policy that agrees with the basis asks for it (`mutate`); digests admitted
+  // unchecked, and name@digest references, are left as written.
+  const agreeing = ok ? verified.filter((v) => v.mutate && v.verified.digest === ok.verified.digest) : [];
+  const wanted = agreeing.length > 0 ? ok : undefined;
+  const pinned = wanted && !wanted.verified.unchecked && wanted.verified.tag !== undefined ? formatPinned(p.ref, wanted.verified.digest) : undefined;
+  const pinnedBy = pinned !== undefined ? agreeing.find((v) => v.mode === Mode.ENFORCE)?.policy : undefined;
+  return { failures, verified: wanted?.verified, pinned, pinnedBy };
 }
 
 /** The images to rewrite: verified, mutation wanted, and not already carrying the digest. */
