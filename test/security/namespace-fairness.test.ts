@@ -74,23 +74,22 @@ describe('a namespace creating pods of 200 distinct repositories each', () => {
     })().finally(() => (floodDone = true));
     const teamB: Decision[] = [];
     const started = Date.now();
+    let lastOfB = 0;
     const reviewsOfB = (async () => {
-      for (let i = 0; i < 40 && (i < 5 || !floodDone); i++) {
+      // A review of B every 250 ms for as long as the flood lasts.
+      for (let i = 0; i < 200 && (i < 5 || !floodDone); i++) {
         const t = Date.now();
         teamB.push(await ask('team-b', [`${gunB}:1.0`]));
-        process.stderr.write(`B ${Date.now() - started} took ${Date.now() - t} ${teamB.at(-1)!.reasons.join(',')}\n`);
+        lastOfB = t - started;
+        await new Promise((r) => setTimeout(r, 250));
       }
     })();
     const [answersA] = await Promise.all([floodSettled, reviewsOfB]);
-    const elapsed = Date.now() - started;
-    const tally: Record<string, number> = {};
-    for (const a of answersA) for (const c of a.containers) for (const f of c.failures) tally[f.code] = (tally[f.code] ?? 0) + 1;
-    process.stderr.write(`A ${JSON.stringify(tally)} elapsed ${elapsed}\n`);
     teamB.push(await ask('team-b', [`${gunB}:1.0`]));
     client.close();
 
-    // The flood really was one: A's pods outlasted B's first reviews.
-    expect(elapsed).toBeGreaterThan(9000);
+    // B was reviewed throughout the flood (A's last wave starts at 7.5 s).
+    expect(lastOfB).toBeGreaterThan(8000);
     expect(teamB.map((d) => [d.allowed, d.reasons.join(',')])).toEqual(teamB.map(() => [true, '']));
     for (const d of teamB) expect(d.patch).toContainEqual({ op: 'replace', path: '/spec/containers/0/image', value: `${gunB}:1.0@${signedB.digest}` });
     for (const a of answersA) {
