@@ -95,6 +95,12 @@ export interface CertOptions {
   readonly issuer?: { certPem: string; key: KeyObject };
   /** A start of validity other than now (self-signed only): `openssl ca` can set it, `x509` cannot. */
   readonly notBefore?: Date;
+  /**
+   * A leaf's extendedKeyUsage (default codeSigning, as notary's own certificates); '' for none.
+   * notary verifies a chain to a pinned CA with Go's default usage, server auth, so a leaf it
+   * accepts under `trust_pinning.ca` has no extendedKeyUsage (or serverAuth).
+   */
+  readonly extendedKeyUsage?: string;
 }
 
 /** A certificate for `key`, self-signed or issued by `issuer`, made with the openssl CLI. */
@@ -103,7 +109,8 @@ export function selfSignedCertificate(key: KeyObject, options: CertOptions): str
   try {
     const keyFile = path.join(dir, 'key.pem');
     writeFileSync(keyFile, key.export({ format: 'pem', type: 'pkcs8' }));
-    const ext = options.ca ? 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign' : 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning';
+    const eku = options.extendedKeyUsage ?? 'codeSigning';
+    const ext = options.ca ? 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign' : `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature${eku ? `\nextendedKeyUsage=${eku}` : ''}`;
     writeFileSync(path.join(dir, 'ext.cnf'), `${ext}\n`);
     const common = ['-set_serial', String(Date.now() % 1e9), '-days', String(options.days ?? 3650), '-extfile', path.join(dir, 'ext.cnf'), '-out', path.join(dir, 'cert.pem')];
     execFileSync('openssl', ['req', '-new', '-key', keyFile, '-subj', `/CN=${options.cn.replace(/\//g, '\\/')}`, '-out', path.join(dir, 'req.csr')], { stdio: 'pipe' });
