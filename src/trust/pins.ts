@@ -70,9 +70,38 @@ function bareKeyId(spki: Buffer, type: string | undefined): string {
   return keyId(type === 'ec' ? 'ecdsa' : 'rsa', spki);
 }
 
-/** True when the key is pinned by either of its IDs, or its certificate was issued by a pinned CA. */
-export function isPinned(key: PublicKey, pins: RootPins): boolean {
+/**
+ * True when the key is pinned by either of its IDs, or its certificate was issued by a pinned CA
+ * that is valid at `now`. notary ignores a pinned CA outside its validity window
+ * (trustpinning/trustpin.go NewTrustPinChecker: utils.ValidateCertificate(caCert, true)) and
+ * verifies the chain at the current time with no leeway (caCheck: leafCert.Verify, whose
+ * isValid checks every certificate's NotBefore and NotAfter).
+ */
+export function isPinned(key: PublicKey, pins: RootPins, now: number): boolean {
   if (pins.keyIds.has(key.id) || pins.keyIds.has(key.canonicalId)) return true;
   const cert = key.certificate;
-  return cert !== undefined && pins.cas.some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
+  return cert !== undefined && pins.cas.some((ca) => caValidAt(ca, now) && issuedBy(cert, ca));
+}
+
+/**
+ * Why none of `keys` counts as pinned through a CA although a pinned CA issued one: that CA is
+ * outside its validity window at `now`. Undefined when no such CA explains it.
+ */
+export function lapsedCaPin(keys: readonly PublicKey[], pins: RootPins, now: number): string | undefined {
+  for (const ca of pins.cas) {
+    if (caValidAt(ca, now)) continue;
+    if (!keys.some((k) => k.certificate !== undefined && issuedBy(k.certificate, ca))) continue;
+    const name = ca.subject.split('\n').find((line) => line.startsWith('CN=')) ?? ca.subject;
+    const when = now < Date.parse(ca.validFrom) ? `is not valid before ${ca.validFrom}` : `expired on ${ca.validTo}`;
+    return `the pinned CA certificate ${name.slice(0, 200)} that issued it ${when}`;
+  }
+  return undefined;
+}
+
+function caValidAt(ca: X509Certificate, now: number): boolean {
+  return Date.parse(ca.validFrom) <= now && now <= Date.parse(ca.validTo);
+}
+
+function issuedBy(cert: X509Certificate, ca: X509Certificate): boolean {
+  return cert.checkIssued(ca) && cert.verify(ca.publicKey);
 }

@@ -115,6 +115,7 @@ async function loadFrom(root: TrustedRoot, input: UpdateInput): Promise<TrustedR
     declaredDelegations: declared,
     versions: new Map(used.map((doc) => [doc.role, doc.body.version])),
     expires: Math.min(...used.map((doc) => doc.body.expires)),
+    verifiedAt: input.now,
   };
 }
 
