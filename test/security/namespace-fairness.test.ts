@@ -55,11 +55,11 @@ function webhook() {
 describe('a namespace creating pods of 200 distinct repositories each', () => {
   it('does not keep another namespace out, and gets only its own answers or TIMEOUT', async () => {
     const { client, ask } = webhook();
-    // Team A: pods of 200 distinct repositories nobody signed (no trust data), 25 pods every
-    // 1.5 s for 9 s, as a controller creating them would: 30,000 distinct lookups. Team B: its
+    // Team A: pods of 200 distinct repositories nobody signed (no trust data), 40 pods every
+    // 1.5 s for 9 s, as a controller creating them would: 48,000 distinct lookups. Team B: its
     // signed image, reviewed again and again while that runs.
     const waves = 6;
-    const perWave = 25;
+    const perWave = 40;
     let floodDone = false;
     const floodSettled = (async () => {
       const answers: Promise<Decision>[] = [];
