@@ -86,6 +86,12 @@ export class CachingVerifier implements ImageVerifier {
     });
   }
 
+  /** Repositories being verified and waiting for their namespace's turn (metrics). */
+  verifications(): { running: number; waiting: number } {
+    const { running, waiting } = this.fair.sizes();
+    return { running, waiting };
+  }
+
   peek(ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): VerifiedImage | TrustError | undefined {
     const outcome = this.cache.get(cacheKey(this.serverFor(ref, trust), ref, trust, credentials));
     if (outcome === undefined) return undefined;
