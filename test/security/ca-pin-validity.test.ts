@@ -38,12 +38,14 @@ afterAll(async () => {
 
 /**
  * A signing CA valid over [now + fromDays, now + fromDays + days], and the repository served
- * with a root certificate it issued (valid from now, for ten years).
+ * with a root certificate it issued (valid from now, or from `leafFromDays`, for ten years).
  */
-function repositoryUnderCa(name: string, fromDays: number | undefined, days: number): string {
+function repositoryUnderCa(name: string, fromDays: number | undefined, days: number, leafFromDays?: number): string {
   const caKey = TestKey.generate('ecdsa');
   const caPem = selfSignedCertificate(caKey.privateKey, { cn: `${name} signing CA`, ca: true, days, ...(fromDays !== undefined && { notBefore: new Date(Date.now() + fromDays * DAY) }) });
-  const keys = { ...standardKeys(GUN), root: TestKey.generate('ecdsa-x509', { cn: GUN, issuer: { certPem: caPem, key: caKey.privateKey }, extendedKeyUsage: '' }) };
+  const issuer = { certPem: caPem, key: caKey.privateKey };
+  const root = TestKey.generate('ecdsa-x509', { cn: GUN, issuer, extendedKeyUsage: '', ...(leafFromDays !== undefined && { notBefore: new Date(Date.now() + leafFromDays * DAY) }) });
+  const keys = { ...standardKeys(GUN), root };
   server.files = buildRepository(standardSpec(GUN, keys, { '1.0': V1 })).files;
   return caPem;
 }
@@ -84,4 +86,19 @@ describe.each<[string, number, number, RegExp, RegExp]>([
     expect(await codeOf(refused)).toBe('ROOT_KEY_MISMATCH');
     await expect(refused).rejects.toThrow(message);
   });
+});
+
+it('a root certificate valid from in twelve hours, issued by a pinned CA valid now, is refused by both: the chain to a pinned CA has no leeway', async () => {
+  // Without pins both allow it (notary's one day on a root certificate's notBefore,
+  // test/security/root-certificate-clock-skew.test.ts); the chain to the pinned CA is verified at
+  // the current time, the root certificate included (x509 Verify in caCheck).
+  const ca = repositoryUnderCa('current', -1, 365, 0.5);
+  const notary = await notaryWithCa(ca);
+  expect(notary.code).not.toBe(0);
+  expect(notary.out).toMatch(/unable to match any certificates to trust_pinning config/);
+  const refused = trustgateWithCa(ca);
+  expect(await codeOf(refused)).toBe('ROOT_KEY_MISMATCH');
+  await expect(refused).rejects.toThrow(/the certificate issued by the pinned CA CN=current signing CA is not valid before .* \(a chain to a pinned CA has no leeway\)/);
+  const tofu = await notaryList(url, tls.caCert, GUN);
+  expect(tofu.code).toBe(0);
 });
