@@ -77,6 +77,23 @@ describe('root pinning', () => {
     expect(await codeOf(verifyFiles(f, `${GUN}:1.0`, { pins: parsePins([otherCa]) }))).toBe('ROOT_KEY_MISMATCH');
   });
 
+  it('ROOT_KEY_MISMATCH: a process that trusted a root under a pinned CA refuses it once that CA has expired, as a fresh one does', async () => {
+    const caKey = TestKey.generate('ecdsa');
+    // Valid for another hour.
+    const caPem = selfSignedCertificate(caKey.privateKey, { cn: 'Short CA', ca: true, notBefore: new Date(NOW - 10 * DAY), days: 10 + 1 / 24 });
+    const issued = TestKey.generate('ecdsa-x509', { cn: GUN, issuer: { certPem: caPem, key: caKey.privateKey } });
+    const f = files((s) => { s.root.keys = [issued]; });
+    let clock = Date.now(); // the root certificate was issued just now
+    const client = new TrustClient({ now: () => clock });
+    const pins = parsePins([caPem]);
+    await expect(verifyFiles(f, `${GUN}:1.0`, { pins, client })).resolves.toMatchObject({ digest: V1 });
+    clock += 2 * 3_600_000;
+    const warm = verifyFiles(f, `${GUN}:1.0`, { pins, client });
+    expect(await codeOf(warm)).toBe('ROOT_KEY_MISMATCH');
+    await expect(warm).rejects.toThrow(/the pinned CA certificate CN=Short CA that issued it expired on/);
+    expect(await codeOf(verifyFiles(f, `${GUN}:1.0`, { pins, now: clock }))).toBe('ROOT_KEY_MISMATCH');
+  });
+
   it('ROOT_KEY_MISMATCH: a root held by another key than the pinned one', async () => {
     const other = TestKey.generate('ecdsa-x509', { cn: GUN });
     expect(await codeOf(verifyPinned([other.canonicalId]))).toBe('ROOT_KEY_MISMATCH');
