@@ -86,6 +86,16 @@ export function verifyRootUpdate(prev: TrustedRoot, bytes: Buffer, step: RootSte
   return trusted(doc, keyring, signers, prev.trustOnFirstUse);
 }
 
+/**
+ * A root remembered from an earlier update, held again to the pins that depend on the clock: a
+ * pinned CA and the certificate it issued have validity windows, checked at verification time
+ * (as notary's caCheck), so a warm process answers as a freshly started one would. Pins by key
+ * ID do not change with time and are not checked again.
+ */
+export function recheckClockPins(root: TrustedRoot, pins: RootPins, ctx: RootContext): void {
+  if (pins.cas.length > 0) checkPins(root.doc, root.keyring, root.signers, pins, ctx);
+}
+
 function trusted(doc: Signed<RootMetadata>, keyring: Keyring, signers: PublicKey[], trustOnFirstUse: boolean): TrustedRoot {
   return { doc, keyring, version: doc.body.version, sha256: sha256(doc.bytes), signers, trustOnFirstUse };
 }
@@ -140,7 +150,7 @@ function commonNames(subject: string): string[] {
   return subject.split('\n').filter((line) => line.startsWith('CN=')).map((line) => line.slice(3));
 }
 
-function checkPins(doc: Signed<RootMetadata>, keyring: Keyring, certified: PublicKey[], pins: RootPins, ctx: RootContext): void {
+function checkPins(doc: Signed<RootMetadata>, keyring: Keyring, certified: readonly PublicKey[], pins: RootPins, ctx: RootContext): void {
   const gun = ctx.gun;
   const pinned = certified.filter((key) => isPinned(key, pins, ctx.now));
   const ids = certified.map((k) => k.canonicalId).join(', ');
