@@ -125,6 +125,7 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
     },
     metrics,
   );
+  metrics.countVerifications(() => verifier.verifications());
   const deadlineMs = config.deadlineSeconds * 1000;
   const review = async (endpoint: Endpoint, request: ReviewRequest) => {
     // Reading pull secrets is part of the review: it spends the same deadline (issue 9).

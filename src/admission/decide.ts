@@ -143,7 +143,7 @@ async function evaluate(containers: ContainerImage[], namespace: string | undefi
     if (known) results.set(image, known);
     else unknown.push(p);
   }
-  if (unknown.length > 0) for (const [image, result] of await verifyAll(unknown, ctx)) results.set(image, result);
+  if (unknown.length > 0) for (const [image, result] of await verifyAll(unknown, namespace, ctx)) results.set(image, result);
   return containers.map((container) => {
     const r = results.get(container.image)!;
     return { container, failures: r.failures, verified: r.verified, pinned: r.pinned, pinnedBy: r.pinnedBy };
@@ -240,12 +240,12 @@ function fromCache(p: ImagePlan, ctx: DecisionContext): ImageResult | undefined 
   return combine(p, done);
 }
 
-async function verifyAll(plans: readonly ImagePlan[], ctx: DecisionContext): Promise<[string, ImageResult][]> {
+async function verifyAll(plans: readonly ImagePlan[], namespace: string | undefined, ctx: DecisionContext): Promise<[string, ImageResult][]> {
   const deadline = deadlineTimer(ctx.deadlineMs);
   try {
     return await Promise.all(
       plans.map(async (p): Promise<[string, ImageResult]> => {
-        const done = await Promise.all(p.requirements.map((r) => ('result' in r ? Promise.resolve(r.result) : verifyWithin(p.ref, r.verify, ctx, deadline.promise))));
+        const done = await Promise.all(p.requirements.map((r) => ('result' in r ? Promise.resolve(r.result) : verifyWithin(p.ref, r.verify, namespace, ctx, deadline.promise))));
         return [p.image, combine(p, done)];
       }),
     );
@@ -254,10 +254,10 @@ async function verifyAll(plans: readonly ImagePlan[], ctx: DecisionContext): Pro
   }
 }
 
-async function verifyWithin(ref: ImageReference, policy: Policy, ctx: DecisionContext, deadline: Promise<'deadline'>): Promise<RequirementResult> {
+async function verifyWithin(ref: ImageReference, policy: Policy, namespace: string | undefined, ctx: DecisionContext, deadline: Promise<'deadline'>): Promise<RequirementResult> {
   const credentials = ctx.credentialsFor(ref, credentialScope(policy));
   if (isCredentialFailure(credentials)) return { failure: { ...credentials, policy: describePolicy(policy), mode: policy.mode } };
-  const pending = ctx.verifier.verify(ref, policy.trust, credentials);
+  const pending = ctx.verifier.verify(ref, policy.trust, credentials, namespace);
   let outcome: VerifiedImage | TrustError | 'deadline';
   try {
     outcome = await Promise.race([pending, deadline]);

@@ -6,10 +6,14 @@ import { formatNormalized, type ImageReference } from '../reference/index.js';
 import { credentialsFingerprint, defaultTrustServer, type Credentials } from '../registry/index.js';
 import { TrustError, verifyImage, type TrustClient, type VerifiedImage } from '../trust/index.js';
 import type { TrustSpec } from '../policy/index.js';
+import { DEFAULT_FAIR_SHARE, FairShare, type FairShareBounds } from './fair-share.js';
 
 export interface ImageVerifier {
-  /** Resolves to the verified image or rejects with a TrustError. */
-  verify(ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): Promise<VerifiedImage>;
+  /**
+   * Resolves to the verified image or rejects with a TrustError. A verification that must fetch
+   * waits for `namespace`'s turn (src/admission/fair-share.ts).
+   */
+  verify(ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined, namespace?: string): Promise<VerifiedImage>;
   /**
    * The answer `verify` would give now, if it is already known (cached and fresh); else
    * undefined. Never starts a verification.
@@ -30,6 +34,8 @@ export interface CacheOptions {
   /** Trust servers by registry host, overriding docker's default choice. */
   readonly servers: Readonly<Record<string, string>>;
   readonly now: () => number;
+  /** Verifications fetching at once, per namespace and in all (DEFAULT_FAIR_SHARE). */
+  readonly fairShare?: FairShareBounds;
 }
 
 export interface CacheObserver {
@@ -58,12 +64,14 @@ const NOT_CACHED: ReadonlySet<string> = new Set([...NOT_SIGNED_YET, 'TIMEOUT']);
 export class CachingVerifier implements ImageVerifier {
   private readonly cache: LRUCache<string, Outcome>;
   private readonly inflight = new Map<string, Promise<Outcome>>();
+  private readonly fair: FairShare;
 
   constructor(
     private readonly client: TrustClient,
     private readonly options: CacheOptions,
     private readonly observer: CacheObserver,
   ) {
+    this.fair = new FairShare(options.fairShare ?? DEFAULT_FAIR_SHARE, options.now);
     this.cache = new LRUCache<string, Outcome>({
       max: options.maxEntries,
       maxSize: options.maxBytes,
@@ -78,6 +86,12 @@ export class CachingVerifier implements ImageVerifier {
     });
   }
 
+  /** Repositories being verified and waiting for their namespace's turn (metrics). */
+  verifications(): { running: number; waiting: number } {
+    const { running, waiting } = this.fair.sizes();
+    return { running, waiting };
+  }
+
   peek(ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): VerifiedImage | TrustError | undefined {
     const outcome = this.cache.get(cacheKey(this.serverFor(ref, trust), ref, trust, credentials));
     if (outcome === undefined) return undefined;
@@ -85,7 +99,7 @@ export class CachingVerifier implements ImageVerifier {
     return 'error' in outcome ? outcome.error : outcome.ok;
   }
 
-  async verify(ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): Promise<VerifiedImage> {
+  async verify(ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined, namespace = ''): Promise<VerifiedImage> {
     const server = this.serverFor(ref, trust);
     const key = cacheKey(server, ref, trust, credentials);
     let outcome = this.cache.get(key);
@@ -93,10 +107,13 @@ export class CachingVerifier implements ImageVerifier {
       this.observer.hit();
     } else {
       this.observer.miss();
-      let pending = this.inflight.get(key);
+      // Shared within a namespace only: a lookup waiting in a flooding namespace's queue must
+      // not hold up another namespace's review of the same image.
+      const shared = `${namespace}\n${key}`;
+      let pending = this.inflight.get(shared);
       if (!pending) {
-        pending = this.load(key, server, ref, trust, credentials).finally(() => this.inflight.delete(key));
-        this.inflight.set(key, pending);
+        pending = this.loadInTurn(namespace, key, server, ref, trust, credentials).finally(() => this.inflight.delete(shared));
+        this.inflight.set(shared, pending);
       }
       outcome = await pending;
     }
@@ -106,6 +123,21 @@ export class CachingVerifier implements ImageVerifier {
 
   private serverFor(ref: ImageReference, trust: TrustSpec): string {
     return trust.server ?? this.options.servers[ref.registry] ?? defaultTrustServer(ref.registry);
+  }
+
+  private async loadInTurn(namespace: string, key: string, server: string, ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): Promise<Outcome> {
+    try {
+      // Waiting counts against the same deadline as fetching: a review gives up after it.
+      const expiresAt = this.options.now() + this.options.timeoutMs;
+      // One slot per repository: its tags share one load in the trust client.
+      const repository = `${server} ${ref.name} ${credentialsFingerprint(credentials)} ${trustKey(trust)}`;
+      return await this.fair.run(namespace, repository, expiresAt, `verification of ${ref.written}`, () => this.load(key, server, ref, trust, credentials));
+    } catch (error) {
+      // No turn came (TIMEOUT, never cached): this namespace's own backlog, not the image's answer.
+      const outcome = { error: error instanceof TrustError ? error : new TrustError('SERVER_ERROR', `unexpected failure: ${String(error)}`, { cause: error }) };
+      this.observer.verified(outcome.error.code);
+      return outcome;
+    }
   }
 
   private async load(key: string, server: string, ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): Promise<Outcome> {

@@ -35,6 +35,8 @@ export class Metrics implements CacheObserver {
   private trustServers: ReadonlySet<string> = new Set();
   /** Read by the trustgate_trust_client_entries gauge when scraped. */
   private trustClientSizes: () => Readonly<Record<string, number>> = () => ({});
+  /** Read by the trustgate_verifications gauge when scraped. */
+  private verificationSizes: () => { readonly running: number; readonly waiting: number } = () => ({ running: 0, waiting: 0 });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'trustgate_process_' });
@@ -55,6 +57,18 @@ export class Metrics implements CacheObserver {
       registers: [this.registry],
       collect() {
         for (const [structure, entries] of Object.entries(sizes())) this.set({ structure }, entries);
+      },
+    });
+    const verifications = () => this.verificationSizes();
+    new Gauge({
+      name: 'trustgate_verifications',
+      help: 'Repositories being verified (running) and waiting for their namespace\'s turn (waiting): admission/fair-share.ts.',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        const { running, waiting } = verifications();
+        this.set({ state: 'running' }, running);
+        this.set({ state: 'waiting' }, waiting);
       },
     });
   }
@@ -79,6 +93,11 @@ export class Metrics implements CacheObserver {
   /** Where the trust client's structure sizes come from (TrustClient.sizes). */
   countTrustClient(read: () => Readonly<Record<string, number>>): void {
     this.trustClientSizes = read;
+  }
+
+  /** Where the trustgate_verifications gauge reads the fair share's slots and queue. */
+  countVerifications(read: () => { readonly running: number; readonly waiting: number }): void {
+    this.verificationSizes = read;
   }
 
   admission(endpoint: string, operation: string, kind: string, decision: string, reasons: readonly string[], seconds: number): void {

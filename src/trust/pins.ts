@@ -70,9 +70,46 @@ function bareKeyId(spki: Buffer, type: string | undefined): string {
   return keyId(type === 'ec' ? 'ecdsa' : 'rsa', spki);
 }
 
-/** True when the key is pinned by either of its IDs, or its certificate was issued by a pinned CA. */
-export function isPinned(key: PublicKey, pins: RootPins): boolean {
+/**
+ * True when the key is pinned by either of its IDs, or its certificate was issued by a pinned CA
+ * that is valid at `now`, the certificate itself valid at `now` too. notary ignores a pinned CA
+ * outside its validity window (trustpinning/trustpin.go NewTrustPinChecker:
+ * utils.ValidateCertificate(caCert, true)) and verifies the chain at the current time with no
+ * leeway (caCheck: leafCert.Verify, whose isValid checks every certificate's NotBefore and
+ * NotAfter): the day a root certificate may start ahead of the clock does not apply here.
+ */
+export function isPinned(key: PublicKey, pins: RootPins, now: number): boolean {
   if (pins.keyIds.has(key.id) || pins.keyIds.has(key.canonicalId)) return true;
   const cert = key.certificate;
-  return cert !== undefined && pins.cas.some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
+  return cert !== undefined && validAt(cert, now) && pins.cas.some((ca) => validAt(ca, now) && issuedBy(cert, ca));
+}
+
+/**
+ * Why none of `keys` counts as pinned through a CA although a pinned CA issued one: that CA, or
+ * the certificate it issued, is outside its validity window at `now`. Undefined when no such
+ * chain explains it.
+ */
+export function lapsedCaPin(keys: readonly PublicKey[], pins: RootPins, now: number): string | undefined {
+  for (const ca of pins.cas) {
+    const issued = keys.map((k) => k.certificate).filter((c): c is X509Certificate => c !== undefined && issuedBy(c, ca));
+    if (issued.length === 0) continue;
+    const name = (ca.subject.split('\n').find((line) => line.startsWith('CN=')) ?? ca.subject).slice(0, 200);
+    if (!validAt(ca, now)) return `the pinned CA certificate ${name} that issued it ${validity(ca, now)}`;
+    const lapsed = issued.find((c) => !validAt(c, now));
+    if (lapsed) return `the certificate issued by the pinned CA ${name} ${validity(lapsed, now)} (a chain to a pinned CA has no leeway)`;
+  }
+  return undefined;
+}
+
+/** Inside the validity window, ends included, as Go's x509 Verify (notary's caCheck). */
+function validAt(cert: X509Certificate, now: number): boolean {
+  return Date.parse(cert.validFrom) <= now && now <= Date.parse(cert.validTo);
+}
+
+function validity(cert: X509Certificate, now: number): string {
+  return now < Date.parse(cert.validFrom) ? `is not valid before ${cert.validFrom}` : `expired on ${cert.validTo}`;
+}
+
+function issuedBy(cert: X509Certificate, ca: X509Certificate): boolean {
+  return cert.checkIssued(ca) && cert.verify(ca.publicKey);
 }

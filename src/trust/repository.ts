@@ -13,6 +13,8 @@ export interface TrustedRepository {
   readonly versions: ReadonlyMap<string, number>;
   /** The earliest expiry of any metadata used: a cached answer must not outlive it. */
   readonly expires: number;
+  /** The clock the data was verified at (pinned signer CAs are checked for validity at it). */
+  readonly verifiedAt: number;
 }
 
 /** Docker trusts a tag only from these roles, in this order (cli/command/image/trust.go). */

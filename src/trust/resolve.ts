@@ -2,7 +2,7 @@
 import { effectiveTag, type ImageReference } from '../reference/index.js';
 import { TrustError } from './errors.js';
 import { short } from './keyring.js';
-import { isPinned, type RootPins } from './pins.js';
+import { isPinned, lapsedCaPin, type RootPins } from './pins.js';
 import { DOCKER_TRUSTED_ROLES, type TrustedRepository } from './repository.js';
 import type { VerifiedTargets } from './verify-steps.js';
 
@@ -67,7 +67,7 @@ function resolveDigest(repo: TrustedRepository, digest: string, signers: readonl
     if (signer && matching.length === 0) {
       throw new TrustError('SIGNER_MISSING', `${roleName} has not signed ${digest} in ${repo.gun}`);
     }
-    if (signer && role) checkSignerKeys(role, signer);
+    if (signer && role) checkSignerKeys(role, signer, repo.verifiedAt);
     matching.forEach((t) => tags.add(t));
     if (matching.length > 0) signedBy.add(roleName);
   }
@@ -90,17 +90,18 @@ function requireSigner(repo: TrustedRepository, signer: SignerRequirement, tag: 
   }
   const signed = signedTarget(repo, signer.role, tag);
   if (!signed) throw new TrustError('SIGNER_MISSING', `tag "${tag}" of ${repo.gun} is not signed by ${signer.role}`);
-  checkSignerKeys(role, signer);
+  checkSignerKeys(role, signer, repo.verifiedAt);
   return signed;
 }
 
-function checkSignerKeys(role: VerifiedTargets, signer: SignerRequirement): void {
+function checkSignerKeys(role: VerifiedTargets, signer: SignerRequirement, now: number): void {
   if (!signer.keys) return;
   const pins = signer.keys;
-  const pinned = role.signers.filter((key) => isPinned(key, pins));
+  const pinned = role.signers.filter((key) => isPinned(key, pins, now));
   if (pinned.length < role.threshold) {
     const used = role.signers.map((k) => short(k.canonicalId)).join(', ');
-    throw new TrustError('SIGNER_KEY_MISMATCH', `${role.name} was signed by key(s) ${used}, not by the pinned signer keys`, { role: role.name });
+    const lapsed = lapsedCaPin(role.signers, pins, now);
+    throw new TrustError('SIGNER_KEY_MISMATCH', `${role.name} was signed by key(s) ${used}, not by the pinned signer keys${lapsed ? `: ${lapsed}` : ''}`, { role: role.name });
   }
 }
 

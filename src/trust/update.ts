@@ -7,7 +7,7 @@ import { parseRoot } from './metadata.js';
 import type { RootPins } from './pins.js';
 import { RELEASES_ROLE, type TrustedRepository } from './repository.js';
 import { checkExpiry } from './verify-role.js';
-import { verifyBootstrapRoot, verifyRootUpdate, type RootContext, type TrustedRoot } from './verify-root.js';
+import { recheckClockPins, verifyBootstrapRoot, verifyRootUpdate, type RootContext, type TrustedRoot } from './verify-root.js';
 import {
   checkRootInSnapshot,
   childDelegations,
@@ -38,7 +38,7 @@ export interface UpdateInput {
 /** Fetches and verifies a repository's trust data. Nothing is remembered here; the caller records. */
 export async function updateRepository(input: UpdateInput): Promise<TrustedRepository> {
   const rootCtx: RootContext = { gun: input.gun, now: input.now, limits: input.limits };
-  const root = input.trustedRoot ?? (await bootstrapRoot(input, rootCtx));
+  const root = input.trustedRoot ? await rememberedRoot(input.trustedRoot, input, rootCtx) : await bootstrapRoot(input, rootCtx);
   try {
     return await loadFrom(root, input);
   } catch (error) {
@@ -46,6 +46,21 @@ export async function updateRepository(input: UpdateInput): Promise<TrustedRepos
     const newer = await refreshRoot(root, input, rootCtx);
     if (!newer) throw error;
     return loadFrom(newer, input);
+  }
+}
+
+/**
+ * The remembered root, if the pins still accept it now (a pinned CA may have lapsed since); else
+ * the server's newer root, which must meet the pins; else the refusal.
+ */
+async function rememberedRoot(root: TrustedRoot, input: UpdateInput, ctx: RootContext): Promise<TrustedRoot> {
+  try {
+    recheckClockPins(root, input.pins, ctx);
+    return root;
+  } catch (error) {
+    const newer = await refreshRoot(root, input, ctx);
+    if (!newer) throw error;
+    return newer;
   }
 }
 
@@ -115,6 +130,7 @@ async function loadFrom(root: TrustedRoot, input: UpdateInput): Promise<TrustedR
     declaredDelegations: declared,
     versions: new Map(used.map((doc) => [doc.role, doc.body.version])),
     expires: Math.min(...used.map((doc) => doc.body.expires)),
+    verifiedAt: input.now,
   };
 }
 

@@ -5,7 +5,7 @@ import { Keyring, short } from './keyring.js';
 import { KeyType, type PublicKey } from './keys.js';
 import type { TrustLimits } from './limits.js';
 import { parseRoot, type RootMetadata, type Signed } from './metadata.js';
-import { hasPins, isPinned, type RootPins } from './pins.js';
+import { hasPins, isPinned, lapsedCaPin, type RootPins } from './pins.js';
 import { checkExpiry, checkThreshold, checkVersion } from './verify-role.js';
 
 /** A root this process trusts, with what later roles need from it. */
@@ -45,7 +45,7 @@ export function verifyBootstrapRoot(bytes: Buffer, pins: RootPins, known: number
   const keyring = new Keyring(doc.body.keys, 'root');
   const certified = certifiedRootKeys(doc.body, keyring, ctx);
   const signers = checkThreshold(doc, { keyids: certified.map((k) => k.id), threshold: doc.body.roles.root.threshold }, keyring);
-  if (hasPins(pins)) checkPins(doc, keyring, certified, pins, ctx.gun);
+  if (hasPins(pins)) checkPins(doc, keyring, certified, pins, ctx);
   checkExpiry('root', doc.body.expires, ctx.now);
   checkVersion('root', doc.body.version, known);
   return trusted(doc, keyring, signers, !hasPins(pins));
@@ -81,9 +81,19 @@ export function verifyRootUpdate(prev: TrustedRoot, bytes: Buffer, step: RootSte
   const keyring = new Keyring(doc.body.keys, role);
   const certified = certifiedRootKeys(doc.body, keyring, ctx);
   const signers = checkThreshold(doc, { keyids: certified.map((k) => k.id), threshold: doc.body.roles.root.threshold }, keyring, role);
-  if (final && hasPins(pins)) checkPins(doc, keyring, certified, pins, ctx.gun);
+  if (final && hasPins(pins)) checkPins(doc, keyring, certified, pins, ctx);
   if (final) checkExpiry('root', doc.body.expires, ctx.now);
   return trusted(doc, keyring, signers, prev.trustOnFirstUse);
+}
+
+/**
+ * A root remembered from an earlier update, held again to the pins that depend on the clock: a
+ * pinned CA and the certificate it issued have validity windows, checked at verification time
+ * (as notary's caCheck), so a warm process answers as a freshly started one would. Pins by key
+ * ID do not change with time and are not checked again.
+ */
+export function recheckClockPins(root: TrustedRoot, pins: RootPins, ctx: RootContext): void {
+  if (pins.cas.length > 0) checkPins(root.doc, root.keyring, root.signers, pins, ctx);
 }
 
 function trusted(doc: Signed<RootMetadata>, keyring: Keyring, signers: PublicKey[], trustOnFirstUse: boolean): TrustedRoot {
@@ -140,11 +150,13 @@ function commonNames(subject: string): string[] {
   return subject.split('\n').filter((line) => line.startsWith('CN=')).map((line) => line.slice(3));
 }
 
-function checkPins(doc: Signed<RootMetadata>, keyring: Keyring, certified: PublicKey[], pins: RootPins, gun: string): void {
-  const pinned = certified.filter((key) => isPinned(key, pins));
+function checkPins(doc: Signed<RootMetadata>, keyring: Keyring, certified: readonly PublicKey[], pins: RootPins, ctx: RootContext): void {
+  const gun = ctx.gun;
+  const pinned = certified.filter((key) => isPinned(key, pins, ctx.now));
   const ids = certified.map((k) => k.canonicalId).join(', ');
   if (pinned.length === 0) {
-    throw new TrustError('ROOT_KEY_MISMATCH', `root of ${gun} is held by key(s) ${ids}, none of which is pinned`, { role: 'root' });
+    const lapsed = lapsedCaPin(certified, pins, ctx.now);
+    throw new TrustError('ROOT_KEY_MISMATCH', `root of ${gun} is held by key(s) ${ids}, none of which is pinned${lapsed ? `: ${lapsed}` : ''}`, { role: 'root' });
   }
   try {
     checkThreshold(doc, { keyids: pinned.map((k) => k.id), threshold: doc.body.roles.root.threshold }, keyring);

@@ -93,8 +93,14 @@ export interface CertOptions {
   readonly ca?: boolean;
   /** Issue from this CA instead of self-signing. */
   readonly issuer?: { certPem: string; key: KeyObject };
-  /** A start of validity other than now (self-signed only): `openssl ca` can set it, `x509` cannot. */
+  /** A start of validity other than now: `openssl ca` can set it, `x509` cannot. */
   readonly notBefore?: Date;
+  /**
+   * A leaf's extendedKeyUsage (default codeSigning, as notary's own certificates); '' for none.
+   * notary verifies a chain to a pinned CA with Go's default usage, server auth, so a leaf it
+   * accepts under `trust_pinning.ca` has no extendedKeyUsage (or serverAuth).
+   */
+  readonly extendedKeyUsage?: string;
 }
 
 /** A certificate for `key`, self-signed or issued by `issuer`, made with the openssl CLI. */
@@ -103,12 +109,17 @@ export function selfSignedCertificate(key: KeyObject, options: CertOptions): str
   try {
     const keyFile = path.join(dir, 'key.pem');
     writeFileSync(keyFile, key.export({ format: 'pem', type: 'pkcs8' }));
-    const ext = options.ca ? 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign' : 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning';
+    const eku = options.extendedKeyUsage ?? 'codeSigning';
+    const ext = options.ca ? 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign' : `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature${eku ? `\nextendedKeyUsage=${eku}` : ''}`;
     writeFileSync(path.join(dir, 'ext.cnf'), `${ext}\n`);
     const common = ['-set_serial', String(Date.now() % 1e9), '-days', String(options.days ?? 3650), '-extfile', path.join(dir, 'ext.cnf'), '-out', path.join(dir, 'cert.pem')];
     execFileSync('openssl', ['req', '-new', '-key', keyFile, '-subj', `/CN=${options.cn.replace(/\//g, '\\/')}`, '-out', path.join(dir, 'req.csr')], { stdio: 'pipe' });
     if (options.notBefore) {
-      selfSignFrom(dir, keyFile, options.notBefore, options.days ?? 3650);
+      if (options.issuer) {
+        writeFileSync(path.join(dir, 'ca.pem'), options.issuer.certPem);
+        writeFileSync(path.join(dir, 'ca.key'), options.issuer.key.export({ format: 'pem', type: 'pkcs8' }));
+      }
+      signFrom(dir, keyFile, options.notBefore, options.days ?? 3650, options.issuer !== undefined);
     } else if (options.issuer) {
       writeFileSync(path.join(dir, 'ca.pem'), options.issuer.certPem);
       writeFileSync(path.join(dir, 'ca.key'), options.issuer.key.export({ format: 'pem', type: 'pkcs8' }));
@@ -122,8 +133,11 @@ export function selfSignedCertificate(key: KeyObject, options: CertOptions): str
   }
 }
 
-/** `openssl ca -selfsign` with an explicit validity window (UTCTime, YYMMDDHHMMSSZ). */
-function selfSignFrom(dir: string, keyFile: string, notBefore: Date, days: number): void {
+/**
+ * `openssl ca` with an explicit validity window (UTCTime, YYMMDDHHMMSSZ): self-signed, or issued
+ * by the CA in ca.pem / ca.key.
+ */
+function signFrom(dir: string, keyFile: string, notBefore: Date, days: number, issued: boolean): void {
   const f = (n: string) => path.join(dir, n);
   const asn1Time = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
   writeFileSync(f('index.txt'), '');
@@ -132,7 +146,8 @@ function selfSignFrom(dir: string, keyFile: string, notBefore: Date, days: numbe
     '[ca]', 'default_ca = local', '[local]', `database = ${f('index.txt')}`, `new_certs_dir = ${dir}`, `serial = ${f('serial')}`,
     'default_md = sha256', 'policy = any', 'unique_subject = no', '[any]', 'commonName = supplied', '',
   ].join('\n'));
-  execFileSync('openssl', ['ca', '-batch', '-notext', '-config', f('ca.cnf'), '-selfsign', '-keyfile', keyFile, '-in', f('req.csr'),
+  const signer = issued ? ['-cert', f('ca.pem'), '-keyfile', f('ca.key')] : ['-selfsign', '-keyfile', keyFile];
+  execFileSync('openssl', ['ca', '-batch', '-notext', '-config', f('ca.cnf'), ...signer, '-in', f('req.csr'),
     '-startdate', asn1Time(notBefore), '-enddate', asn1Time(new Date(notBefore.getTime() + days * 86_400_000)),
     '-extfile', f('ext.cnf'), '-out', f('cert.pem')], { stdio: 'pipe' });
 }

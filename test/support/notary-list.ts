@@ -14,8 +14,11 @@ export interface NotaryListResult {
 export interface NotaryListOptions {
   /** A trust dir from an earlier run; default: a fresh one (first use). */
   readonly trustDir?: string;
-  /** notary's `trust_pinning` config section (`certs`: GUN → certificate key IDs). */
-  readonly trustPinning?: { readonly certs?: Record<string, string[]>; readonly disable_tofu?: boolean };
+  /**
+   * notary's `trust_pinning` config section (`certs`: GUN → certificate key IDs; `ca`: GUN prefix
+   * → CA bundle file).
+   */
+  readonly trustPinning?: { readonly certs?: Record<string, string[]>; readonly ca?: Record<string, string>; readonly disable_tofu?: boolean };
 }
 
 /** `notary list GUN` against `url`, trusting `caCert` for TLS. */

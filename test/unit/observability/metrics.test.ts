@@ -18,6 +18,16 @@ describe('Metrics', () => {
     expect(await metrics.text()).toContain(`# TYPE ${name} counter`);
   });
 
+  it('exports the fair share of verifications as trustgate_verifications{state}', async () => {
+    const metrics = new Metrics();
+    let sizes = { running: 0, waiting: 0 };
+    metrics.countVerifications(() => sizes);
+    sizes = { running: 16, waiting: 900 };
+    const text = await metrics.text();
+    expect(text).toMatch(/^trustgate_verifications\{state="running"\} 16$/m);
+    expect(text).toMatch(/^trustgate_verifications\{state="waiting"\} 900$/m);
+  });
+
   it('labels trust fetches by configured server only; every other server is "other"', async () => {
     const metrics = new Metrics();
     metrics.nameTrustServers(['https://notary.example.com/', undefined, 'not a url', 'https://notary.docker.io']);

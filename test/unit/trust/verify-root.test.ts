@@ -77,6 +77,43 @@ describe('root pinning', () => {
     expect(await codeOf(verifyFiles(f, `${GUN}:1.0`, { pins: parsePins([otherCa]) }))).toBe('ROOT_KEY_MISMATCH');
   });
 
+  it('ROOT_KEY_MISMATCH: a process that trusted a root under a pinned CA refuses it once that CA has expired, as a fresh one does', async () => {
+    const caKey = TestKey.generate('ecdsa');
+    // Valid for another hour.
+    const caPem = selfSignedCertificate(caKey.privateKey, { cn: 'Short CA', ca: true, notBefore: new Date(NOW - 10 * DAY), days: 10 + 1 / 24 });
+    const issued = TestKey.generate('ecdsa-x509', { cn: GUN, issuer: { certPem: caPem, key: caKey.privateKey } });
+    const f = files((s) => { s.root.keys = [issued]; });
+    let clock = Date.now(); // the root certificate was issued just now
+    const client = new TrustClient({ now: () => clock });
+    const pins = parsePins([caPem]);
+    await expect(verifyFiles(f, `${GUN}:1.0`, { pins, client })).resolves.toMatchObject({ digest: V1 });
+    clock += 2 * 3_600_000;
+    const warm = verifyFiles(f, `${GUN}:1.0`, { pins, client });
+    expect(await codeOf(warm)).toBe('ROOT_KEY_MISMATCH');
+    await expect(warm).rejects.toThrow(/the pinned CA certificate CN=Short CA that issued it expired on/);
+    expect(await codeOf(verifyFiles(f, `${GUN}:1.0`, { pins, now: clock }))).toBe('ROOT_KEY_MISMATCH');
+  });
+
+  it('a process that trusted a root under a pinned CA that has expired since follows the rotation to a root under another pinned CA', async () => {
+    const oldCaKey = TestKey.generate('ecdsa');
+    const newCaKey = TestKey.generate('ecdsa');
+    const oldCa = selfSignedCertificate(oldCaKey.privateKey, { cn: 'Old CA', ca: true, notBefore: new Date(NOW - 10 * DAY), days: 10 + 1 / 24 });
+    const newCa = selfSignedCertificate(newCaKey.privateKey, { cn: 'New CA', ca: true });
+    const v1Key = TestKey.generate('ecdsa-x509', { cn: GUN, issuer: { certPem: oldCa, key: oldCaKey.privateKey } });
+    const v2Key = TestKey.generate('ecdsa-x509', { cn: GUN, issuer: { certPem: newCa, key: newCaKey.privateKey } });
+    const v1 = files((s) => { s.root.keys = [v1Key]; });
+    let clock = Date.now();
+    const client = new TrustClient({ now: () => clock });
+    const fetcher = new RecordedFetcher(v1);
+    const pins = parsePins([oldCa, newCa]);
+    await expect(verifyFiles(new Map(), `${GUN}:1.0`, { pins, client, fetcher })).resolves.toMatchObject({ rootKeyId: v1Key.canonicalId });
+    clock += 2 * 3_600_000;
+    const v2spec = standardSpec(GUN, keys, { '1.0': V1 }, NOW);
+    v2spec.root = { keys: [v2Key], signers: [v1Key, v2Key], version: 2 };
+    fetcher.serve(buildRepository(v2spec).files);
+    await expect(verifyFiles(new Map(), `${GUN}:1.0`, { pins, client, fetcher })).resolves.toMatchObject({ rootKeyId: v2Key.canonicalId });
+  });
+
   it('ROOT_KEY_MISMATCH: a root held by another key than the pinned one', async () => {
     const other = TestKey.generate('ecdsa-x509', { cn: GUN });
     expect(await codeOf(verifyPinned([other.canonicalId]))).toBe('ROOT_KEY_MISMATCH');

@@ -1,8 +1,8 @@
 // One negative vector per verification rule, each beside the valid repository it breaks.
 // Repositories come from test/support/repo-builder.ts, whose output the real notary client
 // accepts (test/integration/attacks.test.ts checks that).
-import { DEFAULT_LIMITS, TrustClient } from '../../../src/trust/index.js';
-import { TestKey } from '../../support/keys.js';
+import { DEFAULT_LIMITS, parsePins, TrustClient } from '../../../src/trust/index.js';
+import { selfSignedCertificate, TestKey } from '../../support/keys.js';
 import { RecordedFetcher } from '../../support/recorded-fetcher.js';
 import { buildRepository, digestOf, standardKeys, standardSpec, type RepoSpec } from '../../support/repo-builder.js';
 import { codeOf, verifyFiles } from '../../support/verify-helpers.js';
@@ -85,6 +85,20 @@ describe('tag resolution as docker does it', () => {
     expect(await codeOf(verifyFiles(f, `${GUN}:1.0`, { signers: pinned(other.id) }))).toBe('SIGNER_KEY_MISMATCH');
     await expect(verifyFiles(f, `${GUN}:1.0`, { signers: pinned(releaseKey.canonicalId) })).resolves.toMatchObject({ digest: V1 });
     await expect(verifyFiles(f, `${GUN}:1.0`, { signers: pinned(releaseKey.id) })).resolves.toMatchObject({ digest: V1 });
+  });
+
+  it('SIGNER_KEY_MISMATCH: a signer pinned to a CA outside its validity window (as rootKeys CAs)', async () => {
+    const caKey = TestKey.generate('ecdsa');
+    const caPem = selfSignedCertificate(caKey.privateKey, { cn: 'Release CA', ca: true, notBefore: new Date(NOW - 10 * DAY), days: 10 + 1 / 24 }); // expires an hour from now
+    const issued = TestKey.generate('ecdsa-x509', { cn: 'releaser', issuer: { certPem: caPem, key: caKey.privateKey } });
+    const f = files((s) => {
+      s.delegations = [{ name: 'targets/releases', keys: [issued], targets: { '1.0': V1 } }];
+    });
+    const signers = [{ role: 'targets/releases', keys: parsePins([caPem]) }];
+    await expect(verifyFiles(f, `${GUN}:1.0`, { signers, now: NOW })).resolves.toMatchObject({ digest: V1 });
+    const later = verifyFiles(f, `${GUN}:1.0`, { signers, now: NOW + 2 * 3_600_000 });
+    expect(await codeOf(later)).toBe('SIGNER_KEY_MISMATCH');
+    await expect(later).rejects.toThrow(/pinned CA certificate CN=Release CA that issued it expired on/);
   });
 
   it('delegation paths are prefixes, narrowed by the parent', async () => {
