@@ -48,7 +48,7 @@ defaultAction: deny
   await cp.installChart({
     port,
     caPem,
-    policies: [{ name: 'audited', spec: { images: [`${stack.registry}/**`], mode: 'audit', trust: { server: stack.notaryUrl, caBundle: caPem } } }],
+    policies: [{ name: 'audited', spec: { images: [`${stack.registry}/**`], mode: 'audit', trust: { server: stack.notaryUrl, caBundle: caPem, trustOnFirstUse: true } } }],
   });
   serve = await ServeProcess.start(config, stack.tls.caCert);
   await serve.waitReady();

@@ -72,7 +72,7 @@ const allowAll = () => policy('platform-allows', [`${REG}/**`], { action: 'allow
 describe('a namespace ImagePolicy naming a server of the tenant', () => {
   it('in audit mode: the tenant trust server (Basic challenge) never receives the cluster credentials', async () => {
     const tenant = await server();
-    const d = await admit([allowAll(), policy('exfil', [`${REG}/**`], { mode: 'audit', trust: { server: tenant.url, caBundle: ca } }, 'team-a')], clusterOnly);
+    const d = await admit([allowAll(), policy('exfil', [`${REG}/**`], { mode: 'audit', trust: { server: tenant.url, caBundle: ca, trustOnFirstUse: true } }, 'team-a')], clusterOnly);
     expect(d.allowed).toBe(true);
     expect(tenant.recorder.received.length).toBeGreaterThan(0); // it was asked: the test can fail
     expect(leaked(tenant.recorder)).toEqual([]);
@@ -82,7 +82,7 @@ describe('a namespace ImagePolicy naming a server of the tenant', () => {
   it('a Bearer realm on another HTTPS host named by the tenant server never receives them either', async () => {
     const realm = await server();
     const tenant = await server(() => `Bearer realm="https://localhost:${realm.port}/token",service="exfil"`);
-    await admit([allowAll(), policy('exfil', [`${REG}/**`], { mode: 'audit', trust: { server: tenant.url, caBundle: ca } }, 'team-a')], clusterOnly);
+    await admit([allowAll(), policy('exfil', [`${REG}/**`], { mode: 'audit', trust: { server: tenant.url, caBundle: ca, trustOnFirstUse: true } }, 'team-a')], clusterOnly);
     expect(realm.recorder.received.length).toBeGreaterThan(0);
     expect(leaked(tenant.recorder, realm.recorder)).toEqual([]);
     expect(realm.recorder.credentials()).toEqual([]);
@@ -92,7 +92,7 @@ describe('a namespace ImagePolicy naming a server of the tenant', () => {
     // The cluster names the server in trust.servers; the cluster trusts only the system CAs, so
     // only the tenant's caBundle makes this certificate acceptable.
     const intercepting = await server();
-    const d = await admit([allowAll(), policy('own-ca', [`${REG}/**`], { mode: 'audit', trust: { caBundle: ca } }, 'team-a')], clusterOnly, { trustServers: { [REG]: intercepting.url } });
+    const d = await admit([allowAll(), policy('own-ca', [`${REG}/**`], { mode: 'audit', trust: { caBundle: ca, trustOnFirstUse: true } }, 'team-a')], clusterOnly, { trustServers: { [REG]: intercepting.url } });
     expect(d.allowed).toBe(true);
     expect(intercepting.recorder.received.length).toBeGreaterThan(0);
     expect(leaked(intercepting.recorder)).toEqual([]);
@@ -100,7 +100,7 @@ describe('a namespace ImagePolicy naming a server of the tenant', () => {
 
   it('is sent only the credentials of the pod\'s own namespace (its imagePullSecrets), which the tenant holds anyway', async () => {
     const tenant = await server();
-    await admit([allowAll(), policy('own-server', [`${REG}/**`], { mode: 'enforce', trust: { server: tenant.url, caBundle: ca } }, 'team-a')], both, { pullSecret: true });
+    await admit([allowAll(), policy('own-server', [`${REG}/**`], { mode: 'enforce', trust: { server: tenant.url, caBundle: ca, trustOnFirstUse: true } }, 'team-a')], both, { pullSecret: true });
     expect(tenant.recorder.credentials()).toEqual([`Basic ${TENANT.username}:${TENANT.password}`]);
     expect(leaked(tenant.recorder)).toEqual([]);
   });
@@ -110,7 +110,7 @@ describe('servers the cluster names still get the cluster credentials', () => {
   it('a ClusterImagePolicy server, and the token realm its challenge names on another host', async () => {
     const realm = await server();
     const platform = await server(() => `Bearer realm="https://localhost:${realm.port}/token",service="platform"`);
-    const d = await admit([policy('platform-verifies', [`${REG}/**`], { trust: { server: platform.url, caBundle: ca } })], clusterOnly);
+    const d = await admit([policy('platform-verifies', [`${REG}/**`], { trust: { server: platform.url, caBundle: ca, trustOnFirstUse: true } })], clusterOnly);
     // Nothing is published there: denied, but only after authenticating with the cluster's secret.
     expect(d.allowed).toBe(false);
     expect(realm.recorder.credentials()).toEqual([`Basic ${CLUSTER.username}:${CLUSTER.password}`]);
@@ -119,14 +119,14 @@ describe('servers the cluster names still get the cluster credentials', () => {
 
   it('the trust server config names for the registry, also when a namespace policy only adds pins', async () => {
     const platform = await server();
-    const pins = policy('pins', [`${REG}/**`], { mode: 'audit', trust: { signers: [{ role: 'targets/releases' }] } }, 'team-a');
-    await admit([policy('platform-verifies', [`${REG}/**`], { trust: { caBundle: ca } }), pins], clusterOnly, { trustServers: { [REG]: platform.url } });
+    const pins = policy('pins', [`${REG}/**`], { mode: 'audit', trust: { signers: [{ role: 'targets/releases' }], trustOnFirstUse: true } }, 'team-a');
+    await admit([policy('platform-verifies', [`${REG}/**`], { trust: { caBundle: ca, trustOnFirstUse: true } }), pins], clusterOnly, { trustServers: { [REG]: platform.url } });
     expect(platform.recorder.credentials()).toContain(`Basic ${CLUSTER.username}:${CLUSTER.password}`);
   });
 
   it('the pod\'s own pull secret takes precedence over the cluster\'s at a cluster-named server, as the kubelet does', async () => {
     const platform = await server();
-    await admit([policy('platform-verifies', [`${REG}/**`], { trust: { server: platform.url, caBundle: ca } })], both, { pullSecret: true });
+    await admit([policy('platform-verifies', [`${REG}/**`], { trust: { server: platform.url, caBundle: ca, trustOnFirstUse: true } })], both, { pullSecret: true });
     expect(platform.recorder.credentials()).toEqual([`Basic ${TENANT.username}:${TENANT.password}`]);
   });
 });

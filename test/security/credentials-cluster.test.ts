@@ -82,6 +82,7 @@ spec:
   images: ["${REG}/**"]
   mode: audit
   trust:
+    trustOnFirstUse: true
     server: https://127.0.0.1:${serverPort}
     caBundle: |
 ${ca}

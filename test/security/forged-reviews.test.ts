@@ -99,7 +99,7 @@ ${plugin('ValidatingAdmissionWebhook')}${plugin('MutatingAdmissionWebhook')}`,
   await cp.installChart({
     port,
     caPem,
-    policies: [{ name: 'signed', spec: { images: [`${stack.registry}/**`], trust: { server: stack.notaryUrl, caBundle: caPem } } }],
+    policies: [{ name: 'signed', spec: { images: [`${stack.registry}/**`], trust: { server: stack.notaryUrl, caBundle: caPem, trustOnFirstUse: true } } }],
     extra: ['--set', 'webhook.clientAuth.caConfigMap=trustgate-client-ca', '--set', 'webhook.clientAuth.clientNames={kube-apiserver-webhook-client}'],
   });
   // trustgate runs on loopback with the config the chart rendered, its in-pod paths swapped

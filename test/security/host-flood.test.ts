@@ -55,13 +55,14 @@ kind: ClusterImagePolicy
 metadata: {name: token-registry}
 spec:
   images: ["tokens.example/**"]
-  trust: {server: "${tokenOrigin}", caBundle: ${JSON.stringify(caText)}}
+  trust: {server: "${tokenOrigin}", caBundle: ${JSON.stringify(caText)}, trustOnFirstUse: true}
 ---
 apiVersion: trustgate.dev/v1alpha1
 kind: ClusterImagePolicy
 metadata: {name: verify-all}
 spec:
   images: ["**"]
+  trust: {trustOnFirstUse: true}
 `);
   writeFileSync(path.join(dir, 'config.yaml'), `listen: "127.0.0.1:0"
 tls: {certFile: ${tls.cert}, keyFile: ${tls.key}}

@@ -5,7 +5,7 @@
 import { decide, parseReview, ORIGINAL_IMAGES_ANNOTATION, type DecisionContext } from '../../src/admission/index.js';
 import { PolicySet } from '../../src/policy/index.js';
 import { ScriptedVerifier } from '../support/fake-verifier.js';
-import { policy } from '../support/policies.js';
+import { policy, TOFU } from '../support/policies.js';
 import { applyPatch, review, workload } from '../support/reviews.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
@@ -18,7 +18,7 @@ const KINDS = ['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'J
 
 function ctx(over: Partial<DecisionContext> = {}): DecisionContext {
   return {
-    policies: new PolicySet([policy('signed', [`${REG}/**`])]),
+    policies: new PolicySet([policy('signed', [`${REG}/**`], TOFU)]),
     verifier: new ScriptedVerifier({ [SIGNED]: D1, [SIGNED_DATA]: D2 }),
     defaultAction: 'deny',
     mutateWorkloads: true,
@@ -64,13 +64,13 @@ describe('image volumes', () => {
   it('a pod\'s image volume is denied by the default action, by a deny policy and for an invalid reference', async () => {
     const other = 'other.example/x/tool:1';
     expect((await decideOn(review('Pod', withVolume('Pod', other)))).message).toMatch(/^volume "plugins" image "other.example\/x\/tool:1": NO_POLICY/);
-    const denyPolicy = ctx({ policies: new PolicySet([policy('signed', [`${REG}/**`]), policy('no-payload', [`${REG}/team/payload`], { action: 'deny' })]) });
+    const denyPolicy = ctx({ policies: new PolicySet([policy('signed', [`${REG}/**`], TOFU), policy('no-payload', [`${REG}/team/payload`], { action: 'deny' })]) });
     expect((await decideOn(review('Pod', withVolume('Pod', UNSIGNED)), 'mutate', denyPolicy)).reasons).toContain('POLICY_DENIED');
     expect((await decideOn(review('Pod', withVolume('Pod', `${REG}/Team/Payload:1`)))).message).toMatch(/^volume "plugins" image ".*": INVALID_REFERENCE/);
   });
 
   it('a warn-mode policy warns naming the volume', async () => {
-    const d = await decideOn(review('Pod', withVolume('Pod', UNSIGNED)), 'mutate', ctx({ policies: new PolicySet([policy('p', ['**'], { mode: 'warn' })]) }));
+    const d = await decideOn(review('Pod', withVolume('Pod', UNSIGNED)), 'mutate', ctx({ policies: new PolicySet([policy('p', ['**'], { mode: 'warn', ...TOFU })]) }));
     expect(d.allowed).toBe(true);
     expect(d.warnings.join('\n')).toMatch(/trustgate: volume "plugins" image ".*payload:1" would be denied: TAG_NOT_SIGNED/);
   });

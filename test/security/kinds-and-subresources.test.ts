@@ -17,7 +17,7 @@ import { ContainerType } from '../../src/admission/workloads.js';
 import { PolicySet } from '../../src/policy/index.js';
 import { ControlPlane, controlPlaneBinaries, type Tenant } from '../support/control-plane.js';
 import { ScriptedVerifier } from '../support/fake-verifier.js';
-import { policy } from '../support/policies.js';
+import { policy, TOFU } from '../support/policies.js';
 import { freePort, run } from '../support/processes.js';
 import { applyPatch, review, workload, type PodSpecLike } from '../support/reviews.js';
 import { ServeProcess } from '../support/serve-process.js';
@@ -34,7 +34,7 @@ const TYPES = [ContainerType.INIT, ContainerType.APP, ContainerType.EPHEMERAL];
 describe.each(KINDS)('a %s', (kind) => {
   // Whether each container is looked at is the point, not how it is verified.
   const ctx = (): DecisionContext => ({
-    policies: new PolicySet([policy('internal', ['registry.example.com/**'])]), verifier: new ScriptedVerifier({ [SIGNED]: D1 }),
+    policies: new PolicySet([policy('internal', ['registry.example.com/**'], TOFU)]), verifier: new ScriptedVerifier({ [SIGNED]: D1 }),
     defaultAction: 'deny', mutateWorkloads: true, deadlineMs: 2000, credentialsFor: () => undefined,
   });
   const spec = (type: string, image: string): PodSpecLike => ({

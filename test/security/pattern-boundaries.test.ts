@@ -7,7 +7,7 @@
 import { decide, parseReview, type Decision, type DecisionContext } from '../../src/admission/index.js';
 import { compilePattern, PolicySet, type Policy } from '../../src/policy/index.js';
 import { ScriptedVerifier } from '../support/fake-verifier.js';
-import { policy } from '../support/policies.js';
+import { policy, TOFU } from '../support/policies.js';
 import { review, workload } from '../support/reviews.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
@@ -22,7 +22,7 @@ function admit(image: string, ctx: DecisionContext, namespace = 'team-a'): Promi
 
 describe('an allow-list by registry admits nothing from a look-alike name', () => {
   // Only registry.example.com and *.trusted.com may run; everything else is denied by default.
-  const ctx = () => context([policy('internal', ['registry.example.com/**']), policy('trusted', ['*.trusted.com/**'], { action: 'allow' })], 'deny', {
+  const ctx = () => context([policy('internal', ['registry.example.com/**'], TOFU), policy('trusted', ['*.trusted.com/**'], { action: 'allow' })], 'deny', {
     'registry.example.com/team/app:1.0': D1,
   });
 
@@ -170,7 +170,7 @@ describe('a deny written for a host holds for every spelling of that host', () =
 
 describe('most-specific-wins cannot be gamed by a tenant', () => {
   // The cluster verifies everything of the registry; the image is not signed.
-  const cluster = policy('internal', ['registry.example.com/**']);
+  const cluster = policy('internal', ['registry.example.com/**'], TOFU);
 
   it.each([
     ['an exact name', ['registry.example.com/team/app']],

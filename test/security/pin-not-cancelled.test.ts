@@ -7,7 +7,7 @@ import { decide, parseReview, type DecisionContext, type ImageVerifier } from '.
 import { PolicySet, type Policy, type TrustSpec } from '../../src/policy/index.js';
 import type { ImageReference } from '../../src/reference/index.js';
 import { ScriptedVerifier } from '../support/fake-verifier.js';
-import { policy } from '../support/policies.js';
+import { policy, TOFU } from '../support/policies.js';
 import { applyPatch, review, workload } from '../support/reviews.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
@@ -31,7 +31,7 @@ class PerPolicyVerifier implements ImageVerifier {
   }
 }
 
-const cluster = policy('signed', [`${REG}/**`]);
+const cluster = policy('signed', [`${REG}/**`], TOFU);
 
 function ctx(policies: Policy[], scripts: Record<string, string>[], over: Partial<DecisionContext> = {}): DecisionContext {
   return {
@@ -51,7 +51,7 @@ const imageOf = (object: Record<string, unknown>, patch: Parameters<typeof apply
 
 describe('a failing warn/audit namespace policy never removes the cluster\'s pin', () => {
   it.each(['audit', 'warn'])('%s-mode ImagePolicy whose check fails: admitted, reported, and still pinned to the cluster-verified digest', async (mode) => {
-    const tenant = policy('strict', [`${REG}/team/**`], { mode }, 'team-a');
+    const tenant = policy('strict', [`${REG}/team/**`], { mode, ...TOFU }, 'team-a');
     const c = ctx([cluster, tenant], [signedEverywhere, {}]); // the tenant's check finds no signature
     const object = pod([{ name: 'app', image: APP }]);
     for (const attempt of ['verifying', 'cached']) {
@@ -71,7 +71,7 @@ describe('a failing warn/audit namespace policy never removes the cluster\'s pin
   });
 
   it('a non-enforcing policy that resolves another digest neither denies nor moves the pin', async () => {
-    const tenant = policy('elsewhere', [`${REG}/team/**`], { mode: 'audit' }, 'team-a');
+    const tenant = policy('elsewhere', [`${REG}/team/**`], { mode: 'audit', ...TOFU }, 'team-a');
     const object = pod([{ name: 'app', image: APP }]);
     const d = await decide(parseReview(review('Pod', object)), 'mutate', ctx([cluster, tenant], [signedEverywhere, { [APP]: D9 }]));
     expect(d).toMatchObject({ allowed: true, decision: 'audit', reasons: ['DIGEST_CONFLICT'] });
@@ -79,13 +79,13 @@ describe('a failing warn/audit namespace policy never removes the cluster\'s pin
   });
 
   it('two enforcing policies that disagree still deny (DIGEST_CONFLICT)', async () => {
-    const tenant = policy('elsewhere', [`${REG}/team/**`], {}, 'team-a');
+    const tenant = policy('elsewhere', [`${REG}/team/**`], TOFU, 'team-a');
     const d = await decide(parseReview(review('Pod', pod([{ name: 'app', image: APP }]))), 'mutate', ctx([cluster, tenant], [signedEverywhere, { [APP]: D9 }]));
     expect(d).toMatchObject({ allowed: false, reasons: ['DIGEST_CONFLICT'] });
   });
 
   it('/validate accepts the pinned pod /mutate produced under a failing audit policy', async () => {
-    const tenant = policy('strict', [`${REG}/team/**`], { mode: 'audit' }, 'team-a');
+    const tenant = policy('strict', [`${REG}/team/**`], { mode: 'audit', ...TOFU }, 'team-a');
     const c = ctx([cluster, tenant], [signedEverywhere, {}]);
     const object = pod([{ name: 'app', image: APP }]);
     const pinned = applyPatch(object, (await decide(parseReview(review('Pod', object)), 'mutate', c)).patch);
@@ -113,9 +113,9 @@ describe('/validate: an image an enforcing, mutating policy pins must arrive wit
     const object = pod([{ name: 'app', image: APP }]);
     const pinned = applyPatch(object, (await decide(parseReview(review('Pod', object)), 'mutate', c())).patch);
     expect(await decide(parseReview(review('Pod', pinned)), 'validate', c())).toMatchObject({ allowed: true, decision: 'allow' });
-    const noMutate = policy('signed', [`${REG}/**`], { mutate: false });
+    const noMutate = policy('signed', [`${REG}/**`], { mutate: false, ...TOFU });
     expect((await decide(parseReview(review('Pod', object)), 'validate', ctx([noMutate], [signedEverywhere]))).allowed).toBe(true);
-    const warnOnly = policy('signed', [`${REG}/**`], { mode: 'warn' });
+    const warnOnly = policy('signed', [`${REG}/**`], { mode: 'warn', ...TOFU });
     expect(await decide(parseReview(review('Pod', object)), 'validate', ctx([warnOnly], [signedEverywhere]))).toMatchObject({ allowed: true, decision: 'allow' });
     const allow = policy('open', ['**'], { action: 'allow' });
     expect((await decide(parseReview(review('Pod', object)), 'validate', ctx([allow], [{}]))).allowed).toBe(true);

@@ -46,7 +46,7 @@ kubernetes: {kubeconfig: ${cp.kubeconfig}}
 defaultAction: deny
 `);
   const caPem = readFileSync(stack.tls.caCert, 'utf8');
-  await cp.installChart({ port, caPem, policies: [{ name: 'signed-images', spec: { images: [`${stack.registry}/**`], trust: { server: stack.notaryUrl, caBundle: caPem } } }] });
+  await cp.installChart({ port, caPem, policies: [{ name: 'signed-images', spec: { images: [`${stack.registry}/**`], trust: { server: stack.notaryUrl, caBundle: caPem, trustOnFirstUse: true } } }] });
   serve = await ServeProcess.start(config, stack.tls.caCert);
   await serve.waitReady();
   tenant = await cp.tenant(NS, 'alice');

@@ -34,7 +34,7 @@ beforeAll(async () => {
     apiVersion: 'trustgate.dev/v1alpha1',
     kind: 'ClusterImagePolicy',
     metadata: { name: 'verify' },
-    spec: { images: [`${REG}/**`], action: 'verify', trust: { server: `https://127.0.0.1:${trustPort}`, caBundle: ca } },
+    spec: { images: [`${REG}/**`], action: 'verify', trust: { server: `https://127.0.0.1:${trustPort}`, caBundle: ca, trustOnFirstUse: true } },
   }));
   const config = path.join(dir, 'config.yaml');
   writeFileSync(config, JSON.stringify({

@@ -15,7 +15,7 @@ import { Metrics } from '../../src/observability/index.js';
 import { PolicySet } from '../../src/policy/index.js';
 import { createRequestListener, listenHttp, type Listener } from '../../src/server/index.js';
 import { ScriptedVerifier } from '../support/fake-verifier.js';
-import { policy } from '../support/policies.js';
+import { policy, TOFU } from '../support/policies.js';
 import { review, workload } from '../support/reviews.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
@@ -29,7 +29,7 @@ let port: number;
 const verifier = new ScriptedVerifier({ [SIGNED]: D1 });
 
 beforeAll(async () => {
-  const policies = new PolicySet([policy('signed', ['**'])]);
+  const policies = new PolicySet([policy('signed', ['**'], TOFU)]);
   const app = createRequestListener({
     review: (endpoint: Endpoint, request: ReviewRequest) => decide(request, endpoint, { policies, verifier, defaultAction: 'deny', mutateWorkloads: false, deadlineMs: 2000, credentialsFor: () => undefined }),
     metrics: new Metrics(),

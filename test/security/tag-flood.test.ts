@@ -32,7 +32,7 @@ beforeAll(async () => {
   signedB = await stack.pushImage('team-b/web', '1.0', 'tag-flood: team b');
   await stack.init(gunB);
   await stack.sign(gunB, '1.0', signedB);
-  policies = new PolicySet([policy('signed', [`${stack.registry}/**`], { trust: { server: stack.notaryUrl, caBundle } })]);
+  policies = new PolicySet([policy('signed', [`${stack.registry}/**`], { trust: { server: stack.notaryUrl, caBundle, trustOnFirstUse: true } })]);
 });
 
 afterAll(async () => {

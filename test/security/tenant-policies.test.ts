@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { CachingVerifier, decide, parseReview, type Decision, type DecisionContext } from '../../src/admission/index.js';
 import { PolicySet, type Policy } from '../../src/policy/index.js';
 import { TrustClient } from '../../src/trust/index.js';
-import { policy } from '../support/policies.js';
+import { policy, TOFU } from '../support/policies.js';
 import { RecordedFetcher } from '../support/recorded-fetcher.js';
 import { buildRepository, digestOf, standardKeys, standardSpec } from '../support/repo-builder.js';
 import { applyPatch, review, workload, type PodSpecLike } from '../support/reviews.js';
@@ -47,12 +47,12 @@ const RELAXING: [string, Policy[]][] = [
   ["action: allow on exactly the cluster's pattern", [policy('allow-registry', ['registry.example.com/**'], { action: 'allow' }, 'team-a')]],
   ["action: allow on the cluster's pattern, spelled differently", [policy('allow-spelled', ['REGISTRY.Example.com:443/**'], { action: 'allow' }, 'team-a')]],
   ['action: allow on the exact image, named to sort first', [policy('0', [GUN], { action: 'allow' }, 'team-a'), policy('zzz', ['**'], { action: 'allow' }, 'team-a')]],
-  ['mode: audit', [policy('audit', ['**'], { mode: 'audit' }, 'team-a')]],
-  ['mode: warn', [policy('warn', ['**'], { mode: 'warn' }, 'team-a')]],
+  ['mode: audit', [policy('audit', ['**'], { mode: 'audit', ...TOFU }, 'team-a')]],
+  ['mode: warn', [policy('warn', ['**'], { mode: 'warn', ...TOFU }, 'team-a')]],
   ['mode: audit with action: allow', [policy('audit-allow', ['**'], { action: 'allow', mode: 'audit' }, 'team-a')]],
-  ['mutate: false', [policy('no-pin', ['**'], { mutate: false }, 'team-a')]],
-  ['allowUnsignedDigests: true', [policy('digests', ['**'], { trust: { allowUnsignedDigests: true } }, 'team-a')]],
-  ['allowUnsignedDigests: true on the exact image, mutate: false', [policy('0-digests', [GUN], { mutate: false, trust: { allowUnsignedDigests: true } }, 'team-a')]],
+  ['mutate: false', [policy('no-pin', ['**'], { mutate: false, ...TOFU }, 'team-a')]],
+  ['allowUnsignedDigests: true', [policy('digests', ['**'], { trust: { allowUnsignedDigests: true, trustOnFirstUse: true } }, 'team-a')]],
+  ['allowUnsignedDigests: true on the exact image, mutate: false', [policy('0-digests', [GUN], { mutate: false, trust: { allowUnsignedDigests: true, trustOnFirstUse: true } }, 'team-a')]],
 ];
 
 describe.each(RELAXING)('a tenant ImagePolicy with %s', (_what, tenant) => {
@@ -80,7 +80,7 @@ describe.each(RELAXING)('a tenant ImagePolicy with %s', (_what, tenant) => {
 describe('what a tenant verified under its own settings is not reused for the cluster', () => {
   it('an unsigned digest admitted by nothing stays denied after a tenant policy accepted it, in every namespace', async () => {
     // The same verifier and cache serve every namespace, as in `trustgate serve`.
-    const ctx = context([policy('digests', ['**'], { trust: { allowUnsignedDigests: true } }, 'team-a')]);
+    const ctx = context([policy('digests', ['**'], { trust: { allowUnsignedDigests: true, trustOnFirstUse: true } }, 'team-a')]);
     const image = `${GUN}@${UNSIGNED_DIGEST}`;
     for (const namespace of ['team-a', 'team-b', 'team-a']) {
       const { decision } = await pod(image, ctx, namespace);
@@ -90,8 +90,8 @@ describe('what a tenant verified under its own settings is not reused for the cl
   });
 
   it('a cluster policy without pins still needs a signature after a tenant relaxed the same image', async () => {
-    const cluster = [policy('internal-tofu', ['registry.example.com/**'])];
-    const ctx = context([policy('digests', [GUN], { trust: { allowUnsignedDigests: true } }, 'team-a')], 'deny', cluster);
+    const cluster = [policy('internal-tofu', ['registry.example.com/**'], TOFU)];
+    const ctx = context([policy('digests', [GUN], { trust: { allowUnsignedDigests: true, trustOnFirstUse: true } }, 'team-a')], 'deny', cluster);
     const image = `${GUN}@${UNSIGNED_DIGEST}`;
     expect((await pod(image, ctx, 'team-a')).decision.allowed).toBe(false);
     expect((await pod(image, ctx, 'team-b')).decision.allowed).toBe(false);

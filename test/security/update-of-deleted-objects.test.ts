@@ -5,7 +5,7 @@
 import { decide, parseReview, type DecisionContext } from '../../src/admission/index.js';
 import { PolicySet } from '../../src/policy/index.js';
 import { ScriptedVerifier } from '../support/fake-verifier.js';
-import { policy } from '../support/policies.js';
+import { policy, TOFU } from '../support/policies.js';
 import { review, workload } from '../support/reviews.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
@@ -15,7 +15,7 @@ const UNSIGNED = `${REG}/team/payload:1`;
 const DELETING = { deletionTimestamp: '2026-11-24T00:00:00Z', deletionGracePeriodSeconds: 0, finalizers: ['example.com/hold'] };
 
 const ctx = (): DecisionContext => ({
-  policies: new PolicySet([policy('signed', [`${REG}/**`])]),
+  policies: new PolicySet([policy('signed', [`${REG}/**`], TOFU)]),
   verifier: new ScriptedVerifier({ [`${REG}/team/app:1.0`]: D1 }),
   defaultAction: 'deny',
   mutateWorkloads: false,

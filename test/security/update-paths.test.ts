@@ -7,7 +7,7 @@
 import { decide, parseReview, ReviewError, type Decision, type DecisionContext, type Endpoint } from '../../src/admission/index.js';
 import { PolicySet } from '../../src/policy/index.js';
 import { ScriptedVerifier } from '../support/fake-verifier.js';
-import { policy } from '../support/policies.js';
+import { policy, TOFU } from '../support/policies.js';
 import { applyPatch, review, workload, type PodSpecLike } from '../support/reviews.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
@@ -20,7 +20,7 @@ const D2 = `sha256:${'2'.repeat(64)}`;
 // answers "signed" for two tags and "not signed" for everything else.
 function context(mutateWorkloads = false): DecisionContext & { verifier: ScriptedVerifier } {
   const verifier = new ScriptedVerifier({ [SIGNED]: D1, [OTHER_SIGNED]: D2 });
-  return { policies: new PolicySet([policy('internal', ['registry.example.com/**'])]), verifier, defaultAction: 'deny', mutateWorkloads, deadlineMs: 2000, credentialsFor: () => undefined };
+  return { policies: new PolicySet([policy('internal', ['registry.example.com/**'], TOFU)]), verifier, defaultAction: 'deny', mutateWorkloads, deadlineMs: 2000, credentialsFor: () => undefined };
 }
 
 function update(kind: string, before: PodSpecLike, after: PodSpecLike, options: { subResource?: string; dryRun?: boolean } = {}) {
