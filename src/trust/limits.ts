@@ -20,6 +20,13 @@ export interface TrustLimits {
   readonly maxJsonDepth: number;
   /** Entries in any one keys, targets or meta map, or roles list. */
   readonly maxEntries: number;
+  /**
+   * JSON values (keys included) in any document, counted before it is parsed: parsing
+   * allocates per value, not per byte. A tag costs 8 values (10 with a sha512 hash).
+   */
+  readonly maxJsonValues: number;
+  /** Signatures on any one document; notary-server writes one per signing key. */
+  readonly maxSignatures: number;
 }
 
 export const DEFAULT_LIMITS: TrustLimits = Object.freeze({
@@ -31,4 +38,8 @@ export const DEFAULT_LIMITS: TrustLimits = Object.freeze({
   maxDelegationDepth: 4,
   maxJsonDepth: 32,
   maxEntries: 100_000,
+  // 62,500 tags (50,000 with sha512 hashes too). The costliest 500,000 values to parse (objects
+  // with distinct keys) take some 60 MB of heap; the same in tags, 25 MB.
+  maxJsonValues: 500_000,
+  maxSignatures: 64,
 });
