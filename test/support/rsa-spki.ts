@@ -1,7 +1,7 @@
 // RSA public keys of any size and exponent, as a hostile trust server can list them: DER
 // SubjectPublicKeyInfo built by hand (openssl and node refuse to generate such keys). No private
-// key exists: signatures under these keys are junk that only has to be checked.
-import { randomBytes } from 'node:crypto';
+// key exists for `rsaSpki` keys: signatures under them are junk that only has to be checked.
+import { createPrivateKey, createPublicKey, generatePrimeSync, randomBytes, type KeyObject } from 'node:crypto';
 
 /** A random odd modulus of `bytes` bytes (its top bit set) with exponent `e`. */
 export function rsaSpki(bytes: number, e: Buffer | bigint): Buffer {
@@ -39,4 +39,33 @@ function der(tag: number, body: Buffer): Buffer {
   if (len > 0xffff) throw new Error('DER body too long for this helper');
   const head = len < 0x80 ? Buffer.from([tag, len]) : len < 0x100 ? Buffer.from([tag, 0x81, len]) : Buffer.from([tag, 0x82, len >> 8, len & 0xff]);
   return Buffer.concat([head, body]);
+}
+
+/**
+ * A real RSA key pair (two primes of `bits / 2`) with the public exponent `e`, which openssl
+ * will not generate: to sign validly under an exponent that the notary client and trustgate
+ * refuse, so that only the key, not a bad signature, can be the reason.
+ */
+export function rsaKeyPairWithExponent(bits: number, e: bigint): { spki: Buffer; privateKey: KeyObject } {
+  for (;;) {
+    const p = generatePrimeSync(bits / 2, { bigint: true });
+    const q = generatePrimeSync(bits / 2, { bigint: true });
+    const phi = (p - 1n) * (q - 1n);
+    const d = inverse(e, phi);
+    if (p === q || d === undefined) continue;
+    const b64 = (v: bigint) => bigintBytes(v).toString('base64url');
+    const jwk = { kty: 'RSA', n: b64(p * q), e: b64(e), d: b64(d), p: b64(p), q: b64(q), dp: b64(d % (p - 1n)), dq: b64(d % (q - 1n)), qi: b64(inverse(q, p)!) };
+    const privateKey = createPrivateKey({ key: jwk, format: 'jwk' });
+    return { spki: createPublicKey(privateKey).export({ format: 'der', type: 'spki' }), privateKey };
+  }
+}
+
+/** a^-1 mod m, or undefined when they share a factor. */
+function inverse(a: bigint, m: bigint): bigint | undefined {
+  let [r0, r1, s0, s1] = [a % m, m, 1n, 0n];
+  while (r1 !== 0n) {
+    const k = r0 / r1;
+    [r0, r1, s0, s1] = [r1, r0 - k * r1, s1, s0 - k * s1];
+  }
+  return r0 === 1n ? ((s0 % m) + m) % m : undefined;
 }
