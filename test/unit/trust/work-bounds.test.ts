@@ -88,20 +88,30 @@ describe('signatures per document', () => {
   });
 });
 
-describe('JSON values per document', () => {
+describe('bytes and JSON values per document', () => {
   const keys = standardKeys(GUN);
-  const withTags = (count: number) => {
+  const withTags = (count: number, edit?: (signed: Record<string, unknown>) => void) => {
     const tags = Object.fromEntries(Array.from({ length: count }, (_, i) => [`t${i}`, digestOf(`v${i}`)]));
-    return buildRepository(standardSpec(GUN, keys, tags)).files;
+    const spec = standardSpec(GUN, keys, tags);
+    if (edit) spec.targets.edit = edit;
+    return buildRepository(spec).files;
   };
 
-  it('a targets file with 60,000 tags still verifies', async () => {
-    const files = withTags(60_000);
-    expect(files.get('targets')!.length).toBeGreaterThan(5_000_000);
-    await expect(verifyFiles(files, `${GUN}:t59999`)).resolves.toMatchObject({ digest: digestOf('v59999') });
+  it('a targets file of 50,000 tags (over 4.5 MB, 400,000 values) still verifies', async () => {
+    const files = withTags(50_000);
+    expect(files.get('targets')!.length).toBeGreaterThan(4_500_000);
+    await expect(verifyFiles(files, `${GUN}:t49999`)).resolves.toMatchObject({ digest: digestOf('v49999') });
   });
 
-  it('one with 63,000 tags (over 500,000 values) is refused as TOO_LARGE before it is parsed', async () => {
-    await expect(verifyFiles(withTags(63_000), `${GUN}:t1`)).rejects.toMatchObject({ code: 'TOO_LARGE', message: 'targets: more than 500000 JSON values' });
+  it('one of 60,000 tags is over the 5 MiB role limit: TOO_LARGE before it is fetched', async () => {
+    await expect(verifyFiles(withTags(60_000), `${GUN}:t1`)).rejects.toMatchObject({ code: 'TOO_LARGE', message: expect.stringMatching(/^targets is declared as \d+ bytes, more than the 5242880 allowed$/) as unknown });
+  });
+
+  it('a signed targets file of 1 MB but 510,000 values is refused as TOO_LARGE before it is parsed', async () => {
+    const files = withTags(1, (signed) => {
+      (signed.targets as Record<string, Record<string, unknown>>).t0!.custom = Array(510_000).fill(0);
+    });
+    expect(files.get('targets')!.length).toBeLessThan(1_100_000);
+    await expect(verifyFiles(files, `${GUN}:t0`)).rejects.toMatchObject({ code: 'TOO_LARGE', message: 'targets: more than 500000 JSON values' });
   });
 });
