@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalize } from '@tufjs/canonical-json';
 import { TrustError } from './errors.js';
+import { scanJson, type JsonScanBounds } from './json-scan.js';
 
 export function sha256(bytes: Uint8Array): Buffer {
   return createHash('sha256').update(bytes).digest();
@@ -27,23 +28,20 @@ export function decodeBase64(text: string): Buffer | undefined {
   return BASE64_RE.test(text) ? Buffer.from(text, 'base64') : undefined;
 }
 
-/** Parses JSON after checking its nesting depth, so no document can exhaust the stack later. */
-export function parseJsonBounded(bytes: Uint8Array, maxDepth: number, role: string): unknown {
-  const text = Buffer.from(bytes).toString('utf8');
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > maxDepth) throw new TrustError('INVALID_METADATA', `${role}: JSON nested deeper than ${maxDepth}`, { role });
-    } else if (c === 0x7d || c === 0x5d) depth--;
+/**
+ * Parses JSON after bounding its nesting depth (no document can exhaust the stack later) and its
+ * number of values (JSON.parse allocates per value: bytes alone do not bound memory).
+ */
+export function parseJsonBounded(bytes: Uint8Array, bounds: JsonScanBounds, role: string): unknown {
+  const problem = scanJson(bytes, bounds);
+  if (problem?.exceeded === 'depth') {
+    throw new TrustError('INVALID_METADATA', `${role}: JSON nested deeper than ${bounds.maxDepth}`, { role });
+  }
+  if (problem?.exceeded === 'values') {
+    throw new TrustError('TOO_LARGE', `${role}: more than ${bounds.maxValues} JSON values`, { role });
   }
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
   } catch (cause) {
     throw new TrustError('INVALID_METADATA', `${role}: not valid JSON`, { cause, role });
   }

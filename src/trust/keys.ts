@@ -43,6 +43,19 @@ export function clearParsedKeys(): void {
 
 /** Notary's minimum RSA size (notary.MinRSABitSize). */
 const MIN_RSA_BITS = 2048;
+/**
+ * Largest RSA modulus verified. A verification costs about the cube of the size, and the
+ * trust server of a made-up registry is the pod author's: Go's crypto/tls stops at 8192 bits
+ * for the same reason (defaultMaxRSAKeySize, CVE-2023-29409); Notary's keys are 2048 or 4096.
+ */
+const MAX_RSA_BITS = 8192;
+/**
+ * Public exponents accepted: odd, at least 3, at most 2^31 - 1, as Go's crypto/rsa (checkPub)
+ * requires of every key the reference client reads. A large exponent makes each verification a
+ * full-size modular exponentiation (a 3071-bit one costs 500 times e = 65537).
+ */
+const MIN_RSA_EXPONENT = 3n;
+const MAX_RSA_EXPONENT = 2n ** 31n - 1n;
 
 /** Key ID = hex sha256 of the canonical JSON of the key object, `private` as null. */
 export function keyId(keytype: string, publicBytes: Buffer): string {
@@ -107,10 +120,18 @@ function withLazyCanonicalId(base: Omit<PublicKey, 'canonicalId'>, bare: KeyType
 
 function checkAlgorithm(key: KeyObject, expected: 'ec' | 'rsa', fail: (why: string) => never): void {
   if (key.asymmetricKeyType !== expected) fail(`key claims ${expected} but holds ${String(key.asymmetricKeyType)}`);
-  if (expected === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
-    fail(`RSA key shorter than ${MIN_RSA_BITS} bits`);
-  }
+  if (expected === 'rsa') checkRsaSize(key, fail);
   if (expected === 'ec' && !['prime256v1', 'secp384r1', 'secp521r1'].includes(key.asymmetricKeyDetails?.namedCurve ?? '')) {
     fail(`ECDSA curve ${String(key.asymmetricKeyDetails?.namedCurve)} is not one Notary accepts`);
+  }
+}
+
+function checkRsaSize(key: KeyObject, fail: (why: string) => never): void {
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < MIN_RSA_BITS) fail(`RSA key shorter than ${MIN_RSA_BITS} bits`);
+  if (bits > MAX_RSA_BITS) fail(`RSA key of ${bits} bits, longer than the ${MAX_RSA_BITS} verified`);
+  const e = key.asymmetricKeyDetails?.publicExponent ?? 0n;
+  if (e < MIN_RSA_EXPONENT || e > MAX_RSA_EXPONENT || e % 2n === 0n) {
+    fail(`RSA public exponent is not an odd number from 3 to 2^31-1 (Go's crypto/rsa refuses it)`);
   }
 }

@@ -65,7 +65,11 @@ type Reader<T> = (g: Guard, signed: Record<string, unknown>, common: Common) => 
 
 function parseSigned<T>(bytes: Buffer, role: string, type: string, limits: TrustLimits, read: Reader<T>): Signed<T> {
   const g = new Guard(limits.maxEntries);
-  const doc = g.object(parseJsonBounded(bytes, limits.maxJsonDepth, role), role);
+  const doc = g.object(parseJsonBounded(bytes, { maxDepth: limits.maxJsonDepth, maxValues: limits.maxJsonValues }, role), role);
+  if (Array.isArray(doc?.signatures) && doc.signatures.length > limits.maxSignatures) {
+    // Checked before any is decoded or verified: each could cost a public-key operation.
+    throw new TrustError('TOO_LARGE', `${role} metadata has ${doc.signatures.length} signatures, more than the ${limits.maxSignatures} allowed`, { role });
+  }
   const signed = g.object(doc?.signed, `${role}.signed`);
   const signatures = readSignatures(g, doc?.signatures, `${role}.signatures`);
   let body: T | undefined;

@@ -10,13 +10,19 @@ import { verifySignature } from './signatures.js';
 /**
  * The keys whose signatures verify, counted once per public key (an ecdsa key and its x509
  * certificate are one key). Fails unless at least `threshold` distinct keys signed.
+ *
+ * Each key ID is tried once: its first signature counts or fails, and later signatures under
+ * the same ID are not checked (TUF counts unique keys, spec 5.4.2). Otherwise a server could
+ * list one key and repeat junk signatures under it, each a full public-key operation.
  */
 export function checkThreshold(doc: Signed<unknown>, role: RoleKeys, keyring: Keyring, roleName = doc.role): PublicKey[] {
   const valid = new Map<string, PublicKey>();
   const allowed = new Set(role.keyids);
+  const tried = new Set<string>();
   let unsupported: TrustError | undefined;
   for (const signature of doc.signatures) {
-    if (!allowed.has(signature.keyid)) continue;
+    if (!allowed.has(signature.keyid) || tried.has(signature.keyid)) continue;
+    tried.add(signature.keyid);
     let key: PublicKey | undefined;
     try {
       key = keyring.get(signature.keyid);
@@ -24,9 +30,7 @@ export function checkThreshold(doc: Signed<unknown>, role: RoleKeys, keyring: Ke
       if (error instanceof TrustError) unsupported ??= error;
       continue;
     }
-    if (key && !valid.has(key.id) && verifySignature(key, signature.method, doc.canonical, signature.sig)) {
-      valid.set(key.id, key);
-    }
+    if (key && verifySignature(key, signature.method, doc.canonical, signature.sig)) valid.set(key.id, key);
   }
   const distinct = distinctKeys(valid);
   if (distinct.length < role.threshold) {

@@ -1,14 +1,17 @@
 // Signed-then-broken trust data served by a server of our own. For every fixture the real
 // notary client is asked first: it must accept the unbroken repository and refuse each broken
 // one. Then trustgate, over real HTTPS, must refuse it with the right code.
+import { constants, createHash, createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { canonicalize } from '@tufjs/canonical-json';
 import { NO_PINS, TrustClient, DEFAULT_LIMITS } from '../../src/trust/index.js';
 import { AttackServer } from '../support/attack-server.js';
 import { TestKey } from '../support/keys.js';
 import { run } from '../support/processes.js';
 import { buildRepository, digestOf, standardKeys, standardSpec, type RepoSpec } from '../support/repo-builder.js';
+import { fullSizeExponent, rsaKeyJson, rsaKeyPairWithExponent, rsaSpki } from '../support/rsa-spki.js';
 import { makeTls, type TlsFiles } from '../support/tls.js';
 import { codeOf } from '../support/verify-helpers.js';
 
@@ -133,5 +136,66 @@ describe('hostile responses', () => {
     const notary = await notaryList();
     expect(notary.code).not.toBe(0);
     expect(await codeOf(load())).toBe('TIMEOUT');
+  });
+});
+
+/**
+ * The timestamp role given only `spki`, signed by `privateKey` (PKCS#1 v1.5, as notary's
+ * rsapkcs1v15) or, without it, with a junk signature.
+ */
+function timestampKeyOnly(spki: Buffer, privateKey?: KeyObject): (s: RepoSpec) => void {
+  const json = rsaKeyJson(spki);
+  const id = createHash('sha256').update(canonicalize(json)).digest('hex');
+  return (s) => {
+    s.root.edit = (signed) => {
+      (signed.keys as Record<string, unknown>)[id] = json;
+      (signed.roles as Record<string, { keyids: string[] }>).timestamp!.keyids = [id];
+    };
+    s.timestamp.tamper = (env) => {
+      const message = Buffer.from(canonicalize(env.signed));
+      const sig = privateKey ? sign('sha256', message, { key: privateKey, padding: constants.RSA_PKCS1_PADDING }) : randomBytes(2048);
+      env.signatures = [{ keyid: id, method: 'rsapkcs1v15', sig: sig.toString('base64') }];
+    };
+  };
+}
+
+// The bounds on what one document may cost (src/trust/keys.ts, json-scan.ts) leave a large
+// real repository alone. The exponent bound is the notary client's own (Go's crypto/rsa): it
+// refuses such a key even under a valid signature. Over 8192 bits is trustgate's own choice
+// (Go's crypto/tls bound): there the notary client's refusal below is of the junk signature.
+describe('work bounds', () => {
+  it('a timestamp key built the same way with e = 65537 is accepted by the notary client and by trustgate (the control)', async () => {
+    const { spki, privateKey } = rsaKeyPairWithExponent(2048, 65537n);
+    serve(timestampKeyOnly(spki, privateKey));
+    const notary = await notaryList();
+    expect(notary.code).toBe(0);
+    expect(notary.out).toContain(V1.slice(7));
+    await expect(load()).resolves.toBeDefined();
+  });
+
+  it('a timestamp key with a 3071-bit public exponent, validly signed, is refused by the notary client, and by trustgate with UNSUPPORTED_KEY', async () => {
+    const { spki, privateKey } = rsaKeyPairWithExponent(3072, BigInt(`0x${fullSizeExponent(384).toString('hex')}`));
+    expect(verify('sha256', Buffer.from('x'), { key: createPublicKey({ key: spki, format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_PADDING }, sign('sha256', Buffer.from('x'), { key: privateKey, padding: constants.RSA_PKCS1_PADDING }))).toBe(true);
+    serve(timestampKeyOnly(spki, privateKey));
+    const notary = await notaryList();
+    expect(notary.code).not.toBe(0);
+    expect(notary.out).not.toContain(V1.slice(7));
+    expect(await codeOf(load())).toBe('UNSUPPORTED_KEY');
+  });
+
+  it('a 16384-bit timestamp key is refused by trustgate with UNSUPPORTED_KEY', async () => {
+    serve(timestampKeyOnly(rsaSpki(2048, 65537n)));
+    expect((await notaryList()).code).not.toBe(0);
+    expect(await codeOf(load())).toBe('UNSUPPORTED_KEY');
+  });
+
+  it('a targets file of 50,000 tags is accepted by the notary client and by trustgate', async () => {
+    const tags = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`t${i}`, digestOf(`v${i}`)]));
+    serve((s) => { s.targets.targets = tags; });
+    const notary = await notaryList();
+    expect(notary.code).toBe(0);
+    expect(notary.out).toContain(digestOf('v49999').slice(7));
+    const repo = await load();
+    expect(repo.roles.get('targets')?.doc.body.targets.size).toBe(50_000);
   });
 });

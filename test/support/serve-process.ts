@@ -10,6 +10,11 @@ export class ServeProcess {
   metricsPort: number | undefined;
   private constructor(private readonly child: ChildProcess, private readonly ca: Buffer) {}
 
+  /** The process id, to read its /proc status (peak memory). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /**
    * @param keepLogs false: after start-up, drain the log instead of keeping it (benchmarks: a
    *   harness splitting every line would take CPU from the server it measures).

@@ -46,9 +46,9 @@ describe('metadata guards', () => {
   });
 
   it('refuses JSON nested deeper than the limit before parsing it', () => {
-    expect(() => parseJsonBounded(Buffer.from('['.repeat(40) + ']'.repeat(40)), 32, 'x')).toThrow(/nested deeper than 32/);
+    expect(() => parseJsonBounded(Buffer.from('['.repeat(40) + ']'.repeat(40)), { maxDepth: 32, maxValues: 1000 }, 'x')).toThrow(/nested deeper than 32/);
     const inString = '['.repeat(41);
-    expect(parseJsonBounded(Buffer.from(JSON.stringify({ a: inString })), 32, 'x')).toEqual({ a: inString });
+    expect(parseJsonBounded(Buffer.from(JSON.stringify({ a: inString })), { maxDepth: 32, maxValues: 1000 }, 'x')).toEqual({ a: inString });
   });
 });
 
