@@ -108,7 +108,7 @@ describe('credentials from pull secrets', () => {
     await cp.kubectlOk(['apply', '-f', '-'], 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: burst, namespace: team-a}\nimagePullSecrets: [{name: regcred}]\n');
     const before = await apiReads();
     const body = (i: number) => review('Pod', workload('Pod', `burst-${i}`, { serviceAccountName: 'burst', containers: [{ name: 'app', image: `${GUN}:1.0` }] }), { namespace: 'team-a', uid: `burst-${i}` });
-    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => serve.request('POST', '/validate', body(i))));
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => serve.request('POST', '/mutate', body(i))));
     for (const a of answers) expect(JSON.parse(a.body)).toMatchObject({ response: { allowed: true } });
     const after = await apiReads();
     // 40 pods before this change meant 40 ServiceAccount reads; other clients may read too.
