@@ -2,17 +2,27 @@
 // body-parser and res.json: on the webhook's hot path they cost more than the decision itself
 // (bench/RESULTS.md). Errors come back as values with the HTTP status to answer.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { JsonShapeCounter, type JsonShapeLimits } from '../shared/json-shape.js';
 
-export type BodyResult = { readonly ok: unknown } | { readonly status: 400 | 413 | 415; readonly reason: string; readonly message: string };
+export type BodyResult =
+  | { readonly ok: unknown; readonly bytes: number; readonly values: number }
+  | { readonly status: 400 | 413 | 415; readonly reason: string; readonly message: string };
+
+export interface BodyLimits {
+  readonly maxBytes: number;
+  /** What parsing the body may allocate (src/shared/json-shape.ts), checked before JSON.parse. */
+  readonly shape: JsonShapeLimits;
+}
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
-export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+export function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<BodyResult> {
   const type = req.headers['content-type'] ?? '';
   if (!JSON_TYPE.test(type)) {
     req.resume();
     return Promise.resolve({ status: 415, reason: 'content-type', message: 'expected Content-Type: application/json with an AdmissionReview' });
   }
+  const limit = limits.maxBytes;
   const tooLarge = { status: 413, reason: 'entity.too.large', message: `request body larger than ${limit} bytes` } as const;
   if (Number(req.headers['content-length'] ?? 0) > limit) {
     req.resume();
@@ -20,6 +30,7 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyR
   }
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
+    const shape = new JsonShapeCounter(limits.shape);
     let size = 0;
     let done = false;
     const finish = (result: BodyResult) => {
@@ -27,18 +38,29 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyR
       done = true;
       resolve(result);
     };
+    const refuse = (result: BodyResult) => {
+      // Stop buffering; the rest is read and dropped so the answer can still be sent.
+      req.removeAllListeners('data');
+      req.resume();
+      chunks.length = 0;
+      finish(result);
+    };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        // Stop buffering; the rest is read and dropped so the answer can still be sent.
-        req.removeAllListeners('data');
-        req.resume();
-        finish(tooLarge);
-      } else chunks.push(chunk);
+      // Counted as it arrives: a body that would parse into too much is refused at the piece that
+      // shows it, before the rest is held.
+      const problem = size > limit ? undefined : shape.feed(chunk);
+      if (size > limit) refuse(tooLarge);
+      else if (problem) refuse({ status: 413, reason: problem.reason, message: `${RequestLimitCode.REVIEW_TOO_COMPLEX}: request body refused before parsing: ${problem.message}` });
+      else chunks.push(chunk);
     });
     req.on('end', () => {
+      // The listeners above live as long as the request, which lives as long as its review: let
+      // go of the raw bytes now, or each review holds its body twice.
+      const bytes = Buffer.concat(chunks, size);
+      chunks.length = 0;
       try {
-        finish({ ok: JSON.parse(Buffer.concat(chunks, size).toString('utf8')) as unknown });
+        finish({ ok: JSON.parse(bytes.toString('utf8')) as unknown, bytes: size, values: shape.values });
       } catch {
         finish({ status: 400, reason: 'entity.parse.failed', message: 'request body is not valid JSON' });
       }
@@ -46,6 +68,14 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyR
     req.on('error', () => finish({ status: 400, reason: 'request.aborted', message: 'request body could not be read' }));
   });
 }
+
+/** The codes of requests refused for what they would cost (docs/troubleshooting.md). */
+export const RequestLimitCode = {
+  /** More JSON values or deeper nesting than any real AdmissionReview has. */
+  REVIEW_TOO_COMPLEX: 'REVIEW_TOO_COMPLEX',
+  /** The bodies of reviews in flight already hold maxBytesInFlight. */
+  OVERLOADED: 'OVERLOADED',
+} as const;
 
 /**
  * Answers are written together at the end of the event-loop turn that produced them

@@ -28,6 +28,7 @@ beforeAll(async () => {
     logger: pino({ level: 'silent' }),
     ready: () => true,
     maxRequestBytes: 64 * 1024,
+    maxBytesInFlight: 32 * 1024 * 1024,
     serveMetrics: true,
   });
   listener = await listenHttp(app, '127.0.0.1', 0);
@@ -136,6 +137,7 @@ describe('graceful shutdown', () => {
       logger: pino({ level: 'silent' }),
       ready: () => true,
       maxRequestBytes: 64 * 1024,
+      maxBytesInFlight: 32 * 1024 * 1024,
       serveMetrics: false,
     });
     const slow = await listenHttp(app, '127.0.0.1', 0);
