@@ -179,8 +179,8 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
     logLevel,
     baseDir,
   };
-  // Else a body of the largest size accepted could never be reviewed.
-  if (config.maxBytesInFlight < config.maxRequestBytes) g.fail('config.maxBytesInFlight', `must be at least maxRequestBytes (${config.maxRequestBytes})`);
+  // Else a body of the largest size accepted could never be reviewed (it is charged twice its size).
+  if (config.maxBytesInFlight < 2 * config.maxRequestBytes) g.fail('config.maxBytesInFlight', `must be at least twice maxRequestBytes (${2 * config.maxRequestBytes})`);
   if (!g.ok) throw new ConfigError(source, g.problems);
   return deepFreeze(config);
 }

@@ -7,8 +7,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import { admissionResponse, denialResponse, parseReview, ReviewError, type Decision, type Endpoint, type ReviewRequest } from '../admission/index.js';
 import type { Metrics } from '../observability/index.js';
-import { BodyBudget, BYTES_PER_JSON_VALUE } from './body-budget.js';
-import { readJsonBody, RequestLimitCode, sendJson, type BodyLimits } from './body.js';
+import { BodyBudget, bodyCost } from './body-budget.js';
+import { OVERLOADED, readJsonBody, sendJson, type BodyLimits } from './body.js';
 import type { ClientCheck } from './client-auth.js';
 
 export interface AppDeps {
@@ -102,27 +102,33 @@ export function metricsHandler(metrics: Metrics) {
 }
 
 /**
- * A review holds its body from the first byte until it is answered: charged to the budget first
- * by its declared length (the API server always sends Content-Length; without one, the most a
- * body may be), then by what it parses into. A request that does not fit is refused before its
- * body is read or parsed.
+ * A review holds its body from the first byte until it is answered, charged to the budget as
+ * its bytes arrive and then for what they parsed into. A request whose declared length does not
+ * fit in what is left is refused at once, before its body is read; one that stops fitting while
+ * it arrives is refused then. Charging what has arrived rather than what is declared means a
+ * client cannot hold the budget by announcing bodies it never sends.
  */
 async function heldReview(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, deps: AppDeps, budget: BodyBudget, limits: BodyLimits): Promise<void> {
   const started = performance.now();
   const declared = Number(req.headers['content-length']);
-  const hold = budget.hold(Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, limits.maxBytes) : limits.maxBytes);
-  if (!hold) {
+  // The API server always sends Content-Length; without one, a body may be as large as allowed.
+  const expected = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, limits.maxBytes) : limits.maxBytes;
+  if (!budget.fits(bodyCost(expected))) {
     overloaded(req, res, deps, budget);
     return;
   }
+  const hold = budget.hold();
   try {
-    const read = await readJsonBody(req, limits);
+    const read = await readJsonBody(req, { ...limits, admit: (bytes) => hold.resize(bodyCost(bytes)) });
     if (!('ok' in read)) {
-      deps.metrics.malformedRequest(read.reason);
-      sendJson(res, read.status, { error: read.message });
+      if (read.status === 503) overloaded(req, res, deps, budget);
+      else {
+        deps.metrics.malformedRequest(read.reason);
+        sendJson(res, read.status, { error: read.message });
+      }
       return;
     }
-    if (!hold.resize(read.bytes + read.values * BYTES_PER_JSON_VALUE)) {
+    if (!hold.resize(bodyCost(read.bytes, read.values))) {
       overloaded(req, res, deps, budget);
       return;
     }
@@ -133,13 +139,13 @@ async function heldReview(endpoint: Endpoint, req: IncomingMessage, res: ServerR
 }
 
 function overloaded(req: IncomingMessage, res: ServerResponse, deps: AppDeps, budget: BodyBudget): void {
-  deps.metrics.malformedRequest('overloaded');
+  deps.metrics.malformedRequest(OVERLOADED.reason);
   deps.logger.warn({ inFlightBytes: budget.inUse, limit: budget.limit, remote: req.socket.remoteAddress }, 'request refused: the bodies of reviews in flight fill maxBytesInFlight');
   // Whatever is still coming is dropped unread; the connection is not reused.
   req.resume();
   res.setHeader('connection', 'close');
   res.setHeader('retry-after', '1');
-  sendJson(res, 503, { error: `${RequestLimitCode.OVERLOADED}: reviews in flight hold ${budget.inUse} of ${budget.limit} bytes (maxBytesInFlight); try again` });
+  sendJson(res, OVERLOADED.status, { error: OVERLOADED.message });
 }
 
 async function handleReview(endpoint: Endpoint, body: unknown, res: ServerResponse, deps: AppDeps, started: number): Promise<void> {

@@ -6,12 +6,14 @@ import { JsonShapeCounter, type JsonShapeLimits } from '../shared/json-shape.js'
 
 export type BodyResult =
   | { readonly ok: unknown; readonly bytes: number; readonly values: number }
-  | { readonly status: 400 | 413 | 415; readonly reason: string; readonly message: string };
+  | { readonly status: 400 | 413 | 415 | 503; readonly reason: string; readonly message: string };
 
 export interface BodyLimits {
   readonly maxBytes: number;
   /** What parsing the body may allocate (src/shared/json-shape.ts), checked before JSON.parse. */
   readonly shape: JsonShapeLimits;
+  /** Asked as the body grows, with its size so far; false refuses it (503 OVERLOADED). */
+  readonly admit?: (bytes: number) => boolean;
 }
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -29,9 +31,8 @@ export function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<
     return Promise.resolve(tooLarge);
   }
   return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
+    const body = new BodyBytes(Number(req.headers['content-length']), limit);
     const shape = new JsonShapeCounter(limits.shape);
-    let size = 0;
     let done = false;
     const finish = (result: BodyResult) => {
       if (done) return;
@@ -42,25 +43,23 @@ export function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<
       // Stop buffering; the rest is read and dropped so the answer can still be sent.
       req.removeAllListeners('data');
       req.resume();
-      chunks.length = 0;
+      body.drop();
       finish(result);
     };
     req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
       // Counted as it arrives: a body that would parse into too much is refused at the piece that
       // shows it, before the rest is held.
-      const problem = size > limit ? undefined : shape.feed(chunk);
-      if (size > limit) refuse(tooLarge);
+      const problem = shape.feed(chunk);
+      if (!body.add(chunk)) refuse(tooLarge);
       else if (problem) refuse({ status: 413, reason: problem.reason, message: `${RequestLimitCode.REVIEW_TOO_COMPLEX}: request body refused before parsing: ${problem.message}` });
-      else chunks.push(chunk);
+      else if (limits.admit && !limits.admit(body.size)) refuse(OVERLOADED);
     });
     req.on('end', () => {
       // The listeners above live as long as the request, which lives as long as its review: let
       // go of the raw bytes now, or each review holds its body twice.
-      const bytes = Buffer.concat(chunks, size);
-      chunks.length = 0;
+      const bytes = body.take();
       try {
-        finish({ ok: JSON.parse(bytes.toString('utf8')) as unknown, bytes: size, values: shape.values });
+        finish({ ok: JSON.parse(bytes.toString('utf8')) as unknown, bytes: bytes.length, values: shape.values });
       } catch {
         finish({ status: 400, reason: 'entity.parse.failed', message: 'request body is not valid JSON' });
       }
@@ -69,12 +68,54 @@ export function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<
   });
 }
 
+/**
+ * A body's bytes as they arrive. With a Content-Length (the API server always sends one) they
+ * are copied into one buffer of that size, so the pieces are garbage at once and nothing is
+ * copied again at the end: a body is held once, not as pieces and then as their concatenation.
+ */
+class BodyBytes {
+  private chunks: Buffer[] = [];
+  private whole: Buffer | undefined;
+  size = 0;
+
+  constructor(declared: number, private readonly limit: number) {
+    if (Number.isSafeInteger(declared) && declared > 0 && declared <= limit) this.whole = Buffer.allocUnsafe(declared);
+  }
+
+  /** False past the limit (or past the declared length, which Node's parser refuses anyway). */
+  add(chunk: Buffer): boolean {
+    const end = this.size + chunk.length;
+    if (end > (this.whole?.length ?? this.limit)) return false;
+    if (this.whole) chunk.copy(this.whole, this.size);
+    else this.chunks.push(chunk);
+    this.size = end;
+    return true;
+  }
+
+  take(): Buffer {
+    const bytes = this.whole ? this.whole.subarray(0, this.size) : Buffer.concat(this.chunks, this.size);
+    this.drop();
+    return bytes;
+  }
+
+  drop(): void {
+    this.chunks = [];
+    this.whole = undefined;
+  }
+}
+
 /** The codes of requests refused for what they would cost (docs/troubleshooting.md). */
 export const RequestLimitCode = {
   /** More JSON values or deeper nesting than any real AdmissionReview has. */
   REVIEW_TOO_COMPLEX: 'REVIEW_TOO_COMPLEX',
   /** The bodies of reviews in flight already hold maxBytesInFlight. */
   OVERLOADED: 'OVERLOADED',
+} as const;
+
+export const OVERLOADED = {
+  status: 503,
+  reason: 'overloaded',
+  message: `${RequestLimitCode.OVERLOADED}: the bodies of reviews in flight fill maxBytesInFlight; try again`,
 } as const;
 
 /**

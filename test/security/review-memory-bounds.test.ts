@@ -27,7 +27,7 @@ import { makeTls } from '../support/tls.js';
 
 const CHART_MEMORY_LIMIT = 256 * 1024 * 1024;
 /** "Well under" the limit: room for the heap a real cluster's informers and caches add. */
-const PEAK_BOUND = 192 * 1024 * 1024;
+const PEAK_BOUND = CHART_MEMORY_LIMIT * 0.75;
 const BODY_BYTES = 4 * 1024 * 1024; // the default maxRequestBytes
 const DEADLINE_SECONDS = 3;
 
@@ -165,13 +165,14 @@ it('reviews held for the whole deadline fill at most maxBytesInFlight; the rest 
   expect(after).toBeLessThan(PEAK_BOUND);
   const refused = answers.filter((a) => a.status === 503);
   const reviewed = answers.filter((a) => a.status === 200);
-  // 32 MiB (the default) holds 7 bodies of 4 MiB, charged a little more once parsed.
-  expect(reviewed.length).toBeGreaterThanOrEqual(6);
-  expect(reviewed.length).toBeLessThanOrEqual(8);
+  // 32 MiB (the default) holds at most four bodies of 4 MiB, each charged twice its size as it
+  // arrives (and a little more once parsed, so a fourth may not fit).
+  expect(reviewed.length).toBeGreaterThanOrEqual(1);
+  expect(reviewed.length).toBeLessThanOrEqual(4);
   for (const a of reviewed) expect(JSON.parse(a.body)).toMatchObject({ response: { allowed: false } });
   expect(refused.length + reviewed.length).toBe(16);
   for (const a of refused) {
-    expect(a.body).toMatch(/OVERLOADED: reviews in flight hold \d+ of 33554432 bytes \(maxBytesInFlight\)/);
+    expect(a.body).toMatch(/OVERLOADED: the bodies of reviews in flight fill maxBytesInFlight/);
     expect(a.ms).toBeLessThan(DEADLINE_SECONDS * 1000); // at once, not after waiting
   }
   expect(metricValue(await serve.metrics(), 'trustgate_malformed_requests_total', 'reason="overloaded"')).toBe(refused.length);
