@@ -92,10 +92,16 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** trustgate's peak resident memory so far (VmHWM). */
+const servePid = () => (serve as unknown as { child: { pid: number } }).child.pid;
+
+/** trustgate's peak resident memory (VmHWM) since start or the last resetPeakRss(). */
 function peakRss(): number {
-  const pid = (serve as unknown as { child: { pid: number } }).child.pid;
-  return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!) * 1024;
+  return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${servePid()}/status`, 'utf8'))![1]!) * 1024;
+}
+
+/** Starts the peak over from the current resident memory (proc(5), clear_refs "5"). */
+function resetPeakRss(): void {
+  writeFileSync(`/proc/${servePid()}/clear_refs`, '5');
 }
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
@@ -133,6 +139,7 @@ async function expectSignedAdmitted(): Promise<void> {
 
 it('8 concurrent forged reviews of 4 MiB of [{},{},…] are refused before parsing; trustgate stays within its memory limit and admits signed images', async () => {
   await expectSignedAdmitted();
+  resetPeakRss();
   const before = peakRss();
   const junk = (room: number) => `[${'{},'.repeat(Math.floor(room / 3) - 1)}{}]`;
   const [answers] = await Promise.all([
@@ -155,6 +162,7 @@ it('8 concurrent forged reviews of 4 MiB of [{},{},…] are refused before parsi
 });
 
 it('reviews held for the whole deadline fill at most maxBytesInFlight; the rest are refused at once, and signed images are admitted once they end', async () => {
+  resetPeakRss();
   const before = peakRss();
   // Small to parse (one long string), so the value bound lets them through to a review that
   // waits for the never-answering host until the deadline.
