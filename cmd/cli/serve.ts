@@ -150,7 +150,7 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
   };
 
   const app = createRequestListener({
-    review, metrics, logger, ready: () => kube?.ready() ?? true, maxRequestBytes: config.maxRequestBytes, serveMetrics: config.metrics === undefined,
+    review, metrics, logger, ready: () => kube?.ready() ?? true, maxRequestBytes: config.maxRequestBytes, maxBytesInFlight: config.maxBytesInFlight, serveMetrics: config.metrics === undefined,
     ...(config.tls.clientCAFile !== undefined && { clientCheck: clientCertificateCheck(config.tls.clientNames) }),
   });
   let tls;

@@ -51,6 +51,8 @@ export interface ServeConfig {
     readonly negativeTtlSeconds: number;
   };
   readonly maxRequestBytes: number;
+  /** What the request bodies of reviews in flight may hold together (src/server/body-budget.ts). */
+  readonly maxBytesInFlight: number;
   readonly shutdownGraceSeconds: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Directory relative paths in the file are resolved against. */
@@ -72,7 +74,7 @@ export const CONFIG_KEYS = [
   'kubernetes.pullSecrets', 'kubernetes.events', 'kubernetes.credentialsSecret', 'kubernetes.pullSecretNamespaces', 'kubernetes.namespaces', 'kubernetes.namespaces.scope',
   'kubernetes.namespaces.excluded', 'defaultAction', 'mutateWorkloads', 'deadlineSeconds',
   'trust', 'trust.requestTimeoutSeconds', 'trust.servers', 'cache', 'cache.maxEntries', 'cache.maxBytes',
-  'cache.maxTtlSeconds', 'cache.negativeTtlSeconds', 'maxRequestBytes', 'shutdownGraceSeconds', 'logLevel',
+  'cache.maxTtlSeconds', 'cache.negativeTtlSeconds', 'maxRequestBytes', 'maxBytesInFlight', 'shutdownGraceSeconds', 'logLevel',
 ] as const;
 
 export class ConfigError extends Error {
@@ -172,10 +174,13 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
       negativeTtlSeconds: num(cache?.negativeTtlSeconds, 'config.cache.negativeTtlSeconds', 10, 0, 3600),
     },
     maxRequestBytes: num(c?.maxRequestBytes, 'config.maxRequestBytes', 4 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
+    maxBytesInFlight: num(c?.maxBytesInFlight, 'config.maxBytesInFlight', 32 * 1024 * 1024, 64 * 1024, 16 * 1024 * 1024 * 1024),
     shutdownGraceSeconds: num(c?.shutdownGraceSeconds, 'config.shutdownGraceSeconds', 20, 0, 600),
     logLevel,
     baseDir,
   };
+  // Else a body of the largest size accepted could never be reviewed (it is charged twice its size).
+  if (config.maxBytesInFlight < 2 * config.maxRequestBytes) g.fail('config.maxBytesInFlight', `must be at least twice maxRequestBytes (${2 * config.maxRequestBytes})`);
   if (!g.ok) throw new ConfigError(source, g.problems);
   return deepFreeze(config);
 }

@@ -33,6 +33,8 @@ export class Metrics implements CacheObserver {
   private readonly malformed = new TallyCounter(this.registry, 'trustgate_malformed_requests_total', 'Requests refused before review, by reason.', ['reason']);
   /** Origins of the configured trust servers: the only values the `server` label takes besides `other`. */
   private trustServers: ReadonlySet<string> = new Set();
+  /** Read by the trustgate_request_bytes_in_flight gauge when scraped. */
+  private bytesInFlight: () => number = () => 0;
   /** Read by the trustgate_trust_client_entries gauge when scraped. */
   private trustClientSizes: () => Readonly<Record<string, number>> = () => ({});
   /** Read by the trustgate_verifications gauge when scraped. */
@@ -47,6 +49,15 @@ export class Metrics implements CacheObserver {
       registers: [this.registry],
       collect() {
         this.set(cache.entries);
+      },
+    });
+    const inFlight = () => this.bytesInFlight();
+    new Gauge({
+      name: 'trustgate_request_bytes_in_flight',
+      help: 'What the request bodies of reviews in flight are charged against maxBytesInFlight (bytes, plus 64 per JSON value).',
+      registers: [this.registry],
+      collect() {
+        this.set(inFlight());
       },
     });
     const sizes = () => this.trustClientSizes();
@@ -105,6 +116,11 @@ export class Metrics implements CacheObserver {
     this.admissions.inc({ endpoint, operation, kind: k, decision });
     this.latency.observe({ endpoint }, seconds);
     if (decision !== 'allow' && decision !== 'skip') for (const reason of reasons) this.reasons.inc({ reason: /^[A-Z_]{1,40}$/.test(reason) ? reason : 'OTHER', decision });
+  }
+
+  /** Where the bytes held by reviews in flight come from (the request listener's budget). */
+  countBytesInFlight(read: () => number): void {
+    this.bytesInFlight = read;
   }
 
   /** Where the log's dropped-line count comes from (the LogBuffer of `trustgate serve`). */

@@ -7,7 +7,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import { admissionResponse, denialResponse, parseReview, ReviewError, type Decision, type Endpoint, type ReviewRequest } from '../admission/index.js';
 import type { Metrics } from '../observability/index.js';
-import { readJsonBody, sendJson } from './body.js';
+import { BodyBudget, bodyCost } from './body-budget.js';
+import { OVERLOADED, readJsonBody, sendJson, type BodyLimits } from './body.js';
 import type { ClientCheck } from './client-auth.js';
 
 export interface AppDeps {
@@ -18,6 +19,8 @@ export interface AppDeps {
   /** Policies loaded (and, later, informers synced). */
   readonly ready: () => boolean;
   readonly maxRequestBytes: number;
+  /** What the bodies of reviews in flight may hold together (body-budget.ts). */
+  readonly maxBytesInFlight: number;
   /** Serve /metrics here too (when there is no separate metrics listener). */
   readonly serveMetrics: boolean;
   /** Who may use every path but /healthz and /readyz (tls.clientCAFile); undefined: anyone. */
@@ -26,6 +29,13 @@ export interface AppDeps {
 
 /** Open to anyone even with a client check: the kubelet's probes present no certificate. */
 const PROBES = new Set(['/healthz', '/readyz']);
+
+/**
+ * Far above any real AdmissionReview: a pod of 256 containers with large annotations, its
+ * managedFields, and for an UPDATE its old version too, counts some tens of thousands of values
+ * and nests about 20 deep. At the limit a body is charged ~16 MiB of the in-flight budget.
+ */
+export const REVIEW_JSON_LIMITS = { maxValues: 250_000, maxDepth: 100 } as const;
 
 /** Where a request goes: the webhook paths straight to the review, the rest through express. */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -37,6 +47,9 @@ export type RequestListener = (req: IncomingMessage, res: ServerResponse) => voi
  */
 export function createRequestListener(deps: AppDeps): RequestListener {
   const app = createApp(deps);
+  const budget = new BodyBudget(deps.maxBytesInFlight);
+  deps.metrics.countBytesInFlight(() => budget.inUse);
+  const limits: BodyLimits = { maxBytes: deps.maxRequestBytes, shape: REVIEW_JSON_LIMITS };
   return (req, res) => {
     const path = req.url?.split('?', 1)[0];
     const refused = deps.clientCheck && !PROBES.has(path ?? '') ? deps.clientCheck(req) : undefined;
@@ -49,7 +62,7 @@ export function createRequestListener(deps: AppDeps): RequestListener {
       return;
     }
     if (req.method === 'POST' && (path === '/mutate' || path === '/validate')) {
-      handleReview(path === '/mutate' ? 'mutate' : 'validate', req, res, deps).catch((error: unknown) => {
+      heldReview(path === '/mutate' ? 'mutate' : 'validate', req, res, deps, budget, limits).catch((error: unknown) => {
         deps.logger.error({ err: error }, 'request failed');
         if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       });
@@ -88,15 +101,54 @@ export function metricsHandler(metrics: Metrics) {
   };
 }
 
-async function handleReview(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, deps: AppDeps): Promise<void> {
+/**
+ * A review holds its body from the first byte until it is answered, charged to the budget as
+ * its bytes arrive and then for what they parsed into. A request whose declared length does not
+ * fit in what is left is refused at once, before its body is read; one that stops fitting while
+ * it arrives is refused then. Charging what has arrived rather than what is declared means a
+ * client cannot hold the budget by announcing bodies it never sends.
+ */
+async function heldReview(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, deps: AppDeps, budget: BodyBudget, limits: BodyLimits): Promise<void> {
   const started = performance.now();
-  const read = await readJsonBody(req, deps.maxRequestBytes);
-  if (!('ok' in read)) {
-    deps.metrics.malformedRequest(read.reason);
-    sendJson(res, read.status, { error: read.message });
+  const declared = Number(req.headers['content-length']);
+  // The API server always sends Content-Length; without one, a body may be as large as allowed.
+  const expected = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, limits.maxBytes) : limits.maxBytes;
+  if (!budget.fits(bodyCost(expected))) {
+    overloaded(req, res, deps, budget);
     return;
   }
-  const body = read.ok;
+  const hold = budget.hold();
+  try {
+    const read = await readJsonBody(req, { ...limits, admit: (bytes) => hold.resize(bodyCost(bytes)) });
+    if (!('ok' in read)) {
+      if (read.status === 503) overloaded(req, res, deps, budget);
+      else {
+        deps.metrics.malformedRequest(read.reason);
+        sendJson(res, read.status, { error: read.message });
+      }
+      return;
+    }
+    if (!hold.resize(bodyCost(read.bytes, read.values))) {
+      overloaded(req, res, deps, budget);
+      return;
+    }
+    await handleReview(endpoint, read.ok, res, deps, started);
+  } finally {
+    hold.release();
+  }
+}
+
+function overloaded(req: IncomingMessage, res: ServerResponse, deps: AppDeps, budget: BodyBudget): void {
+  deps.metrics.malformedRequest(OVERLOADED.reason);
+  deps.logger.warn({ inFlightBytes: budget.inUse, limit: budget.limit, remote: req.socket.remoteAddress }, 'request refused: the bodies of reviews in flight fill maxBytesInFlight');
+  // Whatever is still coming is dropped unread; the connection is not reused.
+  req.resume();
+  res.setHeader('connection', 'close');
+  res.setHeader('retry-after', '1');
+  sendJson(res, OVERLOADED.status, { error: OVERLOADED.message });
+}
+
+async function handleReview(endpoint: Endpoint, body: unknown, res: ServerResponse, deps: AppDeps, started: number): Promise<void> {
   let review: ReviewRequest;
   try {
     review = parseReview(body);

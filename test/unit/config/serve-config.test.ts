@@ -12,6 +12,8 @@ describe('parseServeConfig', () => {
       defaultAction: 'deny',
       mutateWorkloads: false,
       deadlineSeconds: 9,
+      maxRequestBytes: 4 * 1024 * 1024,
+      maxBytesInFlight: 32 * 1024 * 1024,
       cache: { maxEntries: 10_000, maxTtlSeconds: 300, negativeTtlSeconds: 10 },
       baseDir: '/etc/trustgate',
       tls: { certFile: '/etc/trustgate/s.crt', keyFile: '/etc/trustgate/s.key' },
@@ -59,6 +61,7 @@ describe('parseServeConfig', () => {
     [`${minimal}trust: {servers: {"Registry.example.com": "https://a", "registry.example.com:443": "https://b"}}\n`, [/config.trust.servers\["registry.example.com:443"\]: names the same registry as "Registry.example.com"/]],
     [`${minimal}trust: {servers: {"host:80": "https://a", "a_b": "https://b"}}\n`, [/config.trust.servers\["host:80"\]: registry port 80 is refused/, /config.trust.servers\["a_b"\]: registry host "a_b" is not a valid host name/]],
     [`${minimal}kubernetes: {pullSecretNamespaces: ["team-a", "Team_B"]}\n`, [/config.kubernetes.pullSecretNamespaces\[1\]: must be a namespace name/]],
+    [`${minimal}maxRequestBytes: 20971520\n`, [/config.maxBytesInFlight: must be at least twice maxRequestBytes \(41943040\)/]],
     ['tls: [', [/not valid YAML/]],
   ])('refuses %j', (text, messages) => {
     expect(() => parseServeConfig(text, 'c.yaml')).toThrow(ConfigError);

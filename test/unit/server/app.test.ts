@@ -28,6 +28,7 @@ beforeAll(async () => {
     logger: pino({ level: 'silent' }),
     ready: () => true,
     maxRequestBytes: 64 * 1024,
+    maxBytesInFlight: 32 * 1024 * 1024,
     serveMetrics: true,
   });
   listener = await listenHttp(app, '127.0.0.1', 0);
@@ -136,6 +137,7 @@ describe('graceful shutdown', () => {
       logger: pino({ level: 'silent' }),
       ready: () => true,
       maxRequestBytes: 64 * 1024,
+      maxBytesInFlight: 32 * 1024 * 1024,
       serveMetrics: false,
     });
     const slow = await listenHttp(app, '127.0.0.1', 0);
@@ -148,5 +150,52 @@ describe('graceful shutdown', () => {
     expect(((await response.json()) as { response: { allowed: boolean } }).response.allowed).toBe(true);
     await closed;
     await expect(fetch(`http://127.0.0.1:${slow.port}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('the bodies of reviews in flight', () => {
+  it('fill at most maxBytesInFlight: past it a request is refused at once, and the budget comes back when reviews end', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const metrics = new Metrics();
+    const app = createRequestListener({
+      review: async () => {
+        await gate;
+        return { allowed: true, message: '', warnings: [], auditAnnotations: {}, patch: [], reasons: [], decision: 'allow', images: [], policies: [], containers: [] };
+      },
+      metrics,
+      logger: pino({ level: 'silent' }),
+      ready: () => true,
+      maxRequestBytes: 64 * 1024,
+      maxBytesInFlight: 128 * 1024,
+      serveMetrics: false,
+    });
+    const server = await listenHttp(app, '127.0.0.1', 0);
+    const url = `http://127.0.0.1:${server.port}/validate`;
+    // A real review padded to 40 KiB: charged 80 KiB (twice its size) while it is reviewed.
+    const padded = JSON.stringify(review('Pod', workload('Pod', 'web', { containers: [{ name: 'app', image: 'registry.example.com/team/app:1.0' }] }, { annotations: { pad: 'x'.repeat(40 * 1024) } })));
+    const send = () => fetch(url, { method: 'POST', body: padded, headers: { 'content-type': 'application/json' } });
+    const held = send();
+    await new Promise((r) => setTimeout(r, 100));
+    const refused = await send();
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toEqual({ error: 'OVERLOADED: the bodies of reviews in flight fill maxBytesInFlight; try again' });
+    // A small review still fits beside the held one.
+    const small = fetch(url, { method: 'POST', body: good(), headers: { 'content-type': 'application/json' } });
+    release();
+    expect((await held).status).toBe(200);
+    expect((await small).status).toBe(200);
+    expect((await send()).status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toMatch(/trustgate_malformed_requests_total\{reason="overloaded"\} 1/);
+    expect(text).toMatch(/trustgate_request_bytes_in_flight 0/);
+    await server.close(1000);
+  });
+
+  it('nested deeper than any real review are refused before parsing', async () => {
+    const r = await post('/validate', good().replace('"metadata":{', `"metadata":{"deep":${'['.repeat(200)}${']'.repeat(200)},`));
+    expect(r.status).toBe(413);
+    expect(await r.json()).toEqual({ error: 'REVIEW_TOO_COMPLEX: request body refused before parsing: JSON nested deeper than 100 levels' });
   });
 });
