@@ -75,7 +75,7 @@ kind: ClusterImagePolicy
 metadata: {name: default-verify-all}
 spec:
   images: ["**"]
-  trust: {caBundle: ${JSON.stringify(ca)}}
+  trust: {caBundle: ${JSON.stringify(ca)}, trustOnFirstUse: true}
 `);
   writeFileSync(path.join(dir, 'config.yaml'), `listen: "127.0.0.1:${await freePort()}"
 tls: {certFile: ${tls.cert}, keyFile: ${tls.key}}

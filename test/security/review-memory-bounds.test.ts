@@ -63,14 +63,14 @@ kind: ClusterImagePolicy
 metadata: {name: signed}
 spec:
   images: ["${stack.registry}/**"]
-  trust: {server: "${stack.notaryUrl}", caBundle: ${stackCaYaml}}
+  trust: {server: "${stack.notaryUrl}", caBundle: ${stackCaYaml}, trustOnFirstUse: true}
 ---
 apiVersion: trustgate.dev/v1alpha1
 kind: ClusterImagePolicy
 metadata: {name: slow-registry}
 spec:
   images: ["${tarpitHost}/**"]
-  trust: {caBundle: ${caYaml}}
+  trust: {caBundle: ${caYaml}, trustOnFirstUse: true}
 `);
   // Every limit at its default but the deadline, shortened so held reviews end sooner.
   writeFileSync(path.join(dir, 'config.yaml'), `listen: "127.0.0.1:${await freePort()}"
