@@ -23,7 +23,7 @@ export const BYTES_PER_JSON_VALUE = 64;
  */
 const BODY_COPIES = 2;
 
-/** What a body of `bytes` holding `values` JSON values is charged (before parsing: values 0). */
+/** What a body of `bytes` holding `values` JSON values is charged (values counted so far as it arrives). */
 export function bodyCost(bytes: number, values = 0): number {
   return BODY_COPIES * bytes + values * BYTES_PER_JSON_VALUE;
 }
