@@ -35,11 +35,11 @@ const PROBES = new Set(['/healthz', '/readyz']);
  * values, object keys included). The heaviest real review — an UPDATE of a pod of 256 containers
  * with env, ports and probes, annotations as large as Kubernetes allows, managedFields and status,
  * at etcd's 1.5 MiB object limit, with its old version — counts ~282,000 values in ~3 MiB and
- * nests 17 deep (test/unit/server/app.test.ts); a CREATE of that pod counts a fraction of it.
+ * nests 17 deep (test/unit/server/app.test.ts); a CREATE of that pod counts under half of that.
  * 400,000 leaves it room (1.4 times), and is about as high as the in-flight budget allows: each
  * value is charged 64 bytes (body-budget.ts), so a body at the limit is charged 25.6 MB for its
  * values and still fits the default 32 MiB beside up to 3.7 MiB of its own bytes; a higher limit
- * would let bodies through this count only for the budget to refuse them after parsing. The
+ * would let bodies through this count only for the budget to refuse them as they arrive. The
  * attacker's 4 MiB of `[{},{},…]`, 1.4 million values, is refused within its first 1.2 MB.
  */
 export const REVIEW_JSON_LIMITS = { maxValues: 400_000, maxDepth: 100 } as const;
