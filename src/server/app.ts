@@ -31,11 +31,18 @@ export interface AppDeps {
 const PROBES = new Set(['/healthz', '/readyz']);
 
 /**
- * Far above any real AdmissionReview: a pod of 256 containers with large annotations, its
- * managedFields, and for an UPDATE its old version too, counts some tens of thousands of values
- * and nests about 20 deep. At the limit a body is charged ~16 MiB of the in-flight budget.
+ * What a review's body may hold, counted exactly before parsing (src/shared/json-shape.ts:
+ * values, object keys included). The heaviest real review — an UPDATE of a pod of 256 containers
+ * with env, ports and probes, annotations as large as Kubernetes allows, managedFields and status,
+ * at etcd's 1.5 MiB object limit, with its old version — counts ~282,000 values in ~3 MiB and
+ * nests 17 deep (test/unit/server/app.test.ts); a CREATE of that pod counts under half of that.
+ * 400,000 leaves it room (1.4 times), and is about as high as the in-flight budget allows: each
+ * value is charged 64 bytes (body-budget.ts), so a body at the limit is charged 25.6 MB for its
+ * values and still fits the default 32 MiB beside up to 3.7 MiB of its own bytes; a higher limit
+ * would let bodies through this count only for the budget to refuse them as they arrive. The
+ * attacker's 4 MiB of `[{},{},…]`, 1.4 million values, is refused within its first 1.2 MB.
  */
-export const REVIEW_JSON_LIMITS = { maxValues: 250_000, maxDepth: 100 } as const;
+export const REVIEW_JSON_LIMITS = { maxValues: 400_000, maxDepth: 100 } as const;
 
 /** Where a request goes: the webhook paths straight to the review, the rest through express. */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -103,10 +110,11 @@ export function metricsHandler(metrics: Metrics) {
 
 /**
  * A review holds its body from the first byte until it is answered, charged to the budget as
- * its bytes arrive and then for what they parsed into. A request whose declared length does not
- * fit in what is left is refused at once, before its body is read; one that stops fitting while
- * it arrives is refused then. Charging what has arrived rather than what is declared means a
- * client cannot hold the budget by announcing bodies it never sends.
+ * its bytes arrive, for them and for the JSON values counted in them (what they will parse
+ * into), so nothing is parsed that the budget cannot hold. A request whose declared length does
+ * not fit in what is left is refused at once, before its body is read; one that stops fitting
+ * while it arrives is refused then. Charging what has arrived rather than what is declared means
+ * a client cannot hold the budget by announcing bodies it never sends.
  */
 async function heldReview(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, deps: AppDeps, budget: BodyBudget, limits: BodyLimits): Promise<void> {
   const started = performance.now();
@@ -119,17 +127,16 @@ async function heldReview(endpoint: Endpoint, req: IncomingMessage, res: ServerR
   }
   const hold = budget.hold();
   try {
-    const read = await readJsonBody(req, { ...limits, admit: (bytes) => hold.resize(bodyCost(bytes)) });
+    // Charged for its values as they are counted, before parsing: a body whose parsed tree would
+    // not fit is refused unparsed, so refused bodies leave no garbage trees behind (eight forged
+    // bodies at the value limit, parsed and then refused, took trustgate past 400 MiB).
+    const read = await readJsonBody(req, { ...limits, admit: (bytes, values) => hold.resize(bodyCost(bytes, values)) });
     if (!('ok' in read)) {
       if (read.status === 503) overloaded(req, res, deps, budget);
       else {
         deps.metrics.malformedRequest(read.reason);
         sendJson(res, read.status, { error: read.message });
       }
-      return;
-    }
-    if (!hold.resize(bodyCost(read.bytes, read.values))) {
-      overloaded(req, res, deps, budget);
       return;
     }
     await handleReview(endpoint, read.ok, res, deps, started);

@@ -8,9 +8,10 @@
 /**
  * What a JSON value costs once parsed, beyond its bytes: V8 spends up to ~64 bytes on an empty
  * object or array, or on an object member with a key of its own (measured on Node 24:
- * `[{},{},…]` 64 B per object, `[[],…]` 40, `{"k0":0,…}` 60 per member). Counting a container
- * and its comma both (json-shape.ts) over-estimates arrays of empty objects twice over, which
- * costs nothing real: real reviews are mostly strings.
+ * `[{},{},…]` 64 B per object, `[[],…]` 40, `{"k0":0,…}` 60 per member). The count
+ * (json-shape.ts) is exact and takes a member's key and value as two values, so this is an upper
+ * bound per value, reached only by empty objects; real reviews are mostly strings and cost less
+ * than half of it (an UPDATE of a 256-container pod: ~24 B per value).
  */
 export const BYTES_PER_JSON_VALUE = 64;
 
@@ -22,7 +23,7 @@ export const BYTES_PER_JSON_VALUE = 64;
  */
 const BODY_COPIES = 2;
 
-/** What a body of `bytes` holding `values` JSON values is charged (before parsing: values 0). */
+/** What a body of `bytes` holding `values` JSON values is charged (values counted so far as it arrives). */
 export function bodyCost(bytes: number, values = 0): number {
   return BODY_COPIES * bytes + values * BYTES_PER_JSON_VALUE;
 }

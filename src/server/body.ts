@@ -12,8 +12,11 @@ export interface BodyLimits {
   readonly maxBytes: number;
   /** What parsing the body may allocate (src/shared/json-shape.ts), checked before JSON.parse. */
   readonly shape: JsonShapeLimits;
-  /** Asked as the body grows, with its size so far; false refuses it (503 OVERLOADED). */
-  readonly admit?: (bytes: number) => boolean;
+  /**
+   * Asked as the body grows, with its size and JSON values so far (so a body is charged for what
+   * it would parse into before it is parsed); false refuses it (503 OVERLOADED).
+   */
+  readonly admit?: (bytes: number, values: number) => boolean;
 }
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -52,7 +55,7 @@ export function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<
       const problem = shape.feed(chunk);
       if (!body.add(chunk)) refuse(tooLarge);
       else if (problem) refuse({ status: 413, reason: problem.reason, message: `${RequestLimitCode.REVIEW_TOO_COMPLEX}: request body refused before parsing: ${problem.message}` });
-      else if (limits.admit && !limits.admit(body.size)) refuse(OVERLOADED);
+      else if (limits.admit && !limits.admit(body.size, shape.values)) refuse(OVERLOADED);
     });
     req.on('end', () => {
       // The listeners above live as long as the request, which lives as long as its review: let

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalize } from '@tufjs/canonical-json';
+import { checkJsonShape, type JsonShapeLimits } from '../shared/json-shape.js';
 import { TrustError } from './errors.js';
-import { scanJson, type JsonScanBounds } from './json-scan.js';
 
 export function sha256(bytes: Uint8Array): Buffer {
   return createHash('sha256').update(bytes).digest();
@@ -30,14 +30,15 @@ export function decodeBase64(text: string): Buffer | undefined {
 
 /**
  * Parses JSON after bounding its nesting depth (no document can exhaust the stack later) and its
- * number of values (JSON.parse allocates per value: bytes alone do not bound memory).
+ * number of values (JSON.parse allocates per value: bytes alone do not bound memory), counted in
+ * one pass before parsing (src/shared/json-shape.ts).
  */
-export function parseJsonBounded(bytes: Uint8Array, bounds: JsonScanBounds, role: string): unknown {
-  const problem = scanJson(bytes, bounds);
-  if (problem?.exceeded === 'depth') {
+export function parseJsonBounded(bytes: Uint8Array, bounds: JsonShapeLimits, role: string): unknown {
+  const shape = checkJsonShape(bytes, bounds);
+  if (!shape.ok && shape.reason === 'too-deep') {
     throw new TrustError('INVALID_METADATA', `${role}: JSON nested deeper than ${bounds.maxDepth}`, { role });
   }
-  if (problem?.exceeded === 'values') {
+  if (!shape.ok) {
     throw new TrustError('TOO_LARGE', `${role}: more than ${bounds.maxValues} JSON values`, { role });
   }
   try {

@@ -159,7 +159,7 @@ function timestampKeyOnly(spki: Buffer, privateKey?: KeyObject): (s: RepoSpec) =
   };
 }
 
-// The bounds on what one document may cost (src/trust/keys.ts, json-scan.ts) leave a large
+// The bounds on what one document may cost (src/trust/keys.ts, src/shared/json-shape.ts) leave a large
 // real repository alone. The exponent bound is the notary client's own (Go's crypto/rsa): it
 // refuses such a key even under a valid signature. Over 8192 bits is trustgate's own choice
 // (Go's crypto/tls bound): there the notary client's refusal below is of the junk signature.

@@ -14,9 +14,9 @@
 // Each is run at 16 MiB and just under today's role limit.
 //
 // Defences: a linear pre-scan counts JSON values before JSON.parse and refuses more than
-// limits.maxJsonValues (500,000) as TOO_LARGE (src/trust/json-scan.ts; unit tests in
-// test/unit/trust/json-scan.test.ts and work-bounds.test.ts); roles other than root and
-// timestamp are limited to 5 MiB, as tuf-js and python-tuf limit targets to 5 MB.
+// limits.maxJsonValues (500,000) as TOO_LARGE (src/shared/json-shape.ts; unit tests in
+// test/unit/shared/json-shape.test.ts and test/unit/trust/work-bounds.test.ts); roles other
+// than root and timestamp are limited to 5 MiB, as tuf-js and python-tuf limit targets to 5 MB.
 //
 // SAFE outcome asserted: after reviewing that pod, trustgate's peak resident memory (VmHWM) is
 // still well under the 256 MiB the chart gives it (each shape in a fresh process).
@@ -75,7 +75,7 @@ kind: ClusterImagePolicy
 metadata: {name: default-verify-all}
 spec:
   images: ["**"]
-  trust: {caBundle: ${JSON.stringify(ca)}}
+  trust: {caBundle: ${JSON.stringify(ca)}, trustOnFirstUse: true}
 `);
   writeFileSync(path.join(dir, 'config.yaml'), `listen: "127.0.0.1:${await freePort()}"
 tls: {certFile: ${tls.cert}, keyFile: ${tls.key}}

@@ -2,10 +2,11 @@ import { pino } from 'pino';
 import { decide, type Endpoint, type ReviewRequest } from '../../../src/admission/index.js';
 import { Metrics } from '../../../src/observability/index.js';
 import { PolicySet } from '../../../src/policy/index.js';
-import { createRequestListener, listenHttp, type Listener } from '../../../src/server/index.js';
+import { createRequestListener, listenHttp, REVIEW_JSON_LIMITS, type Listener } from '../../../src/server/index.js';
+import { checkJsonShape } from '../../../src/shared/json-shape.js';
 import { ScriptedVerifier } from '../../support/fake-verifier.js';
 import { policy, TOFU } from '../../support/policies.js';
-import { review, workload } from '../../support/reviews.js';
+import { heaviestPodReview, review, workload } from '../../support/reviews.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 let listener: Listener;
@@ -197,5 +198,66 @@ describe('the bodies of reviews in flight', () => {
     const r = await post('/validate', good().replace('"metadata":{', `"metadata":{"deep":${'['.repeat(200)}${']'.repeat(200)},`));
     expect(r.status).toBe(413);
     expect(await r.json()).toEqual({ error: 'REVIEW_TOO_COMPLEX: request body refused before parsing: JSON nested deeper than 100 levels' });
+  });
+});
+
+describe('the limits on what a body may hold (REVIEW_JSON_LIMITS), at the default byte limits', () => {
+  const MIB = 1024 * 1024;
+  let server: Listener;
+  let url: string;
+
+  beforeAll(async () => {
+    const verifier = new ScriptedVerifier({ 'registry.example.com/team/app:1.0': D1 });
+    const policies = new PolicySet([policy('signed', ['**'], TOFU)]);
+    const app = createRequestListener({
+      review: (endpoint: Endpoint, request: ReviewRequest) => decide(request, endpoint, { policies, verifier, defaultAction: 'deny', mutateWorkloads: false, deadlineMs: 5000, credentialsFor: () => undefined }),
+      metrics: new Metrics(),
+      logger: pino({ level: 'silent' }),
+      ready: () => true,
+      // The defaults (docs/configuration.md).
+      maxRequestBytes: 4 * MIB,
+      maxBytesInFlight: 32 * MIB,
+      serveMetrics: false,
+    });
+    server = await listenHttp(app, '127.0.0.1', 0);
+    url = `http://127.0.0.1:${server.port}/validate`;
+  });
+
+  afterAll(async () => {
+    await server.close(1000);
+  });
+
+  const send = (body: string) => fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+
+  it('admit the heaviest real review with room to spare: an UPDATE of a 256-container pod as large as Kubernetes stores', async () => {
+    const heavy = heaviestPodReview(() => 'registry.example.com/team/app:1.0');
+    const object = JSON.stringify((heavy.request as { object: unknown }).object);
+    expect(object.length).toBeGreaterThan(1.4 * MIB); // near etcd's limit, where a real object ends
+    expect(object.length).toBeLessThanOrEqual(1.5 * MIB);
+    const body = JSON.stringify(heavy);
+    // ~282,000 values in ~3 MiB, keys included: more than the 250,000 once allowed when only
+    // containers and commas were counted (~200,000 of them here).
+    const shape = checkJsonShape(Buffer.from(body), REVIEW_JSON_LIMITS);
+    expect(shape.ok).toBe(true);
+    const values = shape.ok ? shape.values : Infinity;
+    expect(values).toBeGreaterThan(250_000);
+    expect(values).toBeLessThan(REVIEW_JSON_LIMITS.maxValues * 0.75);
+    // It nests 17 deep: a quarter of the depth limit is already far more.
+    expect(checkJsonShape(Buffer.from(body), { maxValues: REVIEW_JSON_LIMITS.maxValues, maxDepth: REVIEW_JSON_LIMITS.maxDepth / 4 }).ok).toBe(true);
+    const r = await send(body);
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { response: { allowed: boolean } }).response.allowed).toBe(true);
+  });
+
+  it('refuse the attacker\'s 4 MiB of [{},{},…] before parsing', async () => {
+    const text = JSON.stringify(review('Pod', workload('Pod', 'web', { containers: [{ name: 'app', image: 'registry.example.com/team/app:1.0' }] })));
+    const at = text.indexOf('"metadata":{') + '"metadata":{'.length;
+    const objects = Math.floor((4 * MIB - text.length - 64) / 3);
+    const forged = `${text.slice(0, at)}"junk":[${'{},'.repeat(objects - 1)}{}],${text.slice(at)}`;
+    expect(forged.length).toBeLessThanOrEqual(4 * MIB);
+    expect(objects).toBeGreaterThan(REVIEW_JSON_LIMITS.maxValues * 3);
+    const r = await send(forged);
+    expect(r.status).toBe(413);
+    expect(await r.json()).toEqual({ error: `REVIEW_TOO_COMPLEX: request body refused before parsing: JSON holds more than ${REVIEW_JSON_LIMITS.maxValues} values` });
   });
 });
