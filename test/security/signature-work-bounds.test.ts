@@ -63,14 +63,15 @@ beforeAll(async () => {
   const manyKeys = Array.from({ length: 63 }, () => rsaSpki(384, fullSizeExponent(384)));
   addRepository('evil/many-keys', ['timestamp', 'snapshot', 'targets'], manyKeys, 384, 1);
   const ca = readFileSync(tls.caCert, 'utf8');
-  // The platform's catch-all: verify everything, with docker's default trust server per registry
-  // (caBundle: the CA that, in real life, is the public web PKI the attacker's host has a cert from).
+  // A platform's catch-all that trusts on first use: verify everything, with docker's default
+  // trust server per registry, so the attacker's metadata is read and verified in full (caBundle:
+  // the CA that, in real life, is the public web PKI the attacker's host has a cert from).
   writeFileSync(path.join(dir, 'policies.yaml'), `apiVersion: trustgate.dev/v1alpha1
 kind: ClusterImagePolicy
 metadata: {name: default-verify-all}
 spec:
   images: ["**"]
-  trust: {caBundle: ${JSON.stringify(ca)}}
+  trust: {caBundle: ${JSON.stringify(ca)}, trustOnFirstUse: true}
 `);
   writeFileSync(path.join(dir, 'config.yaml'), `listen: "127.0.0.1:${await freePort()}"
 tls: {certFile: ${tls.cert}, keyFile: ${tls.key}}
