@@ -142,6 +142,8 @@ export class BudgetedFetcher implements MetadataFetcher {
         return await this.inner.fetch(file, small);
       } catch (error) {
         if (!(error instanceof TrustError && error.code === 'TOO_LARGE')) throw error;
+        // The partial download is dropped; its cap is held instead.
+        this.budget.release(this.holding.pop()!);
       }
     }
     await this.hold(maxBytes);
