@@ -18,10 +18,11 @@ export interface MetadataBudgetBounds {
   readonly smallDocumentBytes: number;
 }
 
-// Checking a document takes several copies of it at once (~4 bytes of memory per byte held,
-// measured): 20 MiB of large documents, one load at the role limit (3 roles of 5 MiB, timestamp
-// and root at their caps), kept the attack of test/security/metadata-memory-budget.test.ts
-// under ~160 MiB. The reserve holds ~190 small documents at their largest (real ones are KBs).
+// Checking a document takes several copies of it at once: one load of a 5 MiB snapshot and 5 MiB
+// targets peaks some 75 MiB above serve's ~86 MiB. 20 MiB of large documents is one load at the
+// role limit (3 roles of 5 MiB, timestamp and root at their caps): the attack of
+// test/security/metadata-memory-budget.test.ts peaks at ~176 MiB. The reserve holds ~190 small
+// documents at their largest (real ones are KBs).
 export const DEFAULT_METADATA_BUDGET: MetadataBudgetBounds = Object.freeze({
   bytes: 32 << 20,
   reservedForSmall: 12 << 20,
