@@ -63,7 +63,7 @@ export class Metrics implements CacheObserver {
     const sizes = () => this.trustClientSizes();
     new Gauge({
       name: 'trustgate_trust_client_entries',
-      help: 'Entries the trust client remembers, by structure (agents, roots, versions, tokens, loads in flight).',
+      help: 'Entries the trust client remembers, by structure (agents, roots, versions, tokens, loads in flight; metadataBytes: bytes of metadata held by loads in flight).',
       labelNames: ['structure'],
       registers: [this.registry],
       collect() {

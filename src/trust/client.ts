@@ -3,6 +3,7 @@ import https from 'node:https';
 import { LRUCache } from 'lru-cache';
 import { credentialsFingerprint, type Credentials } from '../registry/index.js';
 import { TokenSource } from './auth.js';
+import { BudgetedFetcher, DEFAULT_METADATA_BUDGET, MetadataBudget, type MetadataBudgetBounds } from './budget.js';
 import { TrustError } from './errors.js';
 import { NotaryFetcher, type MetadataFetcher } from './fetcher.js';
 import { DEFAULT_LIMITS, type TrustLimits } from './limits.js';
@@ -23,6 +24,8 @@ export interface TrustClientOptions {
   readonly fetcher?: (server: string, gun: string) => MetadataFetcher;
   /** Bounds of what this client remembers (docs/architecture.md, "Caches and what bounds them"). */
   readonly bounds?: Partial<TrustClientBounds>;
+  /** Metadata bytes that loads in flight may hold, all together (src/trust/budget.ts). */
+  readonly metadataBudget?: MetadataBudgetBounds;
 }
 
 /**
@@ -57,6 +60,8 @@ export interface TrustClientSizes {
   readonly versions: number;
   readonly tokens: number;
   readonly loads: number;
+  /** Metadata bytes held by loads in flight. */
+  readonly metadataBytes: number;
 }
 
 export interface RepositoryRequest {
@@ -89,6 +94,8 @@ export class TrustClient {
   private readonly roots: LRUCache<string, TrustedRoot>;
   private readonly agents: LRUCache<string, https.Agent>;
   private readonly tokens: TokenSource;
+  /** Shared by every load: what they hold at once is bounded, not only each document. */
+  private readonly budget: MetadataBudget;
   /** Loads in flight; an entry leaves when its load settles, and every load has a deadline. */
   private readonly loads = new Map<string, Promise<TrustedRepository>>();
 
@@ -101,11 +108,12 @@ export class TrustClient {
     this.roots = new LRUCache<string, TrustedRoot>({ max: bounds.roots, maxSize: bounds.rootBytes, sizeCalculation: (root) => Math.max(1, root.doc.bytes.length) });
     this.agents = new LRUCache<string, https.Agent>({ max: bounds.agents, dispose: (agent) => retire(agent) });
     this.tokens = new TokenSource(this.now, bounds.tokens);
+    this.budget = new MetadataBudget(options.metadataBudget ?? DEFAULT_METADATA_BUDGET);
   }
 
   /** Entries each bounded structure holds now. */
   sizes(): TrustClientSizes {
-    return { agents: this.agents.size, roots: this.roots.size, versions: this.versions.size, tokens: this.tokens.size, loads: this.loads.size };
+    return { agents: this.agents.size, roots: this.roots.size, versions: this.versions.size, tokens: this.tokens.size, loads: this.loads.size, metadataBytes: this.budget.sizes().held };
   }
 
   /**
@@ -132,8 +140,12 @@ export class TrustClient {
       () => deadline.abort(new TrustError('TIMEOUT', `trust data for ${req.gun} from ${server.origin} did not arrive within ${req.timeoutMs} ms`)),
       req.timeoutMs,
     );
+    const fetcher = new BudgetedFetcher(
+      req.fetcher ?? this.options.fetcher?.(server.href, req.gun) ?? this.fetcher(server, req, deadline.signal),
+      this.budget,
+      deadline.signal,
+    );
     try {
-      const fetcher = req.fetcher ?? this.options.fetcher?.(server.href, req.gun) ?? this.fetcher(server, req, deadline.signal);
       const repo = await updateRepository({
         fetcher,
         gun: req.gun,
@@ -153,6 +165,8 @@ export class TrustClient {
       throw error;
     } finally {
       clearTimeout(timer);
+      // The documents read are garbage once the load settles (callers keep only its answer).
+      fetcher.release();
     }
   }
 
