@@ -4,7 +4,7 @@
 // the pod's own pull secrets also to connections its namespace's ImagePolicy chose.
 import { PolicyKind, type Policy } from '../policy/index.js';
 import type { ImageReference } from '../reference/index.js';
-import { findCredentials, type Credentials } from '../registry/index.js';
+import type { Credentials } from '../registry/index.js';
 
 type Auths = ReadonlyMap<string, Credentials>;
 
@@ -54,8 +54,11 @@ export function isCredentialFailure(value: Credentials | CredentialFailure | und
 export function credentialLookup(pod: PodCredentials | CredentialFailure | undefined): CredentialLookup {
   if (pod === undefined) return () => undefined;
   if ('code' in pod) return () => pod;
+  // Both maps are keyed by canonical registry name (readAuths), and so is ref.registry
+  // (src/reference/host.ts): a plain lookup, not findCredentials, which canonicalises a raw host
+  // with a URL parse on every call — on every image of every review.
   return (ref, scope) => {
-    const own = findCredentials(pod.namespace, [ref.registry]);
-    return own ?? (scope === CredentialScope.CLUSTER ? findCredentials(pod.cluster, [ref.registry]) : undefined);
+    const own = pod.namespace.get(ref.registry);
+    return own ?? (scope === CredentialScope.CLUSTER ? pod.cluster.get(ref.registry) : undefined);
   };
 }
