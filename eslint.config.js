@@ -11,7 +11,7 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-assertions': ['error', { assertionStyle: 'as', objectLiteralTypeAssertions: 'never' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-      // Nothing below cmd/ reads the environment: config is parsed once in cmd/ (STYLE.md rule 6).
+      // Nothing below cmd/ reads the environment: config is parsed once in cmd/ (docs/architecture.md).
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration in cmd/ only.' }],
     },
   },

@@ -1,4 +1,4 @@
-// Guards for Notary v1 metadata (NOTARY-V1.md "Metadata format"): `_type` capitalised, no
+// Guards for Notary v1 metadata (notary tuf/data/*.go, the TUF spec as notary serialises it): `_type` capitalised, no
 // spec_version, base64 hashes, RFC 3339 expiry with nanoseconds. Parsing checks shape only;
 // signatures and meaning are checked in verify-role.ts.
 import { canonicalBytes, decodeBase64, parseJsonBounded } from './encoding.js';

@@ -1,4 +1,4 @@
-// A small image built by hand as an OCI layout (NOTARY-V1.md "Images"): one tar layer, a
+// A small image built by hand as an OCI layout (OCI image-layout and image-spec): one tar layer, a
 // config, a manifest. Different `content` gives a different manifest digest.
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';

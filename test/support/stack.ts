@@ -1,4 +1,4 @@
-// The real trust stack on loopback, from Debian's packages (NOTARY-V1.md "Test stack"):
+// The real trust stack on loopback, from Debian's packages (notary-server, docker-registry):
 // notary-server (memory storage, local signing), docker-registry (in memory), skopeo to push
 // images, and the notary CLI to sign them the way `docker trust sign` does.
 import { createHash } from 'node:crypto';
