@@ -8,6 +8,7 @@ import { ControlPlane } from '../support/control-plane.js';
 import { freePort } from '../support/processes.js';
 import { ServeProcess } from '../support/serve-process.js';
 import { TrustStack, type PushedImage } from '../support/stack.js';
+import { eventually } from '../support/eventually.js';
 
 let cp: ControlPlane;
 let stack: TrustStack;
@@ -34,16 +35,6 @@ async function startTrustgate(): Promise<ServeProcess> {
 /** Creates a pod with kubectl; returns kubectl's result. */
 const runPod = (ns: string, name: string, image: string, ...extra: string[]) => cp.kubectl(['run', name, `--image=${image}`, '-n', ns, '--restart=Never', ...extra]);
 const podImage = (ns: string, name: string) => cp.kubectlOk(['get', 'pod', name, '-n', ns, '-o', 'jsonpath={.spec.containers[0].image}']);
-
-async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 beforeAll(async () => {
   [cp, stack] = await Promise.all([ControlPlane.start(), TrustStack.start()]);

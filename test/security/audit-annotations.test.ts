@@ -9,6 +9,7 @@ import { ControlPlane, type AuditEvent } from '../support/control-plane.js';
 import { freePort } from '../support/processes.js';
 import { ServeProcess } from '../support/serve-process.js';
 import { TrustStack } from '../support/stack.js';
+import { eventually } from '../support/eventually.js';
 
 let cp: ControlPlane;
 let stack: TrustStack;
@@ -23,16 +24,6 @@ rules:
     resources: [{group: "", resources: [pods]}]
   - level: None
 `;
-
-async function eventually<T>(probe: () => T | Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not seen within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 beforeAll(async () => {
   [cp, stack] = await Promise.all([ControlPlane.start({ auditPolicy: AUDIT_POLICY }), TrustStack.start()]);

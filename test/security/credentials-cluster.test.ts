@@ -14,6 +14,7 @@ import { CredentialRecorder } from '../support/credential-recorder.js';
 import { freePort } from '../support/processes.js';
 import { ServeProcess } from '../support/serve-process.js';
 import { makeTls, type TlsFiles } from '../support/tls.js';
+import { eventually } from '../support/eventually.js';
 
 const CHART = path.resolve('charts/trustgate');
 // The RBAC cases render a second release beside the installed one.
@@ -55,16 +56,6 @@ afterAll(async () => {
   await serve?.stop();
   await cp?.stop();
 });
-
-async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('a tenant\'s audit-mode ImagePolicy naming its own server', () => {
   it('receives no cluster credential for the tenant\'s pods, nor does the Bearer realm it names', async () => {

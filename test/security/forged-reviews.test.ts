@@ -15,6 +15,7 @@ import { review, workload } from '../support/reviews.js';
 import { ServeProcess } from '../support/serve-process.js';
 import { TrustStack } from '../support/stack.js';
 import { issueClientCert, makeTls, type TlsFiles } from '../support/tls.js';
+import { eventually } from '../support/eventually.js';
 
 let cp: ControlPlane;
 let stack: TrustStack;
@@ -39,16 +40,6 @@ interface ChartConfig {
 
 const forged = (namespace: string, uid: string, name: string) =>
   review('Pod', workload('Pod', name, { containers: [{ name: 'app', image }] }, { namespace }), { namespace, uid });
-
-async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const eventsOf = (namespace: string, name: string) =>
   cp.kubectlOk(['get', 'events', '-n', namespace, '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={.items[*].message}']);

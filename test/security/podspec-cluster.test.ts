@@ -13,6 +13,7 @@ import { ControlPlane, type Tenant } from '../support/control-plane.js';
 import { freePort } from '../support/processes.js';
 import { ServeProcess } from '../support/serve-process.js';
 import { TrustStack, type PushedImage } from '../support/stack.js';
+import { eventually } from '../support/eventually.js';
 
 let cp: ControlPlane;
 let stack: TrustStack;
@@ -74,16 +75,6 @@ spec:
 
 const get = (name: string, jsonpath: string) => cp.kubectlOk(['get', 'pod', name, '-n', NS, '-o', `jsonpath=${jsonpath}`]);
 const exists = async (name: string) => (await cp.kubectl(['get', 'pod', name, '-n', NS])).code === 0;
-
-async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('image volumes, as a tenant', () => {
   it('refuses an unsigned image volume beside a signed container, naming the volume', async () => {

@@ -15,6 +15,7 @@ import { freePort } from '../support/processes.js';
 import { review, workload } from '../support/reviews.js';
 import { ServeProcess } from '../support/serve-process.js';
 import { makeTls } from '../support/tls.js';
+import { eventually } from '../support/eventually.js';
 
 const POLICIES = 12;
 const REVIEWS = 300;
@@ -64,16 +65,6 @@ function patchAsTenant(name: string, body: unknown): Promise<number> {
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
-}
-
-async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 const quietReview = (i: number) => review('Pod', workload('Pod', `quiet-${i}`, { containers: [{ name: 'app', image: 'quiet.example/app:1' }] }, { namespace: 'quiet' }), { namespace: 'quiet', uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` });
@@ -134,7 +125,7 @@ describe('a tenant\'s ImagePolicy objects', () => {
       const r = await tenant.kubectl(['create', '-f', '-'], maximal(`p${i}`, limits));
       expect(r.stderr).toBe('');
     }
-    await eventually(() => statusOf(`p${POLICIES - 1}`), (v) => v.startsWith('true'), 'policies accepted');
+    await eventually(() => statusOf(`p${POLICIES - 1}`), (v) => v.startsWith('true'), 'policies accepted', 60_000);
     const baseline = await p99();
 
     let changes = 0;
@@ -167,7 +158,7 @@ describe('a tenant\'s ImagePolicy objects', () => {
       expect(r.stderr).toBe('');
     }
     const last = `p${POLICIES + 4}`;
-    const verdict = await eventually(() => statusOf(last), (v) => v.startsWith('false'), 'budget verdict');
+    const verdict = await eventually(() => statusOf(last), (v) => v.startsWith('false'), 'budget verdict', 60_000);
     expect(verdict).toMatch(/^false over the namespace budget of 16 ImagePolicy objects and 1024 pinned keys/);
     // The earlier objects stay in force: a new object cannot push out one already accepted.
     expect(await statusOf('p0')).toMatch(/^true/);

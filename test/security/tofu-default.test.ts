@@ -15,6 +15,7 @@ import { ControlPlane } from '../support/control-plane.js';
 import { freePort } from '../support/processes.js';
 import { ServeProcess } from '../support/serve-process.js';
 import { TrustStack } from '../support/stack.js';
+import { eventually } from '../support/eventually.js';
 
 let cp: ControlPlane;
 let attacker: TrustStack;
@@ -28,16 +29,6 @@ interface ChartValues {
   config: { defaultAction: string };
 }
 const chartValues = parse(readFileSync('charts/trustgate/values.yaml', 'utf8')) as ChartValues;
-
-async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const runPod = (name: string) => cp.kubectl(['run', name, `--image=${image}`, '-n', 'enforced', '--restart=Never']);
 const status = (name: string) => cp.kubectlOk(['get', 'clusterimagepolicy', name, '-o', 'jsonpath={.status.accepted} {.status.message}']);
