@@ -23,7 +23,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_LIMITS } from '../../src/trust/limits.js';
@@ -32,6 +31,7 @@ import { buildRepository, digestOf, standardKeys, standardSpec, type RepoSpec } 
 import { review, workload } from '../support/reviews.js';
 import { ServeProcess } from '../support/serve-process.js';
 import { makeTls } from '../support/tls.js';
+import { serveTrustFiles } from '../support/attack-server.js';
 
 /** Three quarters of the chart's limit (values.yaml: 256Mi), leaving room for the other reviews in flight. */
 const WELL_UNDER = 192 * 1024 * 1024;
@@ -45,14 +45,7 @@ const files = new Map<string, Buffer>();
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'tg-attack-mem-'));
   const tls = await makeTls(dir);
-  evil = https.createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => {
-    const m = /^\/v2\/(.+)\/_trust\/tuf\/(.+)\.json$/.exec(req.url ?? '');
-    const bytes = m && files.get(`${m[1]!} ${m[2]!}`);
-    if (!bytes) res.writeHead(404).end();
-    else res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length }).end(bytes);
-  });
-  await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
-  registry = `127.0.0.1:${(evil.address() as AddressInfo).port}`;
+  ({ server: evil, registry } = await serveTrustFiles(tls, files));
 
   const roleBytes = DEFAULT_LIMITS.roleBytes;
   for (const [name, size] of [['16mib', 16 * 1024 * 1024], ['limit', roleBytes]] as const) {

@@ -19,7 +19,6 @@
 // the attack is being reviewed.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { DEFAULT_LIMITS } from '../../src/trust/limits.js';
 import { TestKey } from '../support/keys.js';
@@ -29,6 +28,7 @@ import { review, workload } from '../support/reviews.js';
 import { ServeProcess } from '../support/serve-process.js';
 import { TrustStack, type PushedImage } from '../support/stack.js';
 import { makeTls } from '../support/tls.js';
+import { serveTrustFiles } from '../support/attack-server.js';
 
 /** Three quarters of the chart's limit (values.yaml: 256Mi). */
 const WELL_UNDER = 192 * 1024 * 1024;
@@ -53,14 +53,7 @@ beforeAll(async () => {
   const dir = path.join(stack.dir, 'attack');
   mkdirSync(dir);
   const tls = await makeTls(dir);
-  evil = https.createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => {
-    const m = /^\/v2\/(.+)\/_trust\/tuf\/(.+)\.json$/.exec(req.url ?? '');
-    const bytes = m && files.get(`${m[1]!} ${m[2]!}`);
-    if (!bytes) res.writeHead(404).end();
-    else res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length }).end(bytes);
-  });
-  await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
-  registry = `127.0.0.1:${(evil.address() as AddressInfo).port}`;
+  ({ server: evil, registry } = await serveTrustFiles(tls, files));
   buildAttack();
 
   const policy = (name: string, images: string, trust: Record<string, unknown>) => `---

@@ -28,7 +28,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { canonicalize } from '@tufjs/canonical-json';
@@ -39,6 +38,7 @@ import { review, workload } from '../support/reviews.js';
 import { fullSizeExponent, rsaKeyJson, rsaSpki } from '../support/rsa-spki.js';
 import { ServeProcess } from '../support/serve-process.js';
 import { makeTls } from '../support/tls.js';
+import { serveTrustFiles } from '../support/attack-server.js';
 
 let dir: string;
 let serve: ServeProcess;
@@ -49,14 +49,7 @@ const files = new Map<string, Buffer>();
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'tg-attack-rsa-'));
   const tls = await makeTls(dir);
-  evil = https.createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => {
-    const m = /^\/v2\/(.+)\/_trust\/tuf\/(.+)\.json$/.exec(req.url ?? '');
-    const bytes = m && files.get(`${m[1]!} ${m[2]!}`);
-    if (!bytes) res.writeHead(404).end();
-    else res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length }).end(bytes);
-  });
-  await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
-  registry = `127.0.0.1:${(evil.address() as AddressInfo).port}`;
+  ({ server: evil, registry } = await serveTrustFiles(tls, files));
 
   addRepository('evil/exponent', ['timestamp'], [rsaSpki(384, fullSizeExponent(384))], 384, 1500);
   addRepository('evil/count', ['targets'], [rsaSpki(2048, 65537n)], 2048, 1700);

@@ -70,3 +70,20 @@ export class AttackServer {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length }).end(bytes);
   }
 }
+
+/**
+ * An attacker's own registry host acting as its `https://<registry>` trust server: serves the
+ * files of any number of repositories, `files` keyed by "<gun> <file>" (`root`, `timestamp`,
+ * `snapshot.<hex>`, …), as built by repo-builder.ts. For hostile metadata the real
+ * notary-server would refuse to store (huge keys, junk signatures, padded roles).
+ */
+export async function serveTrustFiles(tls: TlsFiles, files: ReadonlyMap<string, Buffer>): Promise<{ server: https.Server; registry: string }> {
+  const server = https.createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => {
+    const m = /^\/v2\/(.+)\/_trust\/tuf\/(.+)\.json$/.exec(req.url ?? '');
+    const bytes = m && files.get(`${m[1]!} ${m[2]!}`);
+    if (!bytes) res.writeHead(404).end();
+    else res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length }).end(bytes);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, registry: `127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
