@@ -7,7 +7,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import { admissionResponse, denialResponse, parseReview, ReviewError, type Decision, type Endpoint, type ReviewRequest } from '../admission/index.js';
 import type { Metrics } from '../observability/index.js';
-import { BodyBudget, bodyCost } from './body-budget.js';
+import { BodyBudget, bodyCost, type BodyHold } from './body-budget.js';
 import { OVERLOADED, readJsonBody, sendJson, type BodyLimits } from './body.js';
 import type { ClientCheck } from './client-auth.js';
 
@@ -69,10 +69,7 @@ export function createRequestListener(deps: AppDeps): RequestListener {
       return;
     }
     if (req.method === 'POST' && (path === '/mutate' || path === '/validate')) {
-      heldReview(path === '/mutate' ? 'mutate' : 'validate', req, res, deps, budget, limits).catch((error: unknown) => {
-        deps.logger.error({ err: error }, 'request failed');
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-      });
+      heldReview(path === '/mutate' ? 'mutate' : 'validate', req, res, deps, budget, limits);
       return;
     }
     app(req, res);
@@ -116,7 +113,7 @@ export function metricsHandler(metrics: Metrics) {
  * while it arrives is refused then. Charging what has arrived rather than what is declared means
  * a client cannot hold the budget by announcing bodies it never sends.
  */
-async function heldReview(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, deps: AppDeps, budget: BodyBudget, limits: BodyLimits): Promise<void> {
+function heldReview(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, deps: AppDeps, budget: BodyBudget, limits: BodyLimits): void {
   const started = performance.now();
   const declared = Number(req.headers['content-length']);
   // The API server always sends Content-Length; without one, a body may be as large as allowed.
@@ -126,23 +123,28 @@ async function heldReview(endpoint: Endpoint, req: IncomingMessage, res: ServerR
     return;
   }
   const hold = budget.hold();
-  try {
-    // Charged for its values as they are counted, before parsing: a body whose parsed tree would
-    // not fit is refused unparsed, so refused bodies leave no garbage trees behind (eight forged
-    // bodies at the value limit, parsed and then refused, took trustgate past 400 MiB).
-    const read = await readJsonBody(req, { ...limits, admit: (bytes, values) => hold.resize(bodyCost(bytes, values)) });
-    if (!('ok' in read)) {
+  // Charged for its values as they are counted, before parsing: a body whose parsed tree would
+  // not fit is refused unparsed, so refused bodies leave no garbage trees behind (eight forged
+  // bodies at the value limit, parsed and then refused, took trustgate past 400 MiB).
+  const admit = (bytes: number, values: number): boolean => hold.resize(bodyCost(bytes, values));
+  readJsonBody(
+    req,
+    limits,
+    (read) => {
+      if ('ok' in read) {
+        // handleReview releases the hold once the review is answered, and never rejects.
+        void handleReview(endpoint, read.ok, res, deps, started, hold);
+        return;
+      }
+      hold.release();
       if (read.status === 503) overloaded(req, res, deps, budget);
       else {
         deps.metrics.malformedRequest(read.reason);
         sendJson(res, read.status, { error: read.message });
       }
-      return;
-    }
-    await handleReview(endpoint, read.ok, res, deps, started);
-  } finally {
-    hold.release();
-  }
+    },
+    admit,
+  );
 }
 
 function overloaded(req: IncomingMessage, res: ServerResponse, deps: AppDeps, budget: BodyBudget): void {
@@ -155,51 +157,59 @@ function overloaded(req: IncomingMessage, res: ServerResponse, deps: AppDeps, bu
   sendJson(res, OVERLOADED.status, { error: OVERLOADED.message });
 }
 
-async function handleReview(endpoint: Endpoint, body: unknown, res: ServerResponse, deps: AppDeps, started: number): Promise<void> {
-  let review: ReviewRequest;
+/** Decides and answers one review, then gives back its body's hold. Never rejects. */
+async function handleReview(endpoint: Endpoint, body: unknown, res: ServerResponse, deps: AppDeps, started: number, hold: BodyHold): Promise<void> {
   try {
-    review = parseReview(body);
+    let review: ReviewRequest;
+    try {
+      review = parseReview(body);
+    } catch (error) {
+      const e = error instanceof ReviewError ? error : new ReviewError(String(error), undefined);
+      deps.metrics.malformedRequest('malformed-review');
+      deps.logger.warn({ uid: e.uid, endpoint, error: e.message }, 'malformed AdmissionReview');
+      // With a uid the API server can show our reason; without one, it can only see an HTTP error.
+      if (e.uid) sendJson(res, 200, denialResponse(e.uid, e.message));
+      else sendJson(res, 400, { error: e.message });
+      return;
+    }
+    // The uid goes into each line rather than a child logger: creating one per request cost more
+    // than the line itself (bench/RESULTS.md).
+    const log = deps.logger;
+    if (log.isLevelEnabled('debug')) log.debug({ uid: review.uid, review: body }, 'AdmissionReview received');
+    let decision: Decision;
+    try {
+      decision = await deps.review(endpoint, review);
+    } catch (error) {
+      // Fail closed: whatever went wrong, the answer is no, with the reason.
+      log.error({ uid: review.uid, err: error }, 'review failed');
+      sendJson(res, 200, denialResponse(review.uid, `trustgate could not review this request: ${error instanceof Error ? error.message : String(error)}`));
+      return;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    deps.metrics.admission(endpoint, review.operation, review.kind.kind, decision.decision, decision.reasons, seconds);
+    log.info(
+      {
+        uid: review.uid,
+        endpoint,
+        namespace: review.namespace,
+        kind: review.kind.kind,
+        name: review.name || undefined,
+        operation: review.operation,
+        dryRun: review.dryRun || undefined,
+        images: decision.images,
+        decision: decision.decision,
+        reasons: decision.reasons,
+        policies: decision.policies,
+        patched: decision.patch.length > 0 || undefined,
+        latencyMs: Math.round(seconds * 10_000) / 10,
+      },
+      'admission decision',
+    );
+    sendJson(res, 200, admissionResponse(review.uid, decision));
   } catch (error) {
-    const e = error instanceof ReviewError ? error : new ReviewError(String(error), undefined);
-    deps.metrics.malformedRequest('malformed-review');
-    deps.logger.warn({ uid: e.uid, endpoint, error: e.message }, 'malformed AdmissionReview');
-    // With a uid the API server can show our reason; without one, it can only see an HTTP error.
-    if (e.uid) sendJson(res, 200, denialResponse(e.uid, e.message));
-    else sendJson(res, 400, { error: e.message });
-    return;
+    deps.logger.error({ err: error }, 'request failed');
+    if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+  } finally {
+    hold.release();
   }
-  // The uid goes into each line rather than a child logger: creating one per request cost more
-  // than the line itself (bench/RESULTS.md).
-  const log = deps.logger;
-  if (log.isLevelEnabled('debug')) log.debug({ uid: review.uid, review: body }, 'AdmissionReview received');
-  let decision: Decision;
-  try {
-    decision = await deps.review(endpoint, review);
-  } catch (error) {
-    // Fail closed: whatever went wrong, the answer is no, with the reason.
-    log.error({ uid: review.uid, err: error }, 'review failed');
-    sendJson(res, 200, denialResponse(review.uid, `trustgate could not review this request: ${error instanceof Error ? error.message : String(error)}`));
-    return;
-  }
-  const seconds = (performance.now() - started) / 1000;
-  deps.metrics.admission(endpoint, review.operation, review.kind.kind, decision.decision, decision.reasons, seconds);
-  log.info(
-    {
-      uid: review.uid,
-      endpoint,
-      namespace: review.namespace,
-      kind: review.kind.kind,
-      name: review.name || undefined,
-      operation: review.operation,
-      dryRun: review.dryRun || undefined,
-      images: decision.images,
-      decision: decision.decision,
-      reasons: decision.reasons,
-      policies: decision.policies,
-      patched: decision.patch.length > 0 || undefined,
-      latencyMs: Math.round(seconds * 10_000) / 10,
-    },
-    'admission decision',
-  );
-  sendJson(res, 200, admissionResponse(review.uid, decision));
 }
