@@ -1,0 +1,144 @@
+// The recorded keyless signatures in test/fixtures/cosign (see its README for where each came
+// from), put back into a local registry as cosign wrote them, and each expected verdict checked
+// by the real cosign CLI offline: the verdicts the cosign verifier's tests rely on.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Cosign } from '../support/cosign.js';
+import {
+  getManifest, pushBlob, putManifest, registryRequest, sha256Digest, startDockerRegistry, startReferrersRegistry,
+  type RegistryServer,
+} from '../support/registries.js';
+
+const FIXTURES = path.resolve('test/fixtures/cosign');
+const TRUSTED_ROOT = path.join(FIXTURES, 'trusted_root.public-good.json');
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+let dir: string;
+let docker: RegistryServer;
+let referrers: RegistryServer;
+let cosign: Cosign;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'trustgate-cosign-fixtures-'));
+  [docker, referrers] = await Promise.all([startDockerRegistry(dir), startReferrersRegistry(dir)]);
+  cosign = Cosign.create(path.join(dir, 'cosign'));
+});
+
+afterAll(async () => {
+  await Promise.all([docker?.stop(), referrers?.stop()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const readJson = (file: string): any => JSON.parse(readFileSync(file, 'utf8'));
+
+/** The trusted root without the Fulcio CA that issued the recorded certificates. */
+function rootWithoutCurrentFulcio(): string {
+  const root = readJson(TRUSTED_ROOT);
+  root.certificateAuthorities = root.certificateAuthorities.filter((ca: any) => ca.validFor.end !== undefined);
+  const file = path.join(dir, 'trusted_root.without-fulcio-2022.json');
+  writeFileSync(file, JSON.stringify(root));
+  return file;
+}
+
+describe('legacy-keyless: a recorded .sig manifest (Fulcio certificate, chain, Rekor SET)', () => {
+  const fixture = readJson(path.join(FIXTURES, 'legacy-keyless', 'fixture.json'));
+  const keyless = fixture.layers[1];
+  const repository = 'securebuild';
+  let image: string;
+
+  beforeAll(async () => {
+    // The layers and their annotations as recorded; the payload rebuilt byte for byte (its
+    // digest is the recorded layer digest); the config (not recorded, not signed) made anew.
+    const recorded = readJson(path.join(FIXTURES, 'legacy-keyless', 'signature-manifest.json'));
+    const payload = readFileSync(path.join(FIXTURES, 'legacy-keyless', fixture.payload));
+    expect(sha256Digest(payload)).toBe(recorded.layers[0].digest);
+    await pushBlob(docker, repository, payload);
+    const config = Buffer.from(JSON.stringify({ architecture: '', os: '', config: {}, rootfs: { type: 'layers', diff_ids: recorded.layers.map((l: { digest: string }) => l.digest) } }));
+    await pushBlob(docker, repository, config);
+    const manifest = { ...recorded, config: { mediaType: recorded.config.mediaType, size: config.length, digest: sha256Digest(config) } };
+    await putManifest(docker, repository, fixture.signatureTag, Buffer.from(JSON.stringify(manifest)), OCI_MANIFEST);
+    image = `${docker.host}/${repository}@${fixture.image.digest}`;
+  });
+
+  const who = () => ({ identity: keyless.identity, issuer: keyless.issuer, trustedRoot: TRUSTED_ROOT });
+
+  test('verified: its identity and issuer, the public-good trusted root of its time', async () => {
+    const verdict = await cosign.verifyKeyless(image, who(), docker);
+    expect(verdict.result.stderr).toContain('Existence of the claims in the transparency log was verified offline');
+    expect(verdict.verified).toBe(true);
+    const [verified] = JSON.parse(verdict.result.stdout);
+    expect(verified.critical.image['docker-manifest-digest']).toBe(fixture.image.digest);
+  });
+
+  test('verified by the recorded KMS public key too (the other layer, no log entry)', async () => {
+    const verdict = await cosign.verifyWithKey(image, path.join(FIXTURES, 'legacy-keyless', 'kms_pub.pem'), docker);
+    expect(verdict.verified).toBe(true);
+  });
+
+  test('refused: another identity, another issuer, identity by a regexp that does not match', async () => {
+    expect((await cosign.verifyKeyless(image, { ...who(), identity: 'someone@example.com' }, docker)).verified).toBe(false);
+    expect((await cosign.verifyKeyless(image, { ...who(), issuer: 'https://token.actions.githubusercontent.com' }, docker)).verified).toBe(false);
+    const regexp = await cosign.run(['verify', '--certificate-identity-regexp', '^.*@example\\.com$', '--certificate-oidc-issuer', keyless.issuer,
+      '--trusted-root', TRUSTED_ROOT, '--allow-insecure-registry', image]);
+    expect(regexp.code).not.toBe(0);
+  });
+
+  test('refused: a trusted root without the Fulcio CA that issued the certificate', async () => {
+    const verdict = await cosign.verifyKeyless(image, { ...who(), trustedRoot: rootWithoutCurrentFulcio() }, docker);
+    expect(verdict.verified).toBe(false);
+  });
+
+  test('refused: the signature of this image does not verify another digest', async () => {
+    const other = `sha256-${'0'.repeat(64)}.sig`;
+    const sig = await getManifest(docker, repository, fixture.signatureTag);
+    await putManifest(docker, repository, other, sig.bytes, OCI_MANIFEST);
+    const verdict = await cosign.verifyKeyless(`${docker.host}/${repository}@sha256:${'0'.repeat(64)}`, who(), docker);
+    expect(verdict.verified).toBe(false);
+  });
+});
+
+describe('bundle-attestation: a recorded Sigstore bundle v0.3 (DSSE, Rekor inclusion proof) as a referrer', () => {
+  const fixture = readJson(path.join(FIXTURES, 'bundle-attestation', 'fixture.json'));
+  const repository = 'repo';
+  let image: string;
+
+  beforeAll(async () => {
+    // Attached the way cosign attaches bundles (pkg/oci/remote/write.go, WriteReferrer): an
+    // empty config, the bundle as the one layer, artifactType the bundle media type.
+    const bundle = readFileSync(path.join(FIXTURES, 'bundle-attestation', fixture.bundle));
+    const config = Buffer.from('{}');
+    await pushBlob(referrers, repository, config);
+    await pushBlob(referrers, repository, bundle);
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      artifactType: fixture.bundleMediaType,
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256Digest(config), size: config.length },
+      layers: [{ mediaType: fixture.bundleMediaType, digest: sha256Digest(bundle), size: bundle.length }],
+      subject: { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: fixture.image.digest, size: 0 },
+      annotations: { 'dev.sigstore.bundle.content': 'dsse-envelope', 'dev.sigstore.bundle.predicateType': fixture.predicateType },
+    }));
+    await putManifest(referrers, repository, sha256Digest(manifest), manifest, OCI_MANIFEST);
+    const listed = await registryRequest(referrers, `/v2/${repository}/referrers/${fixture.image.digest}`);
+    expect(JSON.parse(listed.body.toString()).manifests).toHaveLength(1);
+    image = `${referrers.host}/${repository}@${fixture.image.digest}`;
+  });
+
+  const attestation = (identity: string, trustedRoot = TRUSTED_ROOT) => cosign.run([
+    'verify-attestation', '--type', fixture.predicateType, '--certificate-identity', identity, '--certificate-oidc-issuer', fixture.issuer,
+    '--trusted-root', trustedRoot, '--allow-insecure-registry', image,
+  ]);
+
+  test('verified as an attestation: its identity and issuer, the public-good trusted root', async () => {
+    const result = await attestation(fixture.identity);
+    expect(result.stderr).toContain('verified');
+    expect(result.code).toBe(0);
+  });
+
+  test('refused: another identity; a trusted root without the Fulcio CA that issued it', async () => {
+    expect((await attestation('someone@example.com')).code).not.toBe(0);
+    expect((await attestation(fixture.identity, rootWithoutCurrentFulcio())).code).not.toBe(0);
+  });
+});
