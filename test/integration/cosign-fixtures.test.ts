@@ -142,3 +142,26 @@ describe('bundle-attestation: a recorded Sigstore bundle v0.3 (DSSE, Rekor inclu
     expect((await attestation(fixture.identity, rootWithoutCurrentFulcio())).code).not.toBe(0);
   });
 });
+
+describe('bundle-message: a recorded Sigstore bundle v0.3 of a file (message signature, SET and inclusion proof)', () => {
+  const fixture = readJson(path.join(FIXTURES, 'bundle-message', 'fixture.json'));
+  const file = (name: string) => path.join(FIXTURES, 'bundle-message', name);
+  const verifyBlob = (artifact: string, identity: string, trustedRoot = TRUSTED_ROOT) => cosign.run([
+    'verify-blob', '--bundle', file(fixture.bundle), '--certificate-identity', identity, '--certificate-oidc-issuer', fixture.issuer,
+    '--trusted-root', trustedRoot, artifact,
+  ]);
+
+  test('verified: the file, its identity and issuer, the public-good trusted root', async () => {
+    const result = await verifyBlob(file(fixture.artifact), fixture.identity);
+    expect(result.stderr).toContain('Verified OK');
+    expect(result.code).toBe(0);
+  });
+
+  test('refused: other bytes, another identity, a trusted root without the Fulcio CA that issued it', async () => {
+    const other = path.join(dir, 'not-a.txt');
+    writeFileSync(other, `${readFileSync(file(fixture.artifact), 'utf8')}tampered\n`);
+    expect((await verifyBlob(other, fixture.identity)).code).not.toBe(0);
+    expect((await verifyBlob(file(fixture.artifact), 'https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main')).code).not.toBe(0);
+    expect((await verifyBlob(file(fixture.artifact), fixture.identity, rootWithoutCurrentFulcio())).code).not.toBe(0);
+  });
+});
