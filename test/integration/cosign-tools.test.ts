@@ -13,6 +13,7 @@ import {
   type PushedImage, type RegistryServer,
 } from '../support/registries.js';
 import { makeTls } from '../support/tls.js';
+import { TOKEN_ISSUER, TOKEN_SERVICE, TOKEN_USER, TokenServer } from '../support/token-server.js';
 
 const BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
@@ -189,6 +190,33 @@ describe('over TLS with a test CA', () => {
       await expectVerdicts(image, registry);
     } finally {
       await registry.stop();
+    }
+  });
+});
+
+describe('behind token auth (docker/distribution Bearer flow)', () => {
+  test('cosign signs and verifies with registry credentials, and gets nothing without them', async () => {
+    const authDir = mkdtempSync(path.join(dir, 'auth-'));
+    const tls = await makeTls(authDir);
+    const tokens = new TokenServer(tls, authDir);
+    // go-containerregistry (in cosign) refuses a realm that is a loopback or private IP literal
+    // unless it is the registry's own host:port (pkg/v1/remote/transport/bearer.go,
+    // validateRealmURL: SSRF); a name is not checked, so the realm says localhost.
+    const realm = (await tokens.listen()).replace('127.0.0.1', 'localhost');
+    const registry = await startDockerRegistry(authDir, { tokenAuth: { realm, service: TOKEN_SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: tokens.bundle } });
+    try {
+      expect((await registryRequest(registry, '/v2/')).status).toBe(401);
+      const image = await pushImage(registry, 'auth/app', 'v1', 'behind auth', authDir, { creds: TOKEN_USER });
+      const creds = ['--registry-username', TOKEN_USER.username, '--registry-password', TOKEN_USER.password];
+      await cosign.sign(image.ref, publisher, 'bundle', registry, creds);
+      expect((await cosign.verifyWithKey(image.ref, publisher.pub, registry, creds)).verified).toBe(true);
+      const anonymous = await cosign.verifyWithKey(image.ref, publisher.pub, registry);
+      expect(anonymous.result.stderr).toMatch(/UNAUTHORIZED|DENIED|401/);
+      expect(anonymous.verified).toBe(false);
+      expect(tokens.requests.some((r) => r.user === TOKEN_USER.username && r.scope?.includes('auth/app'))).toBe(true);
+    } finally {
+      await registry.stop();
+      await tokens.close();
     }
   });
 });

@@ -13,6 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import { writeOciLayout } from './oci.js';
 import { freePort, runOk, startDaemon, stopDaemon, waitForPort } from './processes.js';
 import { testTools } from './test-tools.js';
+import type { TokenAuth } from './stack.js';
 import type { TlsFiles } from './tls.js';
 
 export type RegistryKind = 'docker-registry' | 'referrers-registry';
@@ -32,6 +33,11 @@ export interface RegistryServer {
 export interface RegistryOptions {
   /** Serve HTTPS with this server certificate (test/support/tls.ts). */
   readonly tls?: TlsFiles;
+}
+
+export interface DockerRegistryOptions extends RegistryOptions {
+  /** docker/distribution token auth (test/support/token-server.ts issues the tokens). */
+  readonly tokenAuth?: TokenAuth;
 }
 
 export interface ReferrersRegistryOptions extends RegistryOptions {
@@ -55,11 +61,14 @@ function server(kind: RegistryKind, port: number, daemon: ChildProcess, log: str
 }
 
 /** Debian's docker-registry, storage in memory. */
-export async function startDockerRegistry(dir: string, options: RegistryOptions = {}): Promise<RegistryServer> {
+export async function startDockerRegistry(dir: string, options: DockerRegistryOptions = {}): Promise<RegistryServer> {
   const port = await freePort();
   const tls = options.tls ? `, tls: {certificate: ${options.tls.cert}, key: ${options.tls.key}}` : '';
+  const auth = options.tokenAuth
+    ? `auth: {token: {realm: "${options.tokenAuth.realm}", service: ${options.tokenAuth.service}, issuer: ${options.tokenAuth.issuer}, rootcertbundle: ${options.tokenAuth.rootCertBundle}}}\n`
+    : '';
   const config = path.join(dir, `docker-registry-${port}.yml`);
-  writeFileSync(config, `version: 0.1\nlog: {level: warn}\nstorage: {inmemory: {}}\nhttp: {addr: 127.0.0.1:${port}${tls}}\n`);
+  writeFileSync(config, `version: 0.1\nlog: {level: warn}\nstorage: {inmemory: {}}\nhttp: {addr: 127.0.0.1:${port}${tls}}\n${auth}`);
   const log = path.join(dir, `docker-registry-${port}.log`);
   const daemon = startDaemon('docker-registry', ['serve', config], log);
   await waitForPort(port);
@@ -175,22 +184,45 @@ export async function getManifest(registry: RegistryServer, repository: string, 
 export interface PushedImage {
   /** `host/repository@sha256:…`: what cosign signs and verifies. */
   readonly ref: string;
+  /** `host/repository:tag`. */
+  readonly tagged: string;
   readonly repository: string;
   readonly digest: string;
 }
 
-/** A small image built by hand (test/support/oci.ts), pushed by skopeo; the digest the registry serves. */
-export async function pushImage(registry: RegistryServer, repository: string, tag: string, content: string, workDir: string): Promise<PushedImage> {
+/**
+ * A small image built by hand (test/support/oci.ts), pushed by skopeo (which compresses the
+ * layer, so the digest is the one the registry then serves, not the layout's).
+ */
+export async function pushImage(
+  registry: RegistryServer,
+  repository: string,
+  tag: string,
+  content: string,
+  workDir: string,
+  options: { creds?: { username: string; password: string } } = {},
+): Promise<PushedImage> {
   const layout = writeOciLayout(mkdtempSync(path.join(workDir, 'oci-')), content);
-  const tlsArgs = ['--dest-tls-verify=false'];
+  const tls = ['--tls-verify=false'];
   if (registry.caCert) {
     // skopeo takes a directory of CA certificates (containers-certs.d): only the CA goes there.
     const certDir = mkdtempSync(path.join(workDir, 'certs-'));
     copyFileSync(registry.caCert, path.join(certDir, 'ca.crt'));
-    tlsArgs.splice(0, 1, `--dest-cert-dir=${certDir}`);
+    tls.splice(0, 1, `--cert-dir=${certDir}`);
   }
-  await runOk('skopeo', ['--insecure-policy', 'copy', '--quiet', ...tlsArgs, `oci:${layout.dir}:latest`, `docker://${registry.host}/${repository}:${tag}`]);
-  const manifest = await getManifest(registry, repository, tag);
-  if (manifest.status !== 200) throw new Error(`${registry.host}/${repository}:${tag} is not there after the push (${manifest.status})`);
-  return { ref: `${registry.host}/${repository}@${manifest.digest}`, repository, digest: manifest.digest };
+  const creds = options.creds ? [`--creds=${options.creds.username}:${options.creds.password}`] : [];
+  const dest = (flags: string[]) => flags.map((f) => f.replace(/^--/, '--dest-'));
+  const tagged = `${registry.host}/${repository}:${tag}`;
+  await runOk('skopeo', ['--insecure-policy', 'copy', '--quiet', ...dest(tls), ...dest(creds), `oci:${layout.dir}:latest`, `docker://${tagged}`]);
+  let digest: string;
+  if (options.creds) {
+    // skopeo prints the raw manifest and a newline of its own.
+    const raw = await runOk('skopeo', ['inspect', '--raw', ...tls, ...creds, `docker://${tagged}`]);
+    digest = sha256Digest(Buffer.from(raw.replace(/\n$/, '')));
+  } else {
+    const served = await getManifest(registry, repository, tag);
+    if (served.status !== 200) throw new Error(`${tagged} is not there after the push (${served.status})`);
+    digest = served.digest;
+  }
+  return { ref: `${registry.host}/${repository}@${digest}`, tagged, repository, digest };
 }
