@@ -10,10 +10,14 @@ import {
   getManifest, pushBlob, putManifest, registryRequest, sha256Digest, startDockerRegistry, startReferrersRegistry,
   type RegistryServer,
 } from '../support/registries.js';
+import { testTools } from '../support/test-tools.js';
 
 const FIXTURES = path.resolve('test/fixtures/cosign');
 const TRUSTED_ROOT = path.join(FIXTURES, 'trusted_root.public-good.json');
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+// Built (minutes on a fresh machine) while the file loads, before jest's hook timeouts run.
+testTools();
 
 let dir: string;
 let docker: RegistryServer;

@@ -12,6 +12,7 @@ import {
   getManifest, pushBlob, pushImage, putManifest, registryRequest, sha256Digest, startDockerRegistry, startReferrersRegistry,
   type PushedImage, type RegistryServer,
 } from '../support/registries.js';
+import { testTools } from '../support/test-tools.js';
 import { makeTls } from '../support/tls.js';
 import { TOKEN_ISSUER, TOKEN_SERVICE, TOKEN_USER, TokenServer } from '../support/token-server.js';
 
@@ -20,6 +21,9 @@ const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const EMPTY_CONFIG = 'application/vnd.oci.empty.v1+json';
+
+// Built (minutes on a fresh machine) while the file loads, before jest's hook timeouts run.
+testTools();
 
 let dir: string;
 let docker: RegistryServer;
