@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import https from 'node:https';
 import { LRUCache } from 'lru-cache';
+import { TokenSource } from '../registry/auth.js';
 import { credentialsFingerprint, type Credentials } from '../registry/index.js';
-import { TokenSource } from './auth.js';
 import { BudgetedFetcher, DEFAULT_METADATA_BUDGET, MetadataBudget, type MetadataBudgetBounds } from './budget.js';
 import { TrustError } from './errors.js';
 import { NotaryFetcher, type MetadataFetcher } from './fetcher.js';

@@ -1,6 +1,9 @@
+// One bounded HTTP(S) request, shared by the Notary fetcher (src/trust/fetcher.ts), the token flow
+// (src/registry/auth.ts) and the OCI registry client (src/registry/oci/). It follows no redirect:
+// the OCI transport decides where a redirect may go and what it may carry.
 import type { Agent, IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import { TrustError } from './errors.js';
+import { TrustError } from '../trust/errors.js';
 
 // Not `import http from 'node:http'`: on Node 24 that builds an ES module namespace by reading
 // every export of http, whose lazy WebSocket getters load undici — ~60 ms of CPU at every
@@ -21,7 +24,8 @@ export interface HttpRequest {
   readonly timeoutMs: number;
   /** The caller's overall deadline. */
   readonly signal: AbortSignal | undefined;
-  readonly method?: 'GET' | 'POST';
+  /** HEAD reads headers only: a manifest's Content-Length there is not a body to refuse. */
+  readonly method?: 'GET' | 'POST' | 'HEAD';
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string;
   /** What the bytes are, for error messages: "timestamp from https://notary:4443". */
@@ -53,7 +57,7 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       { method: req.method ?? 'GET', agent: req.agent, headers: { 'user-agent': 'trustgate', ...req.headers } },
       (res) => {
         const declared = Number(res.headers['content-length'] ?? '0');
-        if (declared > req.maxBytes) {
+        if (declared > req.maxBytes && req.method !== 'HEAD') {
           finish(tooLarge(req));
           return;
         }
