@@ -88,3 +88,12 @@ function unreachable(req: HttpRequest, cause: NodeJS.ErrnoException): TrustError
   const hint = tls ? ' (TLS verification failed: pass the server CA with --ca-file / caBundle)' : '';
   return new TrustError('UNREACHABLE', `cannot reach ${req.url.origin} for ${req.what}: ${cause.code ?? cause.message}${hint}`, { cause });
 }
+
+/**
+ * An agent pushed out of an LRU: its idle connections close now, and those still carrying a
+ * request close when it ends (destroying them outright would fail another team's lookup).
+ */
+export function retireAgent(agent: Agent): void {
+  agent.keepSocketAlive = () => false;
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+}
