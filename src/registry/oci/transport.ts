@@ -128,8 +128,10 @@ export class RegistryTransport {
   }
 
   private authorize(call: Call, challenge: Challenge): Promise<string> {
+    // The realm's own agent: it may be another host, and HTTPS where the registry is HTTP.
+    const realm = URL.parse(challenge.params.realm ?? '');
     return this.tokens.authorization(challenge, `repository:${call.repository}:pull`, credentialsFor(call), {
-      agent: this.agent(call.origin, call),
+      agent: this.agent(realm?.protocol === 'http:' || realm?.protocol === 'https:' ? realm : call.origin, call),
       timeoutMs: remaining(call),
       signal: call.signal,
       server: call.origin,
@@ -163,8 +165,8 @@ export class RegistryTransport {
 
   /**
    * A keep-alive agent per origin and CA. The registry's own origin trusts the connection's CA
-   * bundle (else the system's); another origin it redirects to (blob storage) trusts the
-   * system's CAs too: a private registry's storage is often a public cloud's.
+   * bundle (else the system's); another origin it sends us to (blob storage, a token realm)
+   * trusts the system's CAs too: a private registry's storage is often a public cloud's.
    */
   private agent(url: URL, call: Call): Agent {
     const own = url.origin === call.origin.origin;
