@@ -48,11 +48,11 @@ export class OciRegistryClient implements RegistryClient {
    * manifest is fetched and its bytes hashed. Either way the digest is only the registry's word
    * for what the tag names now: whatever is fetched by it is checked against it.
    */
-  resolveTag(conn: RegistryConnection, repository: string, tag: string): Promise<string | undefined> {
+  async resolveTag(conn: RegistryConnection, repository: string, tag: string): Promise<string | undefined> {
     checkName(repository);
     checkTag(tag);
     const what = `tag ${tag} of ${repository}`;
-    return this.transport.call(conn, repository, what, async (call) => {
+    return await this.transport.call(conn, repository, what, async (call) => {
       const head = await this.transport.send(call, { method: 'HEAD', path: manifestPath(repository, tag), accept: MANIFEST_ACCEPT, maxBytes: 0, what });
       if (head.status === 404) return undefined;
       if (head.status !== 200) throw unexpectedStatus(head, what);
@@ -62,10 +62,10 @@ export class OciRegistryClient implements RegistryClient {
     });
   }
 
-  manifest(conn: RegistryConnection, repository: string, tagOrDigest: string, maxBytes: number): Promise<FetchedManifest | undefined> {
+  async manifest(conn: RegistryConnection, repository: string, tagOrDigest: string, maxBytes: number): Promise<FetchedManifest | undefined> {
     checkName(repository);
     checkReference(tagOrDigest);
-    return this.transport.call(conn, repository, `manifest ${tagOrDigest} of ${repository}`, (call) => this.fetchManifest(call, tagOrDigest, maxBytes));
+    return await this.transport.call(conn, repository, `manifest ${tagOrDigest} of ${repository}`, (call) => this.fetchManifest(call, tagOrDigest, maxBytes));
   }
 
   /** The manifest, within one call (the referrers tag-schema fallback shares its caller's). */
@@ -82,11 +82,11 @@ export class OciRegistryClient implements RegistryClient {
     return { digest, mediaType, bytes: res.body };
   }
 
-  blob(conn: RegistryConnection, repository: string, digest: string, maxBytes: number): Promise<Buffer> {
+  async blob(conn: RegistryConnection, repository: string, digest: string, maxBytes: number): Promise<Buffer> {
     checkName(repository);
     checkVerifiable(digest);
     const what = `blob ${digest} of ${repository}`;
-    return this.transport.call(conn, repository, what, async (call) => {
+    return await this.transport.call(conn, repository, what, async (call) => {
       const res = await this.transport.send(call, { method: 'GET', path: `/v2/${repository}/blobs/${digest}`, maxBytes, what });
       if (res.status === 404) throw new TrustError('REGISTRY_ERROR', `${what} is not in the registry`);
       if (res.status !== 200) throw unexpectedStatus(res, what);
@@ -95,10 +95,10 @@ export class OciRegistryClient implements RegistryClient {
     });
   }
 
-  referrers(conn: RegistryConnection, repository: string, digest: string, artifactType: string, max: number): Promise<readonly Descriptor[]> {
+  async referrers(conn: RegistryConnection, repository: string, digest: string, artifactType: string, max: number): Promise<readonly Descriptor[]> {
     checkName(repository);
     checkVerifiable(digest);
-    return this.transport.call(conn, repository, `referrers of ${digest} in ${repository}`, (call) =>
+    return await this.transport.call(conn, repository, `referrers of ${digest} in ${repository}`, (call) =>
       listReferrers({ call, transport: this.transport, limits: this.limits, digest, artifactType, max, fetchIndex: (tag, maxBytes) => this.fetchManifest(call, tag, maxBytes) }),
     );
   }
