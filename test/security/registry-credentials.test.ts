@@ -181,3 +181,18 @@ describe('tokens are reused within their lifetime, per credentials', () => {
     expect(realm.credentials()).toEqual([`Basic ${CREDS.username}:${CREDS.password}`, 'Basic team-a:team-secret']);
   });
 });
+
+describe('what the client remembers is bounded (registry hosts are the pod author\'s to choose)', () => {
+  it('agents, challenges and tokens stay within their bounds across many registries', async () => {
+    client = new OciRegistryClient({ bounds: { agents: 2, challenges: 2, tokens: 2 } });
+    const realm = await server({ hostname: 'localhost' });
+    realmOf(realm);
+    for (let i = 0; i < 5; i++) {
+      const registry = await server();
+      gated(registry, `Bearer realm="${realm.origin}/token",service="reg-${i}"`, serveBlob);
+      await expect(client.blob(conn(registry), REPO, BLOB_DIGEST, 1024)).resolves.toEqual(BLOB);
+    }
+    expect(realm.received).toHaveLength(5);
+    expect(client.sizes()).toEqual({ agents: 2, challenges: 2, tokens: 2 });
+  });
+});
