@@ -10,5 +10,7 @@ echo "== lint"; npm run --silent lint
 echo "== build"; npm run --silent build
 echo "== control-plane binaries (built once into ~/.cache/trustgate; several minutes on a fresh machine)"
 bash scripts/build-control-plane.sh
+echo "== test tools: cosign and the referrers registry (built once into ~/.cache/trustgate)"
+bash scripts/build-test-tools.sh
 echo "== tests (unit, integration, e2e)"
 node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js --ci "$@"
