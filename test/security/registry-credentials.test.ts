@@ -193,6 +193,6 @@ describe('what the client remembers is bounded (registry hosts are the pod autho
       await expect(client.blob(conn(registry), REPO, BLOB_DIGEST, 1024)).resolves.toEqual(BLOB);
     }
     expect(realm.received).toHaveLength(5);
-    expect(client.sizes()).toEqual({ agents: 2, challenges: 2, tokens: 2 });
+    expect(client.sizes()).toEqual({ agents: 2, challenges: 2, tokens: 2, bytesHeld: 0, bytesWaiting: 0 });
   });
 });

@@ -4,7 +4,8 @@
 import { TrustError } from '../../trust/errors.js';
 import { checkDigest, isSha256Digest, isVerifiableDigest, matchesDigest, sha256Digest } from './digest.js';
 import { manifestMediaType } from './document.js';
-import { DEFAULT_REGISTRY_CLIENT_BOUNDS, DEFAULT_REGISTRY_LIMITS, type RegistryClientBounds, type RegistryLimits } from './limits.js';
+import type { MetadataBudget } from '../../trust/budget.js';
+import { DEFAULT_REGISTRY_CLIENT_BOUNDS, DEFAULT_REGISTRY_LIMITS, type RegistryClientBounds, type RegistryClientSizes, type RegistryLimits } from './limits.js';
 import { MANIFEST_ACCEPT, contentType } from './media-types.js';
 import { listReferrers } from './referrers.js';
 import { unexpectedStatus } from './status.js';
@@ -16,6 +17,8 @@ export interface OciRegistryClientOptions {
   readonly bounds?: Partial<RegistryClientBounds>;
   /** The clock of token expiry. */
   readonly now?: () => number;
+  /** A byte budget shared with other clients (the Notary client's), instead of one of its own (bounds.budget). */
+  readonly budget?: MetadataBudget;
 }
 
 /** distribution-spec "Pulling manifests": the repository name grammar, 255 characters at most. */
@@ -29,11 +32,11 @@ export class OciRegistryClient implements RegistryClient {
 
   constructor(options: OciRegistryClientOptions = {}) {
     this.limits = { ...DEFAULT_REGISTRY_LIMITS, ...options.limits };
-    this.transport = new RegistryTransport(this.limits, { ...DEFAULT_REGISTRY_CLIENT_BOUNDS, ...options.bounds }, options.now ?? Date.now);
+    this.transport = new RegistryTransport(this.limits, { ...DEFAULT_REGISTRY_CLIENT_BOUNDS, ...options.bounds }, options.now ?? Date.now, options.budget);
   }
 
   /** Entries each bounded structure holds now (metrics, tests). */
-  sizes(): { agents: number; challenges: number; tokens: number } {
+  sizes(): RegistryClientSizes {
     return this.transport.sizes();
   }
 
@@ -68,38 +71,48 @@ export class OciRegistryClient implements RegistryClient {
     return await this.transport.call(conn, repository, `manifest ${tagOrDigest} of ${repository}`, (call) => this.fetchManifest(call, tagOrDigest, maxBytes));
   }
 
-  /** The manifest, within one call (the referrers tag-schema fallback shares its caller's). */
-  async fetchManifest(call: Call, reference: string, maxBytes: number): Promise<FetchedManifest | undefined> {
+  /**
+   * The manifest, within one call (the referrers tag-schema fallback shares its caller's), and
+   * what `use` makes of it while its bytes are held from the budget.
+   */
+  async fetchManifest<T = FetchedManifest | undefined>(
+    call: Call,
+    reference: string,
+    maxBytes: number,
+    use: (manifest: FetchedManifest | undefined) => T = (m) => m as T,
+  ): Promise<T> {
     const what = `manifest ${reference} of ${call.repository}`;
-    const res = await this.transport.send(call, { method: 'GET', path: manifestPath(call.repository, reference), accept: MANIFEST_ACCEPT, maxBytes, what });
-    if (res.status === 404) return undefined;
-    if (res.status !== 200) throw unexpectedStatus(res, what);
-    // The digest first, before any parsing (image-spec descriptor.md, "Verification").
-    let digest = reference;
-    if (reference.includes(':')) checkDigest(res.body, reference, what);
-    else digest = digestOfTagged(res.body, res.headers['docker-content-digest'], what);
-    const mediaType = manifestMediaType(res.body, contentType(res.headers['content-type']), this.limits, what);
-    return { digest, mediaType, bytes: res.body };
+    return this.transport.fetch(call, { method: 'GET', path: manifestPath(call.repository, reference), accept: MANIFEST_ACCEPT, maxBytes, what }, (res) => {
+      if (res.status === 404) return use(undefined);
+      if (res.status !== 200) throw unexpectedStatus(res, what);
+      // The digest first, before any parsing (image-spec descriptor.md, "Verification").
+      let digest = reference;
+      if (reference.includes(':')) checkDigest(res.body, reference, what);
+      else digest = digestOfTagged(res.body, res.headers['docker-content-digest'], what);
+      const mediaType = manifestMediaType(res.body, contentType(res.headers['content-type']), this.limits, what);
+      return use({ digest, mediaType, bytes: res.body });
+    });
   }
 
   async blob(conn: RegistryConnection, repository: string, digest: string, maxBytes: number): Promise<Buffer> {
     checkName(repository);
     checkVerifiable(digest);
     const what = `blob ${digest} of ${repository}`;
-    return await this.transport.call(conn, repository, what, async (call) => {
-      const res = await this.transport.send(call, { method: 'GET', path: `/v2/${repository}/blobs/${digest}`, maxBytes, what });
-      if (res.status === 404) throw new TrustError('REGISTRY_ERROR', `${what} is not in the registry`);
-      if (res.status !== 200) throw unexpectedStatus(res, what);
-      checkDigest(res.body, digest, what);
-      return res.body;
-    });
+    return await this.transport.call(conn, repository, what, (call) =>
+      this.transport.fetch(call, { method: 'GET', path: `/v2/${repository}/blobs/${digest}`, maxBytes, what }, (res) => {
+        if (res.status === 404) throw new TrustError('REGISTRY_ERROR', `${what} is not in the registry`);
+        if (res.status !== 200) throw unexpectedStatus(res, what);
+        checkDigest(res.body, digest, what);
+        return res.body;
+      }),
+    );
   }
 
   async referrers(conn: RegistryConnection, repository: string, digest: string, artifactType: string, max: number): Promise<readonly Descriptor[]> {
     checkName(repository);
     checkVerifiable(digest);
     return await this.transport.call(conn, repository, `referrers of ${digest} in ${repository}`, (call) =>
-      listReferrers({ call, transport: this.transport, limits: this.limits, digest, artifactType, max, fetchIndex: (tag, maxBytes) => this.fetchManifest(call, tag, maxBytes) }),
+      listReferrers({ call, transport: this.transport, limits: this.limits, digest, artifactType, max, fetchIndex: (tag, maxBytes, use) => this.fetchManifest(call, tag, maxBytes, use) }),
     );
   }
 }

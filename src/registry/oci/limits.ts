@@ -34,6 +34,8 @@ export const DEFAULT_REGISTRY_LIMITS: RegistryLimits = Object.freeze({
   maxJsonValues: 200_000,
 });
 
+import { type MetadataBudgetBounds } from '../../trust/budget.js';
+
 /** What one OciRegistryClient remembers; registry hosts are attacker-chosen, so all bounded. */
 export interface RegistryClientBounds {
   /** Keep-alive agents, one per origin and CA bundle; the least recently used retire. */
@@ -42,10 +44,30 @@ export interface RegistryClientBounds {
   readonly challenges: number;
   /** Registry tokens (src/registry/auth.ts). */
   readonly tokens: number;
+  /**
+   * Bytes of manifests, indexes, referrers pages and blobs that calls in flight may read and
+   * check at once (src/trust/budget.ts, ADR 0008). What a caller keeps afterwards is its own.
+   */
+  readonly budget: MetadataBudgetBounds;
+}
+
+export interface RegistryClientSizes {
+  readonly agents: number;
+  readonly challenges: number;
+  readonly tokens: number;
+  /** Budget bytes held by calls in flight. */
+  readonly bytesHeld: number;
+  /** Documents waiting for budget. */
+  readonly bytesWaiting: number;
 }
 
 export const DEFAULT_REGISTRY_CLIENT_BOUNDS: RegistryClientBounds = Object.freeze({
   agents: 256,
   challenges: 1_000,
   tokens: 2_000,
+  // Checking a referrers page at its limit (4 MiB, 200,000 JSON values) takes its bytes, a string
+  // and up to some 25 MB of parsed values: 16 MiB of large documents is 4 of them at once, beside
+  // 8 MiB kept for small ones (128 documents of 64 KiB; real ones are a few KB). `trustgate serve`
+  // can hand the client the Notary client's budget instead, so both kinds share one.
+  budget: Object.freeze({ bytes: 24 << 20, reservedForSmall: 8 << 20, smallDocumentBytes: 64 << 10 }),
 });

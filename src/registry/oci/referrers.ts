@@ -22,7 +22,7 @@ export interface ReferrersQuery {
   /** Referrers of that type that may be returned; more is an error, never a silent cut. */
   readonly max: number;
   /** A manifest of the call's repository by tag (the tag-schema fallback). */
-  readonly fetchIndex: (tag: string, maxBytes: number) => Promise<FetchedManifest | undefined>;
+  readonly fetchIndex: <T>(tag: string, maxBytes: number, use: (index: FetchedManifest | undefined) => T) => Promise<T>;
 }
 
 export async function listReferrers(q: ReferrersQuery): Promise<readonly Descriptor[]> {
@@ -35,16 +35,20 @@ export async function listReferrers(q: ReferrersQuery): Promise<readonly Descrip
   for (let n = 1; page; n++) {
     if (n > q.limits.referrersPages) throw new TrustError('TOO_LARGE', `${list.what}: more than ${q.limits.referrersPages} pages`);
     visited.add(page.href);
-    const res = await q.transport.send(q.call, { method: 'GET', path: `${page.pathname}${page.search}`, accept: MediaType.OCI_INDEX, maxBytes: q.limits.referrersBytes, what: list.what });
-    // A registry with the API never answers it 404; only the first page may say it has none.
-    if (res.status === 404 && n === 1) return fromTagSchema(q, list);
-    if (res.status !== 200) throw unexpectedStatus(res, list.what);
-    const served = contentType(res.headers['content-type']);
-    if (served !== MediaType.OCI_INDEX) {
-      throw new TrustError('REGISTRY_ERROR', `${list.what}: served as ${served === undefined ? 'nothing' : shown(served)}, not an OCI image index`);
-    }
-    list.add(readIndex(res.body, q.limits, `${list.what}, page ${n}`).manifests);
-    page = nextPage(res.headers.link, page, endpoint, visited, list.what);
+    const request = { method: 'GET', path: `${page.pathname}${page.search}`, accept: MediaType.OCI_INDEX, maxBytes: q.limits.referrersBytes, what: list.what } as const;
+    const read = await q.transport.fetch(q.call, request, (res) => {
+      // A registry with the API never answers it 404; only the first page may say it has none.
+      if (res.status === 404 && n === 1) return 'absent';
+      if (res.status !== 200) throw unexpectedStatus(res, list.what);
+      const served = contentType(res.headers['content-type']);
+      if (served !== MediaType.OCI_INDEX) {
+        throw new TrustError('REGISTRY_ERROR', `${list.what}: served as ${served === undefined ? 'nothing' : shown(served)}, not an OCI image index`);
+      }
+      list.add(readIndex(res.body, q.limits, `${list.what}, page ${n}`).manifests);
+      return { link: res.headers.link };
+    });
+    if (read === 'absent') return fromTagSchema(q, list);
+    page = nextPage(read.link, page, endpoint, visited, list.what);
   }
   return list.result();
 }
@@ -57,10 +61,11 @@ export async function listReferrers(q: ReferrersQuery): Promise<readonly Descrip
  */
 async function fromTagSchema(q: ReferrersQuery, list: ReferrersList): Promise<readonly Descriptor[]> {
   const tag = referrersTag(q.digest);
-  const index = await q.fetchIndex(tag, q.limits.referrersBytes);
-  if (index?.mediaType !== MediaType.OCI_INDEX) return [];
-  list.add(readIndex(index.bytes, q.limits, `referrers index ${tag} of ${q.call.repository}`).manifests);
-  return list.result();
+  return q.fetchIndex(tag, q.limits.referrersBytes, (index) => {
+    if (index?.mediaType !== MediaType.OCI_INDEX) return [];
+    list.add(readIndex(index.bytes, q.limits, `referrers index ${tag} of ${q.call.repository}`).manifests);
+    return list.result();
+  });
 }
 
 /**

@@ -8,12 +8,13 @@ import type { Agent } from 'node:http';
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { LRUCache } from 'lru-cache';
+import { MetadataBudget } from '../../trust/budget.js';
 import { TrustError } from '../../trust/errors.js';
 import { DEFAULT_REGISTRY } from '../../reference/index.js';
 import { parseChallenge, TokenSource, type Challenge } from '../auth.js';
 import type { Credentials } from '../credentials.js';
 import { httpRequest, retireAgent, type HttpResponse } from '../http.js';
-import type { RegistryClientBounds, RegistryLimits } from './limits.js';
+import type { RegistryClientBounds, RegistryClientSizes, RegistryLimits } from './limits.js';
 import type { RegistryConnection } from './types.js';
 
 // The CommonJS object, as in src/registry/http.ts (docs/adr/0006-node-24.md).
@@ -53,21 +54,69 @@ export interface RegistryResponse extends HttpResponse {
 export class RegistryTransport {
   private readonly agents: LRUCache<string, Agent>;
   private readonly challenges: LRUCache<string, Challenge>;
+  private readonly budget: MetadataBudget;
   readonly tokens: TokenSource;
 
   constructor(
     private readonly limits: RegistryLimits,
     bounds: RegistryClientBounds,
     now: () => number,
+    budget: MetadataBudget | undefined,
   ) {
     this.agents = new LRUCache<string, Agent>({ max: bounds.agents, dispose: (agent) => retireAgent(agent) });
     this.challenges = new LRUCache<string, Challenge>({ max: bounds.challenges });
     this.tokens = new TokenSource(now, bounds.tokens);
+    this.budget = budget ?? new MetadataBudget(bounds.budget);
   }
 
-  /** Entries each bounded structure holds now (metrics, tests). */
-  sizes(): { agents: number; challenges: number; tokens: number } {
-    return { agents: this.agents.size, challenges: this.challenges.size, tokens: this.tokens.size };
+  /** Entries each bounded structure holds now, and the bytes of the budget held and waited for (metrics, tests). */
+  sizes(): RegistryClientSizes {
+    const budget = this.budget.sizes();
+    return { agents: this.agents.size, challenges: this.challenges.size, tokens: this.tokens.size, bytesHeld: budget.held, bytesWaiting: budget.waiting };
+  }
+
+  /**
+   * A GET whose answer `use` reads (checks, parses) while the answer's bytes are held from the
+   * client's byte budget, as ADR 0008 holds Notary documents: each document alone is bounded,
+   * but calls in flight together must be too (a pod can name 64 attacker-run registries, each
+   * serving pages of 200,000 JSON values). Nothing declares a registry document's length before
+   * it is asked for, so it is read within a small document's share first and, only when larger,
+   * again holding its whole limit: real manifests and referrers pages are a few KB.
+   */
+  async fetch<T>(call: Call, req: RegistryRequest, use: (res: RegistryResponse) => T | Promise<T>): Promise<T> {
+    const { smallDocumentBytes, bytes, reservedForSmall } = this.budget.bounds;
+    if (req.maxBytes > bytes - reservedForSmall) {
+      throw new TrustError('INVALID_OPTION', `${req.what}: a limit of ${req.maxBytes} bytes is more than the registry client's budget for one document (${bytes - reservedForSmall})`);
+    }
+    if (req.maxBytes > smallDocumentBytes) {
+      const small = await this.held(call, smallDocumentBytes, () => this.send(call, { ...req, maxBytes: smallDocumentBytes }), use);
+      if (small.read) return small.value;
+    }
+    const whole = await this.held(call, req.maxBytes, () => this.send(call, req), use);
+    if (!whole.read) throw whole.error;
+    return whole.value;
+  }
+
+  /** `use` of one answer, `bytes` held meanwhile; `read: false` when the answer was larger than `bytes`. */
+  private async held<T>(
+    call: Call,
+    bytes: number,
+    send: () => Promise<RegistryResponse>,
+    use: (res: RegistryResponse) => T | Promise<T>,
+  ): Promise<{ read: true; value: T } | { read: false; error: TrustError }> {
+    await this.budget.acquire(bytes, call.signal);
+    try {
+      let res: RegistryResponse;
+      try {
+        res = await send();
+      } catch (error) {
+        if (error instanceof TrustError && error.code === 'TOO_LARGE') return { read: false, error };
+        throw error;
+      }
+      return { read: true, value: await use(res) };
+    } finally {
+      this.budget.release(bytes);
+    }
   }
 
   close(): void {
