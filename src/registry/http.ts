@@ -1,7 +1,7 @@
 // One bounded HTTP(S) request, shared by the Notary fetcher (src/trust/fetcher.ts), the token flow
 // (src/registry/auth.ts) and the OCI registry client (src/registry/oci/). It follows no redirect:
 // the OCI transport decides where a redirect may go and what it may carry.
-import type { Agent, IncomingHttpHeaders } from 'node:http';
+import type { Agent, ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { TrustError } from '../trust/errors.js';
 
@@ -43,7 +43,7 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
       if (error) {
-        request.destroy();
+        request?.destroy();
         reject(error);
       } else if (response) resolve(response);
     };
@@ -52,30 +52,36 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     const onAbort = (): void =>
       finish(req.signal?.reason instanceof TrustError ? req.signal.reason : new TrustError('TIMEOUT', `${req.what}: deadline passed`));
 
-    const request = transport.request(
-      req.url,
-      { method: req.method ?? 'GET', agent: req.agent, headers: { 'user-agent': 'trustgate', ...req.headers } },
-      (res) => {
-        const declared = Number(res.headers['content-length'] ?? '0');
-        if (declared > req.maxBytes && req.method !== 'HEAD') {
-          finish(tooLarge(req));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let received = 0;
-        res.on('data', (chunk: Buffer) => {
-          received += chunk.length;
-          if (received > req.maxBytes) finish(tooLarge(req));
-          else chunks.push(chunk);
-        });
-        res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', (cause) => finish(new TrustError('UNREACHABLE', `${req.what}: connection broke: ${cause.message}`, { cause })));
-      },
-    );
+    let request: ClientRequest | undefined;
+    try {
+      request = transport.request(req.url, { method: req.method ?? 'GET', agent: req.agent, headers: { 'user-agent': 'trustgate', ...req.headers } }, onResponse);
+    } catch (cause) {
+      // Refused before any connection (an agent of the other protocol, a header Node will not
+      // send): an answer now, and no timer left to fire on a request that never was.
+      finish(unreachable(req, cause as NodeJS.ErrnoException));
+      return;
+    }
     request.on('error', (cause: NodeJS.ErrnoException) => finish(unreachable(req, cause)));
     if (req.signal?.aborted) onAbort();
     else req.signal?.addEventListener('abort', onAbort, { once: true });
     request.end(req.body);
+
+    function onResponse(res: IncomingMessage): void {
+      const declared = Number(res.headers['content-length'] ?? '0');
+      if (declared > req.maxBytes && req.method !== 'HEAD') {
+        finish(tooLarge(req));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let received = 0;
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > req.maxBytes) finish(tooLarge(req));
+        else chunks.push(chunk);
+      });
+      res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', (cause) => finish(new TrustError('UNREACHABLE', `${req.what}: connection broke: ${cause.message}`, { cause })));
+    }
   });
 }
 
