@@ -33,6 +33,7 @@ const FIXES: Readonly<Record<string, string>> = {
   SERVER_ERROR: 'check the trust server\'s logs',
   AUTH_FAILED: 'give the pod an imagePullSecret that can read the repository, or fix the credentials',
   INVALID_OPTION: 'fix the policy\'s trust settings',
+  REGISTRY_ERROR: 'the registry does not answer as the OCI distribution spec requires; check the registry, or suspect it',
   INVALID_REFERENCE: 'write the image as docker accepts it (lowercase, sha256 digests)',
   POLICY_DENIED: 'this image is denied by policy; use an allowed image or ask the cluster admins',
   POLICY_REFUSED: 'fix the policy: kubectl get imagepolicy/clusterimagepolicy NAME -o jsonpath={.status.message} says why it was refused',

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import https from 'node:https';
 import { LRUCache } from 'lru-cache';
+import { TokenSource } from '../registry/auth.js';
+import { retireAgent } from '../registry/http.js';
 import { credentialsFingerprint, type Credentials } from '../registry/index.js';
-import { TokenSource } from './auth.js';
 import { BudgetedFetcher, DEFAULT_METADATA_BUDGET, MetadataBudget, type MetadataBudgetBounds } from './budget.js';
 import { TrustError } from './errors.js';
 import { NotaryFetcher, type MetadataFetcher } from './fetcher.js';
@@ -106,7 +107,7 @@ export class TrustClient {
     const bounds = { ...DEFAULT_CLIENT_BOUNDS, ...options.bounds };
     this.versions = new VersionStore(bounds.versions);
     this.roots = new LRUCache<string, TrustedRoot>({ max: bounds.roots, maxSize: bounds.rootBytes, sizeCalculation: (root) => Math.max(1, root.doc.bytes.length) });
-    this.agents = new LRUCache<string, https.Agent>({ max: bounds.agents, dispose: (agent) => retire(agent) });
+    this.agents = new LRUCache<string, https.Agent>({ max: bounds.agents, dispose: (agent) => retireAgent(agent) });
     this.tokens = new TokenSource(this.now, bounds.tokens);
     this.budget = new MetadataBudget(options.metadataBudget ?? DEFAULT_METADATA_BUDGET);
   }
@@ -212,15 +213,6 @@ function loadKey(req: RepositoryRequest): string {
 
 function hash(text: string | undefined): string {
   return text === undefined ? '' : createHash('sha256').update(text).digest('hex');
-}
-
-/**
- * An agent pushed out of the LRU: its idle connections close now, and those still carrying a
- * request close when it ends (destroying them outright would fail another team's lookup).
- */
-function retire(agent: https.Agent): void {
-  agent.keepSocketAlive = () => false;
-  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
 }
 
 function parseServer(text: string): URL {

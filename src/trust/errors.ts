@@ -23,6 +23,8 @@ export const TrustErrorCode = {
   SERVER_ERROR: 'SERVER_ERROR',
   AUTH_FAILED: 'AUTH_FAILED',
   INVALID_OPTION: 'INVALID_OPTION',
+  /** A registry answered outside the OCI distribution specification (src/registry/oci/). */
+  REGISTRY_ERROR: 'REGISTRY_ERROR',
 } as const;
 export type TrustErrorCode = (typeof TrustErrorCode)[keyof typeof TrustErrorCode];
 

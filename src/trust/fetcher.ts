@@ -1,8 +1,8 @@
 import type http from 'node:http';
+import { parseChallenge, type TokenSource } from '../registry/auth.js';
+import { httpRequest, type HttpResponse } from '../registry/http.js';
 import type { Credentials } from '../registry/index.js';
-import { parseChallenge, type TokenSource } from './auth.js';
 import { TrustError } from './errors.js';
-import { httpRequest, type HttpResponse } from './http.js';
 
 /**
  * Where metadata comes from. `file` is the name without `.json`: `root`, `timestamp`,

@@ -4,7 +4,7 @@
 // - test/tools/referrers-registry: go-containerregistry's registry with the OCI 1.1 referrers API.
 // Plus raw requests for what a test checks on the wire (headers, referrers lists) and pushes of
 // images (skopeo) and recorded manifests and blobs (the distribution spec's monolithic upload).
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -38,6 +38,8 @@ export interface RegistryOptions {
 export interface DockerRegistryOptions extends RegistryOptions {
   /** docker/distribution token auth (test/support/token-server.ts issues the tokens). */
   readonly tokenAuth?: TokenAuth;
+  /** Basic auth for one htpasswd user (bcrypt, as the registry requires, made by libxcrypt through perl). */
+  readonly htpasswd?: { readonly username: string; readonly password: string };
 }
 
 export interface ReferrersRegistryOptions extends RegistryOptions {
@@ -64,9 +66,17 @@ function server(kind: RegistryKind, port: number, daemon: ChildProcess, log: str
 export async function startDockerRegistry(dir: string, options: DockerRegistryOptions = {}): Promise<RegistryServer> {
   const port = await freePort();
   const tls = options.tls ? `, tls: {certificate: ${options.tls.cert}, key: ${options.tls.key}}` : '';
-  const auth = options.tokenAuth
+  let auth = options.tokenAuth
     ? `auth: {token: {realm: "${options.tokenAuth.realm}", service: ${options.tokenAuth.service}, issuer: ${options.tokenAuth.issuer}, rootcertbundle: ${options.tokenAuth.rootCertBundle}}}\n`
     : '';
+  if (options.htpasswd) {
+    const file = path.join(dir, `htpasswd-${port}`);
+    const salt = randomBytes(16).toString('base64').replace(/[^A-Za-z0-9]/g, '.').slice(0, 22);
+    const hash = await runOk('perl', ['-e', 'print crypt($ARGV[0], $ARGV[1])', options.htpasswd.password, `$2b$10$${salt}`]);
+    if (!hash.startsWith('$2b$')) throw new Error(`this libc's crypt() makes no bcrypt hashes: ${hash}`);
+    writeFileSync(file, `${options.htpasswd.username}:${hash}\n`);
+    auth = `auth: {htpasswd: {realm: trustgate-test, path: ${file}}}\n`;
+  }
   const config = path.join(dir, `docker-registry-${port}.yml`);
   writeFileSync(config, `version: 0.1\nlog: {level: warn}\nstorage: {inmemory: {}}\nhttp: {addr: 127.0.0.1:${port}${tls}}\n${auth}`);
   const log = path.join(dir, `docker-registry-${port}.log`);

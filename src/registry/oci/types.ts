@@ -37,10 +37,15 @@ export interface RegistryConnection {
   readonly caBundle: string | undefined;
   readonly credentials: Credentials | undefined;
   readonly signal: AbortSignal | undefined;
+  /** Each call of the client as a whole: its requests, token exchange, redirects and pages. */
   readonly timeoutMs: number;
 }
 
-/** Every failure is a TrustError (UNREACHABLE, TIMEOUT, TOO_LARGE, AUTH_FAILED, HASH_MISMATCH, REGISTRY_ERROR…). */
+/**
+ * Every failure is a TrustError (UNREACHABLE, TIMEOUT, TOO_LARGE, AUTH_FAILED, HASH_MISMATCH,
+ * SERVER_ERROR, REGISTRY_ERROR; INVALID_OPTION for a name, tag or digest that is none).
+ * Implemented by OciRegistryClient (client.ts).
+ */
 export interface RegistryClient {
   /** The digest a tag points to now (HEAD, else GET), undefined when the tag does not exist. */
   resolveTag(conn: RegistryConnection, repository: string, tag: string): Promise<string | undefined>;

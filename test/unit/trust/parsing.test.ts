@@ -1,4 +1,4 @@
-import { parseChallenge } from '../../../src/trust/auth.js';
+import { parseChallenge } from '../../../src/registry/auth.js';
 import { parseJsonBounded } from '../../../src/trust/encoding.js';
 import { DEFAULT_LIMITS } from '../../../src/trust/limits.js';
 import { parseTimestamp } from '../../../src/trust/metadata.js';
@@ -54,7 +54,7 @@ describe('metadata guards', () => {
 
 describe('TokenSource', () => {
   it('never reuses a token across different passwords for the same user', async () => {
-    const { TokenSource } = await import('../../../src/trust/auth.js');
+    const { TokenSource } = await import('../../../src/registry/auth.js');
     const https = await import('node:https');
     const { readFileSync, mkdtempSync } = await import('node:fs');
     const os = await import('node:os');
@@ -87,7 +87,7 @@ describe('TokenSource', () => {
   });
 
   it('refuses to send credentials to a realm that is not HTTPS', async () => {
-    const { TokenSource } = await import('../../../src/trust/auth.js');
+    const { TokenSource } = await import('../../../src/registry/auth.js');
     const http = await import('node:http');
     const challenge = { scheme: 'bearer', params: { realm: 'http://evil.example/token', service: 's' } };
     const io = { agent: new http.Agent(), timeoutMs: 2000, signal: undefined, server: new URL('https://notary.example') };

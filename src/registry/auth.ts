@@ -1,10 +1,11 @@
-// The registry token flow that Notary servers use (docker/distribution token spec): a 401 with
-// `WWW-Authenticate: Bearer realm=…,service=…,scope=…`, a token from the realm, then
-// `Authorization: Bearer`. Realms are read from the challenge, never assumed.
+// The registry token flow that registries and Notary servers use (docker/distribution token
+// spec): a 401 with `WWW-Authenticate: Bearer realm=…,service=…,scope=…`, a token from the realm,
+// then `Authorization: Bearer`. Realms are read from the challenge, never assumed. Which
+// credentials go is the caller's choice (docs/adr/0005); where they may go is decided here.
 import type http from 'node:http';
 import { LRUCache } from 'lru-cache';
-import { credentialsFingerprint, type Credentials } from '../registry/index.js';
-import { TrustError } from './errors.js';
+import { TrustError } from '../trust/errors.js';
+import { credentialsFingerprint, type Credentials } from './credentials.js';
 import { httpRequest } from './http.js';
 
 export interface Challenge {
@@ -56,6 +57,8 @@ export class TokenSource {
   ): Promise<string> {
     if (challenge.scheme === 'basic') {
       if (!credentials?.username) throw new TrustError('AUTH_FAILED', `${io.server.origin} requires a username and password`);
+      // Basic sends the password itself with every request: never in clear text.
+      if (io.server.protocol !== 'https:') throw new TrustError('AUTH_FAILED', `${io.server.origin} asks for a password over plain HTTP; credentials are sent over HTTPS only`);
       return basic(credentials);
     }
     if (challenge.scheme !== 'bearer') throw new TrustError('AUTH_FAILED', `${io.server.origin} asks for unsupported authentication "${challenge.scheme}"`);

@@ -1,6 +1,9 @@
-import type { Agent, IncomingHttpHeaders } from 'node:http';
+// One bounded HTTP(S) request, shared by the Notary fetcher (src/trust/fetcher.ts), the token flow
+// (src/registry/auth.ts) and the OCI registry client (src/registry/oci/). It follows no redirect:
+// the OCI transport decides where a redirect may go and what it may carry.
+import type { Agent, ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { TrustError } from './errors.js';
+import { TrustError } from '../trust/errors.js';
 
 // Not `import http from 'node:http'`: on Node 24 that builds an ES module namespace by reading
 // every export of http, whose lazy WebSocket getters load undici — ~60 ms of CPU at every
@@ -21,7 +24,8 @@ export interface HttpRequest {
   readonly timeoutMs: number;
   /** The caller's overall deadline. */
   readonly signal: AbortSignal | undefined;
-  readonly method?: 'GET' | 'POST';
+  /** HEAD reads headers only: a manifest's Content-Length there is not a body to refuse. */
+  readonly method?: 'GET' | 'POST' | 'HEAD';
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string;
   /** What the bytes are, for error messages: "timestamp from https://notary:4443". */
@@ -39,7 +43,7 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
       if (error) {
-        request.destroy();
+        request?.destroy();
         reject(error);
       } else if (response) resolve(response);
     };
@@ -48,30 +52,36 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     const onAbort = (): void =>
       finish(req.signal?.reason instanceof TrustError ? req.signal.reason : new TrustError('TIMEOUT', `${req.what}: deadline passed`));
 
-    const request = transport.request(
-      req.url,
-      { method: req.method ?? 'GET', agent: req.agent, headers: { 'user-agent': 'trustgate', ...req.headers } },
-      (res) => {
-        const declared = Number(res.headers['content-length'] ?? '0');
-        if (declared > req.maxBytes) {
-          finish(tooLarge(req));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let received = 0;
-        res.on('data', (chunk: Buffer) => {
-          received += chunk.length;
-          if (received > req.maxBytes) finish(tooLarge(req));
-          else chunks.push(chunk);
-        });
-        res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', (cause) => finish(new TrustError('UNREACHABLE', `${req.what}: connection broke: ${cause.message}`, { cause })));
-      },
-    );
+    let request: ClientRequest | undefined;
+    try {
+      request = transport.request(req.url, { method: req.method ?? 'GET', agent: req.agent, headers: { 'user-agent': 'trustgate', ...req.headers } }, onResponse);
+    } catch (cause) {
+      // Refused before any connection (an agent of the other protocol, a header Node will not
+      // send): an answer now, and no timer left to fire on a request that never was.
+      finish(unreachable(req, cause as NodeJS.ErrnoException));
+      return;
+    }
     request.on('error', (cause: NodeJS.ErrnoException) => finish(unreachable(req, cause)));
     if (req.signal?.aborted) onAbort();
     else req.signal?.addEventListener('abort', onAbort, { once: true });
     request.end(req.body);
+
+    function onResponse(res: IncomingMessage): void {
+      const declared = Number(res.headers['content-length'] ?? '0');
+      if (declared > req.maxBytes && req.method !== 'HEAD') {
+        finish(tooLarge(req));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let received = 0;
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > req.maxBytes) finish(tooLarge(req));
+        else chunks.push(chunk);
+      });
+      res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', (cause) => finish(new TrustError('UNREACHABLE', `${req.what}: connection broke: ${cause.message}`, { cause })));
+    }
   });
 }
 
@@ -83,4 +93,13 @@ function unreachable(req: HttpRequest, cause: NodeJS.ErrnoException): TrustError
   const tls = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause.code ?? '');
   const hint = tls ? ' (TLS verification failed: pass the server CA with --ca-file / caBundle)' : '';
   return new TrustError('UNREACHABLE', `cannot reach ${req.url.origin} for ${req.what}: ${cause.code ?? cause.message}${hint}`, { cause });
+}
+
+/**
+ * An agent pushed out of an LRU: its idle connections close now, and those still carrying a
+ * request close when it ends (destroying them outright would fail another team's lookup).
+ */
+export function retireAgent(agent: Agent): void {
+  agent.keepSocketAlive = () => false;
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
 }
