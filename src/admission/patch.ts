@@ -9,6 +9,9 @@ export interface PatchOperation {
 
 export const ORIGINAL_IMAGES_ANNOTATION = 'trustgate.dev/original-images';
 
+/** The kinds of trust that verified the pinned images: `notary`, `cosign`, `notary,cosign`. */
+export const VERIFIED_BY_ANNOTATION = 'trustgate.dev/verified-by';
+
 /** RFC 6901: "~" and "/" in a key become "~0" and "~1". */
 export function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -21,12 +24,14 @@ export function originalKey(image: Pick<ContainerImage, 'type' | 'name'>): strin
 
 /**
  * Replaces each image and records the originals in an annotation (container name, or
- * `volume:<name>` for an image volume → image as written), adding the annotations map when the
- * object has none. Container names are DNS labels, so `volume:` never collides with one.
+ * `volume:<name>` for an image volume → image as written), and the kinds of trust that verified
+ * them in another (`verifiedBy`, when given), adding the annotations map when the object has
+ * none. Container names are DNS labels, so `volume:` never collides with one.
  */
 export function pinPatch(
   object: Record<string, unknown>,
   pins: readonly { pointer: string; container: string; from: string; to: string }[],
+  verifiedBy?: string,
 ): PatchOperation[] {
   if (pins.length === 0) return [];
   const ops: PatchOperation[] = [];
@@ -38,13 +43,14 @@ export function pinPatch(
   const originals = JSON.stringify(byContainer);
   const metadata = object.metadata;
   const annotations = typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>).annotations : undefined;
+  const added: Record<string, string> = verifiedBy === undefined ? { [ORIGINAL_IMAGES_ANNOTATION]: originals } : { [VERIFIED_BY_ANNOTATION]: verifiedBy, [ORIGINAL_IMAGES_ANNOTATION]: originals };
   if (typeof metadata !== 'object' || metadata === null) {
-    ops.push({ op: 'add', path: '/metadata', value: { annotations: { [ORIGINAL_IMAGES_ANNOTATION]: originals } } });
+    ops.push({ op: 'add', path: '/metadata', value: { annotations: added } });
   } else if (typeof annotations !== 'object' || annotations === null) {
-    ops.push({ op: 'add', path: '/metadata/annotations', value: { [ORIGINAL_IMAGES_ANNOTATION]: originals } });
+    ops.push({ op: 'add', path: '/metadata/annotations', value: added });
   } else {
     // `add` replaces an existing member too (RFC 6902 4.1), e.g. on reinvocation.
-    ops.push({ op: 'add', path: `/metadata/annotations/${escapePointer(ORIGINAL_IMAGES_ANNOTATION)}`, value: originals });
+    for (const [key, value] of Object.entries(added)) ops.push({ op: 'add', path: `/metadata/annotations/${escapePointer(key)}`, value });
   }
   return ops;
 }

@@ -1,0 +1,32 @@
+// Which kinds of trust verified an image, as a bit set: a review of the cached steady state
+// records them without allocating (every set is one of a few frozen arrays made here once).
+import { TRUST_KINDS, type TrustKind } from '../trust/index.js';
+
+/** A set of TrustKind: bit i is TRUST_KINDS[i]. */
+export type KindSet = number;
+
+export const NO_KINDS: KindSet = 0;
+
+const BITS: ReadonlyMap<string, number> = new Map(TRUST_KINDS.map((kind, i) => [kind, 1 << i]));
+
+export function kindBit(kind: TrustKind): KindSet {
+  return BITS.get(kind) ?? 0;
+}
+
+const LISTS: readonly (readonly TrustKind[])[] = Array.from({ length: 1 << TRUST_KINDS.length }, (_, set) => Object.freeze(TRUST_KINDS.filter((_k, i) => set & (1 << i))));
+const LABELS: readonly string[] = LISTS.map((kinds) => kinds.join(','));
+
+/** The kinds of a set, in TRUST_KINDS order (one frozen array per set). */
+export function kindList(set: KindSet): readonly TrustKind[] {
+  return LISTS[set] ?? LISTS[0]!;
+}
+
+/** `notary,cosign`: the annotation's value. */
+export function kindLabel(set: KindSet): string {
+  return LABELS[set] ?? '';
+}
+
+/** Verified by Notary v1 alone: what breaks the day Notary is dropped. */
+export function notaryOnly(kinds: readonly TrustKind[]): boolean {
+  return kinds.length === 1 && kinds[0] === 'notary';
+}
