@@ -5,6 +5,6 @@ export { CachingVerifier, type ImageVerifier, type CacheOptions, type CacheObser
 export { containerImages, isReviewedKind, podSpecOf, type ContainerImage } from './workloads.js';
 export { originalKey, pinPatch, ORIGINAL_IMAGES_ANNOTATION, VERIFIED_BY_ANNOTATION, type PatchOperation } from './patch.js';
 export { VerificationCache, type Lookup } from './verification-cache.js';
-export { kindList, notaryOnly } from './kinds.js';
+export { kindList, kindLabel, type KindSet } from './kinds.js';
 export { AUDIT_ANNOTATION, fixFor } from './messages.js';
 export { credentialLookup, credentialScope, CredentialScope, type CredentialFailure, type CredentialLookup, type PodCredentials } from './credentials.js';

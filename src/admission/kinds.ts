@@ -26,7 +26,3 @@ export function kindLabel(set: KindSet): string {
   return LABELS[set] ?? '';
 }
 
-/** Verified by Notary v1 alone: what breaks the day Notary is dropped. */
-export function notaryOnly(kinds: readonly TrustKind[]): boolean {
-  return kinds.length === 1 && kinds[0] === 'notary';
-}

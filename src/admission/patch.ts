@@ -43,14 +43,22 @@ export function pinPatch(
   const originals = JSON.stringify(byContainer);
   const metadata = object.metadata;
   const annotations = typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>).annotations : undefined;
-  const added: Record<string, string> = verifiedBy === undefined ? { [ORIGINAL_IMAGES_ANNOTATION]: originals } : { [VERIFIED_BY_ANNOTATION]: verifiedBy, [ORIGINAL_IMAGES_ANNOTATION]: originals };
   if (typeof metadata !== 'object' || metadata === null) {
-    ops.push({ op: 'add', path: '/metadata', value: { annotations: added } });
+    ops.push({ op: 'add', path: '/metadata', value: { annotations: added(originals, verifiedBy) } });
   } else if (typeof annotations !== 'object' || annotations === null) {
-    ops.push({ op: 'add', path: '/metadata/annotations', value: added });
+    ops.push({ op: 'add', path: '/metadata/annotations', value: added(originals, verifiedBy) });
   } else {
     // `add` replaces an existing member too (RFC 6902 4.1), e.g. on reinvocation.
-    for (const [key, value] of Object.entries(added)) ops.push({ op: 'add', path: `/metadata/annotations/${escapePointer(key)}`, value });
+    if (verifiedBy !== undefined) ops.push({ op: 'add', path: VERIFIED_BY_POINTER, value: verifiedBy });
+    ops.push({ op: 'add', path: ORIGINAL_IMAGES_POINTER, value: originals });
   }
   return ops;
+}
+
+const ORIGINAL_IMAGES_POINTER = `/metadata/annotations/${escapePointer(ORIGINAL_IMAGES_ANNOTATION)}`;
+const VERIFIED_BY_POINTER = `/metadata/annotations/${escapePointer(VERIFIED_BY_ANNOTATION)}`;
+
+/** The annotations to add when the object has none. */
+function added(originals: string, verifiedBy: string | undefined): Record<string, string> {
+  return verifiedBy === undefined ? { [ORIGINAL_IMAGES_ANNOTATION]: originals } : { [VERIFIED_BY_ANNOTATION]: verifiedBy, [ORIGINAL_IMAGES_ANNOTATION]: originals };
 }

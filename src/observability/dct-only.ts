@@ -18,7 +18,7 @@ export class DctOnlyImages {
   private readonly repositories: LRUCache<string, true>;
 
   constructor(bounds: DctOnlyBounds = DEFAULT_DCT_ONLY_BOUNDS, now: () => number = () => performance.now()) {
-    this.repositories = new LRUCache<string, true>({ max: bounds.maxEntries, ttl: bounds.windowMs, ttlAutopurge: false, ttlResolution: 1000, perf: { now } });
+    this.repositories = new LRUCache<string, true>({ max: bounds.maxEntries, ttl: bounds.windowMs, ttlAutopurge: false, ttlResolution: 0, perf: { now } });
   }
 
   /** One admitted image: Notary alone puts its repository in the set, any other kind takes it out. */

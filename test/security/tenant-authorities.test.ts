@@ -6,7 +6,7 @@
 // a signed repository served from memory); the tenant's second kind is the fake kind of
 // test/support/fake-verifier.ts, registered beside Notary as cosign will be.
 import { CachingVerifier, decide, parseReview, type Decision, type DecisionContext } from '../../src/admission/index.js';
-import { parsePolicy, PolicyError, PolicySet, POLICY_LIMITS, rawKeyCount, refusedStandIn, type Policy } from '../../src/policy/index.js';
+import { parsePolicy, PolicyError, PolicySet, POLICY_LIMITS, rawKeyCount, refusedStandIn, supportedKinds, type Policy } from '../../src/policy/index.js';
 import { NotaryVerifier, TrustClient, TrustKind, type KindVerifier } from '../../src/trust/index.js';
 import { SPEC_SCHEMA } from '../../scripts/generate-crds.js';
 import { FakeKindVerifier } from '../support/fake-verifier.js';
@@ -104,7 +104,7 @@ describe('authorities a policy may not have', () => {
       }
       throw new Error('accepted');
     })();
-    expect(problem).toBe('spec.authorities[0].pgp: unknown authority kind: expected one of notary');
+    expect(problem).toBe(`spec.authorities[0].pgp: unknown authority kind: expected one of ${supportedKinds().join(', ')}`);
     const standIn = refusedStandIn({ kind: 'ClusterImagePolicy', name: 'p', namespace: undefined, spec: { images: [`${GUN}`], authorities: [{ pgp: { key: KEY } }] } }, problem, 'ClusterImagePolicy/p');
     const ctx = context([]);
     const { decision } = await pod(`${GUN}:1.0`, { ...ctx, policies: new PolicySet([CLUSTER, standIn]) });
