@@ -37,7 +37,8 @@ const NOTARY_SCHEMA = {
  * trustgate refuses it.
  */
 const AUTHORITY_KINDS = {
-  notary: { ...NOTARY_SCHEMA, description: 'Notary v1 (Docker Content Trust): the fields of trust.' },
+  // A copy: the YAML writer would otherwise make trust's fields an anchor and this an alias.
+  notary: { ...structuredClone(NOTARY_SCHEMA), description: 'Notary v1 (Docker Content Trust): the fields of trust.' },
   // cosign: src/trust/cosign/ (issue 10)
 };
 

@@ -63,8 +63,8 @@ export interface Decision {
   readonly images: readonly string[];
   readonly policies: readonly string[];
   readonly containers: readonly ContainerOutcome[];
-  /** Every kind of trust that verified an image of the object (the log line's `kinds`). */
-  readonly kinds: readonly TrustKind[];
+  /** Every kind of trust that verified an image of the object (the log line's `kinds`); decide() always sets it. */
+  readonly kinds?: readonly TrustKind[];
 }
 
 const DEFAULT_POLICY = 'the default action (no ClusterImagePolicy matches)';

@@ -3,10 +3,16 @@
 // decides the answer: kind, the kind's key of the spec, endpoint, image and credentials.
 import { formatNormalized, type ImageReference } from '../reference/index.js';
 import { credentialsFingerprint, type Credentials } from '../registry/index.js';
-import { NotaryVerifier, TrustClient, TrustError, type AuthoritySpec, type KindVerifier, type TrustKind, type Verified } from '../trust/index.js';
+import { NotaryVerifier, TrustClient, TrustError, type AuthoritySpec, type KindVerifier, type NotarySpec, type TrustKind, type Verified } from '../trust/index.js';
 import { VerificationCache, type CacheObserver, type CacheOptions } from './verification-cache.js';
 
 export type { CacheObserver, CacheOptions } from './verification-cache.js';
+
+/**
+ * A compiled authority spec of any kind, dispatched on its `kind`. NotarySpec is named so that a
+ * Notary spec written out (`{...spec, signers}`) is checked field by field.
+ */
+export type AnySpec = NotarySpec | AuthoritySpec;
 
 export interface ImageVerifier {
   /**
@@ -14,12 +20,12 @@ export interface ImageVerifier {
    * waits for `namespace`'s turn (src/admission/fair-share.ts); `signal` aborts when the review
    * stops waiting (its deadline), which stops the fetches nobody else waits for.
    */
-  verify(ref: ImageReference, spec: AuthoritySpec, credentials: Credentials | undefined, namespace?: string, signal?: AbortSignal): Promise<Verified>;
+  verify(ref: ImageReference, spec: AnySpec, credentials: Credentials | undefined, namespace?: string, signal?: AbortSignal): Promise<Verified>;
   /**
    * The answer `verify` would give now, if it is already known (cached and fresh); else
    * undefined. Never starts a verification.
    */
-  peek(ref: ImageReference, spec: AuthoritySpec, credentials: Credentials | undefined): Verified | TrustError | undefined;
+  peek(ref: ImageReference, spec: AnySpec, credentials: Credentials | undefined): Verified | TrustError | undefined;
 }
 
 /** Any kind's verifier, called with specs of its kind only (dispatch on spec.kind). */
@@ -51,13 +57,13 @@ export class CachingVerifier implements ImageVerifier {
     return this.cache.verifications();
   }
 
-  peek(ref: ImageReference, spec: AuthoritySpec, credentials: Credentials | undefined): Verified | TrustError | undefined {
+  peek(ref: ImageReference, spec: AnySpec, credentials: Credentials | undefined): Verified | TrustError | undefined {
     const verifier = this.kinds.get(spec.kind);
     if (verifier === undefined) return unsupported(spec.kind);
     return this.cache.peek(cacheKey(verifier, verifier.endpoint(ref, spec), ref, spec, credentials));
   }
 
-  async verify(ref: ImageReference, spec: AuthoritySpec, credentials: Credentials | undefined, namespace = '', signal?: AbortSignal): Promise<Verified> {
+  async verify(ref: ImageReference, spec: AnySpec, credentials: Credentials | undefined, namespace = '', signal?: AbortSignal): Promise<Verified> {
     const verifier = this.kinds.get(spec.kind);
     if (verifier === undefined) throw unsupported(spec.kind);
     const endpoint = verifier.endpoint(ref, spec);

@@ -13,7 +13,7 @@ import type { Authority } from './types.js';
  * "not supported by this trustgate".
  */
 const PARSERS: ReadonlyMap<TrustKind, AuthorityParser<AuthoritySpec>> = new Map<TrustKind, AuthorityParser<AuthoritySpec>>([
-  [NOTARY_AUTHORITY.kind, NOTARY_AUTHORITY as AuthorityParser<AuthoritySpec>],
+  [NOTARY_AUTHORITY.kind, NOTARY_AUTHORITY],
   // cosign: src/trust/cosign/ (issue 10)
 ]);
 

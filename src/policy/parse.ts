@@ -40,12 +40,12 @@ export function parsePolicy(doc: unknown, source: string): Policy {
   const action = g.optional(spec?.action, (v) => g.oneOf(v, Object.values(Action), 'spec.action')) ?? Action.VERIFY;
   const mode = g.optional(spec?.mode, (v) => g.oneOf(v, Object.values(Mode), 'spec.mode')) ?? Mode.ENFORCE;
   const mutate = g.optional(spec?.mutate, (v) => g.boolean(v, 'spec.mutate')) ?? true;
-  const require = g.optional(spec?.require, (v) => g.oneOf(v, Object.values(Require), 'spec.require')) ?? Require.ANY;
+  const required = g.optional(spec?.require, (v) => g.oneOf(v, Object.values(Require), 'spec.require')) ?? Require.ANY;
   const verify = readVerify(g, action, spec);
 
   if (!g.ok || !kind || !name || !images || !verify) throw new PolicyError(source, g.problems.length ? g.problems : ['unreadable']);
   const { authorities, trust } = verify;
-  return { kind, name, namespace: kind === PolicyKind.NAMESPACED ? namespace : undefined, images, action, mode, authorities, require, trust, mutate, source };
+  return { kind, name, namespace: kind === PolicyKind.NAMESPACED ? namespace : undefined, images, action, mode, authorities, require: required, trust, mutate, source };
 }
 
 /**
@@ -53,9 +53,9 @@ export function parsePolicy(doc: unknown, source: string): Policy {
  * what a verify policy that says neither gets, and is refused for: it pins nothing).
  */
 function readVerify(g: Guard, action: Action, spec: Record<string, unknown> | undefined): { authorities: Authority[]; trust: TrustSpec } | undefined {
-  const { trust, authorities, require } = spec ?? {};
+  const { trust, authorities } = spec ?? {};
   if (action !== Action.VERIFY) {
-    for (const [field, value] of [['trust', trust], ['authorities', authorities], ['require', require]] as const) {
+    for (const [field, value] of [['trust', trust], ['authorities', authorities], ['require', spec?.require]] as const) {
       if (value !== undefined) g.fail(`spec.${field}`, 'only meaningful with action: verify');
     }
     return { authorities: [], trust: EMPTY_NOTARY };

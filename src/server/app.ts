@@ -197,7 +197,7 @@ async function handleReview(endpoint: Endpoint, body: unknown, res: ServerRespon
       decision: decision.decision,
       reasons: decision.reasons,
       policies: decision.policies,
-      kinds: decision.kinds.length > 0 ? decision.kinds : undefined,
+      kinds: decision.kinds?.length ? decision.kinds : undefined,
       patched: decision.patch.length > 0 || undefined,
       latencyMs: Math.round(seconds * 10_000) / 10,
     },

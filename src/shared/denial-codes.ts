@@ -27,11 +27,13 @@ export interface CodeInfo {
   readonly caching: CodeCaching;
 }
 
-const trust = (fix: string, caching: CodeCaching = 'negative'): CodeInfo => ({ owner: 'trust', fix, caching });
-const notary = (fix: string, caching: CodeCaching = 'negative'): CodeInfo => ({ owner: 'notary', fix, caching });
-const cosign = (fix: string, caching: CodeCaching = 'negative'): CodeInfo => ({ owner: 'cosign', fix, caching });
-const admission = (fix: string | undefined): CodeInfo => ({ owner: 'admission', fix, caching: 'none' });
-const request: CodeInfo = { owner: 'request', fix: undefined, caching: 'none' };
+/** A code's entry; its owner stays a literal type, so TrustCode can pick the trust codes. */
+const entry = <O extends CodeOwner>(owner: O, fix: string | undefined, caching: CodeCaching) => ({ owner, fix, caching }) as const;
+const trust = (fix: string, caching: CodeCaching = 'negative') => entry('trust', fix, caching);
+const notary = (fix: string, caching: CodeCaching = 'negative') => entry('notary', fix, caching);
+const cosign = (fix: string, caching: CodeCaching = 'negative') => entry('cosign', fix, caching);
+const admission = (fix: string | undefined) => entry('admission', fix, 'none');
+const request = entry('request', undefined, 'none');
 
 export const DENIAL_CODES = {
   // Any kind of trust.
@@ -87,7 +89,7 @@ export const DENIAL_CODES = {
   OVERLOADED: request,
 
   // The command line only.
-  INVALID_CREDENTIALS: { owner: 'cli', fix: undefined, caching: 'none' },
+  INVALID_CREDENTIALS: entry('cli', undefined, 'none'),
 } as const satisfies Readonly<Record<string, CodeInfo>>;
 
 export type DenialCode = keyof typeof DENIAL_CODES;

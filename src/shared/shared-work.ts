@@ -20,37 +20,28 @@ export class SharedWork<T> {
    * The work's answer for one caller: rejected with `reason()` as soon as the caller's signal
    * aborts (the work goes on while others wait).
    */
-  join(signal: AbortSignal | undefined, reason: () => unknown): Promise<T> {
+  join(signal: AbortSignal | undefined, reason: () => Error): Promise<T> {
     if (signal === undefined) {
       this.unbounded = true;
       return this.promise;
     }
     if (signal.aborted) {
       this.maybeAbort(reason);
-      return Promise.reject(reason() as Error);
+      return Promise.reject(reason());
     }
     this.waiting++;
     return new Promise<T>((resolve, reject) => {
       const leave = () => {
         this.waiting--;
         this.maybeAbort(reason);
-        reject(reason() as Error);
+        reject(reason());
       };
       signal.addEventListener('abort', leave, { once: true });
-      this.promise.then(
-        (value) => {
-          signal.removeEventListener('abort', leave);
-          resolve(value);
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', leave);
-          reject(error as Error);
-        },
-      );
+      this.promise.finally(() => signal.removeEventListener('abort', leave)).then(resolve, reject);
     });
   }
 
-  private maybeAbort(reason: () => unknown): void {
+  private maybeAbort(reason: () => Error): void {
     if (this.waiting === 0 && !this.unbounded) this.controller.abort(reason());
   }
 }

@@ -1,9 +1,9 @@
 // A verify policy with several authorities (migration mode, docs/migration.md): every authority
 // is evaluated, `require: any` passes on one, `all` on every one, those that pass must agree on
 // the digest, and the decision records which kinds verified each image.
-import { decide, parseReview, VERIFIED_BY_ANNOTATION, type DecisionContext } from '../../../src/admission/index.js';
+import { decide, parseReview, VERIFIED_BY_ANNOTATION, type DecisionContext, type ImageVerifier } from '../../../src/admission/index.js';
 import { parsePolicy, PolicySet, type Policy } from '../../../src/policy/index.js';
-import { TrustKind } from '../../../src/trust/index.js';
+import { TrustKind, type NotarySpec } from '../../../src/trust/index.js';
 import { KindsVerifier } from '../../support/fake-verifier.js';
 import { withAuthorities } from '../../support/policies.js';
 import { applyPatch, review, workload } from '../../support/reviews.js';
@@ -143,16 +143,18 @@ describe('credentials per authority (docs/adr/0005)', () => {
       apiVersion: 'trustgate.dev/v1alpha1', kind: 'ImagePolicy', metadata: { name: 't', namespace: 'team-a' },
       spec: { images: ['**'], authorities: [{ name: 'cluster-server', notary: { trustOnFirstUse: true } }, { name: 'own', notary: { server: 'https://notary.evil.test', trustOnFirstUse: true } }] },
     }, 'test');
-    const scopes: string[] = [];
-    const c: DecisionContext = {
-      ...ctx(withAuthorities('dct', [`${REG}/**`], [BOTH[0]!]), new KindsVerifier({ notary: { [APP]: D1 } })),
-      policies: new PolicySet([withAuthorities('dct', [`${REG}/**`], [BOTH[0]!]), tenant]),
-      credentialsFor: (_ref, scope) => {
-        scopes.push(scope);
-        return undefined;
+    const scripted = new KindsVerifier({ notary: { [APP]: D1 } });
+    const given = new Set<string>();
+    const recording: ImageVerifier = {
+      verify: (ref, spec, credentials, namespace, signal) => {
+        given.add(`${(spec as NotarySpec).server ?? 'default'}=${credentials?.username ?? 'none'}`);
+        return scripted.verify(ref, spec, credentials, namespace, signal);
       },
+      peek: (ref, spec) => scripted.peek(ref, spec),
     };
+    const cluster = withAuthorities('dct', [`${REG}/**`], [BOTH[0]!]);
+    const c: DecisionContext = { ...ctx(cluster, scripted), verifier: recording, policies: new PolicySet([cluster, tenant]), credentialsFor: (_ref, scope) => ({ username: scope, password: 'x' }) };
     expect((await run(c)).allowed).toBe(true);
-    expect(scopes.sort()).toEqual(['cluster', 'cluster', 'namespace']);
+    expect([...given].sort()).toEqual(['default=cluster', 'https://notary.evil.test=namespace']);
   });
 });

@@ -30,7 +30,7 @@ function setup(script: Record<string, FakeAnswer>, options: { delayMs?: number; 
   const fake = new FakeKindVerifier(script, options.delayMs ?? 0);
   const counts = new Counts();
   const verifier = new CachingVerifier(
-    [fake as KindVerifier<never>],
+    [fake],
     { maxEntries: options.maxEntries ?? 100, maxBytes: 1 << 20, maxTtlMs: options.maxTtlMs ?? 300_000, negativeTtlMs: 10_000, timeoutMs: options.timeoutMs ?? 5000, servers: {}, now: () => clock },
     counts,
   );
@@ -134,7 +134,7 @@ describe('the verification cache, for any kind of trust', () => {
 
   it('gives each kind its verifier, and refuses a kind it has none for', async () => {
     const fake = new FakeKindVerifier({ [APP]: D1 });
-    const verifier = new CachingVerifier([fake as KindVerifier<never>], { maxEntries: 10, maxBytes: 1 << 20, maxTtlMs: 1000, negativeTtlMs: 1000, timeoutMs: 1000, servers: {}, now: Date.now }, new Counts());
+    const verifier = new CachingVerifier([fake], { maxEntries: 10, maxBytes: 1 << 20, maxTtlMs: 1000, negativeTtlMs: 1000, timeoutMs: 1000, servers: {}, now: Date.now }, new Counts());
     await expect(verifier.verify(ref('app:1.0'), fakeSpec(), undefined)).resolves.toMatchObject({ kind: TrustKind.COSIGN });
     await expect(verifier.verify(ref('app:1.0'), { kind: TrustKind.NOTATION }, undefined)).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/no verifier for trust kind "notation"/) });
     expect(() => new CachingVerifier([fake, fake] as KindVerifier<never>[], { maxEntries: 10, maxBytes: 1 << 20, maxTtlMs: 1000, negativeTtlMs: 1000, timeoutMs: 1000, servers: {}, now: Date.now }, new Counts())).toThrow(/two verifiers for trust kind cosign/);

@@ -19,7 +19,7 @@ describe('DctOnlyImages', () => {
   });
 
   it('forgets a repository not admitted within the window', () => {
-    let now = 0;
+    let now = 1_000_000;
     const set = new DctOnlyImages({ maxEntries: 100, windowMs: 3_600_000 }, () => now);
     set.record('registry.example.com/a', NOTARY);
     now += 3_000_000;
