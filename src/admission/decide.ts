@@ -6,7 +6,7 @@ import { Action, describePolicy, Mode, Require, type Authority, type Policy, typ
 import { Memo } from '../shared/memo.js';
 import { TrustError, type TrustKind, type Verified } from '../trust/index.js';
 import { credentialScope, isCredentialFailure, type CredentialLookup } from './credentials.js';
-import { kindBit, kindLabel, kindList, NO_KINDS, type KindSet } from './kinds.js';
+import { kindBit, kindLabel, kindList, kindSetOf, NO_KINDS, type KindSet } from './kinds.js';
 import { AUDIT_ANNOTATION, denialLine, warningLine, type Failure } from './messages.js';
 import { originalKey, pinPatch, type PatchOperation } from './patch.js';
 import type { ReviewRequest } from './review.js';
@@ -261,7 +261,7 @@ function fromCache(p: ImagePlan, ctx: DecisionContext): ImageResult | undefined 
       if (cached === undefined) return undefined;
       outcomes.push(cached);
     }
-    done.push(verification(p.ref, policy, outcomes, ctx));
+    done.push(ofAuthorities(p.ref, policy, outcomes, ctx));
   }
   return combine(p, done);
 }
@@ -293,7 +293,7 @@ async function verifyAll(plans: readonly ImagePlan[], namespace: string | undefi
 
 async function verifyPolicy(ref: ImageReference, policy: Policy, namespace: string | undefined, ctx: DecisionContext, deadline: Deadline): Promise<RequirementResult> {
   const outcomes = await Promise.all(policy.authorities.map((authority) => verifyWithin(ref, policy, authority, namespace, ctx, deadline)));
-  return verification(ref, policy, outcomes.length === 1 ? outcomes[0]! : outcomes, ctx);
+  return outcomes.length === 1 ? verification(ref, policy, outcomes[0]!, ctx) : ofAuthorities(ref, policy, outcomes, ctx);
 }
 
 async function verifyWithin(ref: ImageReference, policy: Policy, authority: Authority, namespace: string | undefined, ctx: DecisionContext, deadline: Deadline): Promise<AuthorityOutcome> {
@@ -310,10 +310,8 @@ async function verifyWithin(ref: ImageReference, policy: Policy, authority: Auth
   return outcome;
 }
 
-/** A verify policy's result from its authorities' outcomes: one, or one per authority in order. */
-function verification(ref: ImageReference, policy: Policy, outcome: AuthorityOutcome | readonly AuthorityOutcome[], ctx: DecisionContext): RequirementResult {
-  if (Array.isArray(outcome)) return ofAuthorities(ref, policy, outcome as readonly AuthorityOutcome[], ctx);
-  const one = outcome as AuthorityOutcome;
+/** A one-authority verify policy's result (every v1alpha1 policy). */
+function verification(ref: ImageReference, policy: Policy, one: AuthorityOutcome, ctx: DecisionContext): RequirementResult {
   if (one === 'deadline' || !('evidence' in one)) return { failure: refusal(ref, one, ctx, describePolicy(policy), policy.mode) };
   return { verified: one, mode: policy.mode, policy: describePolicy(policy), mutate: policy.mutate, kinds: kindBit(one.kind) };
 }
@@ -419,7 +417,7 @@ function summarise(outcomes: ContainerOutcome[], pins: ReturnType<typeof pinsFor
   const images: string[] = [];
   let kinds = NO_KINDS;
   for (const { container, failures, kinds: verifiedBy } of outcomes) {
-    for (const kind of verifiedBy) kinds |= kindBit(kind);
+    kinds |= kindSetOf(verifiedBy);
     if (!images.includes(container.image)) images.push(container.image);
     for (const failure of failures) {
       if (!reasons.includes(failure.code)) reasons.push(failure.code);
@@ -439,7 +437,7 @@ function summarise(outcomes: ContainerOutcome[], pins: ReturnType<typeof pinsFor
 /** `notary,cosign`: the kinds that verified the images being pinned (the verified-by annotation). */
 function pinnedKinds(pins: ReturnType<typeof pinsFor>): string | undefined {
   let kinds = NO_KINDS;
-  for (const pin of pins) for (const kind of pin.kinds) kinds |= kindBit(kind);
+  for (const pin of pins) kinds |= kindSetOf(pin.kinds);
   return kinds === NO_KINDS ? undefined : kindLabel(kinds);
 }
 

@@ -7,10 +7,11 @@ export type KindSet = number;
 
 export const NO_KINDS: KindSet = 0;
 
-const BITS: ReadonlyMap<string, number> = new Map(TRUST_KINDS.map((kind, i) => [kind, 1 << i]));
+/** A plain object, not a Map: this runs for every image of every review. */
+const BITS: Readonly<Record<string, number>> = Object.freeze(Object.fromEntries(TRUST_KINDS.map((kind, i) => [kind, 1 << i])));
 
 export function kindBit(kind: TrustKind): KindSet {
-  return BITS.get(kind) ?? 0;
+  return BITS[kind] ?? 0;
 }
 
 const LISTS: readonly (readonly TrustKind[])[] = Array.from({ length: 1 << TRUST_KINDS.length }, (_, set) => Object.freeze(TRUST_KINDS.filter((_k, i) => set & (1 << i))));
@@ -19,6 +20,15 @@ const LABELS: readonly string[] = LISTS.map((kinds) => kinds.join(','));
 /** The kinds of a set, in TRUST_KINDS order (one frozen array per set). */
 export function kindList(set: KindSet): readonly TrustKind[] {
   return LISTS[set] ?? LISTS[0]!;
+}
+
+/** The set a list of kindList's stands for (the lists are its frozen arrays: found by identity). */
+export function kindSetOf(kinds: readonly TrustKind[]): KindSet {
+  const set = LISTS.indexOf(kinds);
+  if (set >= 0) return set;
+  let bits = NO_KINDS;
+  for (const kind of kinds) bits |= kindBit(kind);
+  return bits;
 }
 
 /** `notary,cosign`: the annotation's value. */

@@ -58,7 +58,12 @@ export function pinPatch(
 const ORIGINAL_IMAGES_POINTER = `/metadata/annotations/${escapePointer(ORIGINAL_IMAGES_ANNOTATION)}`;
 const VERIFIED_BY_POINTER = `/metadata/annotations/${escapePointer(VERIFIED_BY_ANNOTATION)}`;
 
-/** The annotations to add when the object has none. */
+/**
+ * The annotations to add when the object has none. Keys written out, not computed: V8 builds a
+ * literal of known keys from a template, a computed one key by key (this is on every pin).
+ */
 function added(originals: string, verifiedBy: string | undefined): Record<string, string> {
-  return verifiedBy === undefined ? { [ORIGINAL_IMAGES_ANNOTATION]: originals } : { [VERIFIED_BY_ANNOTATION]: verifiedBy, [ORIGINAL_IMAGES_ANNOTATION]: originals };
+  return verifiedBy === undefined
+    ? { 'trustgate.dev/original-images': originals }
+    : { 'trustgate.dev/verified-by': verifiedBy, 'trustgate.dev/original-images': originals };
 }

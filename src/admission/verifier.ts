@@ -33,6 +33,8 @@ type AnyKindVerifier = KindVerifier<AuthoritySpec>;
 
 export class CachingVerifier implements ImageVerifier {
   private readonly kinds = new Map<TrustKind, AnyKindVerifier>();
+  /** Per compiled spec: its kind's verifier and cache-key part (entries go with their policy). */
+  private readonly specs = new WeakMap<AuthoritySpec, SpecKind>();
   private readonly cache: VerificationCache;
 
   /**
@@ -52,28 +54,44 @@ export class CachingVerifier implements ImageVerifier {
     this.cache = new VerificationCache(options, observer);
   }
 
+  /**
+   * The spec's verifier and key part, once per compiled spec: a review of the cached steady state
+   * pays one WeakMap lookup for both (the spec lives as long as its policy).
+   */
+  private kindOf(spec: AuthoritySpec): SpecKind | undefined {
+    let kind = this.specs.get(spec);
+    if (kind === undefined) {
+      const verifier = this.kinds.get(spec.kind);
+      if (verifier === undefined) return undefined;
+      kind = { verifier, key: `${spec.kind} ${verifier.specKey(spec)}` };
+      this.specs.set(spec, kind);
+    }
+    return kind;
+  }
+
   /** Repositories being verified and waiting for their namespace's turn (metrics). */
   verifications(): { running: number; waiting: number } {
     return this.cache.verifications();
   }
 
   peek(ref: ImageReference, spec: AnySpec, credentials: Credentials | undefined): Verified | TrustError | undefined {
-    const verifier = this.kinds.get(spec.kind);
-    if (verifier === undefined) return unsupported(spec.kind);
-    return this.cache.peek(cacheKey(verifier, verifier.endpoint(ref, spec), ref, spec, credentials));
+    const kind = this.kindOf(spec);
+    if (kind === undefined) return unsupported(spec.kind);
+    return this.cache.peek(cacheKey(kind, kind.verifier.endpoint(ref, spec), ref, credentials));
   }
 
   async verify(ref: ImageReference, spec: AnySpec, credentials: Credentials | undefined, namespace = '', signal?: AbortSignal): Promise<Verified> {
-    const verifier = this.kinds.get(spec.kind);
-    if (verifier === undefined) throw unsupported(spec.kind);
+    const kind = this.kindOf(spec);
+    if (kind === undefined) throw unsupported(spec.kind);
+    const { verifier } = kind;
     const endpoint = verifier.endpoint(ref, spec);
     const timeoutMs = this.options.timeoutMs;
     return this.cache.get(
       {
-        key: cacheKey(verifier, endpoint, ref, spec, credentials),
+        key: cacheKey(kind, endpoint, ref, credentials),
         namespace,
         // One slot per repository: its tags share one load (the trust client's, the registry's).
-        group: `${spec.kind} ${endpoint} ${ref.name} ${credentialsFingerprint(credentials)} ${verifier.specKey(spec)}`,
+        group: `${endpoint} ${ref.name} ${credentialsFingerprint(credentials)} ${kind.key}`,
         what: `verification of ${ref.written}`,
         kind: spec.kind,
         load: (stop) => verifier.verify(ref, spec, { credentials, signal: stop, timeoutMs }),
@@ -83,11 +101,20 @@ export class CachingVerifier implements ImageVerifier {
   }
 }
 
+/** A compiled spec's verifier, and its part of the cache key: its kind, then the kind's key of it. */
+interface SpecKind {
+  readonly verifier: AnyKindVerifier;
+  readonly key: string;
+}
+
 function unsupported(kind: TrustKind): TrustError {
   return new TrustError('INVALID_OPTION', `this trustgate has no verifier for trust kind "${kind}"`);
 }
 
-/** Everything that decides a verification's answer; refusals such as AUTH_FAILED depend on who asked. */
-function cacheKey(verifier: AnyKindVerifier, endpoint: string, ref: ImageReference, spec: AuthoritySpec, credentials: Credentials | undefined): string {
-  return `${spec.kind} ${endpoint} ${formatNormalized(ref)} ${credentialsFingerprint(credentials)} ${verifier.specKey(spec)}`;
+/**
+ * Everything that decides a verification's answer: the kind and its key of the spec, the
+ * endpoint, the image, and the credentials (refusals such as AUTH_FAILED depend on who asked).
+ */
+function cacheKey(kind: SpecKind, endpoint: string, ref: ImageReference, credentials: Credentials | undefined): string {
+  return `${endpoint} ${formatNormalized(ref)} ${credentialsFingerprint(credentials)} ${kind.key}`;
 }
