@@ -2,14 +2,14 @@
 // and the verification nobody waits for any more must stop there too, its connection closed and
 // its load gone — not hold a fair-share slot, a socket and the load for the trust client's own
 // 30 s timeout while the attacker starts more (issue 10, part 1: the abort signal of
-// VerifyContext). Real decide(), CachingVerifier, NotaryVerifier and TrustClient; the attack
+// VerifyContext). Real decide(), CachingVerifier (Notary's verifier) and TrustClient; the attack
 // server stands in for a stalled Notary server, a fault the real one cannot produce.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CachingVerifier, decide, parseReview, type DecisionContext } from '../../src/admission/index.js';
 import { PolicySet } from '../../src/policy/index.js';
-import { NotaryVerifier, TrustClient } from '../../src/trust/index.js';
+import { TrustClient } from '../../src/trust/index.js';
 import { AttackServer } from '../support/attack-server.js';
 import { eventually } from '../support/eventually.js';
 import { policy } from '../support/policies.js';
@@ -35,7 +35,7 @@ afterAll(async () => {
 it('a stalled trust server costs a review its deadline, and nothing after it', async () => {
   const client = new TrustClient({ requestTimeoutMs: 30_000 });
   const observer = { hit: () => undefined, miss: () => undefined, evicted: () => undefined, size: () => undefined, verified: () => undefined };
-  const verifier = new CachingVerifier([new NotaryVerifier(client)], { maxEntries: 100, maxBytes: 1 << 20, maxTtlMs: 60_000, negativeTtlMs: 60_000, timeoutMs: 30_000, servers: {}, now: Date.now }, observer);
+  const verifier = new CachingVerifier(client, { maxEntries: 100, maxBytes: 1 << 20, maxTtlMs: 60_000, negativeTtlMs: 60_000, timeoutMs: 30_000, servers: {}, now: Date.now }, observer);
   const stalled = policy('stalled', ['**'], { trust: { server: url, caBundle: readFileSync(tls.caCert, 'utf8'), trustOnFirstUse: true } });
   const ctx: DecisionContext = { policies: new PolicySet([stalled]), verifier, defaultAction: 'deny', mutateWorkloads: false, deadlineMs: 300, credentialsFor: () => undefined };
   try {
