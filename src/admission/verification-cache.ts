@@ -114,11 +114,14 @@ export class VerificationCache {
       // not hold up another namespace's review of the same image.
       const shared = `${lookup.namespace}\n${lookup.key}`;
       let work = this.inflight.get(shared);
-      if (!work) {
+      // One whose reviews all gave up is winding down with TIMEOUT: start afresh rather than join it.
+      if (!work || work.aborted) {
         const started = new SharedWork((stop) => this.loadInTurn(lookup, stop));
         work = started;
         this.inflight.set(shared, started);
-        void started.promise.finally(() => this.inflight.delete(shared));
+        void started.promise.finally(() => {
+          if (this.inflight.get(shared) === started) this.inflight.delete(shared);
+        });
       }
       outcome = await work.join(signal, () => new TrustError('TIMEOUT', `${lookup.what} did not finish before the review's deadline`));
     }

@@ -16,6 +16,11 @@ export class SharedWork<T> {
     this.promise.catch(() => undefined);
   }
 
+  /** Every caller left and the work was aborted: a new caller must start the work anew, not join it. */
+  get aborted(): boolean {
+    return this.controller.signal.aborted;
+  }
+
   /**
    * The work's answer for one caller: rejected with `reason()` as soon as the caller's signal
    * aborts (the work goes on while others wait).

@@ -131,11 +131,16 @@ export class TrustClient {
     if (req.fetcher) return this.load(req, req.signal);
     const key = loadKey(req);
     let pending = this.loads.get(key);
-    if (!pending) {
+    // A load every caller gave up on is stopping: a new caller starts its own.
+    if (!pending || pending.aborted) {
       const work = new SharedWork((signal) => this.load(req, signal));
       pending = work;
       this.loads.set(key, work);
-      void work.promise.finally(() => this.loads.delete(key)).catch(() => undefined);
+      void work.promise
+        .finally(() => {
+          if (this.loads.get(key) === work) this.loads.delete(key);
+        })
+        .catch(() => undefined);
     }
     return pending.join(req.signal, () => new TrustError('TIMEOUT', `trust data for ${req.gun}: deadline passed`));
   }

@@ -132,6 +132,17 @@ describe('the verification cache, for any kind of trust', () => {
     expect(verifier.peek(ref('app:1.0'), fakeSpec(), undefined)).toBeUndefined();
   });
 
+  it('starts afresh for a review that comes after every earlier one gave up, never joining the stopped verification', async () => {
+    const { verifier, fake } = setup({ [APP]: D1 }, { delayMs: 30 });
+    const gaveUp = new AbortController();
+    const first = verifier.verify(ref('app:1.0'), fakeSpec(), undefined, 'ns', gaveUp.signal);
+    gaveUp.abort();
+    await expect(first).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(verifier.verify(ref('app:1.0'), fakeSpec(), undefined, 'ns', new AbortController().signal)).resolves.toMatchObject({ digest: D1 });
+    expect(fake.started).toHaveLength(2);
+    expect(fake.aborted).toBe(1);
+  });
+
   it('gives each kind its verifier, and refuses a kind it has none for', async () => {
     const fake = new FakeKindVerifier({ [APP]: D1 });
     const verifier = new CachingVerifier([fake], { maxEntries: 10, maxBytes: 1 << 20, maxTtlMs: 1000, negativeTtlMs: 1000, timeoutMs: 1000, servers: {}, now: Date.now }, new Counts());
