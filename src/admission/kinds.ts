@@ -7,11 +7,10 @@ export type KindSet = number;
 
 export const NO_KINDS: KindSet = 0;
 
-/** A plain object, not a Map: this runs for every image of every review. */
-const BITS: Readonly<Record<string, number>> = Object.freeze(Object.fromEntries(TRUST_KINDS.map((kind, i) => [kind, 1 << i])));
-
+/** Compares, not a lookup: this runs for every image of every review, and kinds are few. */
 export function kindBit(kind: TrustKind): KindSet {
-  return BITS[kind] ?? 0;
+  for (let i = 0; i < TRUST_KINDS.length; i++) if (TRUST_KINDS[i] === kind) return 1 << i;
+  return NO_KINDS;
 }
 
 const LISTS: readonly (readonly TrustKind[])[] = Array.from({ length: 1 << TRUST_KINDS.length }, (_, set) => Object.freeze(TRUST_KINDS.filter((_k, i) => set & (1 << i))));
@@ -24,6 +23,7 @@ export function kindList(set: KindSet): readonly TrustKind[] {
 
 /** The set a list of kindList's stands for (the lists are its frozen arrays: found by identity). */
 export function kindSetOf(kinds: readonly TrustKind[]): KindSet {
+  if (kinds.length === 0) return NO_KINDS;
   const set = LISTS.indexOf(kinds);
   if (set >= 0) return set;
   let bits = NO_KINDS;
