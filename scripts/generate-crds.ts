@@ -12,6 +12,36 @@ import { POLICY_LIMITS as L } from '../src/policy/limits.js';
 // than a few hundred keys per object (issue 9 item 6: 2,112 keys per object stalled admission).
 const keyList = (maxItems: number) => ({ type: 'array', maxItems, items: { type: 'string', minLength: 1, maxLength: L.keyLength } });
 
+/** Notary v1's settings: spec.trust, and an authority's notary. */
+const NOTARY_SCHEMA = {
+  type: 'object',
+  properties: {
+    server: { type: 'string', pattern: '^https://[^\\s/]+', maxLength: 2048, description: 'Notary server URL.' },
+    caBundle: { type: 'string', maxLength: L.caBundleLength, description: 'PEM CA certificates for the Notary server.' },
+    rootKeys: { ...keyList(L.rootKeys), description: 'Root pins: cert ID, canonical key ID, PEM public key, leaf or CA certificate.' },
+    signers: {
+      type: 'array', maxItems: L.signers, description: 'Delegations that must each have signed the digest.',
+      items: {
+        type: 'object', required: ['role'],
+        properties: { role: { type: 'string', pattern: '^targets(/[-a-z0-9_]+)+$', maxLength: 255 }, keys: keyList(L.keysPerSigner) },
+      },
+    },
+    allowUnsignedDigests: { type: 'boolean', default: false, description: 'Admit name@sha256 references without trust data, as docker does.' },
+    trustOnFirstUse: { type: 'boolean', default: false, description: 'Trust the first root seen (no pins). A verify policy needs rootKeys, signers[].keys or this; trustgate refuses it otherwise.' },
+  },
+};
+
+/**
+ * The schema of each kind an authority may name (src/policy/authorities.ts registers their
+ * parsers). A kind absent here is pruned by the API server, and the authority left names no kind:
+ * trustgate refuses it.
+ */
+const AUTHORITY_KINDS = {
+  // A copy: the YAML writer would otherwise make trust's fields an anchor and this an alias.
+  notary: { ...structuredClone(NOTARY_SCHEMA), description: 'Notary v1 (Docker Content Trust): the fields of trust.' },
+  // cosign: src/trust/cosign/ (issue 10)
+};
+
 export const SPEC_SCHEMA = {
   type: 'object',
   required: ['images'],
@@ -21,26 +51,22 @@ export const SPEC_SCHEMA = {
       description: 'Normalised image name patterns: registry/path, * within one segment, ** across segments. See docs/policy.md.',
       items: { type: 'string', minLength: 1, maxLength: L.imageLength, pattern: '^[a-zA-Z0-9._\\-:\\[\\]*]+(/[a-zA-Z0-9._\\-:\\[\\]*]+)*$' },
     },
-    action: { type: 'string', enum: ['verify', 'allow', 'deny'], default: 'verify', description: 'verify: require Notary v1 signatures; allow: no check; deny: never.' },
+    action: { type: 'string', enum: ['verify', 'allow', 'deny'], default: 'verify', description: 'verify: require signatures (trust, or authorities); allow: no check; deny: never.' },
     mode: { type: 'string', enum: ['enforce', 'warn', 'audit'], default: 'enforce', description: 'What a failure does: enforce denies, warn admits with a warning, audit admits and records.' },
     mutate: { type: 'boolean', default: true, description: 'Rewrite verified pod images to tag@signed-digest.' },
-    trust: {
-      type: 'object', description: 'How images are verified (action: verify only).',
-      properties: {
-        server: { type: 'string', pattern: '^https://[^\\s/]+', maxLength: 2048, description: 'Notary server URL.' },
-        caBundle: { type: 'string', maxLength: L.caBundleLength, description: 'PEM CA certificates for the Notary server.' },
-        rootKeys: { ...keyList(L.rootKeys), description: 'Root pins: cert ID, canonical key ID, PEM public key, leaf or CA certificate.' },
-        signers: {
-          type: 'array', maxItems: L.signers, description: 'Delegations that must each have signed the digest.',
-          items: {
-            type: 'object', required: ['role'],
-            properties: { role: { type: 'string', pattern: '^targets(/[-a-z0-9_]+)+$', maxLength: 255 }, keys: keyList(L.keysPerSigner) },
-          },
+    trust: { ...NOTARY_SCHEMA, description: 'How images are verified with Notary v1 (action: verify only): one Notary authority. Not together with authorities.' },
+    authorities: {
+      type: 'array', minItems: 1, maxItems: L.authorities,
+      description: 'Ways an image may be verified (action: verify only), each of one kind of trust; require says how many must verify. Not together with trust. See docs/policy.md.',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', maxLength: L.authorityNameLength, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', description: 'Names the authority in messages.' },
+          ...AUTHORITY_KINDS,
         },
-        allowUnsignedDigests: { type: 'boolean', default: false, description: 'Admit name@sha256 references without trust data, as docker does.' },
-        trustOnFirstUse: { type: 'boolean', default: false, description: 'Trust the first root seen (no pins). A verify policy needs rootKeys, signers[].keys or this; trustgate refuses it otherwise.' },
       },
     },
+    require: { type: 'string', enum: ['any', 'all'], description: 'With authorities: any (default) admits when one verifies, all when every one does.' },
   },
 };
 

@@ -8,7 +8,7 @@ import { LogBuffer, Metrics } from '../../src/observability/index.js';
 import { loadPolicyFiles, PolicyError, PolicyFileWatcher, PolicyKind, PolicySet, type Policy } from '../../src/policy/index.js';
 import { DOCKER_HUB_TRUST_SERVER } from '../../src/registry/index.js';
 import { clientCertificateCheck, createRequestListener, listenHttp, listenHttps, metricsHandler, readTls, TlsReloader, type Listener } from '../../src/server/index.js';
-import { TrustClient } from '../../src/trust/index.js';
+import { NotaryVerifier, TrustClient, TrustKind, type NotarySpec } from '../../src/trust/index.js';
 import express from 'express';
 import { ExitCode, UsageError } from './errors.js';
 import type { Output } from './output.js';
@@ -38,7 +38,7 @@ function configuredTrustServers(config: ServeConfig, policies: PolicySet): (stri
   return [
     DOCKER_HUB_TRUST_SERVER,
     ...Object.values(config.trust.servers),
-    ...policies.policies.filter((p) => p.kind === PolicyKind.CLUSTER).map((p) => p.trust.server),
+    ...policies.policies.filter((p) => p.kind === PolicyKind.CLUSTER).flatMap((p) => p.authorities.map((a) => (a.spec.kind === TrustKind.NOTARY ? (a.spec as NotarySpec).server : undefined))),
   ];
 }
 
@@ -112,8 +112,10 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
     onFetch: (server, _file, ms, ok) => metrics.trustFetch(server, ms, ok),
   });
   metrics.countTrustClient(() => ({ ...client.sizes() }));
+  // Every kind of trust served: a policy's authority of a kind missing here is refused at verification.
+  const kinds = [new NotaryVerifier(client, config.trust.servers)];
   const verifier = new CachingVerifier(
-    client,
+    kinds,
     {
       maxEntries: config.cache.maxEntries,
       maxBytes: config.cache.maxBytes,

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { TrustClient, verifyImage, type VerifiedImage } from '../../src/trust/index.js';
+import { NotaryVerifier, TrustClient, TrustKind, type NotaryEvidence, type Verified } from '../../src/trust/index.js';
 import { ExitCode, UsageError } from './errors.js';
 import { readSigners, readTrustSettings, TRUST_OPTIONS, type Environment } from './trust-options.js';
 import type { Output } from './output.js';
@@ -42,15 +42,16 @@ export async function runVerify(argv: string[], environment: Environment, out: O
   const signers = readSigners(values.signer);
   const client = new TrustClient();
   try {
-    const verified = await verifyImage(client, settings.ref, {
+    const spec = {
+      kind: TrustKind.NOTARY,
       server: settings.server,
       pins: settings.pins,
       signers,
       allowUnsignedDigests: values['allow-unsigned-digests'] ?? false,
       caBundle: settings.caBundle,
-      credentials: settings.credentials,
-      timeoutMs: settings.timeoutMs,
-    });
+      trustOnFirstUse: false,
+    };
+    const verified = await new NotaryVerifier(client).verify(settings.ref, spec, { credentials: settings.credentials, signal: NEVER, timeoutMs: settings.timeoutMs });
     if (settings.output === 'json') out.stdout(JSON.stringify({ verified: true, ...toJson(verified) }, null, 2));
     else out.stdout(toText(verified));
     return ExitCode.OK;
@@ -59,23 +60,35 @@ export async function runVerify(argv: string[], environment: Environment, out: O
   }
 }
 
-function toJson(v: VerifiedImage): Record<string, unknown> {
+/** The command waits for its one verification until timeoutMs, which the trust client enforces. */
+const NEVER = new AbortController().signal;
+
+/** Notary's evidence, from the Notary verifier's answer. */
+function notaryOf(v: Verified): NotaryEvidence {
+  if (v.evidence.kind !== TrustKind.NOTARY) throw new Error(`expected Notary evidence, got ${v.evidence.kind}`);
+  return v.evidence;
+}
+
+/** The JSON `trustgate verify` has always printed for Notary: the same keys in the same order. */
+function toJson(v: Verified): Record<string, unknown> {
+  const n = notaryOf(v);
   return {
     image: v.image,
     reference: v.reference,
     digest: v.digest,
     tag: v.tag ?? null,
-    signedTags: v.signedTags,
-    signedBy: v.signedBy,
-    rootKeyId: v.rootKeyId ?? null,
-    trustOnFirstUse: v.trustOnFirstUse,
-    trustServer: v.trustServer,
+    signedTags: n.signedTags,
+    signedBy: n.signedBy,
+    rootKeyId: n.rootKeyId ?? null,
+    trustOnFirstUse: n.trustOnFirstUse,
+    trustServer: n.trustServer,
     unchecked: v.unchecked,
     expires: Number.isFinite(v.expires) ? new Date(v.expires).toISOString() : null,
   };
 }
 
-function toText(v: VerifiedImage): string {
+function toText(verified: Verified): string {
+  const v = { ...verified, ...notaryOf(verified) };
   if (v.unchecked) {
     return `${v.reference}\n  digest admitted without trust data (--allow-unsigned-digests)`;
   }

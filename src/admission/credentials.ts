@@ -2,7 +2,7 @@
 // where its owner's configuration sends it: the cluster's secret to connections the cluster
 // chose (its trust servers, its ClusterImagePolicies, the token realms their challenges name),
 // the pod's own pull secrets also to connections its namespace's ImagePolicy chose.
-import { PolicyKind, type Policy } from '../policy/index.js';
+import { PolicyKind, type Authority, type Policy } from '../policy/index.js';
 import type { ImageReference } from '../reference/index.js';
 import type { Credentials } from '../registry/index.js';
 
@@ -34,12 +34,13 @@ export type CredentialScope = (typeof CredentialScope)[keyof typeof CredentialSc
 export type CredentialLookup = (ref: ImageReference, scope: CredentialScope) => Credentials | CredentialFailure | undefined;
 
 /**
- * Whose credentials a verification under `policy` may carry. An ImagePolicy's `trust.server`, or
- * its `caBundle` for the cluster's server (which lets whoever holds that CA intercept the
- * connection), makes the connection the namespace's.
+ * Whose credentials a verification of `authority` under `policy` may carry. An ImagePolicy's
+ * authority that names a server, or a CA for the cluster's server (which lets whoever holds that
+ * CA intercept the connection), makes the connection the namespace's. Without an authority: the
+ * policy's first (v1alpha1's `trust`).
  */
-export function credentialScope(policy: Policy): CredentialScope {
-  const own = policy.kind === PolicyKind.NAMESPACED && (policy.trust.server !== undefined || policy.trust.caBundle !== undefined);
+export function credentialScope(policy: Policy, authority: Authority | undefined = policy.authorities[0]): CredentialScope {
+  const own = policy.kind === PolicyKind.NAMESPACED && authority !== undefined && authority.ownConnection;
   return own ? CredentialScope.NAMESPACE : CredentialScope.CLUSTER;
 }
 

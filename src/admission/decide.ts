@@ -1,10 +1,12 @@
 // The decision for one AdmissionReview, from the policies in force and an ImageVerifier.
 // No I/O of its own: the verifier is injected, the clock comes in through the deadline.
+import { setMaxListeners } from 'node:events';
 import { formatPinned, parseReference, ReferenceError, type ImageReference } from '../reference/index.js';
-import { Action, describePolicy, Mode, type Policy, type PolicySet } from '../policy/index.js';
+import { Action, describePolicy, Mode, Require, type Authority, type Policy, type PolicySet } from '../policy/index.js';
 import { Memo } from '../shared/memo.js';
-import { TrustError, type VerifiedImage } from '../trust/index.js';
+import { TrustError, type TrustKind, type Verified } from '../trust/index.js';
 import { credentialScope, isCredentialFailure, type CredentialLookup } from './credentials.js';
+import { kindBit, kindLabel, kindList, kindSetOf, NO_KINDS, type KindSet } from './kinds.js';
 import { AUDIT_ANNOTATION, denialLine, warningLine, type Failure } from './messages.js';
 import { originalKey, pinPatch, type PatchOperation } from './patch.js';
 import type { ReviewRequest } from './review.js';
@@ -32,7 +34,15 @@ export interface DecisionContext {
 export interface ContainerOutcome {
   readonly container: ContainerImage;
   readonly failures: readonly (Failure & { mode: Mode })[];
-  readonly verified: VerifiedImage | undefined;
+  readonly verified: Verified | undefined;
+  /**
+   * The kinds of trust that verified the image, as admitted: those of every passing authority of
+   * every verify policy that agrees on its digest. Empty when nothing verified it (allow policies,
+   * the default action, or a denial).
+   */
+  readonly kinds: readonly TrustKind[];
+  /** The normalised repository, when the reference parsed. */
+  readonly repository: string | undefined;
   /** The image as written, pinned to the verified digest, when that is what it should become. */
   readonly pinned: string | undefined;
   /** The enforcing policy the pin comes from, if one: /validate refuses the image without it (NOT_PINNED). */
@@ -53,6 +63,8 @@ export interface Decision {
   readonly images: readonly string[];
   readonly policies: readonly string[];
   readonly containers: readonly ContainerOutcome[];
+  /** Every kind of trust that verified an image of the object (the log line's `kinds`); decide() always sets it. */
+  readonly kinds?: readonly TrustKind[];
 }
 
 const DEFAULT_POLICY = 'the default action (no ClusterImagePolicy matches)';
@@ -118,7 +130,7 @@ function requirePins(outcomes: ContainerOutcome[], before: ReadonlySet<string>):
   return outcomes.map((o) => {
     if (o.pinnedBy === undefined || o.pinned === undefined || o.pinned === o.container.image || before.has(imageKey(o.container))) return o;
     const failure = { code: 'NOT_PINNED', message: `it must arrive pinned as ${o.pinned}; something changed it after trustgate pinned it`, policy: o.pinnedBy, mode: Mode.ENFORCE };
-    return { container: o.container, failures: [...o.failures, failure], verified: o.verified, pinned: o.pinned, pinnedBy: o.pinnedBy };
+    return { container: o.container, failures: [...o.failures, failure], verified: o.verified, kinds: o.kinds, repository: o.repository, pinned: o.pinned, pinnedBy: o.pinnedBy };
   });
 }
 
@@ -146,13 +158,15 @@ async function evaluate(containers: ContainerImage[], namespace: string | undefi
   if (unknown.length > 0) for (const [image, result] of await verifyAll(unknown, namespace, ctx)) results.set(image, result);
   return containers.map((container) => {
     const r = results.get(container.image)!;
-    return { container, failures: r.failures, verified: r.verified, pinned: r.pinned, pinnedBy: r.pinnedBy };
+    return { container, failures: r.failures, verified: r.verified, kinds: kindList(r.kinds), repository: r.repository, pinned: r.pinned, pinnedBy: r.pinnedBy };
   });
 }
 
 interface ImageResult {
   readonly failures: (Failure & { mode: Mode })[];
-  readonly verified: VerifiedImage | undefined;
+  readonly verified: Verified | undefined;
+  readonly kinds: KindSet;
+  readonly repository: string | undefined;
   readonly pinned: string | undefined;
   readonly pinnedBy: string | undefined;
 }
@@ -162,11 +176,16 @@ type RequirementResult = { failure: Failure & { mode: Mode } } | { verified: und
 
 /** A verify policy's verified answer, with what decides how it counts: its mode, and whether it pins. */
 interface Verification {
-  readonly verified: VerifiedImage;
+  readonly verified: Verified;
   readonly mode: Mode;
   readonly policy: string;
   readonly mutate: boolean;
+  /** The kinds of the policy's authorities that verified it. */
+  readonly kinds: KindSet;
 }
+
+/** One authority's answer: verified, or why not (a TrustError, a credential failure). */
+type AuthorityOutcome = Verified | { readonly code: string; readonly message: string } | 'deadline';
 
 /** What one applicable policy asks of an image: a result already, or a verification. */
 type Requirement = { readonly result: RequirementResult } | { readonly verify: Policy };
@@ -193,7 +212,7 @@ function parseOrError(image: string): ImageReference | ReferenceError {
 function plan(image: string, namespace: string | undefined, ctx: DecisionContext): ImagePlan | ImageResult {
   const ref = references.get(image, parseOrError);
   if (ref instanceof ReferenceError) {
-    return { failures: [{ code: 'INVALID_REFERENCE', message: ref.reason, policy: 'image reference syntax', mode: Mode.ENFORCE }], verified: undefined, pinned: undefined, pinnedBy: undefined };
+    return { failures: [{ code: 'INVALID_REFERENCE', message: ref.reason, policy: 'image reference syntax', mode: Mode.ENFORCE }], verified: undefined, kinds: NO_KINDS, repository: undefined, pinned: undefined, pinnedBy: undefined };
   }
   const { cluster, namespace: local } = ctx.policies.applicable(namespace, ref.name);
   const requirements = [requirement(ref, cluster?.policy, ctx)];
@@ -228,24 +247,42 @@ function fromCache(p: ImagePlan, ctx: DecisionContext): ImageResult | undefined 
       done.push(r.result);
       continue;
     }
-    const credentials = ctx.credentialsFor(p.ref, credentialScope(r.verify));
-    if (isCredentialFailure(credentials)) {
-      done.push({ failure: { ...credentials, policy: describePolicy(r.verify), mode: r.verify.mode } });
+    const policy = r.verify;
+    // One authority (every v1alpha1 policy): no list of outcomes to build.
+    if (policy.authorities.length === 1) {
+      const cached = peekAuthority(p.ref, policy, policy.authorities[0]!, ctx);
+      if (cached === undefined) return undefined;
+      done.push(verification(p.ref, policy, cached, ctx));
       continue;
     }
-    const cached = ctx.verifier.peek(p.ref, r.verify.trust, credentials);
-    if (cached === undefined) return undefined;
-    done.push(verification(p.ref, r.verify, cached, ctx));
+    const outcomes: AuthorityOutcome[] = [];
+    for (const authority of policy.authorities) {
+      const cached = peekAuthority(p.ref, policy, authority, ctx);
+      if (cached === undefined) return undefined;
+      outcomes.push(cached);
+    }
+    done.push(ofAuthorities(p.ref, policy, outcomes, ctx));
   }
   return combine(p, done);
 }
 
+function peekAuthority(ref: ImageReference, policy: Policy, authority: Authority, ctx: DecisionContext): AuthorityOutcome | undefined {
+  const credentials = ctx.credentialsFor(ref, credentialScope(policy, authority));
+  if (isCredentialFailure(credentials)) return credentials;
+  return ctx.verifier.peek(ref, authority.spec, credentials);
+}
+
+/**
+ * Every verification the plans need, all in parallel, every authority of every policy too, under
+ * one deadline. When it passes, the verifications nobody else waits for are aborted: their
+ * fetches stop (ImageVerifier.verify's signal).
+ */
 async function verifyAll(plans: readonly ImagePlan[], namespace: string | undefined, ctx: DecisionContext): Promise<[string, ImageResult][]> {
   const deadline = deadlineTimer(ctx.deadlineMs);
   try {
     return await Promise.all(
       plans.map(async (p): Promise<[string, ImageResult]> => {
-        const done = await Promise.all(p.requirements.map((r) => ('result' in r ? Promise.resolve(r.result) : verifyWithin(p.ref, r.verify, namespace, ctx, deadline.promise))));
+        const done = await Promise.all(p.requirements.map((r) => ('result' in r ? Promise.resolve(r.result) : verifyPolicy(p.ref, r.verify, namespace, ctx, deadline))));
         return [p.image, combine(p, done)];
       }),
     );
@@ -254,27 +291,73 @@ async function verifyAll(plans: readonly ImagePlan[], namespace: string | undefi
   }
 }
 
-async function verifyWithin(ref: ImageReference, policy: Policy, namespace: string | undefined, ctx: DecisionContext, deadline: Promise<'deadline'>): Promise<RequirementResult> {
-  const credentials = ctx.credentialsFor(ref, credentialScope(policy));
-  if (isCredentialFailure(credentials)) return { failure: { ...credentials, policy: describePolicy(policy), mode: policy.mode } };
-  const pending = ctx.verifier.verify(ref, policy.trust, credentials, namespace);
-  let outcome: VerifiedImage | TrustError | 'deadline';
+async function verifyPolicy(ref: ImageReference, policy: Policy, namespace: string | undefined, ctx: DecisionContext, deadline: Deadline): Promise<RequirementResult> {
+  const outcomes = await Promise.all(policy.authorities.map((authority) => verifyWithin(ref, policy, authority, namespace, ctx, deadline)));
+  return outcomes.length === 1 ? verification(ref, policy, outcomes[0]!, ctx) : ofAuthorities(ref, policy, outcomes, ctx);
+}
+
+async function verifyWithin(ref: ImageReference, policy: Policy, authority: Authority, namespace: string | undefined, ctx: DecisionContext, deadline: Deadline): Promise<AuthorityOutcome> {
+  const credentials = ctx.credentialsFor(ref, credentialScope(policy, authority));
+  if (isCredentialFailure(credentials)) return credentials;
+  const pending = ctx.verifier.verify(ref, authority.spec, credentials, namespace, deadline.signal);
+  let outcome: AuthorityOutcome;
   try {
-    outcome = await Promise.race([pending, deadline]);
+    outcome = await Promise.race([pending, deadline.promise]);
   } catch (error) {
     outcome = error instanceof TrustError ? error : new TrustError('SERVER_ERROR', String(error));
   }
   if (outcome === 'deadline') pending.catch(() => undefined); // it may still settle; nobody is waiting
-  return verification(ref, policy, outcome, ctx);
+  return outcome;
 }
 
-/** A verify policy's result from the verification's outcome. */
-function verification(ref: ImageReference, policy: Policy, outcome: VerifiedImage | TrustError | 'deadline', ctx: DecisionContext): RequirementResult {
-  if (outcome === 'deadline') {
-    return { failure: { code: 'TIMEOUT', message: `verification of ${ref.written} did not finish within ${ctx.deadlineMs} ms`, policy: describePolicy(policy), mode: policy.mode } };
+/** A one-authority verify policy's result (every v1alpha1 policy). */
+function verification(ref: ImageReference, policy: Policy, one: AuthorityOutcome, ctx: DecisionContext): RequirementResult {
+  if (one === 'deadline' || !('evidence' in one)) return { failure: refusal(ref, one, ctx, describePolicy(policy), policy.mode) };
+  return { verified: one, mode: policy.mode, policy: describePolicy(policy), mutate: policy.mutate, kinds: kindBit(one.kind) };
+}
+
+function refusal(ref: ImageReference, outcome: Exclude<AuthorityOutcome, Verified>, ctx: DecisionContext, policy: string, mode: Mode): Failure & { mode: Mode } {
+  if (outcome === 'deadline') return { code: 'TIMEOUT', message: `verification of ${ref.written} did not finish within ${ctx.deadlineMs} ms`, policy, mode };
+  return { code: outcome.code, message: outcome.message, policy, mode };
+}
+
+/**
+ * Several authorities: `require: any` passes when one verifies, `all` when every one does; those
+ * that verify must agree on the digest (else DIGEST_CONFLICT: two kinds of trust name two
+ * different images for one tag). A failure lists every failing authority's reason, and carries
+ * the first one's code.
+ */
+function ofAuthorities(ref: ImageReference, policy: Policy, outcomes: readonly AuthorityOutcome[], ctx: DecisionContext): RequirementResult {
+  const name = describePolicy(policy);
+  let passed: Verified | undefined;
+  let passedLabel = '';
+  let kinds = NO_KINDS;
+  let count = 0;
+  const reasons: string[] = [];
+  let code: string | undefined;
+  for (const [i, outcome] of outcomes.entries()) {
+    const label = policy.authorities[i]!.label;
+    if (outcome !== 'deadline' && 'evidence' in outcome) {
+      if (passed !== undefined && outcome.digest !== passed.digest) {
+        return { failure: { code: 'DIGEST_CONFLICT', message: `${passedLabel} resolves ${ref.written} to ${passed.digest}, ${label} to ${outcome.digest}`, policy: name, mode: policy.mode } };
+      }
+      // A verification that looked at signatures wins over one that admitted the digest unchecked.
+      if (passed === undefined || (passed.unchecked && !outcome.unchecked)) {
+        passed = outcome;
+        passedLabel = label;
+      }
+      kinds |= kindBit(outcome.kind);
+      count++;
+      continue;
+    }
+    const why = refusal(ref, outcome, ctx, name, policy.mode);
+    code ??= why.code;
+    reasons.push(`${label}: ${why.code}: ${why.message}`);
   }
-  if (outcome instanceof TrustError) return { failure: { code: outcome.code, message: outcome.message, policy: describePolicy(policy), mode: policy.mode } };
-  return { verified: outcome, mode: policy.mode, policy: describePolicy(policy), mutate: policy.mutate };
+  const enough = policy.require === Require.ALL ? count === outcomes.length : count > 0;
+  if (enough && passed !== undefined) return { verified: passed, mode: policy.mode, policy: name, mutate: policy.mutate, kinds };
+  const lead = policy.require === Require.ALL ? `every authority must verify it (require: all)` : 'no authority verified it';
+  return { failure: { code: code ?? 'SERVER_ERROR', message: `${lead}: ${reasons.join('; ')}`, policy: name, mode: policy.mode } };
 }
 
 /**
@@ -306,14 +389,16 @@ function combine(p: ImagePlan, results: readonly RequirementResult[]): ImageResu
   const wanted = agreeing.length > 0 ? ok : undefined;
   const pinned = wanted && !wanted.verified.unchecked && wanted.verified.tag !== undefined ? formatPinned(p.ref, wanted.verified.digest) : undefined;
   const pinnedBy = pinned !== undefined ? agreeing.find((v) => v.mode === Mode.ENFORCE)?.policy : undefined;
-  return { failures, verified: wanted?.verified, pinned, pinnedBy };
+  let kinds = NO_KINDS;
+  if (ok) for (const v of verified) if (v.verified.digest === ok.verified.digest) kinds |= v.kinds;
+  return { failures, verified: wanted?.verified, kinds, repository: p.ref.name, pinned, pinnedBy };
 }
 
 /** The images to rewrite: verified, mutation wanted, and not already carrying the digest. */
-function pinsFor(outcomes: ContainerOutcome[]): { pointer: string; container: string; from: string; to: string }[] {
+function pinsFor(outcomes: ContainerOutcome[]): { pointer: string; container: string; from: string; to: string; kinds: readonly TrustKind[] }[] {
   const pins = [];
-  for (const { container, pinned } of outcomes) {
-    if (pinned !== undefined && pinned !== container.image) pins.push({ pointer: container.pointer, container: originalKey(container), from: container.image, to: pinned });
+  for (const { container, pinned, kinds } of outcomes) {
+    if (pinned !== undefined && pinned !== container.image) pins.push({ pointer: container.pointer, container: originalKey(container), from: container.image, to: pinned, kinds });
   }
   return pins;
 }
@@ -330,7 +415,9 @@ function summarise(outcomes: ContainerOutcome[], pins: ReturnType<typeof pinsFor
   const reasons: string[] = [];
   const policies: string[] = [];
   const images: string[] = [];
-  for (const { container, failures } of outcomes) {
+  let kinds = NO_KINDS;
+  for (const { container, failures, kinds: verifiedBy } of outcomes) {
+    kinds |= kindSetOf(verifiedBy);
     if (!images.includes(container.image)) images.push(container.image);
     for (const failure of failures) {
       if (!reasons.includes(failure.code)) reasons.push(failure.code);
@@ -340,11 +427,18 @@ function summarise(outcomes: ContainerOutcome[], pins: ReturnType<typeof pinsFor
       else audits.push(denialLine(container, failure));
     }
   }
-  if (denials.length > 0) return decision(false, denials.join('\n'), [], NO_ANNOTATIONS, [], reasons, 'deny', images, policies, outcomes);
-  const patch = req.object ? pinPatch(req.object, pins) : [];
+  if (denials.length > 0) return decision(false, denials.join('\n'), [], NO_ANNOTATIONS, [], reasons, 'deny', images, policies, outcomes, kindList(kinds));
+  const patch = req.object ? pinPatch(req.object, pins, pinnedKinds(pins)) : [];
   const annotations = audits.length > 0 ? { [AUDIT_ANNOTATION]: audits.join('\n').slice(0, 10_000) } : NO_ANNOTATIONS;
   const kind = warnings.length > 0 ? 'warn' : audits.length > 0 ? 'audit' : 'allow';
-  return decision(true, '', warnings, annotations, patch, reasons, kind, images, policies, outcomes);
+  return decision(true, '', warnings, annotations, patch, reasons, kind, images, policies, outcomes, kindList(kinds));
+}
+
+/** `notary,cosign`: the kinds that verified the images being pinned (the verified-by annotation). */
+function pinnedKinds(pins: ReturnType<typeof pinsFor>): string | undefined {
+  let kinds = NO_KINDS;
+  for (const pin of pins) kinds |= kindSetOf(pin.kinds);
+  return kinds === NO_KINDS ? undefined : kindLabel(kinds);
 }
 
 const NO_ANNOTATIONS: Readonly<Record<string, string>> = Object.freeze({});
@@ -360,22 +454,39 @@ function decision(
   images: readonly string[],
   policies: readonly string[],
   containers: readonly ContainerOutcome[],
+  kinds: readonly TrustKind[],
 ): Decision {
-  return { allowed, message, warnings, auditAnnotations, patch, reasons, decision: kind, images, policies, containers };
+  return { allowed, message, warnings, auditAnnotations, patch, reasons, decision: kind, images, policies, containers, kinds };
 }
 
+const NONE = kindList(NO_KINDS);
+
 function skip(reason: string): Decision {
-  return decision(true, '', [], NO_ANNOTATIONS, [], [reason], 'skip', [], [], []);
+  return decision(true, '', [], NO_ANNOTATIONS, [], [reason], 'skip', [], [], [], NONE);
 }
 
 function deny(lines: string[], reasons: string[]): Decision {
-  return decision(false, lines.join('\n'), [], NO_ANNOTATIONS, [], reasons, 'deny', [], [], []);
+  return decision(false, lines.join('\n'), [], NO_ANNOTATIONS, [], reasons, 'deny', [], [], [], NONE);
 }
 
-function deadlineTimer(ms: number): { promise: Promise<'deadline'>; cancel: () => void } {
+/** A review's deadline: `promise` resolves, and then `signal` aborts, when it passes. */
+interface Deadline {
+  readonly promise: Promise<'deadline'>;
+  readonly signal: AbortSignal;
+  cancel(): void;
+}
+
+function deadlineTimer(ms: number): Deadline {
+  const controller = new AbortController();
+  // One listener per verification waiting on it: up to MAX_IMAGES_PER_REVIEW × policies × authorities.
+  setMaxListeners(0, controller.signal);
   let timer: NodeJS.Timeout | undefined;
   const promise = new Promise<'deadline'>((resolve) => {
-    timer = setTimeout(() => resolve('deadline'), ms);
+    timer = setTimeout(() => {
+      // Resolved first: a review racing its verifications reports the deadline, not the abort.
+      resolve('deadline');
+      controller.abort(new TrustError('TIMEOUT', `the review's deadline of ${ms} ms passed`));
+    }, ms);
   });
-  return { promise, cancel: () => clearTimeout(timer) };
+  return { promise, signal: controller.signal, cancel: () => clearTimeout(timer) };
 }

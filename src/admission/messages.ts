@@ -1,6 +1,7 @@
 // The wording of decisions, in one place: what a person reads in kubectl's error, warnings and
 // audit annotations. docs/troubleshooting.md explains each code at length.
 import { printable } from '../reference/index.js';
+import { DENIAL_CODES, isDenialCode } from '../shared/denial-codes.js';
 import { ContainerType, type ContainerImage } from './workloads.js';
 
 /**
@@ -11,41 +12,9 @@ import { ContainerType, type ContainerImage } from './workloads.js';
  */
 export const AUDIT_ANNOTATION = 'audit';
 
-/** What would fix each refusal, in a few words. */
-const FIXES: Readonly<Record<string, string>> = {
-  NO_TRUST_DATA: 'sign the image (docker trust sign) or check the policy\'s trust server',
-  TAG_NOT_SIGNED: 'sign this tag (docker trust sign IMAGE:TAG) or deploy a signed tag',
-  DIGEST_NOT_SIGNED: 'use the signed digest (trustgate verify IMAGE:TAG prints it) or sign this one',
-  SIGNER_MISSING: 'have the required signer sign this tag, or change the policy\'s signers',
-  SIGNER_KEY_MISMATCH: 'check the signer\'s keys (trustgate inspect IMAGE) against the policy\'s pins',
-  ROOT_KEY_MISMATCH: 'check the repository\'s root key (trustgate inspect IMAGE) against the policy\'s rootKeys',
-  INVALID_ROOT_CERTIFICATE: 'the publisher must rotate the root key; check this node\'s clock',
-  EXPIRED: 'the publisher must re-sign (an expired timestamp means the Notary server is not re-signing)',
-  THRESHOLD_NOT_MET: 'treat as tampering unless the publisher changed keys',
-  HASH_MISMATCH: 'treat as tampering or a broken trust server',
-  ROLLBACK: 'the trust server is serving stale metadata; find out why',
-  TOO_LARGE: 'the trust server sent more than any real repository needs; suspect it',
-  DELEGATION_LIMIT: 'simplify the repository\'s delegations or require a shallower signer',
-  INVALID_METADATA: 'the trust server does not serve Notary v1 metadata; check the policy\'s trust server',
-  UNSUPPORTED_KEY: 'the publisher must sign with standard Notary keys',
-  TIMEOUT: 'the trust server is slow or unreachable; retry, and check its health',
-  UNREACHABLE: 'check the trust server address and its CA (policy trust.server, trust.caBundle)',
-  SERVER_ERROR: 'check the trust server\'s logs',
-  AUTH_FAILED: 'give the pod an imagePullSecret that can read the repository, or fix the credentials',
-  INVALID_OPTION: 'fix the policy\'s trust settings',
-  REGISTRY_ERROR: 'the registry does not answer as the OCI distribution spec requires; check the registry, or suspect it',
-  INVALID_REFERENCE: 'write the image as docker accepts it (lowercase, sha256 digests)',
-  POLICY_DENIED: 'this image is denied by policy; use an allowed image or ask the cluster admins',
-  POLICY_REFUSED: 'fix the policy: kubectl get imagepolicy/clusterimagepolicy NAME -o jsonpath={.status.message} says why it was refused',
-  NO_POLICY: 'ask the cluster admins for a policy that covers this image',
-  TOO_MANY_IMAGES: 'split the workload: no real pod names this many distinct images',
-  TOO_MANY_PULL_SECRETS: 'list at most 64 imagePullSecrets; one dockerconfigjson secret can hold many registries',
-  DIGEST_CONFLICT: 'the cluster and namespace policies resolve the tag to different digests; align their trust servers',
-  NOT_PINNED: 'another mutating webhook rewrote the image after trustgate pinned it; stop it changing images, or deploy IMAGE:TAG@DIGEST',
-};
-
+/** What would fix the refusal, in a few words (src/shared/denial-codes.ts). */
 export function fixFor(code: string): string {
-  return FIXES[code] ?? 'see docs/troubleshooting.md';
+  return (isDenialCode(code) ? DENIAL_CODES[code].fix : undefined) ?? 'see docs/troubleshooting.md';
 }
 
 export interface Failure {

@@ -1,196 +1,120 @@
-// Verification as the webhook uses it: cached, and with concurrent identical lookups sharing one
-// round of trust fetches (a scale-up of 500 pods of one image fetches once).
-import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+// Verification as the webhook uses it: each authority's spec goes to its kind's verifier
+// (src/trust/kind.ts), through one verification cache (verification-cache.ts) keyed by what
+// decides the answer: kind, the kind's key of the spec, endpoint, image and credentials.
 import { formatNormalized, type ImageReference } from '../reference/index.js';
-import { credentialsFingerprint, defaultTrustServer, type Credentials } from '../registry/index.js';
-import { TrustError, verifyImage, type TrustClient, type VerifiedImage } from '../trust/index.js';
-import type { TrustSpec } from '../policy/index.js';
-import { DEFAULT_FAIR_SHARE, FairShare, type FairShareBounds } from './fair-share.js';
+import { credentialsFingerprint, type Credentials } from '../registry/index.js';
+import { NotaryVerifier, TrustClient, TrustError, type AuthoritySpec, type KindVerifier, type NotarySpec, type TrustKind, type Verified } from '../trust/index.js';
+import { VerificationCache, type CacheObserver, type CacheOptions } from './verification-cache.js';
+
+export type { CacheObserver, CacheOptions } from './verification-cache.js';
+
+/**
+ * A compiled authority spec of any kind, dispatched on its `kind`. NotarySpec is named so that a
+ * Notary spec written out (`{...spec, signers}`) is checked field by field.
+ */
+export type AnySpec = NotarySpec | AuthoritySpec;
 
 export interface ImageVerifier {
   /**
    * Resolves to the verified image or rejects with a TrustError. A verification that must fetch
-   * waits for `namespace`'s turn (src/admission/fair-share.ts).
+   * waits for `namespace`'s turn (src/admission/fair-share.ts); `signal` aborts when the review
+   * stops waiting (its deadline), which stops the fetches nobody else waits for.
    */
-  verify(ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined, namespace?: string): Promise<VerifiedImage>;
+  verify(ref: ImageReference, spec: AnySpec, credentials: Credentials | undefined, namespace?: string, signal?: AbortSignal): Promise<Verified>;
   /**
    * The answer `verify` would give now, if it is already known (cached and fresh); else
    * undefined. Never starts a verification.
    */
-  peek(ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): VerifiedImage | TrustError | undefined;
+  peek(ref: ImageReference, spec: AnySpec, credentials: Credentials | undefined): Verified | TrustError | undefined;
 }
 
-export interface CacheOptions {
-  readonly maxEntries: number;
-  /** Approximate bytes of cached results. */
-  readonly maxBytes: number;
-  /** No answer is kept longer, whatever the metadata's expiry. */
-  readonly maxTtlMs: number;
-  /** Refusals are kept this long, so a broken image does not hammer the trust server. */
-  readonly negativeTtlMs: number;
-  /** One verification, every fetch included. */
-  readonly timeoutMs: number;
-  /** Trust servers by registry host, overriding docker's default choice. */
-  readonly servers: Readonly<Record<string, string>>;
-  readonly now: () => number;
-  /** Verifications fetching at once, per namespace and in all (DEFAULT_FAIR_SHARE). */
-  readonly fairShare?: FairShareBounds;
-}
-
-export interface CacheObserver {
-  hit(): void;
-  miss(): void;
-  evicted(): void;
-  size(entries: number): void;
-  verified(code: string): void;
-}
-
-type Outcome = { readonly ok: VerifiedImage } | { readonly error: TrustError };
-
-/**
- * Refusals a publisher cures by publishing: caching them would refuse a freshly signed tag for
- * the negative TTL. They are not cached (concurrent identical lookups still share one fetch).
- */
-const NOT_SIGNED_YET: ReadonlySet<string> = new Set(['NO_TRUST_DATA', 'TAG_NOT_SIGNED', 'DIGEST_NOT_SIGNED', 'SIGNER_MISSING']);
-
-/**
- * A TIMEOUT says as much about this process's load as about the trust server (another
- * namespace's flood can starve a lookup of a healthy server), so it is never cached: the next
- * review tries again. Concurrent identical lookups still share one attempt.
- */
-const NOT_CACHED: ReadonlySet<string> = new Set([...NOT_SIGNED_YET, 'TIMEOUT']);
+/** Any kind's verifier, called with specs of its kind only (dispatch on spec.kind). */
+type AnyKindVerifier = KindVerifier<AuthoritySpec>;
 
 export class CachingVerifier implements ImageVerifier {
-  private readonly cache: LRUCache<string, Outcome>;
-  private readonly inflight = new Map<string, Promise<Outcome>>();
-  private readonly fair: FairShare;
+  private readonly kinds = new Map<TrustKind, AnyKindVerifier>();
+  /** Per compiled spec: its kind's verifier and cache-key part (entries go with their policy). */
+  private readonly specs = new WeakMap<AuthoritySpec, SpecKind>();
+  private readonly cache: VerificationCache;
 
+  /**
+   * @param kinds the verifier of each kind of trust served; a TrustClient alone stands for
+   *   Notary only (with `options.servers`), as before there were kinds.
+   */
   constructor(
-    private readonly client: TrustClient,
+    kinds: TrustClient | readonly KindVerifier<never>[],
     private readonly options: CacheOptions,
-    private readonly observer: CacheObserver,
+    observer: CacheObserver,
   ) {
-    this.fair = new FairShare(options.fairShare ?? DEFAULT_FAIR_SHARE, options.now);
-    this.cache = new LRUCache<string, Outcome>({
-      max: options.maxEntries,
-      maxSize: options.maxBytes,
-      sizeCalculation: (outcome) => ('ok' in outcome ? 600 + outcome.ok.reference.length * 2 : 300 + outcome.error.message.length * 2),
-      ttlAutopurge: false,
-      // Read the (injected) clock on every check: the default caches it for 1 ms.
-      ttlResolution: 0,
-      perf: { now: options.now },
-      dispose: (_value, _key, reason) => {
-        if (reason === 'evict') observer.evicted();
-      },
-    });
+    const list = kinds instanceof TrustClient ? [new NotaryVerifier(kinds, options.servers)] : kinds;
+    for (const verifier of list as readonly AnyKindVerifier[]) {
+      if (this.kinds.has(verifier.kind)) throw new Error(`two verifiers for trust kind ${verifier.kind}`);
+      this.kinds.set(verifier.kind, verifier);
+    }
+    this.cache = new VerificationCache(options, observer);
+  }
+
+  /**
+   * The spec's verifier and key part, once per compiled spec: a review of the cached steady state
+   * pays one WeakMap lookup for both (the spec lives as long as its policy).
+   */
+  private kindOf(spec: AuthoritySpec): SpecKind | undefined {
+    let kind = this.specs.get(spec);
+    if (kind === undefined) {
+      const verifier = this.kinds.get(spec.kind);
+      if (verifier === undefined) return undefined;
+      kind = { verifier, key: `${spec.kind} ${verifier.specKey(spec)}` };
+      this.specs.set(spec, kind);
+    }
+    return kind;
   }
 
   /** Repositories being verified and waiting for their namespace's turn (metrics). */
   verifications(): { running: number; waiting: number } {
-    const { running, waiting } = this.fair.sizes();
-    return { running, waiting };
+    return this.cache.verifications();
   }
 
-  peek(ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): VerifiedImage | TrustError | undefined {
-    const outcome = this.cache.get(cacheKey(this.serverFor(ref, trust), ref, trust, credentials));
-    if (outcome === undefined) return undefined;
-    this.observer.hit();
-    return 'error' in outcome ? outcome.error : outcome.ok;
+  peek(ref: ImageReference, spec: AnySpec, credentials: Credentials | undefined): Verified | TrustError | undefined {
+    const kind = this.kindOf(spec);
+    if (kind === undefined) return unsupported(spec.kind);
+    return this.cache.peek(cacheKey(kind, kind.verifier.endpoint(ref, spec), ref, credentials));
   }
 
-  async verify(ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined, namespace = ''): Promise<VerifiedImage> {
-    const server = this.serverFor(ref, trust);
-    const key = cacheKey(server, ref, trust, credentials);
-    let outcome = this.cache.get(key);
-    if (outcome) {
-      this.observer.hit();
-    } else {
-      this.observer.miss();
-      // Shared within a namespace only: a lookup waiting in a flooding namespace's queue must
-      // not hold up another namespace's review of the same image.
-      const shared = `${namespace}\n${key}`;
-      let pending = this.inflight.get(shared);
-      if (!pending) {
-        pending = this.loadInTurn(namespace, key, server, ref, trust, credentials).finally(() => this.inflight.delete(shared));
-        this.inflight.set(shared, pending);
-      }
-      outcome = await pending;
-    }
-    if ('error' in outcome) throw outcome.error;
-    return outcome.ok;
-  }
-
-  private serverFor(ref: ImageReference, trust: TrustSpec): string {
-    return trust.server ?? this.options.servers[ref.registry] ?? defaultTrustServer(ref.registry);
-  }
-
-  private async loadInTurn(namespace: string, key: string, server: string, ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): Promise<Outcome> {
-    try {
-      // Waiting counts against the same deadline as fetching: a review gives up after it.
-      const expiresAt = this.options.now() + this.options.timeoutMs;
-      // One slot per repository: its tags share one load in the trust client.
-      const repository = `${server} ${ref.name} ${credentialsFingerprint(credentials)} ${trustKey(trust)}`;
-      return await this.fair.run(namespace, repository, expiresAt, `verification of ${ref.written}`, () => this.load(key, server, ref, trust, credentials));
-    } catch (error) {
-      // No turn came (TIMEOUT, never cached): this namespace's own backlog, not the image's answer.
-      const outcome = { error: error instanceof TrustError ? error : new TrustError('SERVER_ERROR', `unexpected failure: ${String(error)}`, { cause: error }) };
-      this.observer.verified(outcome.error.code);
-      return outcome;
-    }
-  }
-
-  private async load(key: string, server: string, ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): Promise<Outcome> {
-    let outcome: Outcome;
-    try {
-      outcome = {
-        ok: await verifyImage(this.client, ref, {
-          server,
-          pins: trust.pins,
-          signers: trust.signers,
-          allowUnsignedDigests: trust.allowUnsignedDigests,
-          caBundle: trust.caBundle,
-          credentials,
-          timeoutMs: this.options.timeoutMs,
-        }),
-      };
-    } catch (error) {
-      outcome = { error: error instanceof TrustError ? error : new TrustError('SERVER_ERROR', `unexpected failure: ${String(error)}`, { cause: error }) };
-    }
-    this.observer.verified('ok' in outcome ? 'VERIFIED' : outcome.error.code);
-    const ttl = 'ok' in outcome
-      ? Math.min(this.options.maxTtlMs, outcome.ok.expires - this.options.now())
-      : NOT_CACHED.has(outcome.error.code) ? 0 : this.options.negativeTtlMs;
-    if (ttl > 0) this.cache.set(key, outcome, { ttl });
-    this.observer.size(this.cache.size);
-    return outcome;
+  async verify(ref: ImageReference, spec: AnySpec, credentials: Credentials | undefined, namespace = '', signal?: AbortSignal): Promise<Verified> {
+    const kind = this.kindOf(spec);
+    if (kind === undefined) throw unsupported(spec.kind);
+    const { verifier } = kind;
+    const endpoint = verifier.endpoint(ref, spec);
+    const timeoutMs = this.options.timeoutMs;
+    return this.cache.get(
+      {
+        key: cacheKey(kind, endpoint, ref, credentials),
+        namespace,
+        // One slot per repository: its tags share one load (the trust client's, the registry's).
+        group: `${endpoint} ${ref.name} ${credentialsFingerprint(credentials)} ${kind.key}`,
+        what: `verification of ${ref.written}`,
+        kind: spec.kind,
+        load: (stop) => verifier.verify(ref, spec, { credentials, signal: stop, timeoutMs }),
+      },
+      signal,
+    );
   }
 }
 
-/** The policy-dependent part of the key, computed once per compiled policy (it hashes PEM). */
-const trustKeys = new WeakMap<TrustSpec, string>();
-
-function trustKey(trust: TrustSpec): string {
-  let key = trustKeys.get(trust);
-  if (key === undefined) {
-    key = JSON.stringify([
-      hash(trust.caBundle),
-      [...trust.pins.keyIds].sort(),
-      trust.pins.cas.map((c) => c.fingerprint256).sort(),
-      trust.signers.map((s) => [s.role, [...(s.keys?.keyIds ?? [])].sort(), (s.keys?.cas ?? []).map((c) => c.fingerprint256).sort()]),
-      trust.allowUnsignedDigests,
-    ]);
-    trustKeys.set(trust, key);
-  }
-  return key;
+/** A compiled spec's verifier, and its part of the cache key: its kind, then the kind's key of it. */
+interface SpecKind {
+  readonly verifier: AnyKindVerifier;
+  readonly key: string;
 }
 
-function hash(text: string | undefined): string {
-  return text === undefined ? '' : createHash('sha256').update(text).digest('hex').slice(0, 32);
+function unsupported(kind: TrustKind): TrustError {
+  return new TrustError('INVALID_OPTION', `this trustgate has no verifier for trust kind "${kind}"`);
 }
 
-/** Everything that decides a verification's answer. */
-function cacheKey(server: string, ref: ImageReference, trust: TrustSpec, credentials: Credentials | undefined): string {
-  // Refusals such as AUTH_FAILED depend on who asked.
-  return `${server} ${formatNormalized(ref)} ${credentialsFingerprint(credentials)} ${trustKey(trust)}`;
+/**
+ * Everything that decides a verification's answer: the kind and its key of the spec, the
+ * endpoint, the image, and the credentials (refusals such as AUTH_FAILED depend on who asked).
+ */
+function cacheKey(kind: SpecKind, endpoint: string, ref: ImageReference, credentials: Credentials | undefined): string {
+  return `${endpoint} ${formatNormalized(ref)} ${credentialsFingerprint(credentials)} ${kind.key}`;
 }

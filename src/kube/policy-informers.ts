@@ -6,7 +6,7 @@
 // between parses, and each namespace's ImagePolicy objects are held to NAMESPACE_BUDGET.
 import { CustomObjectsApi, ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { describePolicy, NAMESPACE_BUDGET, parsePolicy, PolicyError, PolicyKind, refusedStandIn, type Policy } from '../policy/index.js';
+import { describePolicy, NAMESPACE_BUDGET, parsePolicy, PolicyError, PolicyKind, rawKeyCount, refusedStandIn, type Policy } from '../policy/index.js';
 
 const GROUP = 'trustgate.dev';
 const VERSION = 'v1alpha1';
@@ -239,21 +239,6 @@ function orderOf(object: PolicyObject): string {
   const created = object.metadata?.creationTimestamp;
   const time = created instanceof Date ? created.toISOString() : typeof created === 'string' ? created : '';
   return `${time} ${object.metadata?.namespace ?? ''} ${object.metadata?.name ?? ''}`;
-}
-
-/** rootKeys and signers[].keys entries of a raw spec, counted without parsing any key. */
-function rawKeyCount(spec: unknown): number {
-  const trust = typeof spec === 'object' && spec !== null ? (spec as { trust?: unknown }).trust : undefined;
-  if (typeof trust !== 'object' || trust === null) return 0;
-  const { rootKeys, signers } = trust as { rootKeys?: unknown; signers?: unknown };
-  let n = Array.isArray(rootKeys) ? rootKeys.length : 0;
-  if (Array.isArray(signers)) {
-    for (const s of signers) {
-      const keys = typeof s === 'object' && s !== null ? (s as { keys?: unknown }).keys : undefined;
-      if (Array.isArray(keys)) n += keys.length;
-    }
-  }
-  return n;
 }
 
 /** The items of a list response; anything that is not an object with a name is dropped. */

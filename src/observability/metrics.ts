@@ -3,6 +3,8 @@
 // image names or registry hosts a pod chose.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CacheObserver } from '../admission/index.js';
+import { TRUST_KINDS, type TrustKind } from '../trust/index.js';
+import { DctOnlyImages, type DctOnlyBounds } from './dct-only.js';
 import { TallyCounter } from './tally.js';
 
 const KINDS = new Set(['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicationController']);
@@ -37,11 +39,35 @@ export class Metrics implements CacheObserver {
   private bytesInFlight: () => number = () => 0;
   /** Read by the trustgate_trust_client_entries gauge when scraped. */
   private trustClientSizes: () => Readonly<Record<string, number>> = () => ({});
+  /** Images admitted verified, by endpoint (mutate 0, validate 1) and kind (TRUST_KINDS index). */
+  private readonly byKind: number[][] = [TRUST_KINDS.map(() => 0), TRUST_KINDS.map(() => 0)];
+  private readonly dctOnly: DctOnlyImages;
   /** Read by the trustgate_verifications gauge when scraped. */
   private verificationSizes: () => { readonly running: number; readonly waiting: number } = () => ({ running: 0, waiting: 0 });
 
-  constructor() {
+  constructor(dctOnly?: DctOnlyBounds) {
+    this.dctOnly = new DctOnlyImages(dctOnly);
     collectDefaultMetrics({ register: this.registry, prefix: 'trustgate_process_' });
+    const byKind = this.byKind;
+    new Counter({
+      name: 'trustgate_verified_images_total',
+      help: 'Images admitted verified, by endpoint and the kind of trust that verified them (an image verified by two kinds counts under each).',
+      labelNames: ['endpoint', 'kind'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        byKind.forEach((counts, e) => counts.forEach((n, k) => { if (n > 0) this.inc({ endpoint: e === 0 ? 'mutate' : 'validate', kind: TRUST_KINDS[k]! }, n); }));
+      },
+    });
+    const dct = this.dctOnly;
+    new Gauge({
+      name: 'trustgate_images_dct_only',
+      help: 'Repositories admitted within the last hour whose latest verification only Notary v1 (Docker Content Trust) gave: what breaks when the Notary authority is dropped.',
+      registers: [this.registry],
+      collect() {
+        this.set(dct.count());
+      },
+    });
     const cache = this.cache;
     new Gauge({
       name: 'trustgate_cache_entries',
@@ -118,6 +144,27 @@ export class Metrics implements CacheObserver {
     if (decision !== 'allow' && decision !== 'skip') for (const reason of reasons) this.reasons.inc({ reason: /^[A-Z_]{1,40}$/.test(reason) ? reason : 'OTHER', decision });
   }
 
+  /**
+   * The kinds of trust that verified each admitted image (Decision.containers). Touches only
+   * preallocated counts and the bounded DCT-only set: no allocation per review.
+   */
+  verifiedKinds(endpoint: string, containers: readonly { readonly kinds: readonly TrustKind[]; readonly repository: string | undefined }[]): void {
+    const counts = this.byKind[endpoint === 'mutate' ? 0 : 1]!;
+    for (const { kinds, repository } of containers) {
+      if (kinds.length === 0) continue;
+      for (const kind of kinds) {
+        const i = TRUST_KINDS.indexOf(kind);
+        if (i >= 0) counts[i]! += 1;
+      }
+      if (repository !== undefined) this.dctOnly.record(repository, kinds);
+    }
+  }
+
+  /** Repositories verified by Notary alone lately (DctOnlyImages.list). */
+  dctOnlyRepositories(limit?: number): string[] {
+    return this.dctOnly.list(limit);
+  }
+
   /** Where the bytes held by reviews in flight come from (the request listener's budget). */
   countBytesInFlight(read: () => number): void {
     this.bytesInFlight = read;
@@ -178,7 +225,8 @@ export class Metrics implements CacheObserver {
   size(entries: number): void {
     this.cache.entries = entries;
   }
-  verified(code: string): void {
+  /** The kind is not a label here: the series are older than kinds (trustgate_verified_images_total has it). */
+  verified(code: string, _kind?: TrustKind): void {
     this.verifications.inc({ result: code });
   }
 

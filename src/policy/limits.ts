@@ -4,6 +4,10 @@
 // installed by an older chart. A pin is a PEM certificate or key of a few KiB at most.
 export const POLICY_LIMITS = {
   images: 256,
+  /** Authorities of one verify policy: a Notary and a cosign one during a migration, a few keys or identities. */
+  authorities: 8,
+  /** An authority's name. */
+  authorityNameLength: 63,
   imageLength: 512,
   rootKeys: 16,
   signers: 8,
@@ -18,6 +22,6 @@ export const POLICY_LIMITS = {
  */
 export const NAMESPACE_BUDGET = {
   policies: 16,
-  /** rootKeys and signers[].keys entries over all of the namespace's accepted policies. */
+  /** Pinned keys over all of the namespace's accepted policies: rootKeys and signers[].keys of `trust` and of every authority (each kind counts its own, src/policy/authorities.ts). */
   keys: 1024,
 } as const;

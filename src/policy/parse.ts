@@ -1,10 +1,12 @@
 // Checks ClusterImagePolicy / ImagePolicy objects (from YAML files now, CRDs later) and compiles
 // them: patterns normalised, pins and signer keys parsed. docs/policy.md documents every field.
 import { Guard } from '../shared/guard.js';
-import { hasPins, isDelegationName, parsePins, NO_PINS, TrustError, type RootPins, type SignerRequirement } from '../trust/index.js';
+import { TrustKind } from '../trust/index.js';
+import { readAuthorities, trustAuthority } from './authorities.js';
 import { compilePattern, type Pattern } from './pattern.js';
 import { POLICY_LIMITS } from './limits.js';
-import { Action, Mode, POLICY_API_VERSION, PolicyKind, type Policy, type TrustSpec } from './types.js';
+import { EMPTY_NOTARY } from './notary-authority.js';
+import { Action, Mode, POLICY_API_VERSION, PolicyKind, Require, type Authority, type Policy, type TrustSpec } from './types.js';
 
 export class PolicyError extends Error {
   readonly code = 'INVALID_POLICY' as const;
@@ -33,17 +35,41 @@ export function parsePolicy(doc: unknown, source: string): Policy {
   if (namespace !== undefined && (namespace.length > 63 || !DNS1123_LABEL.test(namespace))) g.fail('metadata.namespace', 'must be a DNS-1123 label');
 
   const spec = g.object(o?.spec, 'spec');
-  g.onlyKeys(spec, ['images', 'action', 'mode', 'trust', 'mutate'], 'spec');
+  g.onlyKeys(spec, ['images', 'action', 'mode', 'trust', 'authorities', 'require', 'mutate'], 'spec');
   const images = readImages(g, spec?.images);
   const action = g.optional(spec?.action, (v) => g.oneOf(v, Object.values(Action), 'spec.action')) ?? Action.VERIFY;
   const mode = g.optional(spec?.mode, (v) => g.oneOf(v, Object.values(Mode), 'spec.mode')) ?? Mode.ENFORCE;
   const mutate = g.optional(spec?.mutate, (v) => g.boolean(v, 'spec.mutate')) ?? true;
-  if (spec?.trust !== undefined && action !== Action.VERIFY) g.fail('spec.trust', `only meaningful with action: verify`);
-  const trust = readTrust(g, spec?.trust);
-  if (trust && action === Action.VERIFY) checkAnchored(g, trust);
+  const required = g.optional(spec?.require, (v) => g.oneOf(v, Object.values(Require), 'spec.require')) ?? Require.ANY;
+  const verify = readVerify(g, action, spec);
 
-  if (!g.ok || !kind || !name || !images || !trust) throw new PolicyError(source, g.problems.length ? g.problems : ['unreadable']);
-  return { kind, name, namespace: kind === PolicyKind.NAMESPACED ? namespace : undefined, images, action, mode, trust, mutate, source };
+  if (!g.ok || !kind || !name || !images || !verify) throw new PolicyError(source, g.problems.length ? g.problems : ['unreadable']);
+  const { authorities, trust } = verify;
+  return { kind, name, namespace: kind === PolicyKind.NAMESPACED ? namespace : undefined, images, action, mode, authorities, require: required, trust, mutate, source };
+}
+
+/**
+ * What a verify policy accepts: `authorities`, or v1alpha1's `trust` (one Notary authority; also
+ * what a verify policy that says neither gets, and is refused for: it pins nothing).
+ */
+function readVerify(g: Guard, action: Action, spec: Record<string, unknown> | undefined): { authorities: Authority[]; trust: TrustSpec } | undefined {
+  const { trust, authorities } = spec ?? {};
+  if (action !== Action.VERIFY) {
+    for (const [field, value] of [['trust', trust], ['authorities', authorities], ['require', spec?.require]] as const) {
+      if (value !== undefined) g.fail(`spec.${field}`, 'only meaningful with action: verify');
+    }
+    return { authorities: [], trust: EMPTY_NOTARY };
+  }
+  if (authorities !== undefined && trust !== undefined) {
+    return g.fail('spec.authorities', 'give either trust (one Notary authority, v1alpha1) or authorities, not both');
+  }
+  if (authorities === undefined) {
+    const one = trustAuthority(g, trust);
+    return one && { authorities: [one], trust: one.spec as TrustSpec };
+  }
+  const list = readAuthorities(g, authorities);
+  const notary = list?.find((a) => a.spec.kind === TrustKind.NOTARY)?.spec as TrustSpec | undefined;
+  return list && { authorities: list, trust: notary ?? EMPTY_NOTARY };
 }
 
 function readImages(g: Guard, value: unknown): Pattern[] | undefined {
@@ -58,61 +84,6 @@ function readImages(g: Guard, value: unknown): Pattern[] | undefined {
     else patterns.push(compiled);
   });
   return patterns;
-}
-
-function readTrust(g: Guard, value: unknown): TrustSpec | undefined {
-  const empty: TrustSpec = { server: undefined, caBundle: undefined, pins: NO_PINS, signers: [], allowUnsignedDigests: false, trustOnFirstUse: false };
-  if (value === undefined || value === null) return empty;
-  const t = g.object(value, 'spec.trust');
-  if (!t) return undefined;
-  g.onlyKeys(t, ['server', 'caBundle', 'rootKeys', 'signers', 'allowUnsignedDigests', 'trustOnFirstUse'], 'spec.trust');
-  const server = g.optional(t.server, (v) => g.string(v, 'spec.trust.server'));
-  if (server !== undefined && !/^https:\/\/[^\s/]+/.test(server)) g.fail('spec.trust.server', 'must be an https:// URL');
-  const caBundle = g.optional(t.caBundle, (v) => g.string(v, 'spec.trust.caBundle'));
-  if (caBundle !== undefined && caBundle.length > POLICY_LIMITS.caBundleLength) g.fail('spec.trust.caBundle', `longer than ${POLICY_LIMITS.caBundleLength} characters`);
-  else if (caBundle !== undefined && !caBundle.includes('-----BEGIN CERTIFICATE-----')) g.fail('spec.trust.caBundle', 'must be PEM certificates');
-  const pins = readPins(g, t.rootKeys, 'spec.trust.rootKeys', POLICY_LIMITS.rootKeys);
-  const signers: SignerRequirement[] = [];
-  const signerItems = g.optional(t.signers, (v) => g.array(v, 'spec.trust.signers')) ?? [];
-  if (signerItems.length > POLICY_LIMITS.signers) g.fail('spec.trust.signers', `more than ${POLICY_LIMITS.signers} signers`);
-  signerItems.slice(0, POLICY_LIMITS.signers).forEach((item, i) => {
-    const path = `spec.trust.signers[${i}]`;
-    const s = g.object(item, path);
-    g.onlyKeys(s, ['role', 'keys'], path);
-    const role = g.string(s?.role, `${path}.role`);
-    if (role !== undefined && !isDelegationName(role)) g.fail(`${path}.role`, 'must be a delegation role: targets/releases or targets/<name>');
-    const keys = s?.keys === undefined ? undefined : readPins(g, s.keys, `${path}.keys`, POLICY_LIMITS.keysPerSigner);
-    if (role !== undefined) signers.push({ role, keys: keys && keys.keyIds.size + keys.cas.length > 0 ? keys : undefined });
-  });
-  const allowUnsignedDigests = g.optional(t.allowUnsignedDigests, (v) => g.boolean(v, 'spec.trust.allowUnsignedDigests')) ?? false;
-  const trustOnFirstUse = g.optional(t.trustOnFirstUse, (v) => g.boolean(v, 'spec.trust.trustOnFirstUse')) ?? false;
-  if (trustOnFirstUse && pins && hasPins(pins)) g.fail('spec.trust.trustOnFirstUse', 'trustOnFirstUse: true contradicts rootKeys: pin the root or trust it on first use, not both');
-  return pins ? { server: server?.replace(/\/+$/, ''), caBundle, pins, signers, allowUnsignedDigests, trustOnFirstUse } : undefined;
-}
-
-/**
- * A `verify` policy must name whose keys it trusts (docs/adr/0007-explicit-trust-on-first-use.md):
- * root pins, or a required signer with pinned keys — every listed signer must have signed the
- * digest, and a pinned signer's threshold counts only pinned keys (trust/resolve.ts), so no root
- * an attacker makes can produce that signature. Otherwise only an explicit trustOnFirstUse.
- */
-function checkAnchored(g: Guard, trust: TrustSpec): void {
-  if (trust.trustOnFirstUse || hasPins(trust.pins) || trust.signers.some((s) => s.keys !== undefined)) return;
-  g.fail('spec.trust', 'pins nothing: set rootKeys or signers[].keys, or trustOnFirstUse: true to trust the first root seen on the trust server (anyone who controls that server or the registry host then chooses the keys)');
-}
-
-function readPins(g: Guard, value: unknown, path: string, max: number): RootPins | undefined {
-  const items = value === undefined ? [] : g.stringArray(value, path);
-  if (!items) return undefined;
-  // Checked before any key is parsed: parsing is what costs.
-  if (items.length > max) return g.fail(path, `more than ${max} entries`);
-  const long = items.findIndex((item) => item.length > POLICY_LIMITS.keyLength);
-  if (long >= 0) return g.fail(`${path}[${long}]`, `longer than ${POLICY_LIMITS.keyLength} characters`);
-  try {
-    return parsePins(items);
-  } catch (error) {
-    return g.fail(path, error instanceof TrustError ? error.message.replace(/^root key pin/, 'entry') : String(error));
-  }
 }
 
 /**
@@ -131,6 +102,5 @@ export function refusedStandIn(
   const readable = compiled.length > 0 && compiled.length <= POLICY_LIMITS.images && compiled.every((c) => typeof c !== 'string');
   const images = readable ? (compiled) : [compilePattern('**') as Pattern];
   const mode = (Object.values(Mode) as unknown[]).includes(spec.mode) ? (spec.mode as Mode) : Mode.ENFORCE;
-  const empty: TrustSpec = { server: undefined, caBundle: undefined, pins: NO_PINS, signers: [], allowUnsignedDigests: false, trustOnFirstUse: false };
-  return { kind: object.kind, name: object.name, namespace: object.namespace, images, action: Action.DENY, mode, trust: empty, mutate: false, source, refused: reason };
+  return { kind: object.kind, name: object.name, namespace: object.namespace, images, action: Action.DENY, mode, authorities: [], require: Require.ANY, trust: EMPTY_NOTARY, mutate: false, source, refused: reason };
 }

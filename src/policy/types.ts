@@ -12,18 +12,28 @@ export type Action = (typeof Action)[keyof typeof Action];
 export const Mode = { ENFORCE: 'enforce', WARN: 'warn', AUDIT: 'audit' } as const;
 export type Mode = (typeof Mode)[keyof typeof Mode];
 
-import type { RootPins, SignerRequirement } from '../trust/index.js';
+import type { AuthoritySpec, NotarySpec } from '../trust/index.js';
 
-/** How images under a `verify` policy are verified, compiled from `spec.trust`. */
-export interface TrustSpec {
-  /** Notary server; undefined: docker's choice for the image's registry. */
-  readonly server: string | undefined;
-  readonly caBundle: string | undefined;
-  readonly pins: RootPins;
-  readonly signers: readonly SignerRequirement[];
-  readonly allowUnsignedDigests: boolean;
-  /** Set explicitly: no pins, the first root seen is trusted. A verify policy needs pins or this. */
-  readonly trustOnFirstUse: boolean;
+/** How Notary verifies: v1alpha1's `spec.trust`, or an authority's `notary` (src/trust/notary/verifier.ts). */
+export type TrustSpec = NotarySpec;
+
+/** How many of a verify policy's authorities must verify an image. */
+export const Require = { ANY: 'any', ALL: 'all' } as const;
+export type Require = (typeof Require)[keyof typeof Require];
+
+/** One way a verify policy accepts an image: one kind of trust and its settings. */
+export interface Authority {
+  /** As written (`spec.authorities[i].name`); undefined when none was given. */
+  readonly name: string | undefined;
+  /** For messages: `authority "dct" (notary)` or `authorities[1] (cosign)`. */
+  readonly label: string;
+  /** Compiled, and carrying its kind: what the kind's verifier is given. */
+  readonly spec: AuthoritySpec;
+  /**
+   * The authority chooses its own connection (a server, or a CA for the default one): under an
+   * ImagePolicy it carries only the namespace's credentials (docs/adr/0005).
+   */
+  readonly ownConnection: boolean;
 }
 
 /** A policy as written, checked: the spec of the webhook issue. */
@@ -36,6 +46,17 @@ export interface Policy {
   readonly images: readonly Pattern[];
   readonly action: Action;
   readonly mode: Mode;
+  /**
+   * What a verify policy accepts: every authority is evaluated, and `require` says how many must
+   * verify. `spec.trust` compiles to one Notary authority; allow and deny policies have none.
+   */
+  readonly authorities: readonly Authority[];
+  readonly require: Require;
+  /**
+   * v1alpha1's `spec.trust` as compiled (its one Notary authority's spec), or for a policy that
+   * lists `authorities` its first Notary authority's (else an empty one). Kept for readers of the
+   * old shape; decisions read `authorities`.
+   */
   readonly trust: TrustSpec;
   readonly mutate: boolean;
   /** Where it came from, for messages: `policies/base.yaml#2`. */

@@ -187,6 +187,7 @@ async function handleReview(endpoint: Endpoint, body: unknown, res: ServerRespon
     }
     const seconds = (performance.now() - started) / 1000;
     deps.metrics.admission(endpoint, review.operation, review.kind.kind, decision.decision, decision.reasons, seconds);
+    if (decision.allowed) deps.metrics.verifiedKinds(endpoint, decision.containers);
     log.info(
       {
         uid: review.uid,
@@ -200,6 +201,7 @@ async function handleReview(endpoint: Endpoint, body: unknown, res: ServerRespon
         decision: decision.decision,
         reasons: decision.reasons,
         policies: decision.policies,
+        kinds: decision.kinds?.length ? decision.kinds : undefined,
         patched: decision.patch.length > 0 || undefined,
         latencyMs: Math.round(seconds * 10_000) / 10,
       },

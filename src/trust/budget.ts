@@ -136,6 +136,9 @@ export class BudgetedFetcher implements MetadataFetcher {
   ) {}
 
   async fetch(file: string, maxBytes: number): Promise<Buffer | undefined> {
+    // Past the load's deadline, or once nobody waits for it, no further document is asked for
+    // (whatever the fetcher: the network's requests also end at the signal, recorded ones do not).
+    if (this.signal?.aborted) throw abortReason(this.signal);
     const small = this.budget.bounds.smallDocumentBytes;
     if (UNDECLARED.test(file) && maxBytes > small) {
       await this.hold(small);

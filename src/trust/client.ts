@@ -7,6 +7,7 @@ import { credentialsFingerprint, type Credentials } from '../registry/index.js';
 import { BudgetedFetcher, DEFAULT_METADATA_BUDGET, MetadataBudget, type MetadataBudgetBounds } from './budget.js';
 import { TrustError } from './errors.js';
 import { NotaryFetcher, type MetadataFetcher } from './fetcher.js';
+import { SharedWork } from '../shared/shared-work.js';
 import { DEFAULT_LIMITS, type TrustLimits } from './limits.js';
 import type { RootPins } from './pins.js';
 import type { TrustedRepository } from './repository.js';
@@ -76,6 +77,11 @@ export interface RepositoryRequest {
   readonly credentials: Credentials | undefined;
   /** The whole update, every request included. */
   readonly timeoutMs: number;
+  /**
+   * Aborted when the caller stops waiting (the review's deadline). A load joined by several
+   * callers stops only when every one of them has (src/shared/shared-work.ts).
+   */
+  readonly signal?: AbortSignal;
   /** Replaces the network, e.g. with recorded metadata. */
   readonly fetcher?: MetadataFetcher;
 }
@@ -98,7 +104,7 @@ export class TrustClient {
   /** Shared by every load: what they hold at once is bounded, not only each document. */
   private readonly budget: MetadataBudget;
   /** Loads in flight; an entry leaves when its load settles, and every load has a deadline. */
-  private readonly loads = new Map<string, Promise<TrustedRepository>>();
+  private readonly loads = new Map<string, SharedWork<TrustedRepository>>();
 
   constructor(private readonly options: TrustClientOptions = {}) {
     this.limits = options.limits ?? DEFAULT_LIMITS;
@@ -123,17 +129,24 @@ export class TrustClient {
    * deadline applies); a caller-supplied fetcher is never shared.
    */
   loadRepository(req: RepositoryRequest): Promise<TrustedRepository> {
-    if (req.fetcher) return this.load(req);
+    if (req.fetcher) return this.load(req, req.signal);
     const key = loadKey(req);
     let pending = this.loads.get(key);
-    if (!pending) {
-      pending = this.load(req).finally(() => this.loads.delete(key));
-      this.loads.set(key, pending);
+    // A load every caller gave up on is stopping: a new caller starts its own.
+    if (!pending || pending.aborted) {
+      const work = new SharedWork((signal) => this.load(req, signal));
+      pending = work;
+      this.loads.set(key, work);
+      void work.promise
+        .finally(() => {
+          if (this.loads.get(key) === work) this.loads.delete(key);
+        })
+        .catch(() => undefined);
     }
-    return pending;
+    return pending.join(req.signal, () => new TrustError('TIMEOUT', `trust data for ${req.gun}: deadline passed`));
   }
 
-  private async load(req: RepositoryRequest): Promise<TrustedRepository> {
+  private async load(req: RepositoryRequest, stop: AbortSignal | undefined): Promise<TrustedRepository> {
     const server = parseServer(req.server);
     const rootKey = JSON.stringify([server.href, req.gun, [...req.pins.keyIds].sort(), req.pins.cas.map((c) => c.fingerprint256)]);
     const deadline = new AbortController();
@@ -141,6 +154,9 @@ export class TrustClient {
       () => deadline.abort(new TrustError('TIMEOUT', `trust data for ${req.gun} from ${server.origin} did not arrive within ${req.timeoutMs} ms`)),
       req.timeoutMs,
     );
+    const onStop = () => deadline.abort(stop?.reason instanceof TrustError ? stop.reason : new TrustError('TIMEOUT', `trust data for ${req.gun} from ${server.origin}: deadline passed`));
+    if (stop?.aborted) onStop();
+    else stop?.addEventListener('abort', onStop, { once: true });
     const fetcher = new BudgetedFetcher(
       req.fetcher ?? this.options.fetcher?.(server.href, req.gun) ?? this.fetcher(server, req, deadline.signal),
       this.budget,
@@ -166,6 +182,7 @@ export class TrustClient {
       throw error;
     } finally {
       clearTimeout(timer);
+      stop?.removeEventListener('abort', onStop);
       // The documents read are garbage once the load settles (callers keep only its answer).
       fetcher.release();
     }

@@ -1,32 +1,14 @@
+import { codesOf, type TrustCode } from '../shared/denial-codes.js';
+
 /**
- * Every reason trust can fail to be established. The code decides the wording a user sees
- * (docs/troubleshooting.md documents each one; a unit test fails when one is missing).
+ * Every reason trust can fail to be established, of every kind: the trust codes of the denial-code
+ * registry (src/shared/denial-codes.ts), which words their fixes; docs/troubleshooting.md
+ * documents each one (a unit test fails when one is missing).
  */
-export const TrustErrorCode = {
-  NO_TRUST_DATA: 'NO_TRUST_DATA',
-  TAG_NOT_SIGNED: 'TAG_NOT_SIGNED',
-  DIGEST_NOT_SIGNED: 'DIGEST_NOT_SIGNED',
-  SIGNER_MISSING: 'SIGNER_MISSING',
-  SIGNER_KEY_MISMATCH: 'SIGNER_KEY_MISMATCH',
-  ROOT_KEY_MISMATCH: 'ROOT_KEY_MISMATCH',
-  INVALID_ROOT_CERTIFICATE: 'INVALID_ROOT_CERTIFICATE',
-  EXPIRED: 'EXPIRED',
-  THRESHOLD_NOT_MET: 'THRESHOLD_NOT_MET',
-  HASH_MISMATCH: 'HASH_MISMATCH',
-  ROLLBACK: 'ROLLBACK',
-  TOO_LARGE: 'TOO_LARGE',
-  DELEGATION_LIMIT: 'DELEGATION_LIMIT',
-  INVALID_METADATA: 'INVALID_METADATA',
-  UNSUPPORTED_KEY: 'UNSUPPORTED_KEY',
-  TIMEOUT: 'TIMEOUT',
-  UNREACHABLE: 'UNREACHABLE',
-  SERVER_ERROR: 'SERVER_ERROR',
-  AUTH_FAILED: 'AUTH_FAILED',
-  INVALID_OPTION: 'INVALID_OPTION',
-  /** A registry answered outside the OCI distribution specification (src/registry/oci/). */
-  REGISTRY_ERROR: 'REGISTRY_ERROR',
-} as const;
-export type TrustErrorCode = (typeof TrustErrorCode)[keyof typeof TrustErrorCode];
+export const TrustErrorCode: { readonly [C in TrustCode]: C } = Object.freeze(
+  Object.fromEntries(codesOf('trust', 'notary', 'cosign', 'notation').map((c) => [c, c])) as { [C in TrustCode]: C },
+);
+export type TrustErrorCode = TrustCode;
 
 /**
  * Verification failures that a newer root might cure: the reference client (notary

@@ -3,6 +3,7 @@
 // policies see only what is here; each kind's verifier lives in src/trust/<kind>/.
 import type { ImageReference } from '../reference/index.js';
 import type { Credentials } from '../registry/credentials.js';
+import type { Guard } from '../shared/guard.js';
 
 /** The kinds of trust, a fixed set: they are metric labels and annotation values. */
 export const TrustKind = { NOTARY: 'notary', COSIGN: 'cosign', NOTATION: 'notation' } as const;
@@ -95,4 +96,37 @@ export interface KindVerifier<S> {
   /** The server the verification talks to for `ref` (trust server or registry), for fair share and cache keys. */
   endpoint(ref: ImageReference, spec: S): string;
   verify(ref: ImageReference, spec: S, ctx: VerifyContext): Promise<Verified>;
+}
+
+/**
+ * A compiled authority spec: what one kind's verifier needs, checked and parsed once when the
+ * policy is. It carries its kind, so the verification cache dispatches on it
+ * (src/admission/verifier.ts). Plain data: compiled once, shared by every review.
+ */
+export interface AuthoritySpec {
+  readonly kind: TrustKind;
+}
+
+/**
+ * How one kind reads its authority in a policy: `spec.authorities[i].<kind>` (and, for Notary,
+ * v1alpha1's `spec.trust`). Registered in src/policy/authorities.ts beside the other kinds.
+ */
+export interface AuthorityParser<S extends AuthoritySpec> {
+  readonly kind: TrustKind;
+  /**
+   * Checks and compiles the kind's object found at `path` (`spec.authorities[1].cosign`),
+   * reporting every problem on `g` with its field path; undefined when there is any. A verify
+   * policy's authority must be anchored (name whose keys it trusts): refuse one that is not.
+   */
+  parse(g: Guard, value: unknown, path: string): S | undefined;
+  /**
+   * Whether the spec chooses its own connection (a server, or a CA for the default one): in an
+   * ImagePolicy such an authority carries only the namespace's own credentials (docs/adr/0005).
+   */
+  choosesConnection(spec: S): boolean;
+  /**
+   * Pinned keys, certificates and roots in the raw, unparsed object: what counts against a
+   * namespace's budget (NAMESPACE_BUDGET.keys). Must not parse anything: it runs before parsing.
+   */
+  rawKeyCount(value: unknown): number;
 }

@@ -14,10 +14,12 @@ export interface VerifyImageOptions {
   readonly caBundle: string | undefined;
   readonly credentials: Credentials | undefined;
   readonly timeoutMs: number;
+  /** Aborted when nobody waits for the answer any more (the review's deadline): fetching stops. */
+  readonly signal?: AbortSignal;
   readonly fetcher?: MetadataFetcher;
 }
 
-/** A verified image: what to run and why it may run. */
+/** A verified image: what to run and why it may run (Notary's view; notaryVerified makes it the generic Verified). */
 export interface VerifiedImage {
   /** Normalised name (the GUN). */
   readonly image: string;
@@ -64,6 +66,7 @@ export async function verifyImage(client: TrustClient, ref: ImageReference, opti
     caBundle: options.caBundle,
     credentials: options.credentials,
     timeoutMs: options.timeoutMs,
+    ...(options.signal && { signal: options.signal }),
     ...(options.fetcher && { fetcher: options.fetcher }),
   });
   const resolution = resolveReference(repo, ref, options.signers);

@@ -1,4 +1,5 @@
 import { parsePolicy, type Policy } from '../../src/policy/index.js';
+import { TrustKind } from '../../src/trust/index.js';
 
 /** A checked policy from a compact description (the YAML a user would write, as an object). */
 export function policy(
@@ -20,3 +21,27 @@ export function policy(
 
 /** `spec.trust.trustOnFirstUse: true`: what a verify policy without pins must say (issue 9 item 5). */
 export const TOFU = { trust: { trustOnFirstUse: true } } as const;
+
+/**
+ * A verify policy with several authorities, among them kinds no parser of this branch reads yet
+ * (cosign): the Notary authority parsed as usual, the others stand for what their kind's parser
+ * will compile, carrying only their kind (the scripted verifiers answer by kind).
+ */
+export function withAuthorities(
+  name: string,
+  images: string[],
+  authorities: readonly { name: string; kind: TrustKind }[],
+  options: { require?: 'any' | 'all'; mode?: 'enforce' | 'warn' | 'audit'; namespace?: string; mutate?: boolean } = {},
+): Policy {
+  const base = policy(name, images, { ...TOFU, ...(options.mode && { mode: options.mode }), ...(options.mutate !== undefined && { mutate: options.mutate }) }, options.namespace);
+  return {
+    ...base,
+    require: options.require ?? 'any',
+    authorities: authorities.map((a) => ({
+      name: a.name,
+      label: `authority "${a.name}" (${a.kind})`,
+      spec: a.kind === TrustKind.NOTARY ? base.trust : { kind: a.kind },
+      ownConnection: false,
+    })),
+  };
+}

@@ -1,29 +1,46 @@
 import { readFileSync } from 'node:fs';
-import { TrustErrorCode } from '../../../src/trust/index.js';
-import { ReferenceError } from '../../../src/reference/index.js';
 import { fixFor } from '../../../src/admission/index.js';
+import { ReferenceError } from '../../../src/reference/index.js';
 import { CredentialsError } from '../../../src/registry/index.js';
 import { ClientAuthCode, RequestLimitCode } from '../../../src/server/index.js';
+import { DENIAL_CODE_NAMES, DENIAL_CODES, isCacheableRefusal } from '../../../src/shared/denial-codes.js';
+import { TrustErrorCode } from '../../../src/trust/index.js';
 
-// Every code a user can see has a "## CODE" section with a cause and a fix.
+// Every code a user can see is in the registry (src/shared/denial-codes.ts), and has a
+// "## CODE" section in docs/troubleshooting.md with a cause and a fix.
 const doc = readFileSync('docs/troubleshooting.md', 'utf8');
 const sections = new Map(
   doc.split(/^## /m).slice(1).map((section) => [section.split('\n')[0]!.trim(), section] as const),
 );
 
-describe('docs/troubleshooting.md', () => {
-  // Trust codes, the reference code, and the codes admission adds (src/admission).
-  // …and the CLI's INVALID_CREDENTIALS, which no denial carries.
-  const codes = [...Object.values(TrustErrorCode), new ReferenceError('x', 'y').code, 'POLICY_DENIED', 'POLICY_REFUSED', 'NO_POLICY', 'DIGEST_CONFLICT', 'TOO_MANY_IMAGES', 'TOO_MANY_PULL_SECRETS', 'NOT_PINNED', 'UNSUPPORTED_KIND', 'MALFORMED_OBJECT', new CredentialsError('x').code, ...Object.values(ClientAuthCode), ...Object.values(RequestLimitCode)];
-  // …and the HTTP refusals of clients without the API server's certificate (tls.clientCAFile),
-  // and of requests refused for what they would cost (src/server/body.ts).
-  const notInDenials = ['UNSUPPORTED_KIND', 'MALFORMED_OBJECT', 'INVALID_CREDENTIALS', ...Object.values(ClientAuthCode), ...Object.values(RequestLimitCode)];
-
-  it('has a fix hint in admission messages for every code a denial can carry', () => {
-    for (const code of codes.filter((c) => !notInDenials.includes(c))) expect(fixFor(code)).not.toBe('see docs/troubleshooting.md');
+describe('the denial-code registry', () => {
+  it('holds every code the layers raise', () => {
+    const raised = [...Object.values(TrustErrorCode), new ReferenceError('x', 'y').code, new CredentialsError('x').code, ...Object.values(ClientAuthCode), ...Object.values(RequestLimitCode)];
+    expect(raised.filter((code) => !DENIAL_CODE_NAMES.includes(code))).toEqual([]);
   });
 
-  it.each(codes)('documents %s with its cause and fix', (code) => {
+  it('gives a fix hint in admission messages for every code a denial can carry', () => {
+    const inDenials = DENIAL_CODE_NAMES.filter((c) => DENIAL_CODES[c].owner !== 'request' && DENIAL_CODES[c].owner !== 'cli' && DENIAL_CODES[c].fix !== undefined);
+    expect(inDenials.length).toBeGreaterThan(30);
+    for (const code of inDenials) expect(fixFor(code)).toBe(DENIAL_CODES[code].fix);
+    expect(fixFor('NOT_A_CODE')).toBe('see docs/troubleshooting.md');
+  });
+
+  it('says which trust codes a cache may keep: never the transient or those publishing cures', () => {
+    expect(DENIAL_CODE_NAMES.filter((c) => DENIAL_CODES[c].caching === 'transient')).toEqual(['TIMEOUT']);
+    expect(DENIAL_CODE_NAMES.filter((c) => DENIAL_CODES[c].caching === 'unpublished')).toEqual(['NO_TRUST_DATA', 'TAG_NOT_SIGNED', 'DIGEST_NOT_SIGNED', 'SIGNER_MISSING', 'NO_SIGNATURES']);
+    expect(isCacheableRefusal('EXPIRED')).toBe(true);
+    expect(isCacheableRefusal('TIMEOUT')).toBe(false);
+    expect(isCacheableRefusal('POLICY_DENIED')).toBe(false);
+  });
+
+  it('reserves the cosign codes for the cosign verifier', () => {
+    expect(DENIAL_CODE_NAMES.filter((c) => DENIAL_CODES[c].owner === 'cosign')).toEqual(['NO_SIGNATURES', 'SIGNATURE_INVALID', 'PAYLOAD_MISMATCH', 'IDENTITY_MISMATCH', 'CERTIFICATE_INVALID', 'TLOG_INVALID', 'REGISTRY_ERROR']);
+  });
+});
+
+describe('docs/troubleshooting.md', () => {
+  it.each(DENIAL_CODE_NAMES)('documents %s with its cause and fix', (code) => {
     const section = sections.get(code);
     expect(section).toBeDefined();
     expect(section).toMatch(/\*\*Cause:\*\*/);
@@ -31,6 +48,6 @@ describe('docs/troubleshooting.md', () => {
   });
 
   it('documents no code that does not exist', () => {
-    expect([...sections.keys()].filter((code) => !codes.includes(code as never))).toEqual([]);
+    expect([...sections.keys()].filter((code) => !DENIAL_CODE_NAMES.includes(code as never))).toEqual([]);
   });
 });
