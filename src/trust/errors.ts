@@ -23,6 +23,14 @@ export const TrustErrorCode = {
   SERVER_ERROR: 'SERVER_ERROR',
   AUTH_FAILED: 'AUTH_FAILED',
   INVALID_OPTION: 'INVALID_OPTION',
+  // cosign (src/trust/cosign): registry-held signatures.
+  NO_SIGNATURES: 'NO_SIGNATURES',
+  SIGNATURE_INVALID: 'SIGNATURE_INVALID',
+  PAYLOAD_MISMATCH: 'PAYLOAD_MISMATCH',
+  IDENTITY_MISMATCH: 'IDENTITY_MISMATCH',
+  CERTIFICATE_INVALID: 'CERTIFICATE_INVALID',
+  TLOG_INVALID: 'TLOG_INVALID',
+  REGISTRY_ERROR: 'REGISTRY_ERROR',
 } as const;
 export type TrustErrorCode = (typeof TrustErrorCode)[keyof typeof TrustErrorCode];
 
