@@ -2,6 +2,7 @@
 // identity patterns compiled, the trusted root read. The verifier then only reads it.
 import { createHash } from 'node:crypto';
 import { Guard } from '../../shared/guard.js';
+import { TrustKind } from '../kind.js';
 import { MAX_SIGNATURES } from './limits.js';
 import { compileIdentityPattern, type IdentityPattern } from './regexp.js';
 import { MAX_KEY_PEM_LENGTH, parseCosignKey, type CosignKey } from './keys.js';
@@ -26,6 +27,7 @@ export interface IdentityMatcher {
 
 /** The compiled cosign authority, the `S` of KindVerifier<CosignSpec>. */
 export interface CosignSpec {
+  readonly kind: typeof TrustKind.COSIGN;
   /** Keyed: a signature by any of these counts. Empty for keyless. */
   readonly keys: readonly CosignKey[];
   /** Keyless: certificates of the trusted root's Fulcio with one of these identities count. */
@@ -49,6 +51,16 @@ export type CosignAuthorityResult = { readonly spec: CosignSpec } | { readonly p
  */
 export function parseCosignAuthority(value: unknown, path: string): CosignAuthorityResult {
   const g = new Guard(1000);
+  const spec = readCosignAuthority(g, value, path);
+  return spec && g.ok ? { spec } : { problems: g.problems.length ? g.problems : [`${path}: unreadable`] };
+}
+
+/**
+ * The same, reporting on the policy's Guard: the seam's AuthorityParser (src/policy/authorities.ts
+ * registers {@link COSIGN_AUTHORITY}). Undefined when there is any problem.
+ */
+export function readCosignAuthority(g: Guard, value: unknown, path: string): CosignSpec | undefined {
+  const before = g.problems.length;
   const o = g.object(value, path);
   g.onlyKeys(o, ['keys', 'keyless', 'tlog', 'registry', 'minSignatures'], path);
   if (o && (o.keys === undefined) === (o.keyless === undefined)) g.fail(path, 'set exactly one of keys (public keys) or keyless (identities)');
@@ -63,11 +75,32 @@ export function parseCosignAuthority(value: unknown, path: string): CosignAuthor
   const registry = readRegistry(g, o?.registry, `${path}.registry`);
   const minSignatures = g.optional(o?.minSignatures, (v) => g.integer(v, `${path}.minSignatures`, 1)) ?? 1;
   if (minSignatures > MAX_SIGNATURES) g.fail(`${path}.minSignatures`, `at most ${MAX_SIGNATURES} (the signatures examined per image)`);
-  if (!g.ok || !o || !keys || !registry || (o.keyless !== undefined && !keyless)) return { problems: g.problems.length ? g.problems : [`${path}: unreadable`] };
+  if (g.problems.length > before || !o || !keys || !registry || (o.keyless !== undefined && !keyless)) return undefined;
   const trustedRoot = keyless?.trustedRoot ?? publicGoodTrustedRoot();
-  const base = { keys, keyless: keyless && { identities: keyless.identities }, trustedRoot, tlogRequired, registry, minSignatures };
-  return { spec: Object.freeze({ ...base, key: specKey(base, keyless?.sources ?? []) }) };
+  const base = { kind: TrustKind.COSIGN, keys, keyless: keyless && { identities: keyless.identities }, trustedRoot, tlogRequired, registry, minSignatures };
+  return Object.freeze({ ...base, key: specKey(base, keyless?.sources ?? []) });
 }
+
+/**
+ * The cosign kind's AuthorityParser (src/trust/kind.ts on the seam's branch), for
+ * src/policy/authorities.ts to register.
+ */
+export const COSIGN_AUTHORITY = {
+  kind: TrustKind.COSIGN,
+  parse: readCosignAuthority,
+  /**
+   * A CA bundle or plain HTTP of the policy's choosing changes who can answer for the registry:
+   * in an ImagePolicy such an authority gets only the namespace's own credentials (docs/adr/0005).
+   */
+  choosesConnection: (spec: CosignSpec): boolean => spec.registry.insecure || spec.registry.caBundle !== undefined,
+  /** Keys, identities and a trusted root, counted unparsed against NAMESPACE_BUDGET.keys. */
+  rawKeyCount(value: unknown): number {
+    if (typeof value !== 'object' || value === null) return 0;
+    const { keys, keyless } = value as { keys?: unknown; keyless?: unknown };
+    const k = typeof keyless === 'object' && keyless !== null ? (keyless as { identities?: unknown; trustedRoot?: unknown }) : {};
+    return (Array.isArray(keys) ? keys.length : 0) + (Array.isArray(k.identities) ? k.identities.length : 0) + (k.trustedRoot === undefined ? 0 : 1);
+  },
+} as const;
 
 function readKeys(g: Guard, value: unknown, path: string): CosignKey[] | undefined {
   const items = g.stringArray(value, path);

@@ -48,7 +48,8 @@ export class CosignVerifier implements KindVerifier<CosignSpec> {
       insecure: spec.registry.insecure,
       caBundle: spec.registry.caBundle,
       credentials: ctx.credentials,
-      signal: ctx.signal,
+      // The whole verification, every fetch included, ends at timeoutMs or the review's deadline.
+      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.timeoutMs)]),
       timeoutMs: ctx.timeoutMs,
     };
     const digest = ref.digest ?? (await this.resolve(conn, ref));
@@ -58,6 +59,7 @@ export class CosignVerifier implements KindVerifier<CosignSpec> {
     const verified: CosignSignatureEvidence[] = [];
     const failures: { origin: string; code: TrustErrorCode; reason: string }[] = [];
     for await (const sig of inOrder(found.signatures)) {
+      if (conn.signal?.aborted) throw new TrustError(TrustErrorCode.TIMEOUT, `${ref.name}@${digest}: the cosign verification ran out of time after ${failures.length + verified.length} signatures`);
       const result = checkSignature(sig, spec, digest);
       if (result.ok) verified.push({ ...result.evidence, manifestDigest: sig.manifestDigest });
       else failures.push({ origin: describeOrigin(sig), code: result.code, reason: result.reason });
