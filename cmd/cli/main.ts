@@ -1,3 +1,4 @@
+import { COSIGN_VERIFY_USAGE, kindOf, runCosignInspect, runCosignVerify } from './cosign.js';
 import { describeFailure, ExitCode, UsageError } from './errors.js';
 import { runInspect, INSPECT_USAGE } from './inspect.js';
 import type { Output } from './output.js';
@@ -9,14 +10,26 @@ const USAGE = `Usage: trustgate COMMAND [options]
 
 Commands:
   verify IMAGE    resolve an image to the digest its publisher signed, or refuse
-  inspect IMAGE   show a repository's signed tags, signers and keys
+                  (--kind notary, the default, or --kind cosign)
+  inspect IMAGE   show a repository's signed tags, signers and keys (--kind cosign: its
+                  cosign signatures)
   serve           run the admission webhook
 
 Run "trustgate COMMAND --help" for a command's options.`;
 
+/** `--kind notary` (the default) or `--kind cosign`. */
+function byKind(notary: typeof runVerify, cosign: typeof runCosignVerify) {
+  return (argv: string[], env: Environment, out: Output): Promise<number> => {
+    const kind = kindOf(argv);
+    if (kind === 'cosign') return cosign(argv, { registryClient: undefined, ...env }, out);
+    if (kind !== 'notary') throw new UsageError(`--kind must be notary or cosign, not "${kind}"`);
+    return notary(argv.filter((a, i) => a !== '--kind=notary' && !(a === '--kind' || argv[i - 1] === '--kind')), env, out);
+  };
+}
+
 const COMMANDS: Record<string, (argv: string[], env: Environment, out: Output) => Promise<number>> = {
-  verify: runVerify,
-  inspect: runInspect,
+  verify: byKind(runVerify, runCosignVerify),
+  inspect: byKind(runInspect, runCosignInspect),
   // The webhook's module graph is large; the CLI's commands should not pay for it.
   serve: async (argv, env, out) => (await import('./serve.js')).runServe(argv, env, out),
 };
@@ -24,7 +37,7 @@ const COMMANDS: Record<string, (argv: string[], env: Environment, out: Output) =
 export async function main(argv: string[], environment: Environment, out: Output): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    out.stdout(`${USAGE}\n\n${VERIFY_USAGE}\n\n${INSPECT_USAGE}\n\n${SERVE_USAGE}`);
+    out.stdout(`${USAGE}\n\n${VERIFY_USAGE}\n\n${COSIGN_VERIFY_USAGE}\n\n${INSPECT_USAGE}\n\n${SERVE_USAGE}`);
     return command === undefined ? ExitCode.USAGE : ExitCode.OK;
   }
   const run = COMMANDS[command];

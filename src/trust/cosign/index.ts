@@ -6,3 +6,4 @@ export { parseTrustedRoot, publicGoodTrustedRoot, type CosignTrustedRoot } from 
 export { signatureTag } from './discover.js';
 export { CosignMediaType, LegacyAnnotation, COSIGN_SIGN_PREDICATE } from './signature.js';
 export * from './limits.js';
+export { inspectCosign, type CosignReport, type CosignSignatureReport } from './inspect.js';
