@@ -2,6 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { CosignEnvironment } from '../../../cmd/cli/cosign.js';
 import { main } from '../../../cmd/cli/main.js';
 import type { Output } from '../../../cmd/cli/output.js';
 import { keyPair, pushImage, signBundle, signLegacy } from '../../support/cosign-format.js';
@@ -17,7 +18,8 @@ writeFileSync(keyFile, signer.pem);
 async function cli(args: string[], registry: MemoryRegistry): Promise<{ code: number; stdout: string; stderr: string }> {
   const lines = { stdout: [] as string[], stderr: [] as string[] };
   const out: Output = { format: 'text', stdout: (t) => lines.stdout.push(t), stderr: (t) => lines.stderr.push(t) };
-  const code = await main(args, { env: { DOCKER_CONFIG: dir }, readStdin: () => Promise.resolve(''), registryClient: registry } as never, out);
+  const environment: CosignEnvironment = { env: { DOCKER_CONFIG: dir }, readStdin: () => Promise.resolve(''), registryClient: registry };
+  const code = await main(args, environment, out);
   return { code, stdout: lines.stdout.join('\n'), stderr: lines.stderr.join('\n') };
 }
 
