@@ -66,17 +66,34 @@ export class MemoryRegistry implements RegistryClient {
     return Promise.resolve(bytes);
   }
 
-  /** As the referrers API answers: every stored manifest whose subject is `digest`, filtered by artifactType. */
+  /**
+   * As a registry without the referrers API is read (the index tagged `sha256-<hex>`, the
+   * referrers tag schema, as cosign writes it to docker-registry) when that tag exists, else as
+   * the referrers API answers (every manifest whose subject is `digest`); filtered by artifactType.
+   */
   referrers(conn: RegistryConnection, repository: string, digest: string, artifactType: string, max: number): Promise<readonly Descriptor[]> {
     this.note(conn, `referrers ${repository}@${digest}`);
     const found: Descriptor[] = [];
-    for (const [d, { bytes, mediaType }] of this.contents.manifests) {
-      const m = JSON.parse(bytes.toString('utf8')) as { subject?: { digest?: string }; artifactType?: string; config?: { mediaType?: string } };
-      const type = m.artifactType ?? m.config?.mediaType;
-      if (m.subject?.digest === digest && type === artifactType) found.push({ mediaType, digest: d, size: bytes.length, artifactType: type });
+    const schemaTag = this.contents.tags.get(repository)?.get(digest.replace(':', '-'));
+    if (schemaTag !== undefined) {
+      const index = JSON.parse(this.contents.manifests.get(schemaTag)!.bytes.toString('utf8')) as { manifests?: Descriptor[] };
+      found.push(...(index.manifests ?? []).filter((d) => d.artifactType === artifactType));
+    } else {
+      for (const [d, { bytes, mediaType }] of this.contents.manifests) {
+        const m = JSON.parse(bytes.toString('utf8')) as { subject?: { digest?: string }; artifactType?: string; config?: { mediaType?: string } };
+        const type = m.artifactType ?? m.config?.mediaType;
+        if (m.subject?.digest === digest && type === artifactType) found.push({ mediaType, digest: d, size: bytes.length, artifactType: type });
+      }
     }
     if (found.length > max) return Promise.reject(new TrustError('TOO_LARGE', `more than ${max} referrers of ${digest}`));
     return Promise.resolve(found);
+  }
+
+  /** Loads what a real registry served (test/fixtures/cosign/keyed/*.json `registryContents`). */
+  load(repository: string, recorded: { tags: Record<string, string>; manifests: Record<string, { mediaType: string; bytes: string }>; blobs: Record<string, string> }): void {
+    for (const [digest, m] of Object.entries(recorded.manifests)) this.contents.manifests.set(digest, { mediaType: m.mediaType, bytes: Buffer.from(m.bytes, 'base64') });
+    for (const [digest, b] of Object.entries(recorded.blobs)) this.contents.blobs.set(digest, Buffer.from(b, 'base64'));
+    for (const [tag, digest] of Object.entries(recorded.tags)) this.tag(repository, tag, digest);
   }
 
   private note(conn: RegistryConnection, what: string): void {
