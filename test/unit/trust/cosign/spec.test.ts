@@ -1,4 +1,5 @@
-import { parseCosignAuthority, type CosignSpec } from '../../../../src/trust/cosign/index.js';
+import { Guard } from '../../../../src/shared/guard.js';
+import { COSIGN_AUTHORITY, parseCosignAuthority, type CosignSpec } from '../../../../src/trust/cosign/index.js';
 import { keyPair } from '../../../support/cosign-format.js';
 
 const p256 = keyPair('ecdsa-p256').pem;
@@ -84,5 +85,25 @@ describe('parseCosignAuthority', () => {
     const found = problems(value);
     expect(found.join('; ')).toContain(problem);
     expect(found.every((p) => p.startsWith('spec.authorities[1].cosign'))).toBe(true);
+  });
+});
+
+describe('COSIGN_AUTHORITY (the seam\'s AuthorityParser)', () => {
+  it('reports problems on the policy\'s Guard with their paths', () => {
+    const g = new Guard();
+    expect(COSIGN_AUTHORITY.parse(g, { keys: ['x'] }, 'spec.authorities[0].cosign')).toBeUndefined();
+    expect(g.problems).toEqual([expect.stringMatching(/^spec\.authorities\[0\]\.cosign\.keys\[0\]: /)]);
+  });
+
+  it('says an authority choosing plain HTTP or its own CA chooses the connection (only the namespace\'s credentials go there)', () => {
+    expect(COSIGN_AUTHORITY.choosesConnection(spec({ keys: [p256] }))).toBe(false);
+    expect(COSIGN_AUTHORITY.choosesConnection(spec({ keys: [p256], registry: { insecure: true } }))).toBe(true);
+    expect(COSIGN_AUTHORITY.choosesConnection(spec({ keys: [p256], registry: { caBundle: '-----BEGIN CERTIFICATE-----\n' } }))).toBe(true);
+  });
+
+  it('counts keys, identities and a trusted root without parsing anything', () => {
+    expect(COSIGN_AUTHORITY.rawKeyCount({ keys: ['a', 'b', 'c'] })).toBe(3);
+    expect(COSIGN_AUTHORITY.rawKeyCount({ keyless: { identities: [{}, {}], trustedRoot: 'x' } })).toBe(3);
+    expect(COSIGN_AUTHORITY.rawKeyCount('nonsense')).toBe(0);
   });
 });
