@@ -151,7 +151,7 @@ describe('bounds', () => {
     });
     registry.putManifest(REPO, Buffer.from(manifestWithHugeLayer));
     const r = await refusal(verifyCosign(registry, `${NAME}:1.0`, spec));
-    expect(r.code).toBe('SIGNATURE_INVALID');
+    expect(r.code).toBe('TOO_LARGE');
     expect(r.message).toMatch(/TOO_LARGE: bundle of 262145 bytes/);
     expect(r.message).toMatch(/TOO_LARGE: payload of 65537 bytes/);
     expect(registry.requests.filter((q) => q.includes(huge.digest) || q.includes(bigBundle.digest))).toEqual([]);

@@ -26,35 +26,32 @@ export function checkLegacy(sig: Legacy, spec: CosignSpec, digest: string): Sign
   if (!signature || signature.length === 0) return fail(TrustErrorCode.SIGNATURE_INVALID, `no base64 ${LegacyAnnotation.SIGNATURE} annotation`);
   const bundleText = sig.annotations[LegacyAnnotation.BUNDLE];
   const log = bundleText === undefined ? undefined : readRekorBundle(bundleText);
-  if (spec.tlogRequired && log === undefined) {
-    return fail(TrustErrorCode.TLOG_INVALID, 'no transparency-log entry (dev.sigstore.cosign/bundle): signed with --tlog-upload=false? the policy requires the log');
-  }
-  if (spec.tlogRequired && typeof log === 'string') return fail(TrustErrorCode.TLOG_INVALID, log);
-  const entry = typeof log === 'object' ? log : undefined;
   const parts: EntityParts = {
     content: messageContent(sig.payload, signature),
     signed: sig.payload,
     signature,
     certificate: undefined,
-    tlogEntries: entry && spec.tlogRequired ? [entry.entry] : [],
+    tlogEntries: typeof log === 'object' && spec.tlogRequired ? [log.entry] : [],
   };
-
-  let checked: SignatureCheck;
-  if (spec.keyless) {
-    checked = checkKeyless(sig, parts, entry, spec);
-  } else {
-    checked = checkKeyed(parts, entry, spec);
-  }
+  // Each check in the order that explains a refusal best: who signed, then the log.
+  const checked = spec.keyless ? checkKeyless(sig, parts, log, spec) : checkKeyed(parts, log, spec);
   if (!checked.ok) return checked;
   const claim = checkSimpleSigningClaim(sig.payload, digest);
   return claim === undefined ? checked : fail(TrustErrorCode.PAYLOAD_MISMATCH, claim);
 }
 
-function checkKeyed(parts: EntityParts, entry: RekorEntry | undefined, spec: CosignSpec): SignatureCheck {
+/** No log entry, or why the one there cannot be read. */
+function missingLog(log: string | undefined): SignatureCheck {
+  return fail(TrustErrorCode.TLOG_INVALID, log ?? 'no transparency-log entry (dev.sigstore.cosign/bundle): signed with --tlog-upload=false? the policy requires the log');
+}
+
+function checkKeyed(parts: EntityParts, log: RekorEntry | string | undefined, spec: CosignSpec): SignatureCheck {
   // The cheap check first: which policy key (if any) made this signature.
   const key = spec.keys.find((k) => verifyWithKey(k, parts.signed, parts.signature));
   if (!key) return fail(TrustErrorCode.SIGNATURE_INVALID, `not a signature of the payload by the policy's ${spec.keys.length === 1 ? 'key' : `${spec.keys.length} keys`}`);
-  if (!spec.tlogRequired || !entry) return { ok: true, evidence: { format: 'legacy', manifestDigest: '', keyId: key.id } };
+  if (!spec.tlogRequired) return { ok: true, evidence: { format: 'legacy', manifestDigest: '', keyId: key.id } };
+  if (typeof log !== 'object') return missingLog(log);
+  const entry = log;
   if (!entry.publicKeyDer || !entry.publicKeyDer.equals(key.spki)) {
     return fail(TrustErrorCode.TLOG_INVALID, 'the transparency-log entry records another public key');
   }
@@ -63,7 +60,7 @@ function checkKeyed(parts: EntityParts, entry: RekorEntry | undefined, spec: Cos
   return { ok: true, evidence: { format: 'legacy', manifestDigest: '', keyId: key.id, tlog: entry.evidence } };
 }
 
-function checkKeyless(sig: Legacy, parts: EntityParts, entry: RekorEntry | undefined, spec: CosignSpec): SignatureCheck {
+function checkKeyless(sig: Legacy, parts: EntityParts, log: RekorEntry | string | undefined, spec: CosignSpec): SignatureCheck {
   const pem = sig.annotations[LegacyAnnotation.CERTIFICATE];
   if (pem === undefined) return fail(TrustErrorCode.CERTIFICATE_INVALID, 'no certificate (dev.sigstore.cosign/certificate): signed with a key? the policy trusts identities');
   let der: Buffer;
@@ -72,7 +69,8 @@ function checkKeyless(sig: Legacy, parts: EntityParts, entry: RekorEntry | undef
   } catch {
     return fail(TrustErrorCode.CERTIFICATE_INVALID, 'the certificate annotation is not a PEM certificate');
   }
-  if (!entry) return fail(TrustErrorCode.TLOG_INVALID, 'no transparency-log entry');
+  if (typeof log !== 'object') return missingLog(log);
+  const entry = log;
   if (!entry.publicKeyDer || !entry.publicKeyDer.equals(der)) return fail(TrustErrorCode.TLOG_INVALID, 'the transparency-log entry records another certificate');
   const outcome: SigstoreOutcome = verifyKeyless({ ...parts, certificate: der }, spec.trustedRoot);
   if (!outcome.ok) return outcome;
