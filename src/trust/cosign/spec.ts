@@ -32,7 +32,7 @@ export interface CosignSpec {
   readonly keys: readonly CosignKey[];
   /** Keyless: certificates of the trusted root's Fulcio with one of these identities count. */
   readonly keyless: { readonly identities: readonly IdentityMatcher[] } | undefined;
-  /** Fulcio CAs, Rekor and CT log keys (keyless; Rekor keys for keyed signatures with tlog). */
+  /** Fulcio CAs, Rekor and CT log keys: keyless.trustedRoot, tlog.trustedRoot (keys), else public good. */
   readonly trustedRoot: CosignTrustedRoot;
   /** A signature counts only with a verified transparency-log entry. False only when written so. */
   readonly tlogRequired: boolean;
@@ -67,16 +67,17 @@ export function readCosignAuthority(g: Guard, value: unknown, path: string): Cos
   const keys = o?.keys === undefined ? [] : readKeys(g, o.keys, `${path}.keys`);
   const keyless = o?.keyless === undefined ? undefined : readKeyless(g, o.keyless, `${path}.keyless`);
   const tlog = g.optional(o?.tlog, (v) => g.object(v, `${path}.tlog`));
-  g.onlyKeys(tlog, ['required'], `${path}.tlog`);
+  g.onlyKeys(tlog, ['required', 'trustedRoot'], `${path}.tlog`);
   const tlogRequired = g.optional(tlog?.required, (v) => g.boolean(v, `${path}.tlog.required`)) ?? true;
   if (!tlogRequired && keyless) {
     g.fail(`${path}.tlog.required`, 'keyless signatures need the log: the log entry is what proves the short-lived certificate was valid when it signed');
   }
+  const logRoot = readLogRoot(g, tlog?.trustedRoot, `${path}.tlog.trustedRoot`, { keyless: o?.keyless !== undefined, tlogRequired });
   const registry = readRegistry(g, o?.registry, `${path}.registry`);
   const minSignatures = g.optional(o?.minSignatures, (v) => g.integer(v, `${path}.minSignatures`, 1)) ?? 1;
   if (minSignatures > MAX_SIGNATURES) g.fail(`${path}.minSignatures`, `at most ${MAX_SIGNATURES} (the signatures examined per image)`);
-  if (g.problems.length > before || !o || !keys || !registry || (o.keyless !== undefined && !keyless)) return undefined;
-  const trustedRoot = keyless?.trustedRoot ?? publicGoodTrustedRoot();
+  if (g.problems.length > before || !o || !keys || !registry || (o.keyless !== undefined && !keyless) || logRoot === null) return undefined;
+  const trustedRoot = keyless?.trustedRoot ?? logRoot ?? publicGoodTrustedRoot();
   const base = { kind: TrustKind.COSIGN, keys, keyless: keyless && { identities: keyless.identities }, trustedRoot, tlogRequired, registry, minSignatures };
   return Object.freeze({ ...base, key: specKey(base, keyless?.sources ?? []) });
 }
@@ -96,11 +97,27 @@ export const COSIGN_AUTHORITY = {
   /** Keys, identities and a trusted root, counted unparsed against NAMESPACE_BUDGET.keys. */
   rawKeyCount(value: unknown): number {
     if (typeof value !== 'object' || value === null) return 0;
-    const { keys, keyless } = value as { keys?: unknown; keyless?: unknown };
+    const { keys, keyless, tlog } = value as { keys?: unknown; keyless?: unknown; tlog?: unknown };
     const k = typeof keyless === 'object' && keyless !== null ? (keyless as { identities?: unknown; trustedRoot?: unknown }) : {};
-    return (Array.isArray(keys) ? keys.length : 0) + (Array.isArray(k.identities) ? k.identities.length : 0) + (k.trustedRoot === undefined ? 0 : 1);
+    const t = typeof tlog === 'object' && tlog !== null ? (tlog as { trustedRoot?: unknown }) : {};
+    return (Array.isArray(keys) ? keys.length : 0) + (Array.isArray(k.identities) ? k.identities.length : 0) + (k.trustedRoot === undefined ? 0 : 1) + (t.trustedRoot === undefined ? 0 : 1);
   },
 } as const;
+
+/**
+ * `tlog.trustedRoot`: for keys, the trusted_root.json whose Rekor keys a log entry is checked
+ * against (a private Rekor); keyless authorities give one root for everything in
+ * `keyless.trustedRoot`. Undefined: none given; null: refused.
+ */
+function readLogRoot(g: Guard, value: unknown, path: string, context: { keyless: boolean; tlogRequired: boolean }): CosignTrustedRoot | undefined | null {
+  const text = g.optional(value, (v) => g.string(v, path));
+  if (text === undefined) return value === undefined || value === null ? undefined : null;
+  if (context.keyless) return g.fail(path, 'keyless authorities name their root once, in keyless.trustedRoot (its Rekor keys included)') ?? null;
+  if (!context.tlogRequired) return g.fail(path, 'names log keys for a log that is not required') ?? null;
+  const parsed = parseTrustedRoot(text);
+  if (typeof parsed === 'string') return g.fail(path, parsed) ?? null;
+  return parsed;
+}
 
 function readKeys(g: Guard, value: unknown, path: string): CosignKey[] | undefined {
   const items = g.stringArray(value, path);

@@ -80,6 +80,9 @@ describe('parseCosignAuthority', () => {
     [{ keyless: { identities: [{ issuer: 'a', subject: 'b' }], trustedRoot: '{"mediaType": "x"}' } }, 'not a trusted_root.json'],
     [{ keyless: { identities: [{ issuer: 'a', subject: 'b' }], trustedRoot: 'x'.repeat(300_000) } }, 'longer than'],
     [{ keyless: { identities: Array(17).fill({ issuer: 'a', subject: 'b' }) } }, 'more than 16 identities'],
+    [{ keyless: { identities: [{ issuer: 'a', subject: 'b' }] }, tlog: { trustedRoot: '{}' } }, 'in keyless.trustedRoot'],
+    [{ keys: [p256], tlog: { required: false, trustedRoot: '{}' } }, 'not required'],
+    [{ keys: [p256], tlog: { trustedRoot: '[]' } }, 'not a JSON object'],
     ['keys', 'expected an object'],
   ])('refuses %j with a problem naming its field', (value, problem) => {
     const found = problems(value);
