@@ -28,7 +28,8 @@ tags and v3 bundle referrers), or refuses.
   --certificate-identity-regexp RE   … or a pattern matching the WHOLE SAN (RE2 syntax)
   --certificate-oidc-issuer URL      keyless: the OIDC issuer, exactly
   --certificate-oidc-issuer-regexp RE  … or a pattern matching the whole issuer
-  --trusted-root FILE                trusted_root.json (default: Sigstore's public-good root)
+  --trusted-root FILE                trusted_root.json: Fulcio CAs and log keys (default:
+                                     Sigstore's public-good root)
   --insecure-ignore-tlog             keys only: accept signatures without a transparency-log entry
   --registry-ca-file PEM             CA bundle for the registry's TLS
   --insecure-registry                plain HTTP to the registry
@@ -122,7 +123,8 @@ function readSpec(values: Flags, caBundle: string | undefined, insecure: boolean
         ...(values['trusted-root'] !== undefined && { trustedRoot: readText(values['trusted-root'], '--trusted-root') }),
       },
     }),
-    ...(values['insecure-ignore-tlog'] && { tlog: { required: false } }),
+    // cosign's --trusted-root holds the log keys too: for keys, those a log entry is checked against.
+    ...(values['insecure-ignore-tlog'] ? { tlog: { required: false } } : keys.length > 0 && values['trusted-root'] !== undefined ? { tlog: { trustedRoot: readText(values['trusted-root'], '--trusted-root') } } : {}),
     registry: { insecure, ...(caBundle !== undefined && { caBundle }) },
   };
   const parsed = parseCosignAuthority(authority, 'options');
