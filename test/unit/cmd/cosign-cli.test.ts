@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { CosignEnvironment } from '../../../cmd/cli/cosign.js';
 import { main } from '../../../cmd/cli/main.js';
 import type { Output } from '../../../cmd/cli/output.js';
-import { keyPair, pushImage, signBundle, signLegacy } from '../../support/cosign-format.js';
+import { keyPair, pushImage, signBundle, signBytes, signLegacy, simpleSigningPayload } from '../../support/cosign-format.js';
+import { PrivateRekor } from '../../support/private-rekor.js';
 import { MemoryRegistry } from '../../support/memory-registry.js';
 
 const REPO = 'team/app';
@@ -44,6 +45,23 @@ describe('trustgate verify --kind cosign', () => {
     const r = await cli(['verify', `${NAME}:1.0`, '--kind=cosign', '--key', keyFile, '--output', 'json'], registry);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ verified: false, code: 'TLOG_INVALID' });
+  });
+
+  it('checks a keyed signature\'s log entry against the log keys of --trusted-root', async () => {
+    const rekor = new PrivateRekor();
+    const rootFile = path.join(dir, 'trusted_root.json');
+    writeFileSync(rootFile, rekor.trustedRoot());
+    const registry = new MemoryRegistry();
+    const digest = pushImage(registry, REPO, '1.0', 'logged');
+    const payload = simpleSigningPayload(NAME, digest);
+    const signature = signBytes(signer.privateKey, payload);
+    signLegacy(registry, REPO, NAME, digest, signer.privateKey, { payload, signature, annotations: { 'dev.sigstore.cosign/bundle': rekor.bundleAnnotation(payload, signature, signer.pem) } });
+    const withRoot = await cli(['verify', `${NAME}:1.0`, '--kind', 'cosign', '--key', keyFile, '--trusted-root', rootFile, '--output', 'json'], registry);
+    expect(withRoot.code).toBe(0);
+    expect(JSON.parse(withRoot.stdout)).toMatchObject({ signatures: [{ tlog: { logIndex: expect.any(Number) } }] });
+    const publicGood = await cli(['verify', `${NAME}:1.0`, '--kind', 'cosign', '--key', keyFile, '--output', 'json'], registry);
+    expect(publicGood.code).toBe(1);
+    expect(JSON.parse(publicGood.stdout)).toMatchObject({ verified: false, code: 'TLOG_INVALID' });
   });
 
   it.each([
