@@ -56,15 +56,6 @@ const COSIGN_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** The `--kind` of argv (`--kind cosign` or `--kind=cosign`), `notary` when absent. */
-export function kindOf(argv: readonly string[]): string {
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--kind') return argv[i + 1] ?? '';
-    if (argv[i]!.startsWith('--kind=')) return argv[i]!.slice('--kind='.length);
-  }
-  return 'notary';
-}
-
 interface Settings {
   readonly ref: ImageReference;
   readonly spec: CosignSpec;

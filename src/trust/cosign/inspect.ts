@@ -2,14 +2,14 @@
 // policy: format, the key or identity that claims to have signed, what the payload names, the
 // log entry. Nothing here is verified (a certificate's identity is read, not trusted); verify
 // says whether a policy would admit the image.
-import { X509Certificate } from '@sigstore/core';
-import { bundleFromJSON } from '@sigstore/bundle';
+import type { X509Certificate } from '@sigstore/core';
 import { effectiveTag, type ImageReference } from '../../reference/index.js';
 import type { RegistryClient, RegistryConnection } from '../../registry/oci/types.js';
 import { TrustError, TrustErrorCode } from '../errors.js';
 import { discoverSignatures, inOrder } from './discover.js';
 import { asObject, readJson } from './json.js';
 import { LegacyAnnotation, type FoundSignature } from './signature.js';
+import { sigstoreBundle, sigstoreCore } from './sigstore-lib.js';
 
 export interface CosignSignatureReport {
   readonly format: 'legacy' | 'bundle';
@@ -58,21 +58,21 @@ function legacy(payload: Buffer, annotations: Readonly<Record<string, string>>):
   const pem = annotations[LegacyAnnotation.CERTIFICATE];
   const rekor = asObject(asObject(readJson(Buffer.from(annotations[LegacyAnnotation.BUNDLE] ?? '', 'utf8')))?.Payload);
   return {
-    signer: pem === undefined ? { key: true } : identity(X509Certificate.parse(pem)),
+    signer: pem === undefined ? { key: true } : identity(sigstoreCore().X509Certificate.parse(pem)),
     signedDigest: typeof named === 'string' ? named : undefined,
     tlog: typeof rekor?.logIndex === 'number' && typeof rekor.integratedTime === 'number' ? { logIndex: rekor.logIndex, integratedTime: new Date(rekor.integratedTime * 1000).toISOString() } : undefined,
   };
 }
 
 function bundle(bytes: Buffer): Omit<CosignSignatureReport, 'format' | 'manifestDigest'> {
-  const b = bundleFromJSON(readJson(bytes));
+  const b = sigstoreBundle().bundleFromJSON(readJson(bytes));
   const material = b.verificationMaterial.content;
   const der = material.$case === 'x509CertificateChain' ? material.x509CertificateChain.certificates[0]?.rawBytes : material.$case === 'certificate' ? material.certificate.rawBytes : undefined;
   const statement = b.content.$case === 'dsseEnvelope' ? asObject(readJson(b.content.dsseEnvelope.payload)) : undefined;
   const subject = Array.isArray(statement?.subject) ? asObject(asObject(statement.subject[0])?.digest)?.sha256 : undefined;
   const entry = b.verificationMaterial.tlogEntries[0];
   return {
-    signer: der ? identity(X509Certificate.parse(Buffer.from(der))) : { key: true },
+    signer: der ? identity(sigstoreCore().X509Certificate.parse(Buffer.from(der))) : { key: true },
     signedDigest: typeof subject === 'string' ? `sha256:${subject}` : undefined,
     ...(typeof statement?.predicateType === 'string' && { predicateType: statement.predicateType }),
     tlog: entry ? { logIndex: Number(entry.logIndex), integratedTime: new Date(Number(entry.integratedTime) * 1000).toISOString() } : undefined,

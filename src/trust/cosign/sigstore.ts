@@ -4,11 +4,11 @@
 // sigstore-js SignedEntity (as its toSignedEntity does for bundles), with the signature check
 // replaced by one that knows which digest cosign signs with for each key type.
 import { createHash, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { X509Certificate as SigstoreCertificate } from '@sigstore/core';
 import type { TransparencyLogEntry } from '@sigstore/bundle';
-import { PolicyError, VerificationError, Verifier, type SignedEntity, type Signer, type TrustMaterial } from '@sigstore/verify';
+import type { SignedEntity, Signer, TrustMaterial } from '@sigstore/verify';
 import { TrustErrorCode } from '../errors.js';
 import { hashesFor, verifyWithKeyObject, type CosignKey } from './keys.js';
+import { sigstoreCore, sigstoreVerify } from './sigstore-lib.js';
 import type { CosignTrustedRoot } from './trusted-root.js';
 
 type Content = SignedEntity['signature'];
@@ -55,7 +55,7 @@ function toEntity(parts: EntityParts, hashes: readonly (string | null)[] | undef
   content.verifySignature = (key: KeyObject) => verifyWithKeyObject(key, hashes ?? hashesFor(key), parts.signed, parts.signature);
   return {
     signature: content,
-    key: parts.certificate ? { $case: 'certificate', certificate: SigstoreCertificate.parse(Buffer.from(parts.certificate)) } : { $case: 'public-key', hint: 'policy' },
+    key: parts.certificate ? { $case: 'certificate', certificate: sigstoreCore().X509Certificate.parse(Buffer.from(parts.certificate)) } : { $case: 'public-key', hint: 'policy' },
     tlogEntries,
     timestamps,
   };
@@ -66,7 +66,7 @@ export type SigstoreOutcome = { readonly ok: true; readonly signer: Signer } | {
 /** Keyless: the certificate must chain to the root's Fulcio at the log's time, with an SCT. */
 export function verifyKeyless(parts: EntityParts, root: CosignTrustedRoot): SigstoreOutcome {
   if (!parts.certificate) return { ok: false, code: TrustErrorCode.CERTIFICATE_INVALID, reason: 'signed with a key, not a certificate: the policy trusts identities' };
-  const verifier = new Verifier(root.material, { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 });
+  const verifier = new (sigstoreVerify().Verifier)(root.material, { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 });
   return run(() => verifier.verify(toEntity(parts, undefined, true)), 'certificate');
 }
 
@@ -78,7 +78,7 @@ export function verifyKeyless(parts: EntityParts, root: CosignTrustedRoot): Sigs
 export function verifyKeyed(parts: EntityParts, key: CosignKey, root: CosignTrustedRoot, tlog: boolean): SigstoreOutcome {
   if (parts.certificate) return { ok: false, code: TrustErrorCode.SIGNATURE_INVALID, reason: 'signed with a certificate: the policy trusts keys' };
   const material: TrustMaterial = { ...root.material, publicKey: () => ({ publicKey: key.key, validFor: () => true }) };
-  const verifier = new Verifier(material, { tlogThreshold: tlog ? 1 : 0, ctlogThreshold: 0, timestampThreshold: tlog ? 1 : 0 });
+  const verifier = new (sigstoreVerify().Verifier)(material, { tlogThreshold: tlog ? 1 : 0, ctlogThreshold: 0, timestampThreshold: tlog ? 1 : 0 });
   return run(() => verifier.verify(toEntity(parts, key.hashes, tlog)), 'key');
 }
 
@@ -86,6 +86,7 @@ function run(verify: () => Signer, signerKind: 'certificate' | 'key'): SigstoreO
   try {
     return { ok: true, signer: verify() };
   } catch (e) {
+    const { VerificationError, PolicyError } = sigstoreVerify();
     if (e instanceof VerificationError || e instanceof PolicyError) return { ok: false, code: codeOf(e.code, signerKind), reason: e.message.slice(0, 200) };
     return { ok: false, code: TrustErrorCode.SIGNATURE_INVALID, reason: `unreadable: ${e instanceof Error ? e.message.slice(0, 160) : 'unknown error'}` };
   }

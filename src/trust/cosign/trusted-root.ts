@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { toTrustMaterial, type TrustMaterial } from '@sigstore/verify';
+import type { TrustMaterial } from '@sigstore/verify';
 import { checkJsonShape } from '../../shared/json-shape.js';
+import { sigstoreSpecs, sigstoreVerify } from './sigstore-lib.js';
 
 /** Largest `trusted_root.json` accepted (the public-good one is some 9 KiB). */
 export const MAX_TRUSTED_ROOT_LENGTH = 256 * 1024;
@@ -27,17 +27,31 @@ export interface CosignTrustedRoot {
 const SEEDS_MIRROR = 'https://tuf-repo-cdn.sigstore.dev';
 let publicGood: CosignTrustedRoot | undefined;
 
-/** Sigstore's public-good trusted root, from @sigstore/tuf's seeds (read once). */
+/**
+ * Sigstore's public-good trusted root, from @sigstore/tuf's seeds. Read on first use of its
+ * material: a keyed authority without the log never needs it.
+ */
 export function publicGoodTrustedRoot(): CosignTrustedRoot {
-  if (publicGood) return publicGood;
+  publicGood ??= {
+    id: 'public-good',
+    get material(): TrustMaterial {
+      publicGoodMaterial ??= readPublicGood();
+      return publicGoodMaterial;
+    },
+  };
+  return publicGood;
+}
+
+let publicGoodMaterial: TrustMaterial | undefined;
+
+function readPublicGood(): TrustMaterial {
   const seedsPath = createRequire(import.meta.url).resolve('@sigstore/tuf/seeds.json');
   const seeds = JSON.parse(readFileSync(seedsPath, 'utf8')) as Record<string, { targets?: Record<string, string> }>;
   const encoded = seeds[SEEDS_MIRROR]?.targets?.['trusted_root.json'];
   if (encoded === undefined) throw new Error(`@sigstore/tuf seeds hold no trusted_root.json for ${SEEDS_MIRROR}`);
   const parsed = parseTrustedRoot(Buffer.from(encoded, 'base64').toString('utf8'));
   if (typeof parsed === 'string') throw new Error(`@sigstore/tuf's public-good trusted_root.json: ${parsed}`);
-  publicGood = { id: 'public-good', material: parsed.material };
-  return publicGood;
+  return parsed.material;
 }
 
 /** Reads a `trusted_root.json` text. Returns the root or why it is refused. */
@@ -57,13 +71,13 @@ export function parseTrustedRoot(text: string): CosignTrustedRoot | string {
     return 'mediaType is not application/vnd.dev.sigstore.trustedroot…: not a trusted_root.json';
   }
   try {
-    const root = TrustedRoot.fromJSON(json);
+    const root = sigstoreSpecs().TrustedRoot.fromJSON(json);
     const lists = [root.certificateAuthorities, root.tlogs, root.ctlogs, root.timestampAuthorities];
     if (lists.some((l) => l.length > MAX_AUTHORITIES)) return `lists more than ${MAX_AUTHORITIES} authorities or logs of one kind`;
     if ([...root.certificateAuthorities, ...root.timestampAuthorities].some((ca) => (ca.certChain?.certificates.length ?? 0) > MAX_CHAIN)) {
       return `has a certificate chain longer than ${MAX_CHAIN}`;
     }
-    const material = toTrustMaterial(root);
+    const material = sigstoreVerify().toTrustMaterial(root);
     return { id: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, material };
   } catch (e) {
     return `cannot be read: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`;
