@@ -2,6 +2,8 @@
 // cosign authority: every forged, swapped, replayed or oversized signature must be refused with
 // its reason, and none may make an image run that the policy's signer did not sign.
 import { addLegacyLayer, cosignStatement, keyPair, pushImage, signBundle, signBytes, signLegacy, simpleSigningPayload, SIMPLE_SIGNING } from '../support/cosign-format.js';
+import { parseReference } from '../../src/reference/index.js';
+import { CosignVerifier } from '../../src/trust/cosign/index.js';
 import { cosignSpec, refusal, verifyCosign } from '../support/cosign-verify.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
 
@@ -122,6 +124,26 @@ describe('the digest that runs is the one the tag names now', () => {
 });
 
 describe('bounds', () => {
+  it('gives up at the verification\'s deadline when the registry stalls', async () => {
+    const { registry, digest } = image();
+    signLegacy(registry, REPO, NAME, digest, signer.privateKey);
+    registry.stallBlobs = true;
+    const started = Date.now();
+    const r = await refusal(new CosignVerifier(registry).verify(parseReference(`${NAME}:1.0`), spec, { credentials: undefined, signal: new AbortController().signal, timeoutMs: 200 }));
+    expect(r.code).toBe('TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('stops when the review is aborted', async () => {
+    const { registry, digest } = image();
+    signLegacy(registry, REPO, NAME, digest, signer.privateKey);
+    registry.stallBlobs = true;
+    const review = new AbortController();
+    const pending = refusal(new CosignVerifier(registry).verify(parseReference(`${NAME}:1.0`), spec, { credentials: undefined, signal: review.signal, timeoutMs: 60_000 }));
+    review.abort();
+    expect((await pending).code).toBe('TIMEOUT');
+  });
+
   it('refuses more than 32 legacy signature layers rather than examine some of them', async () => {
     const { registry, digest } = image();
     for (let i = 0; i < 33; i++) signLegacy(registry, REPO, NAME, digest, attacker.privateKey);

@@ -21,6 +21,11 @@ export class MemoryRegistry implements RegistryClient {
   readonly requests: string[] = [];
   /** The last connection used, to check what the verifier asked for. */
   lastConnection: RegistryConnection | undefined;
+  /**
+   * Blobs never arrive (a stalled registry): the call waits for the connection's signal and then
+   * fails with TIMEOUT, as the real client does when its deadline passes.
+   */
+  stallBlobs = false;
 
   putBlob(bytes: Buffer): Descriptor & { bytes: Buffer } {
     const digest = sha256Digest(bytes);
@@ -59,6 +64,13 @@ export class MemoryRegistry implements RegistryClient {
 
   blob(conn: RegistryConnection, repository: string, digest: string, maxBytes: number): Promise<Buffer> {
     this.note(conn, `blob ${repository}@${digest}`);
+    if (this.stallBlobs) {
+      return new Promise((_resolve, reject) => {
+        const fail = () => reject(new TrustError('TIMEOUT', `blob ${digest}: no answer before the deadline`));
+        if (conn.signal?.aborted) fail();
+        else conn.signal?.addEventListener('abort', fail, { once: true });
+      });
+    }
     const bytes = this.contents.blobs.get(digest);
     if (!bytes) return Promise.reject(new TrustError('REGISTRY_ERROR', `blob ${digest} not found`));
     if (bytes.length > maxBytes) return Promise.reject(new TrustError('TOO_LARGE', `blob ${digest} is larger than ${maxBytes} bytes`));
