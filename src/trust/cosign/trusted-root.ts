@@ -10,8 +10,11 @@ import type { TrustMaterial } from '@sigstore/verify';
 import { checkJsonShape } from '../../shared/json-shape.js';
 import { sigstoreSpecs, sigstoreVerify } from './sigstore-lib.js';
 
-/** Largest `trusted_root.json` accepted (the public-good one is some 9 KiB). */
-export const MAX_TRUSTED_ROOT_LENGTH = 256 * 1024;
+/**
+ * Largest `trusted_root.json` accepted. The public-good one is some 9 KiB; a policy object holds
+ * it, so a tenant's policies could otherwise make every compile parse megabytes.
+ */
+export const MAX_TRUSTED_ROOT_LENGTH = 64 * 1024;
 const SHAPE = { maxValues: 20_000, maxDepth: 16 };
 /** Bounds on what one trusted root lists: each entry is parsed, and each is tried per signature. */
 const MAX_AUTHORITIES = 32;
