@@ -9,9 +9,9 @@
 //   application/vnd.dev.sigstore.bundle.v0.3+json, the layer the bundle JSON, a DSSE envelope of
 //   an in-toto statement with predicateType https://sigstore.dev/cosign/sign/v1
 //   (pkg/oci/remote/write.go WriteAttestationNewBundleFormat).
-// test/fixtures/cosign holds real cosign output; these are checked against it in
-// test/unit/trust/cosign/format.test.ts.
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+// test/fixtures/cosign/keyed holds real cosign output; test/unit/trust/cosign/format.test.ts
+// checks that these have its shape.
+import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import type { MemoryRegistry } from './memory-registry.js';
 
 export const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
@@ -63,8 +63,9 @@ export function addLegacyLayer(registry: MemoryRegistry, repository: string, dig
   registry.putManifest(repository, Buffer.from(JSON.stringify(manifest)), tag);
 }
 
-export function cosignStatement(digest: string, name: string, predicateType = 'https://sigstore.dev/cosign/sign/v1'): Buffer {
-  return Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name, digest: { sha256: digest.slice(7) } }], predicateType, predicate: {} }));
+/** The in-toto statement as cosign v3.1 writes it: no subject name, empty annotations. */
+export function cosignStatement(digest: string, predicateType = 'https://sigstore.dev/cosign/sign/v1'): Buffer {
+  return Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ digest: { sha256: digest.slice(7) }, annotations: {} }], predicateType, predicate: {} }));
 }
 
 export function pae(payloadType: string, payload: Buffer): Buffer {
@@ -81,11 +82,11 @@ export interface BundleOptions {
 /** Attaches a keyed v0.3 bundle (no log entry, as `--tlog-upload=false`) as a referrer. */
 export function signBundle(registry: MemoryRegistry, repository: string, name: string, digest: string, key: KeyObject, options: BundleOptions = {}): string {
   const payloadType = options.payloadType ?? 'application/vnd.in-toto+json';
-  const statement = options.statement ?? cosignStatement(digest, name);
+  const statement = options.statement ?? cosignStatement(digest);
   const signature = signBytes(key, pae(payloadType, statement));
   const bundle: Record<string, unknown> = {
     mediaType: BUNDLE_V03,
-    verificationMaterial: { publicKey: { hint: 'test' }, tlogEntries: [] },
+    verificationMaterial: { publicKey: { hint: createHash('sha256').update(key.export({ type: 'pkcs8', format: 'der' })).digest('base64') } },
     dsseEnvelope: { payload: statement.toString('base64'), payloadType, signatures: [{ sig: signature.toString('base64') }] },
   };
   options.edit?.(bundle);
@@ -99,10 +100,10 @@ export function attachBundle(registry: MemoryRegistry, repository: string, diges
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
     artifactType: BUNDLE_V03,
-    config: { mediaType: 'application/vnd.oci.empty.v1+json', size: empty.size, digest: empty.digest },
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', size: empty.size, digest: empty.digest, artifactType: BUNDLE_V03 },
     layers: [{ mediaType: BUNDLE_V03, size: blob.size, digest: blob.digest }],
+    annotations: { 'dev.sigstore.bundle.content': 'dsse-envelope', 'dev.sigstore.bundle.predicateType': 'https://sigstore.dev/cosign/sign/v1', 'org.opencontainers.image.created': '2026-01-01T00:00:00Z' },
     subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', size: subjectSize, digest },
-    annotations: { 'dev.sigstore.bundle.content': 'dsse-envelope', 'dev.sigstore.bundle.predicateType': 'https://sigstore.dev/cosign/sign/v1' },
   };
   return registry.putManifest(repository, Buffer.from(JSON.stringify(manifest)));
 }
