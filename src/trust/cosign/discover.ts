@@ -99,7 +99,10 @@ async function perSignature(origin: SignatureOrigin, fetch: () => Promise<FoundS
   }
 }
 
-/** Runs `tasks` at most FETCH_CONCURRENCY at a time, in order, until `done` says stop. */
+/**
+ * Yields the results of `tasks` in order, running at most FETCH_CONCURRENCY ahead; a caller that
+ * stops early leaves at most that many fetches to finish on their own (their failures ignored).
+ */
 export async function* inOrder<T>(tasks: readonly (() => Promise<T>)[]): AsyncGenerator<T> {
   const started: Promise<T>[] = [];
   let next = 0;
