@@ -13,9 +13,12 @@ import { ExitCode, UsageError } from './errors.js';
 import type { Output } from './output.js';
 import { readText, type Environment } from './trust-options.js';
 
-/** What the CLI needs besides argv: the registry client the webhook uses too. */
+/**
+ * What the CLI needs besides argv: the registry client the webhook uses too, made only when a
+ * cosign command runs (cmd/trustgate.ts makes it, and closes it when the command is done).
+ */
 export interface CosignEnvironment extends Environment {
-  readonly registryClient: RegistryClient | undefined;
+  readonly registryClient: (() => Promise<RegistryClient>) | undefined;
 }
 
 export const COSIGN_VERIFY_USAGE = `Usage: trustgate verify IMAGE --kind cosign (--key PUB.pem | --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] URL) [options]
@@ -80,8 +83,8 @@ async function readSettings(argv: string[], environment: CosignEnvironment, out:
   const caBundle = values['registry-ca-file'] === undefined ? undefined : readText(values['registry-ca-file'], '--registry-ca-file');
   const insecure = values['insecure-registry'] ?? false;
   const spec = needsTrust ? readSpec(values, caBundle, insecure) : readSpec({ key: undefined, 'certificate-identity': 'inspect', 'certificate-oidc-issuer': 'inspect' }, caBundle, insecure);
-  const client = environment.registryClient;
-  if (!client) throw new UsageError('this trustgate was built without a registry client');
+  if (!environment.registryClient) throw new UsageError('this trustgate was built without a registry client');
+  const client = await environment.registryClient();
   const credentials = await readCredentials(ref, values, environment);
   const conn: RegistryConnection = { registry: ref.registry, insecure, caBundle, credentials, signal: undefined, timeoutMs: Math.round(seconds * 1000) };
   return { ref, spec, conn, output, client };

@@ -19,7 +19,7 @@ writeFileSync(keyFile, signer.pem);
 async function cli(args: string[], registry: MemoryRegistry): Promise<{ code: number; stdout: string; stderr: string }> {
   const lines = { stdout: [] as string[], stderr: [] as string[] };
   const out: Output = { format: 'text', stdout: (t) => lines.stdout.push(t), stderr: (t) => lines.stderr.push(t) };
-  const environment: CosignEnvironment = { env: { DOCKER_CONFIG: dir }, readStdin: () => Promise.resolve(''), registryClient: registry };
+  const environment: CosignEnvironment = { env: { DOCKER_CONFIG: dir }, readStdin: () => Promise.resolve(''), registryClient: () => Promise.resolve(registry) };
   const code = await main(args, environment, out);
   return { code, stdout: lines.stdout.join('\n'), stderr: lines.stderr.join('\n') };
 }
