@@ -7,3 +7,4 @@ export { signatureTag } from './discover.js';
 export { CosignMediaType, LegacyAnnotation, COSIGN_SIGN_PREDICATE } from './signature.js';
 export * from './limits.js';
 export { inspectCosign, type CosignReport, type CosignSignatureReport } from './inspect.js';
+export { COSIGN_AUTHORITY_SCHEMA } from './schema.js';

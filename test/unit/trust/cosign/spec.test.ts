@@ -1,5 +1,5 @@
 import { Guard } from '../../../../src/shared/guard.js';
-import { COSIGN_AUTHORITY, parseCosignAuthority, type CosignSpec } from '../../../../src/trust/cosign/index.js';
+import { COSIGN_AUTHORITY, COSIGN_AUTHORITY_SCHEMA, parseCosignAuthority, type CosignSpec } from '../../../../src/trust/cosign/index.js';
 import { keyPair } from '../../../support/cosign-format.js';
 
 const p256 = keyPair('ecdsa-p256').pem;
@@ -108,5 +108,27 @@ describe('COSIGN_AUTHORITY (the seam\'s AuthorityParser)', () => {
     expect(COSIGN_AUTHORITY.rawKeyCount({ keys: ['a', 'b', 'c'] })).toBe(3);
     expect(COSIGN_AUTHORITY.rawKeyCount({ keyless: { identities: [{}, {}], trustedRoot: 'x' } })).toBe(3);
     expect(COSIGN_AUTHORITY.rawKeyCount('nonsense')).toBe(0);
+  });
+});
+
+describe('COSIGN_AUTHORITY_SCHEMA (the CRD schema)', () => {
+  it('names every field the parser reads, and the parser refuses any other', () => {
+    const fields = Object.keys(COSIGN_AUTHORITY_SCHEMA.properties);
+    expect(fields.sort()).toEqual(['keyless', 'keys', 'minSignatures', 'registry', 'tlog']);
+    const p = COSIGN_AUTHORITY_SCHEMA.properties;
+    expect(problems({ keys: [p256], extra: 1 }).join()).toContain('extra: unknown field');
+    expect(Object.keys(p.keyless.properties).sort()).toEqual(['identities', 'trustedRoot']);
+    expect(Object.keys(p.keyless.properties.identities.items.properties).sort()).toEqual(['issuer', 'issuerRegExp', 'subject', 'subjectRegExp']);
+    expect(Object.keys(p.tlog.properties).sort()).toEqual(['required', 'trustedRoot']);
+    expect(Object.keys(p.registry.properties).sort()).toEqual(['caBundle', 'insecure']);
+  });
+
+  it('bounds what the parser bounds', () => {
+    const p = COSIGN_AUTHORITY_SCHEMA.properties;
+    expect(p.keys.maxItems).toBe(16);
+    expect(p.keys.items.maxLength).toBe(4096);
+    expect(p.keyless.properties.identities.maxItems).toBe(16);
+    expect(p.keyless.properties.trustedRoot.maxLength).toBe(64 * 1024);
+    expect(p.minSignatures.maximum).toBe(32);
   });
 });
