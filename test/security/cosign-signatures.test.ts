@@ -22,7 +22,7 @@ describe('forged and swapped signatures', () => {
   it('refuses a signature by a key the policy does not name (legacy and bundle)', async () => {
     const { registry, digest } = image();
     signLegacy(registry, REPO, NAME, digest, attacker.privateKey);
-    signBundle(registry, REPO, NAME, digest, attacker.privateKey);
+    signBundle(registry, REPO, digest, attacker.privateKey);
     const r = await refusal(verifyCosign(registry, `${NAME}:1.0`, spec));
     expect(r.code).toBe('SIGNATURE_INVALID');
     expect(r.message).toContain('none of its 2 cosign signatures verified');
@@ -43,7 +43,7 @@ describe('forged and swapped signatures', () => {
   it('refuses a bundle whose valid signature is over a statement for another subject', async () => {
     const { registry, digest } = image();
     const other = pushImage(registry, REPO, 'other', 'another build');
-    signBundle(registry, REPO, NAME, digest, signer.privateKey, { statement: cosignStatement(other) });
+    signBundle(registry, REPO, digest, signer.privateKey, { statement: cosignStatement(other) });
     const r = await refusal(verifyCosign(registry, `${NAME}:1.0`, spec));
     expect(r.code).toBe('PAYLOAD_MISMATCH');
     expect(r.message).toContain(`subject is ${other}`);
@@ -51,7 +51,7 @@ describe('forged and swapped signatures', () => {
 
   it('refuses a signed attestation (another predicate type) as a signature', async () => {
     const { registry, digest } = image();
-    signBundle(registry, REPO, NAME, digest, signer.privateKey, { statement: cosignStatement(digest, 'https://slsa.dev/provenance/v1') });
+    signBundle(registry, REPO, digest, signer.privateKey, { statement: cosignStatement(digest, 'https://slsa.dev/provenance/v1') });
     const r = await refusal(verifyCosign(registry, `${NAME}:1.0`, spec));
     expect(r.code).toBe('PAYLOAD_MISMATCH');
     expect(r.message).toContain('an attestation, not a signature');
@@ -83,7 +83,7 @@ describe('forged and swapped signatures', () => {
 
   it('refuses a bundle whose statement was edited after signing', async () => {
     const { registry, digest } = image();
-    signBundle(registry, REPO, NAME, digest, signer.privateKey, {
+    signBundle(registry, REPO, digest, signer.privateKey, {
       edit: (b) => {
         const env = b.dsseEnvelope as { payload: string };
         env.payload = Buffer.from(cosignStatement(digest).toString('utf8').replace('"predicate":{}', '"predicate":{"edited":true}')).toString('base64');
@@ -106,7 +106,7 @@ describe('the digest that runs is the one the tag names now', () => {
   it('refuses a tag moved to an unsigned manifest, though the old digest stays signed', async () => {
     const { registry, digest } = image();
     signLegacy(registry, REPO, NAME, digest, signer.privateKey);
-    signBundle(registry, REPO, NAME, digest, signer.privateKey);
+    signBundle(registry, REPO, digest, signer.privateKey);
     await expect(verifyCosign(registry, `${NAME}:1.0`, spec)).resolves.toMatchObject({ digest });
     const pushed = pushImage(registry, REPO, '1.0', 'unsigned push over the tag');
     const r = await refusal(verifyCosign(registry, `${NAME}:1.0`, spec));
@@ -154,7 +154,7 @@ describe('bounds', () => {
 
   it('asks the registry for at most 32 referrers (more is its error, never a cut)', async () => {
     const { registry, digest } = image();
-    for (let i = 0; i < 33; i++) signBundle(registry, REPO, `${NAME}${i}`, digest, attacker.privateKey);
+    for (let i = 0; i < 33; i++) signBundle(registry, REPO, digest, attacker.privateKey);
     expect((await refusal(verifyCosign(registry, `${NAME}:1.0`, spec))).code).toBe('TOO_LARGE');
   });
 

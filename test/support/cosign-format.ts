@@ -80,7 +80,7 @@ export interface BundleOptions {
 }
 
 /** Attaches a keyed v0.3 bundle (no log entry, as `--tlog-upload=false`) as a referrer. */
-export function signBundle(registry: MemoryRegistry, repository: string, name: string, digest: string, key: KeyObject, options: BundleOptions = {}): string {
+export function signBundle(registry: MemoryRegistry, repository: string, digest: string, key: KeyObject, options: BundleOptions = {}): string {
   const payloadType = options.payloadType ?? 'application/vnd.in-toto+json';
   const statement = options.statement ?? cosignStatement(digest);
   const signature = signBytes(key, pae(payloadType, statement));

@@ -28,7 +28,7 @@ function signed(): { registry: MemoryRegistry; digest: string } {
   const registry = new MemoryRegistry();
   const digest = pushImage(registry, REPO, '1.0', 'one');
   signLegacy(registry, REPO, NAME, digest, signer.privateKey);
-  signBundle(registry, REPO, NAME, digest, signer.privateKey);
+  signBundle(registry, REPO, digest, signer.privateKey);
   return { registry, digest };
 }
 

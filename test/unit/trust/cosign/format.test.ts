@@ -52,7 +52,7 @@ describe('cosign-format (test support) against real cosign output', () => {
     const realManifest = manifestOf(real, referrer);
     const ours = new MemoryRegistry();
     const digest = pushImage(ours, 'x/y', '1.0', 'one');
-    const ourManifest = manifestOf(ours, signBundle(ours, 'x/y', 'h/x/y', digest, key.privateKey));
+    const ourManifest = manifestOf(ours, signBundle(ours, 'x/y', digest, key.privateKey));
     expect(shape(ourManifest)).toEqual(shape(realManifest));
     const bundleOf = (r: MemoryRegistry, m: Record<string, unknown>) => json(r.contents.blobs.get((m.layers as { digest: string }[])[0]!.digest)!);
     const realBundle = bundleOf(real, realManifest);

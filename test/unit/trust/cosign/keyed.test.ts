@@ -24,7 +24,7 @@ describe.each<KeyType>(['ecdsa-p256', 'ecdsa-p384', 'ecdsa-p521', 'rsa-2048', 'e
   it('verifies a v3 bundle referrer', async () => {
     const registry = new MemoryRegistry();
     const digest = pushImage(registry, REPO, '1.0', 'one');
-    const manifest = signBundle(registry, REPO, NAME, digest, key.privateKey);
+    const manifest = signBundle(registry, REPO, digest, key.privateKey);
     const v = await verifyCosign(registry, `${NAME}:1.0`, offline(key.pem));
     expect(v.evidence).toMatchObject({ signatures: [{ format: 'bundle', manifestDigest: manifest }] });
   });
@@ -57,7 +57,7 @@ describe('keyed verification', () => {
     const one = await refusal(verifyCosign(registry, `${NAME}:1.0`, spec));
     expect(one.code).toBe('THRESHOLD_NOT_MET');
     expect(one.message).toContain('1 of the 2');
-    signBundle(registry, REPO, NAME, digest, second.privateKey);
+    signBundle(registry, REPO, digest, second.privateKey);
     const v = await verifyCosign(registry, `${NAME}:1.0`, spec);
     expect(v.evidence).toMatchObject({ signatures: [{ format: 'bundle' }, { format: 'legacy' }] });
   });
@@ -79,7 +79,7 @@ describe('keyed verification', () => {
     const registry = new MemoryRegistry();
     const digest = pushImage(registry, REPO, '1.0', 'one');
     signLegacy(registry, REPO, NAME, digest, p256.privateKey);
-    signBundle(registry, REPO, NAME, digest, p256.privateKey);
+    signBundle(registry, REPO, digest, p256.privateKey);
     const r = await refusal(verifyCosign(registry, `${NAME}:1.0`, cosignSpec({ keys: [p256.pem] })));
     expect(r.code).toBe('TLOG_INVALID');
     expect(r.message).toMatch(/bundle sha256:.*TLOG_INVALID.*\.sig layer 0 .*TLOG_INVALID/);
