@@ -102,6 +102,31 @@ describe('forged and swapped signatures', () => {
   });
 });
 
+describe('minSignatures counts signers', () => {
+  const two = cosignSpec({ keys: [signer.pem, attacker.pem], tlog: { required: false }, minSignatures: 2 });
+
+  it('counts one signer once: the same key signing twice, in both formats', async () => {
+    const { registry, digest } = image();
+    signLegacy(registry, REPO, NAME, digest, signer.privateKey);
+    signLegacy(registry, REPO, NAME, digest, signer.privateKey);
+    signBundle(registry, REPO, digest, signer.privateKey);
+    const r = await refusal(verifyCosign(registry, `${NAME}:1.0`, two));
+    expect(r.code).toBe('THRESHOLD_NOT_MET');
+    expect(r.message).toContain('1 of the 2 distinct signers');
+  });
+
+  it('counts one signature copied into two layers once', async () => {
+    const { registry, digest } = image();
+    signLegacy(registry, REPO, NAME, digest, signer.privateKey);
+    const sigTag = `${digest.replace(':', '-')}.sig`;
+    const manifest = JSON.parse(registry.contents.manifests.get(registry.contents.tags.get(REPO)!.get(sigTag)!)!.bytes.toString('utf8')) as { layers: unknown[] };
+    addLegacyLayer(registry, REPO, digest, manifest.layers[0]);
+    expect((await refusal(verifyCosign(registry, `${NAME}:1.0`, two))).code).toBe('THRESHOLD_NOT_MET');
+    signLegacy(registry, REPO, NAME, digest, attacker.privateKey);
+    await expect(verifyCosign(registry, `${NAME}:1.0`, two)).resolves.toMatchObject({ digest });
+  });
+});
+
 describe('the digest that runs is the one the tag names now', () => {
   it('refuses a tag moved to an unsigned manifest, though the old digest stays signed', async () => {
     const { registry, digest } = image();

@@ -52,6 +52,6 @@ export const COSIGN_AUTHORITY_SCHEMA = {
         caBundle: { type: 'string', maxLength: COSIGN_SPEC_LIMITS.caBundleLength, description: 'PEM CA certificates for the registry\'s TLS.' },
       },
     },
-    minSignatures: { type: 'integer', minimum: 1, maximum: MAX_SIGNATURES, default: 1, description: 'Distinct verified signatures required.' },
+    minSignatures: { type: 'integer', minimum: 1, maximum: MAX_SIGNATURES, default: 1, description: 'Distinct signers (keys or identities) whose signatures must verify.' },
   },
 } as const;

@@ -37,7 +37,7 @@ export interface CosignSpec {
   /** A signature counts only with a verified transparency-log entry. False only when written so. */
   readonly tlogRequired: boolean;
   readonly registry: { readonly insecure: boolean; readonly caBundle: string | undefined };
-  /** Verified signatures required (distinct signatures, each a different layer or bundle). */
+  /** Distinct signers (keys, or keyless identities) whose signatures must verify. */
   readonly minSignatures: number;
   /** Everything above that decides an answer, as one string (KindVerifier.specKey). */
   readonly key: string;

@@ -61,8 +61,10 @@ export class CosignVerifier implements KindVerifier<CosignSpec> {
     for await (const sig of inOrder(found.signatures)) {
       if (conn.signal?.aborted) throw new TrustError(TrustErrorCode.TIMEOUT, `${ref.name}@${digest}: the cosign verification ran out of time after ${failures.length + verified.length} signatures`);
       const result = checkSignature(sig, spec, digest);
-      if (result.ok) verified.push({ ...result.evidence, manifestDigest: sig.manifestDigest });
-      else failures.push({ origin: describeOrigin(sig), code: result.code, reason: result.reason });
+      if (!result.ok) failures.push({ origin: describeOrigin(sig), code: result.code, reason: result.reason });
+      // minSignatures counts signers: the same key or identity signing twice (or one signature
+      // copied into two layers or referrers) is one.
+      else if (!verified.some((v) => signerOf(v) === signerOf(result.evidence))) verified.push({ ...result.evidence, manifestDigest: sig.manifestDigest });
       if (verified.length >= spec.minSignatures) break;
     }
     if (verified.length < spec.minSignatures) throw refusal(ref, digest, spec, verified.length, failures);
@@ -90,6 +92,11 @@ export class CosignVerifier implements KindVerifier<CosignSpec> {
   }
 }
 
+/** Who made a verified signature: the key, or the certificate's issuer and subject. */
+function signerOf(e: CosignSignatureEvidence): string {
+  return e.keyId !== undefined ? `key ${e.keyId}` : `identity ${e.identity?.issuer ?? ''} ${e.identity?.subject ?? ''}`;
+}
+
 /** Checks one found signature (pure: bytes, spec and digest in, verdict out). */
 export function checkSignature(sig: FoundSignature, spec: CosignSpec, digest: string): SignatureCheck {
   if ('unreadable' in sig) return { ok: false, ...sig.unreadable };
@@ -99,7 +106,7 @@ export function checkSignature(sig: FoundSignature, spec: CosignSpec, digest: st
 function refusal(ref: ImageReference, digest: string, spec: CosignSpec, count: number, failures: readonly { origin: string; code: TrustErrorCode; reason: string }[]): TrustError {
   const code = count > 0 ? TrustErrorCode.THRESHOLD_NOT_MET : (FURTHEST.find((c) => failures.some((f) => f.code === c)) ?? TrustErrorCode.SIGNATURE_INVALID);
   const head = count > 0
-    ? `${ref.name}@${digest}: ${count} of the ${spec.minSignatures} cosign signatures required verified`
+    ? `${ref.name}@${digest}: cosign signatures of ${count} of the ${spec.minSignatures} distinct signers required verified`
     : `${ref.name}@${digest}: none of its ${failures.length} cosign signature${failures.length === 1 ? '' : 's'} verified`;
   let message = `${head}: ${failures.map((f) => `${f.origin}: ${f.code}: ${f.reason}`).join('; ')}`;
   if (message.length > MAX_MESSAGE_LENGTH) message = `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…`;

@@ -56,7 +56,7 @@ describe('keyed verification', () => {
     const spec = cosignSpec({ keys: [p256.pem, second.pem], tlog: { required: false }, minSignatures: 2 });
     const one = await refusal(verifyCosign(registry, `${NAME}:1.0`, spec));
     expect(one.code).toBe('THRESHOLD_NOT_MET');
-    expect(one.message).toContain('1 of the 2');
+    expect(one.message).toContain('1 of the 2 distinct signers');
     signBundle(registry, REPO, digest, second.privateKey);
     const v = await verifyCosign(registry, `${NAME}:1.0`, spec);
     expect(v.evidence).toMatchObject({ signatures: [{ format: 'bundle' }, { format: 'legacy' }] });
