@@ -7,7 +7,7 @@ import type { Bundle } from '@sigstore/bundle';
 import { decodeBase64 } from '../encoding.js';
 import { TrustErrorCode } from '../errors.js';
 import { checkStatementClaim } from './claims.js';
-import { identityMatches, identityOf } from './identity.js';
+import { claimedIdentity, identityMatches, identityOf, identityRefusal } from './identity.js';
 import { asObject, readJson } from './json.js';
 import { verifyWithKey } from './keys.js';
 import { verifyKeyed, verifyKeyless, type EntityParts } from './sigstore.js';
@@ -98,12 +98,12 @@ function checkWithSigstore(json: unknown, signed: Buffer, signature: Buffer, spe
   const tlog = entry && { logIndex: Number(entry.logIndex), integratedTime: Number(entry.integratedTime) };
 
   if (spec.keyless) {
+    const claimed = parts.certificate && claimedIdentity(parts.certificate);
+    if (claimed && !identityMatches(spec.keyless.identities, claimed)) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(claimed, false));
     const outcome = verifyKeyless(parts, spec.trustedRoot);
     if (!outcome.ok) return outcome;
     const identity = identityOf(outcome.signer);
-    if (!identity || !identityMatches(spec.keyless.identities, identity)) {
-      return fail(TrustErrorCode.IDENTITY_MISMATCH, identity ? `signed by ${JSON.stringify(identity.subject.slice(0, 120))} (issuer ${JSON.stringify(identity.issuer.slice(0, 120))}), not an identity the policy names` : 'the certificate names no identity and issuer');
-    }
+    if (!identity || !identityMatches(spec.keyless.identities, identity)) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(identity, true));
     return { ok: true, evidence: { format: 'bundle', manifestDigest: '', identity, ...(tlog && { tlog }) } };
   }
   if (parts.certificate) return fail(TrustErrorCode.SIGNATURE_INVALID, 'signed with a certificate: the policy trusts keys');

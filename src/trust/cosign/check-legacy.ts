@@ -9,7 +9,7 @@ import { X509Certificate, createPublicKey } from 'node:crypto';
 import type { TransparencyLogEntry } from '@sigstore/bundle';
 import { decodeBase64 } from '../encoding.js';
 import { TrustErrorCode } from '../errors.js';
-import { identityMatches, identityOf } from './identity.js';
+import { claimedIdentity, identityMatches, identityOf, identityRefusal } from './identity.js';
 import { verifyWithKey } from './keys.js';
 import { asObject, readJson } from './json.js';
 import { checkSimpleSigningClaim } from './claims.js';
@@ -69,15 +69,15 @@ function checkKeyless(sig: Legacy, parts: EntityParts, log: RekorEntry | string 
   } catch {
     return fail(TrustErrorCode.CERTIFICATE_INVALID, 'the certificate annotation is not a PEM certificate');
   }
+  const claimed = claimedIdentity(der);
+  if (claimed && !identityMatches(spec.keyless!.identities, claimed)) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(claimed, false));
   if (typeof log !== 'object') return missingLog(log);
   const entry = log;
   if (!entry.publicKeyDer || !entry.publicKeyDer.equals(der)) return fail(TrustErrorCode.TLOG_INVALID, 'the transparency-log entry records another certificate');
   const outcome: SigstoreOutcome = verifyKeyless({ ...parts, certificate: der }, spec.trustedRoot);
   if (!outcome.ok) return outcome;
   const identity = identityOf(outcome.signer);
-  if (!identity || !identityMatches(spec.keyless!.identities, identity)) {
-    return fail(TrustErrorCode.IDENTITY_MISMATCH, identity ? `signed by ${JSON.stringify(identity.subject.slice(0, 120))} (issuer ${JSON.stringify(identity.issuer.slice(0, 120))}), not an identity the policy names` : 'the certificate names no identity and issuer');
-  }
+  if (!identity || !identityMatches(spec.keyless!.identities, identity)) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(identity, true));
   return { ok: true, evidence: { format: 'legacy', manifestDigest: '', identity, tlog: entry.evidence } };
 }
 
