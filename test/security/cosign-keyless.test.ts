@@ -19,6 +19,8 @@ describe('identity', () => {
     const r = await refusal(verifyCosign(legacyRegistry(), image, keyless(identity)));
     expect(r.code).toBe('IDENTITY_MISMATCH');
     expect(r.message).toContain(`signed by "${LEGACY.identity}" (issuer "${LEGACY.issuer}")`);
+    // Refused on the identity the certificate claims, before any chain, SCT or log check.
+    expect(r.message).toContain('not checked further');
   });
 
   it.each([
