@@ -18,8 +18,17 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-main(process.argv.slice(2), { env: process.env, readStdin }, processOutput()).then(
+// The OCI registry client, for --kind cosign only (its module loads when a cosign command runs).
+let registry: { close(): void } | undefined;
+async function registryClient() {
+  const client = new (await import('../src/registry/oci/index.js')).OciRegistryClient();
+  registry = client;
+  return client;
+}
+
+main(process.argv.slice(2), { env: process.env, readStdin, registryClient }, processOutput()).then(
   (code) => {
+    registry?.close();
     process.exitCode = code;
   },
   (error: unknown) => {

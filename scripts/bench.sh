@@ -11,6 +11,8 @@ command -v wrk >/dev/null 2>&1 || { [ "$(id -u)" -eq 0 ] && s="" || s=sudo; $s a
 npm run --silent build
 node dist/bench/verify-cpu.js
 echo
+node dist/bench/cosign-verify-cpu.js
+echo
 node dist/bench/verify-vs-notary.js
 echo
 node dist/bench/cli-startup.js

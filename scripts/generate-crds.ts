@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { POLICY_LIMITS as L } from '../src/policy/limits.js';
+import { COSIGN_AUTHORITY_SCHEMA } from '../src/trust/cosign/schema.js';
 
 // The API server refuses objects past these bounds, so no tenant can make trustgate parse more
 // than a few hundred keys per object (issue 9 item 6: 2,112 keys per object stalled admission).
@@ -39,7 +40,7 @@ const NOTARY_SCHEMA = {
 const AUTHORITY_KINDS = {
   // A copy: the YAML writer would otherwise make trust's fields an anchor and this an alias.
   notary: { ...structuredClone(NOTARY_SCHEMA), description: 'Notary v1 (Docker Content Trust): the fields of trust.' },
-  // cosign: src/trust/cosign/ (issue 10)
+  cosign: structuredClone(COSIGN_AUTHORITY_SCHEMA),
 };
 
 export const SPEC_SCHEMA = {

@@ -1,3 +1,4 @@
+import type { CosignEnvironment } from './cosign.js';
 import { describeFailure, ExitCode, UsageError } from './errors.js';
 import { runInspect, INSPECT_USAGE } from './inspect.js';
 import type { Output } from './output.js';
@@ -9,22 +10,51 @@ const USAGE = `Usage: trustgate COMMAND [options]
 
 Commands:
   verify IMAGE    resolve an image to the digest its publisher signed, or refuse
-  inspect IMAGE   show a repository's signed tags, signers and keys
+                  (--kind notary, the default, or --kind cosign)
+  inspect IMAGE   show a repository's signed tags, signers and keys (--kind cosign: its
+                  cosign signatures)
   serve           run the admission webhook
 
 Run "trustgate COMMAND --help" for a command's options.`;
 
-const COMMANDS: Record<string, (argv: string[], env: Environment, out: Output) => Promise<number>> = {
-  verify: runVerify,
-  inspect: runInspect,
+/** The `--kind` of argv (`--kind cosign` or `--kind=cosign`), `notary` when absent. */
+function kindOf(argv: readonly string[]): string {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--kind') return argv[i + 1] ?? '';
+    if (argv[i]!.startsWith('--kind=')) return argv[i]!.slice('--kind='.length);
+  }
+  return 'notary';
+}
+
+type CosignCommand = 'runCosignVerify' | 'runCosignInspect';
+
+/**
+ * `--kind notary` (the default) or `--kind cosign`. The cosign commands (and sigstore-js behind
+ * them) are loaded only when asked for: Notary's verify and inspect do not pay for them.
+ */
+function byKind(notary: typeof runVerify, cosign: CosignCommand) {
+  return async (argv: string[], env: MainEnvironment, out: Output): Promise<number> => {
+    const kind = kindOf(argv);
+    if (kind === 'cosign') return (await import('./cosign.js'))[cosign](argv, { registryClient: undefined, ...env }, out);
+    if (kind !== 'notary') throw new UsageError(`--kind must be notary or cosign, not "${kind}"`);
+    return notary(argv.filter((a, i) => a !== '--kind=notary' && !(a === '--kind' || argv[i - 1] === '--kind')), env, out);
+  };
+}
+
+const COMMANDS: Record<string, (argv: string[], env: MainEnvironment, out: Output) => Promise<number>> = {
+  verify: byKind(runVerify, 'runCosignVerify'),
+  inspect: byKind(runInspect, 'runCosignInspect'),
   // The webhook's module graph is large; the CLI's commands should not pay for it.
   serve: async (argv, env, out) => (await import('./serve.js')).runServe(argv, env, out),
 };
 
-export async function main(argv: string[], environment: Environment, out: Output): Promise<number> {
+/** What main is given: the process's environment, and the registry client of --kind cosign. */
+export type MainEnvironment = Environment & Partial<Pick<CosignEnvironment, 'registryClient'>>;
+
+export async function main(argv: string[], environment: MainEnvironment, out: Output): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    out.stdout(`${USAGE}\n\n${VERIFY_USAGE}\n\n${INSPECT_USAGE}\n\n${SERVE_USAGE}`);
+    out.stdout(`${USAGE}\n\n${VERIFY_USAGE}\n\n${(await import('./cosign.js')).COSIGN_VERIFY_USAGE}\n\n${INSPECT_USAGE}\n\n${SERVE_USAGE}`);
     return command === undefined ? ExitCode.USAGE : ExitCode.OK;
   }
   const run = COMMANDS[command];

@@ -9,6 +9,8 @@ import { loadPolicyFiles, PolicyError, PolicyFileWatcher, PolicyKind, PolicySet,
 import { DOCKER_HUB_TRUST_SERVER } from '../../src/registry/index.js';
 import { clientCertificateCheck, createRequestListener, listenHttp, listenHttps, metricsHandler, readTls, TlsReloader, type Listener } from '../../src/server/index.js';
 import { NotaryVerifier, TrustClient, TrustKind, type NotarySpec } from '../../src/trust/index.js';
+import { CosignVerifier } from '../../src/trust/cosign/index.js';
+import { OciRegistryClient } from '../../src/registry/oci/index.js';
 import express from 'express';
 import { ExitCode, UsageError } from './errors.js';
 import type { Output } from './output.js';
@@ -113,7 +115,7 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
   });
   metrics.countTrustClient(() => ({ ...client.sizes() }));
   // Every kind of trust served: a policy's authority of a kind missing here is refused at verification.
-  const kinds = [new NotaryVerifier(client, config.trust.servers)];
+  const kinds = [new NotaryVerifier(client, config.trust.servers), new CosignVerifier(new OciRegistryClient())];
   const verifier = new CachingVerifier(
     kinds,
     {

@@ -5,6 +5,7 @@ import type { Guard } from '../shared/guard.js';
 import { TRUST_KINDS, type AuthorityParser, type AuthoritySpec, type TrustKind } from '../trust/index.js';
 import { POLICY_LIMITS } from './limits.js';
 import { NOTARY_AUTHORITY } from './notary-authority.js';
+import { COSIGN_AUTHORITY } from '../trust/cosign/index.js';
 import type { Authority } from './types.js';
 
 /**
@@ -14,7 +15,7 @@ import type { Authority } from './types.js';
  */
 const PARSERS: ReadonlyMap<TrustKind, AuthorityParser<AuthoritySpec>> = new Map<TrustKind, AuthorityParser<AuthoritySpec>>([
   [NOTARY_AUTHORITY.kind, NOTARY_AUTHORITY],
-  // cosign: src/trust/cosign/ (issue 10)
+  [COSIGN_AUTHORITY.kind, COSIGN_AUTHORITY],
 ]);
 
 /** The kinds a policy may name, in registry order. */

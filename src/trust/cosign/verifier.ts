@@ -1,0 +1,114 @@
+// cosign behind the trust-kind seam (src/trust/kind.ts): the image's digest is resolved NOW (a
+// tag's current digest; a pinned digest as written), its signatures are found in its registry,
+// each is checked until `minSignatures` verify, and the pod is pinned to that digest — never to
+// a digest a signature names, so a later push to the tag cannot change what runs.
+import { effectiveTag, formatPinned, type ImageReference } from '../../reference/index.js';
+import type { RegistryClient, RegistryConnection } from '../../registry/oci/types.js';
+import { TrustError, TrustErrorCode } from '../errors.js';
+import { TrustKind, type CosignSignatureEvidence, type KindVerifier, type Verified, type VerifyContext } from '../kind.js';
+import { checkBundle } from './check-bundle.js';
+import { checkLegacy } from './check-legacy.js';
+import { discoverSignatures, inOrder } from './discover.js';
+import { MAX_MESSAGE_LENGTH } from './limits.js';
+import { describeOrigin, type FoundSignature, type SignatureCheck } from './signature.js';
+import type { CosignSpec } from './spec.js';
+
+/**
+ * When failures differ, the code of the signature that got furthest names the denial: a
+ * signature by the right signer for another image says more than a stranger's.
+ */
+const FURTHEST: readonly TrustErrorCode[] = [
+  TrustErrorCode.PAYLOAD_MISMATCH,
+  TrustErrorCode.IDENTITY_MISMATCH,
+  TrustErrorCode.TLOG_INVALID,
+  TrustErrorCode.CERTIFICATE_INVALID,
+  TrustErrorCode.SIGNATURE_INVALID,
+  TrustErrorCode.TOO_LARGE,
+  TrustErrorCode.HASH_MISMATCH,
+  TrustErrorCode.INVALID_METADATA,
+  TrustErrorCode.REGISTRY_ERROR,
+];
+
+export class CosignVerifier implements KindVerifier<CosignSpec> {
+  readonly kind = TrustKind.COSIGN;
+
+  constructor(private readonly client: RegistryClient) {}
+
+  specKey(spec: CosignSpec): string {
+    return spec.key;
+  }
+
+  endpoint(ref: ImageReference): string {
+    return ref.registry;
+  }
+
+  async verify(ref: ImageReference, spec: CosignSpec, ctx: VerifyContext): Promise<Verified> {
+    const conn: RegistryConnection = {
+      registry: ref.registry,
+      insecure: spec.registry.insecure,
+      caBundle: spec.registry.caBundle,
+      credentials: ctx.credentials,
+      // The whole verification, every fetch included, ends at timeoutMs or the review's deadline.
+      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.timeoutMs)]),
+      timeoutMs: ctx.timeoutMs,
+    };
+    const digest = ref.digest ?? (await this.resolve(conn, ref));
+    const found = await discoverSignatures(this.client, conn, ref.repository, digest);
+    if (found.signatures.length === 0) throw new TrustError(TrustErrorCode.NO_SIGNATURES, `${ref.name}@${digest} has no cosign signatures: ${found.looked}`);
+
+    const verified: CosignSignatureEvidence[] = [];
+    const failures: { origin: string; code: TrustErrorCode; reason: string }[] = [];
+    for await (const sig of inOrder(found.signatures)) {
+      if (conn.signal?.aborted) throw new TrustError(TrustErrorCode.TIMEOUT, `${ref.name}@${digest}: the cosign verification ran out of time after ${failures.length + verified.length} signatures`);
+      const result = checkSignature(sig, spec, digest);
+      if (!result.ok) failures.push({ origin: describeOrigin(sig), code: result.code, reason: result.reason });
+      // minSignatures counts signers: the same key or identity signing twice (or one signature
+      // copied into two layers or referrers) is one.
+      else if (!verified.some((v) => signerOf(v) === signerOf(result.evidence))) verified.push({ ...result.evidence, manifestDigest: sig.manifestDigest });
+      if (verified.length >= spec.minSignatures) break;
+    }
+    if (verified.length < spec.minSignatures) throw refusal(ref, digest, spec, verified.length, failures);
+
+    const byTag = ref.tag !== undefined || ref.digest === undefined;
+    return {
+      kind: TrustKind.COSIGN,
+      image: ref.name,
+      reference: byTag ? formatPinned(ref, digest) : ref.written,
+      digest,
+      tag: byTag ? effectiveTag(ref) : undefined,
+      unchecked: false,
+      // A verified signature does not expire (the log proves when a certificate signed); how
+      // long a tag's digest is trusted is the verification cache's TTL.
+      expires: Number.POSITIVE_INFINITY,
+      evidence: { kind: TrustKind.COSIGN, registry: ref.registry, signatures: verified },
+    };
+  }
+
+  private async resolve(conn: RegistryConnection, ref: ImageReference): Promise<string> {
+    const tag = effectiveTag(ref);
+    const digest = await this.client.resolveTag(conn, ref.repository, tag);
+    if (digest === undefined) throw new TrustError(TrustErrorCode.REGISTRY_ERROR, `tag "${tag}" of ${ref.name} does not exist in the registry`);
+    return digest;
+  }
+}
+
+/** Who made a verified signature: the key, or the certificate's issuer and subject. */
+function signerOf(e: CosignSignatureEvidence): string {
+  return e.keyId !== undefined ? `key ${e.keyId}` : `identity ${e.identity?.issuer ?? ''} ${e.identity?.subject ?? ''}`;
+}
+
+/** Checks one found signature (pure: bytes, spec and digest in, verdict out). */
+export function checkSignature(sig: FoundSignature, spec: CosignSpec, digest: string): SignatureCheck {
+  if ('unreadable' in sig) return { ok: false, ...sig.unreadable };
+  return sig.format === 'legacy' ? checkLegacy(sig, spec, digest) : checkBundle(sig, spec, digest);
+}
+
+function refusal(ref: ImageReference, digest: string, spec: CosignSpec, count: number, failures: readonly { origin: string; code: TrustErrorCode; reason: string }[]): TrustError {
+  const code = count > 0 ? TrustErrorCode.THRESHOLD_NOT_MET : (FURTHEST.find((c) => failures.some((f) => f.code === c)) ?? TrustErrorCode.SIGNATURE_INVALID);
+  const head = count > 0
+    ? `${ref.name}@${digest}: cosign signatures of ${count} of the ${spec.minSignatures} distinct signers required verified`
+    : `${ref.name}@${digest}: none of its ${failures.length} cosign signature${failures.length === 1 ? '' : 's'} verified`;
+  let message = `${head}: ${failures.map((f) => `${f.origin}: ${f.code}: ${f.reason}`).join('; ')}`;
+  if (message.length > MAX_MESSAGE_LENGTH) message = `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…`;
+  return new TrustError(code, message);
+}
