@@ -180,6 +180,14 @@ describe('migration mode: notary and cosign authorities in one policy', () => {
     expect(await dctOnly()).toBe(1);
   });
 
+  it('lists which pods were admitted on DCT alone, as docs/migration.md shows', async () => {
+    const table = await cp.kubectlOk(['get', 'pods', '-A', '-o', 'custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,VERIFIED-BY:.metadata.annotations.trustgate\\.dev/verified-by']);
+    const rows = table.trim().split('\n').slice(1).map((line) => line.split(/\s+/));
+    expect(rows.filter(([, , by]) => by === 'notary')).toEqual([['enforced', 'migrate-dct', 'notary']]);
+    expect(rows).toContainEqual(['enforced', 'migrate-both', 'notary,cosign']);
+    expect(rows).toContainEqual(['enforced', 'cosign-2-0', 'cosign']);
+  });
+
   it('once the DCT-only image is cosign-signed too, its next pod is verified by both and the count is zero', async () => {
     const image = `${repo('migrate/dct')}:1.0`;
     await cosign.sign(byDigest('migrate/dct', images['migrate/dct:1.0']!), key, 'bundle', registry);
