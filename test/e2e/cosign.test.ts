@@ -10,7 +10,7 @@ import { ControlPlane } from '../support/control-plane.js';
 import { Cosign, type CosignKeyPair } from '../support/cosign.js';
 import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/processes.js';
-import type { RegistryServer } from '../support/registries.js';
+import { pushImage, startReferrersRegistry, type PushedImage as OciImage, type RegistryServer } from '../support/registries.js';
 import { metricValue, ServeProcess } from '../support/serve-process.js';
 import { TrustStack, type PushedImage } from '../support/stack.js';
 
@@ -21,6 +21,9 @@ let cosign: Cosign;
 let key: CosignKeyPair;
 /** The stack's docker-registry (plain HTTP, no referrers API) as cosign's helpers name it. */
 let registry: RegistryServer;
+/** go-containerregistry's registry with the OCI 1.1 referrers API (test/tools/referrers-registry). */
+let referrers: RegistryServer;
+let referred: OciImage;
 const images: Record<string, PushedImage> = {};
 
 const repo = (name: string) => `${stack.registry}/${name}`;
@@ -33,6 +36,7 @@ const cosignAuthority = () => ({ name: 'release-key', cosign: { keys: [readFileS
 const clusterPolicies = () => [
   { name: 'cosign-only', spec: { images: [`${stack.registry}/cosign/**`], authorities: [cosignAuthority()] } },
   { name: 'migrate-any', spec: { images: [`${stack.registry}/migrate/**`], require: 'any', authorities: [notaryAuthority(), cosignAuthority()] } },
+  { name: 'cosign-referrers', spec: { images: [`${referrers.host}/**`], authorities: [cosignAuthority()] } },
   { name: 'migrate-all', spec: { images: [`${stack.registry}/strict/**`], require: 'all', authorities: [notaryAuthority(), cosignAuthority()] } },
 ];
 
@@ -84,6 +88,11 @@ beforeAll(async () => {
   await dctSign('strict/both', '1.0', strictBoth);
   await cosign.sign(byDigest('strict/both', strictBoth), key, 'legacy', registry);
 
+  // A v3 bundle found through the referrers API (not the tag schema) on a registry that has it.
+  referrers = await startReferrersRegistry(stack.dir);
+  referred = await pushImage(referrers, 'team/app', '1.0', 'cosign e2e: bundle on the referrers API', stack.dir);
+  await cosign.sign(referred.ref, key, 'bundle', referrers);
+
   const port = await freePort();
   const configFile = path.join(stack.dir, 'trustgate.yaml');
   writeFileSync(configFile, `listen: "127.0.0.1:${port}"
@@ -96,13 +105,14 @@ defaultAction: deny
   await serve.waitReady();
   await cp.kubectlOk(['create', 'namespace', 'enforced']);
   await cp.kubectlOk(['label', 'namespace', 'enforced', 'trustgate.dev/enforce=true']);
-  for (const name of ['cosign-only', 'migrate-any', 'migrate-all']) {
+  for (const name of ['cosign-only', 'cosign-referrers', 'migrate-any', 'migrate-all']) {
     await eventually(() => cp.kubectlOk(['get', 'clusterimagepolicy', name, '-o', 'jsonpath={.status.accepted}']), (v) => v === 'true', `${name} accepted`);
   }
 });
 
 afterAll(async () => {
   await serve?.stop();
+  await referrers?.stop();
   await stack?.stop();
   await cp?.stop();
 });
@@ -119,6 +129,13 @@ describe('a cosign authority', () => {
     expect(r.stderr).toBe('');
     expect(await podField(name, '{.spec.containers[0].image}')).toBe(`${image}@${images[`cosign/app:${tag}`]!.digest}`);
     expect(await verifiedBy(name)).toBe('cosign');
+  });
+
+  it('admits an image whose bundle is found through the OCI 1.1 referrers API, pinned to its digest', async () => {
+    expect((await cosign.verifyWithKey(referred.tagged, key.pub, referrers)).verified).toBe(true);
+    expect((await runPod('cosign-referrers', referred.tagged)).stderr).toBe('');
+    expect(await podField('cosign-referrers', '{.spec.containers[0].image}')).toBe(`${referred.tagged}@${referred.digest}`);
+    expect(await verifiedBy('cosign-referrers')).toBe('cosign');
   });
 
   it('refuses an unsigned image with NO_SIGNATURES in kubectl\'s error', async () => {
