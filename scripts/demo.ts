@@ -132,7 +132,8 @@ async function main(): Promise<void> {
       console.log(`   export KUBECONFIG=${cluster.kubeconfig}`);
       console.log('   kubectl get pods -n demo -o wide');
       console.log(`   kubectl run try --image=${image}:1.1 -n demo --restart=Never`);
-      console.log(`   curl -s http://127.0.0.1:${metricsPort}/metrics | grep trustgate_admission`);
+      console.log('   kubectl get pods -n demo -o custom-columns=NAME:.metadata.name,VERIFIED-BY:.metadata.annotations.trustgate\\.dev/verified-by');
+      console.log(`   curl -s http://127.0.0.1:${metricsPort}/metrics | grep -E 'trustgate_(admission|images_dct_only|verified_images)'`);
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
     }
   } finally {
