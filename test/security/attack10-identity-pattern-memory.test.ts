@@ -1,0 +1,50 @@
+// ATTACK (finding): one tenant namespace's ImagePolicy objects, within every bound the CRD and the
+// namespace budget set, make trustgate hold ~0.5 GB of compiled identity patterns — twice the
+// chart's 256 Mi memory limit, so the pod is OOM-killed, and killed again after each restart
+// (the informers compile the same objects at start-up). With failurePolicy: Fail, every reviewed
+// namespace's pods are then refused.
+//
+// Why: the namespace budget counts an identity as one "key" (1,024 per namespace), but each
+// identity holds two patterns, and each pattern of ≤ 512 characters may expand to 4,096
+// program states (counted repetition), each a JS object (~60 bytes with its array slot).
+// 1,024 identities × 2 × 4,096 states ≈ 8.4 M objects.
+import { NAMESPACE_BUDGET, parsePolicy, PolicySet, rawKeyCount, type Policy } from '../../src/policy/index.js';
+
+/** ~4,090 program states from 30 characters; `tag` makes each pattern distinct. */
+const pattern = (tag: number): string => `(?:.*){1000}(?:.*){360}x${tag}`;
+
+function tenantPolicy(n: number): { doc: Record<string, unknown>; keys: number } {
+  const authorities = Array.from({ length: 8 }, (_, a) => ({
+    cosign: {
+      keyless: {
+        identities: Array.from({ length: 16 }, (_, i) => {
+          const k = n * 1000 + a * 100 + i;
+          return { issuerRegExp: pattern(k), subjectRegExp: pattern(k + 500_000) };
+        }),
+      },
+    },
+  }));
+  const spec = { images: [`registry.tenant.example/p${n}/**`], authorities };
+  return { doc: { apiVersion: 'trustgate.dev/v1alpha1', kind: 'ImagePolicy', metadata: { name: `p${n}`, namespace: 'team-a' }, spec }, keys: rawKeyCount(spec) };
+}
+
+it("one namespace's ImagePolicy objects within the budget stay far below the pod's memory limit", () => {
+  global.gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const policies: Policy[] = [];
+  let keys = 0;
+  for (let n = 0; n < 8; n++) {
+    const { doc, keys: k } = tenantPolicy(n);
+    keys += k;
+    policies.push(parsePolicy(doc, `attack:${n}`)); // what the informer does with each object
+  }
+  // Within the namespace budget: 8 objects (≤ 16), 1,024 identities (≤ 1,024 "keys").
+  expect(keys).toBeLessThanOrEqual(NAMESPACE_BUDGET.keys);
+  expect(policies.length).toBeLessThanOrEqual(NAMESPACE_BUDGET.policies);
+  const set = new PolicySet(policies);
+  global.gc?.();
+  const grown = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+  expect(set).toBeDefined();
+  // The chart's limit is 256 Mi for the whole process; one tenant must not take a quarter of it.
+  expect(grown).toBeLessThan(64);
+}, 300_000);
