@@ -48,3 +48,40 @@ it("one namespace's ImagePolicy objects within the budget stay far below the pod
   // The chart's limit is 256 Mi for the whole process; one tenant must not take a quarter of it.
   expect(grown).toBeLessThan(64);
 }, 300_000);
+
+// The same budget gap with `keyless.trustedRoot`: each counts as one "key", but a 64 KiB root of
+// 15 CAs × 8 (tiny, identical) chain certificates compiles to ~1.6 MiB of sigstore-js trust
+// material. 16 objects × 8 authorities (256 "keys" of the 1,024) ≈ 200 MiB, ~1.6 s to compile.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TRUSTED_ROOT } from '../support/cosign-fixtures.js';
+
+function bigRoot(n: number): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'attack10-root-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'), '-subj', '/CN=a', '-days', '2'], { stdio: 'ignore' });
+  const der = readFileSync(path.join(dir, 'c.pem'), 'utf8').replace(/-----[^-]+-----|\s/g, '');
+  const ca = { subject: { organization: 'x', commonName: 'x' }, uri: 'x', certChain: { certificates: Array.from({ length: 8 }, () => ({ rawBytes: der })) }, validFor: { start: '2020-01-01T00:00:00Z' } };
+  const pub = JSON.parse(TRUSTED_ROOT) as Record<string, unknown>;
+  const fit = Math.floor((64 * 1024 - 4000) / (der.length * 8 + 150));
+  return JSON.stringify({ ...pub, certificateAuthorities: Array.from({ length: fit }, () => ca), timestampAuthorities: [] }) + ' '.repeat(n % 8);
+}
+
+it("one namespace's trusted roots within the budget stay far below the pod's memory limit", () => {
+  global.gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const policies: Policy[] = [];
+  let keys = 0;
+  for (let n = 0; n < 16; n++) {
+    const authorities = Array.from({ length: 8 }, (_, a) => ({ cosign: { keyless: { identities: [{ issuer: 'https://x', subject: `s${a}` }], trustedRoot: bigRoot(n * 8 + a) } } }));
+    const spec = { images: [`registry.tenant.example/r${n}/**`], authorities };
+    keys += rawKeyCount(spec);
+    policies.push(parsePolicy({ apiVersion: 'trustgate.dev/v1alpha1', kind: 'ImagePolicy', metadata: { name: `r${n}`, namespace: 'team-a' }, spec }, `attack:r${n}`));
+  }
+  expect(keys).toBeLessThanOrEqual(NAMESPACE_BUDGET.keys);
+  global.gc?.();
+  const grown = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+  expect(policies.length).toBe(16);
+  expect(grown).toBeLessThan(64);
+}, 300_000);
