@@ -1,4 +1,6 @@
-// ATTACK (finding): the verification cache's byte bound (cache.maxBytes, 64 MiB) counts each
+// DEFENCE: the spec part of every cache, in-flight and fair-share key is a SHA-256 of the kind's spec
+// key (src/admission/verifier.ts), and cache.maxBytes counts each key. The attack it proves closed:
+// the verification cache's byte bound (cache.maxBytes, 64 MiB) counts each
 // answer's value (~1 KB) but not its KEY, and a cosign key embeds the authority's whole spec key:
 // every identity as written, JSON-encoded twice. A tenant's keyless authority with 16 identities
 // whose exact issuer and subject are 1,024 control characters each (accepted: "1-1024
