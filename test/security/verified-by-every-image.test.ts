@@ -1,4 +1,7 @@
-// ATTACK (finding, low): `trustgate.dev/verified-by` is what docs/migration.md step 3 tells
+// DEFENCE: /mutate writes `trustgate.dev/verified-by` on every object it reviews from the kinds
+// that verified EVERY image, pinned now or arriving pinned, and replaces or removes the value
+// the object arrived with (src/admission/decide.ts verifiedByLabel). The attack it closes:
+// `trustgate.dev/verified-by` is what docs/migration.md step 3 tells
 // operators to query to find the pods that rest on Docker Content Trust alone before the Notary
 // authority is dropped. It is written only from the images /mutate PINS in this review:
 // - an image that arrives already pinned (`name:tag@sha256:…`, as GitOps tools write it) is
@@ -46,4 +49,19 @@ it('a pod with a DCT-only image (arriving pinned) beside a cosign-verified one i
   // The migration query (== "notary") must not lose this pod: it runs an image only DCT verified.
   expect(annotations?.['trustgate.dev/verified-by']).not.toBe('cosign');
   expect(annotations?.['trustgate.dev/verified-by']).not.toBe('notary,cosign');
+});
+
+it("a pod whose images no kind verified loses the author's verified-by value", async () => {
+  const object = workload('Pod', 'web', { containers: [{ name: 'x', image: 'elsewhere.example/x:1' }] }, { annotations: { 'trustgate.dev/verified-by': 'cosign', keep: 'me' } });
+  const ctx = { ...context(), defaultAction: 'allow' as const };
+  const decision = await decide(parseReview(review('Pod', object)), 'mutate', ctx);
+  expect(decision.allowed).toBe(true);
+  const annotations = (applyPatch(object, decision.patch) as { metadata: { annotations: Record<string, string> } }).metadata.annotations;
+  expect(annotations).toEqual({ keep: 'me' });
+});
+
+it('a pod already labelled as verified gets no patch (the cached path stays patch-free)', async () => {
+  const object = workload('Pod', 'web', { containers: [{ name: 'app', image: `${BOTH}:2.0@${D2}` }] }, { annotations: { 'trustgate.dev/verified-by': 'notary,cosign' } });
+  const decision = await decide(parseReview(review('Pod', object)), 'mutate', context());
+  expect(decision.patch).toEqual([]);
 });
