@@ -1,4 +1,10 @@
-// ATTACK (finding): one tenant namespace's ImagePolicy objects, within every bound the CRD and the
+// DEFENCE: the namespace budget counts what ImagePolicy objects cost once COMPILED (src/policy/
+// budget.ts, rawCost of src/policy/authorities.ts): identity-pattern states (each pattern at most
+// COSIGN_SPEC_LIMITS.patternStates, estimated before compiling) and distinct trusted-root bytes
+// (a root shared by several authorities is parsed once, src/trust/cosign/spec.ts). Each scenario
+// below is fed to the budget as the informer feeds it (src/kube/policy-informers.ts): objects
+// past it are refused unparsed (POLICY_REFUSED), and the rest stay far below the memory limit.
+// The attack it closes: one tenant namespace's ImagePolicy objects, within every bound the CRD and the
 // namespace budget set, make trustgate hold ~0.5 GB of compiled identity patterns — twice the
 // chart's 256 Mi memory limit, so the pod is OOM-killed, and killed again after each restart
 // (the informers compile the same objects at start-up). With failurePolicy: Fail, every reviewed
@@ -8,7 +14,8 @@
 // identity holds two patterns, and each pattern of ≤ 512 characters may expand to 4,096
 // program states (counted repetition), each a JS object (~60 bytes with its array slot).
 // 1,024 identities × 2 × 4,096 states ≈ 8.4 M objects.
-import { NAMESPACE_BUDGET, parsePolicy, PolicySet, rawKeyCount, type Policy } from '../../src/policy/index.js';
+import { BudgetUsage, NAMESPACE_BUDGET, parsePolicy, PolicySet, rawCost, rawKeyCount, type Policy } from '../../src/policy/index.js';
+import { parseCosignAuthority } from '../../src/trust/cosign/index.js';
 
 /** ~4,090 program states from 30 characters; `tag` makes each pattern distinct. */
 const pattern = (tag: number): string => `(?:.*){1000}(?:.*){360}x${tag}`;
@@ -32,15 +39,21 @@ it("one namespace's ImagePolicy objects within the budget stay far below the pod
   global.gc?.();
   const before = process.memoryUsage().heapUsed;
   const policies: Policy[] = [];
+  const refused: string[] = [];
   let keys = 0;
+  const usage = new BudgetUsage(NAMESPACE_BUDGET);
   for (let n = 0; n < 8; n++) {
     const { doc, keys: k } = tenantPolicy(n);
     keys += k;
-    policies.push(parsePolicy(doc, `attack:${n}`)); // what the informer does with each object
+    // What the informer does with each object: the budget first, unparsed; parsing only within it.
+    const over = usage.add(rawCost(doc.spec));
+    if (over === undefined) policies.push(parsePolicy(doc, `attack:${n}`));
+    else refused.push(over);
   }
-  // Within the namespace budget: 8 objects (≤ 16), 1,024 identities (≤ 1,024 "keys").
+  // Within the old budget (1,024 identities ≤ 1,024 "keys"), past the compiled one: all refused.
   expect(keys).toBeLessThanOrEqual(NAMESPACE_BUDGET.keys);
-  expect(policies.length).toBeLessThanOrEqual(NAMESPACE_BUDGET.policies);
+  expect(refused).toHaveLength(8);
+  expect(refused[0]).toContain('identity-pattern states');
   const set = new PolicySet(policies);
   global.gc?.();
   const grown = (process.memoryUsage().heapUsed - before) / 2 ** 20;
@@ -72,16 +85,44 @@ it("one namespace's trusted roots within the budget stay far below the pod's mem
   global.gc?.();
   const before = process.memoryUsage().heapUsed;
   const policies: Policy[] = [];
+  const refused: string[] = [];
   let keys = 0;
+  const usage = new BudgetUsage(NAMESPACE_BUDGET);
   for (let n = 0; n < 16; n++) {
     const authorities = Array.from({ length: 8 }, (_, a) => ({ cosign: { keyless: { identities: [{ issuer: 'https://x', subject: `s${a}` }], trustedRoot: bigRoot(n * 8 + a) } } }));
     const spec = { images: [`registry.tenant.example/r${n}/**`], authorities };
     keys += rawKeyCount(spec);
-    policies.push(parsePolicy({ apiVersion: 'trustgate.dev/v1alpha1', kind: 'ImagePolicy', metadata: { name: `r${n}`, namespace: 'team-a' }, spec }, `attack:r${n}`));
+    const over = usage.add(rawCost(spec));
+    if (over === undefined) policies.push(parsePolicy({ apiVersion: 'trustgate.dev/v1alpha1', kind: 'ImagePolicy', metadata: { name: `r${n}`, namespace: 'team-a' }, spec }, `attack:r${n}`));
+    else refused.push(over);
   }
   expect(keys).toBeLessThanOrEqual(NAMESPACE_BUDGET.keys);
   global.gc?.();
   const grown = (process.memoryUsage().heapUsed - before) / 2 ** 20;
-  expect(policies.length).toBe(16);
+  // Eight distinct 64 KiB roots in each object: past the 128 KiB of trusted roots, so refused.
+  expect(refused).toHaveLength(16);
+  expect(refused[0]).toContain('characters of trusted roots');
   expect(grown).toBeLessThan(64);
 }, 300_000);
+
+it('128 authorities naming one trusted root cost one root: all admitted, one parse shared', () => {
+  const usage = new BudgetUsage(NAMESPACE_BUDGET);
+  const roots = new Set<unknown>();
+  for (let n = 0; n < 16; n++) {
+    const authorities = Array.from({ length: 8 }, (_, a) => ({ cosign: { keyless: { identities: [{ issuer: 'https://x', subject: `s${a}` }], trustedRoot: TRUSTED_ROOT } } }));
+    const spec = { images: [`registry.tenant.example/s${n}/**`], authorities };
+    expect(usage.add(rawCost(spec))).toBeUndefined();
+    const policy = parsePolicy({ apiVersion: 'trustgate.dev/v1alpha1', kind: 'ImagePolicy', metadata: { name: `s${n}`, namespace: 'team-a' }, spec }, `shared:${n}`);
+    for (const a of policy.authorities) roots.add((a.spec as unknown as { trustedRoot: unknown }).trustedRoot);
+  }
+  expect(usage.trustedRootBytes).toBe(TRUSTED_ROOT.length);
+  expect(roots.size).toBe(1);
+});
+
+it('an identity pattern that expands past the per-pattern cap is refused before it is compiled', () => {
+  const result = parseCosignAuthority({ keyless: { identities: [{ issuer: 'https://x', subjectRegExp: pattern(1) }] } }, 'cosign');
+  expect(result).toEqual({ problems: [expect.stringContaining('cosign.keyless.identities[0].subjectRegExp: too complex')] });
+  // A real workflow identity is well within it.
+  const real = parseCosignAuthority({ keyless: { identities: [{ issuer: 'https://token.actions.githubusercontent.com', subjectRegExp: 'https://github\\.com/my-org/[^/]+/\\.github/workflows/release\\.ya?ml@refs/tags/v[0-9]+\\.[0-9]+\\.[0-9]+' }] } }, 'cosign');
+  expect(real).toHaveProperty('spec');
+});
