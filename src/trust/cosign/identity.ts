@@ -5,6 +5,7 @@
 // the whole text (./regexp.ts explains why that differs from cosign).
 import type { Signer } from '@sigstore/verify';
 import { sigstoreCore } from './sigstore-lib.js';
+import { MAX_IDENTITY_LENGTH } from './regexp.js';
 import type { IdentityMatcher, TextMatcher } from './spec.js';
 
 export interface CertificateIdentity {
@@ -23,7 +24,15 @@ function matches(m: TextMatcher, text: string): boolean {
   return 'exact' in m ? m.exact === text : m.pattern.test(text);
 }
 
+/** Whether an identity is too long to be one: real issuers and SANs are URLs and emails. */
+function tooLong(id: CertificateIdentity): boolean {
+  return id.issuer.length > MAX_IDENTITY_LENGTH || id.subject.length > MAX_IDENTITY_LENGTH;
+}
+
 export function identityMatches(identities: readonly IdentityMatcher[], id: CertificateIdentity): boolean {
+  // Refused before any pattern runs: a match costs states × characters, and the text of a
+  // claimed (unverified) certificate is whatever whoever pushed it chose.
+  if (tooLong(id)) return false;
   return identities.some((m) => matches(m.issuer, id.issuer) && matches(m.subject, id.subject));
 }
 
@@ -50,5 +59,6 @@ export function claimedIdentity(der: Buffer): CertificateIdentity | undefined {
 /** Why `id` is not one of `identities`, for messages; `verified` says whether the certificate was. */
 export function identityRefusal(id: CertificateIdentity | undefined, verified: boolean): string {
   if (!id) return 'the certificate names no identity and issuer';
+  if (tooLong(id)) return `the certificate's identity or issuer is longer than ${MAX_IDENTITY_LENGTH} characters, which no real one is`;
   return `signed by ${JSON.stringify(id.subject.slice(0, 120))} (issuer ${JSON.stringify(id.issuer.slice(0, 120))})${verified ? '' : ' by its certificate, not checked further'}, not an identity the policy names`;
 }

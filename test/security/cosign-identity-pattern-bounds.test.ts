@@ -1,4 +1,7 @@
-// ATTACK (finding): a tenant's ImagePolicy cosign authority with an identity pattern built to be
+// A tenant's identity pattern must not stall the event loop every admission shares (found by an
+// attacker in issue 10; the defence: src/trust/cosign/regexp.ts, identity.ts).
+//
+// The finding: a tenant's ImagePolicy cosign authority with an identity pattern built to be
 // expensive, plus a certificate with a long issuer/SAN that the tenant pushes next to an image,
 // stalls trustgate's event loop for seconds to hours. The pattern matcher is linear in the text,
 // but its constant is the program size (up to 4,096 states from counted repetition) times the
@@ -9,6 +12,11 @@
 // Measured here: ~1.5 ms per character of issuer per identity. One 100,000-character issuer ×
 // 16 identities ≈ 40 minutes of synchronous work for ONE signature; nothing aborts it (the
 // deadline is checked only between signatures).
+//
+// The defence: a class is one sorted range list (binary search, whatever its member count); a
+// program has at most 128 states, so one match over the longest identity matched (4,096
+// characters) is at most 2^19 steps; a longer claimed issuer or subject is IDENTITY_MISMATCH
+// before any pattern runs. The attacker's 3,002-state pattern is refused when the policy is read.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +24,7 @@ import path from 'node:path';
 import { CachingVerifier, decide, parseReview, type DecisionContext } from '../../src/admission/index.js';
 import { PolicySet } from '../../src/policy/index.js';
 import { CosignVerifier } from '../../src/trust/cosign/index.js';
+import { compileIdentityPattern, MAX_IDENTITY_LENGTH } from '../../src/trust/cosign/regexp.js';
 import type { KindVerifier } from '../../src/trust/index.js';
 import { addLegacyLayer, pushImage, SIMPLE_SIGNING } from '../support/cosign-format.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
@@ -38,19 +47,24 @@ function certificate(issuer: string): string {
 
 /** 480 Greek/Coptic/Cyrillic code points, none of which occurs in the issuer. */
 const CLASS = Array.from({ length: 480 }, (_, i) => String.fromCodePoint(0x391 + i)).join('');
-/** 495 characters; 3,002 program states; every state stays alive on ASCII text; fails at the end. */
+/** The attacker's: 495 characters; 3,002 program states; every state stays alive on ASCII text; fails at the end. */
 const PATTERN = `(?:[^${CLASS}]*){1000}Z`;
+/** The same shape at the largest program accepted (3 × 42 + 2 = 128 states). */
+const LARGEST = `(?:[^${CLASS}]*){42}Z`;
 
-it("a tenant's identity pattern and a long claimed issuer do not stall the event loop", async () => {
-  const tenant = policy('stall', [`${REGISTRY}/**`], {
-    authorities: [{ cosign: { keyless: { identities: [{ issuerRegExp: PATTERN, subject: 'x' }] } } }],
+function tenantPolicy(issuerRegExp: string) {
+  return policy('stall', [`${REGISTRY}/**`], {
+    authorities: [{ cosign: { keyless: { identities: [{ issuerRegExp, subject: 'x' }] } } }],
   }, 'team-a');
+}
 
+/** Runs one review of the tenant's pod whose signature claims `issuer`; the decision and the event loop's longest stall. */
+async function reviewWith(issuerRegExp: string, issuer: string): Promise<{ decision: Awaited<ReturnType<typeof decide>>; worst: number }> {
+  const tenant = tenantPolicy(issuerRegExp);
   const registry = new MemoryRegistry();
   const digest = pushImage(registry, REPO, '1.0', 'anything');
   const payload = registry.putBlob(Buffer.from('{}'));
-  // A modest 3,000-character issuer (a real attack uses ~700,000: the .sig manifest may be 1 MiB).
-  const cert = certificate(`https://issuer.example/${'b'.repeat(3000)}`);
+  const cert = certificate(issuer);
   addLegacyLayer(registry, REPO, digest, {
     mediaType: SIMPLE_SIGNING, size: payload.size, digest: payload.digest,
     annotations: { 'dev.cosignproject.cosign/signature': 'AAAA', 'dev.sigstore.cosign/certificate': cert },
@@ -71,8 +85,35 @@ it("a tenant's identity pattern and a long claimed issuer do not stall the event
   const decision = await decide(parseReview(review('Pod', workload('Pod', 'web', { containers: [{ name: 'app', image: `${REGISTRY}/${REPO}:1.0` }] }), { namespace: 'team-a' })), 'mutate', ctx);
   await new Promise((r) => setTimeout(r, 20));
   clearInterval(tick);
+  return { decision, worst };
+}
 
+it("the attacker's 3,002-state identity pattern is refused when the policy is read", () => {
+  expect(() => tenantPolicy(PATTERN)).toThrow(/issuerRegExp: pattern too complex \(more than 128 states/);
+});
+
+it('the costliest pattern accepted, over the longest issuer matched, does not stall the event loop', async () => {
+  // Just under the length bound: the pattern runs over all of it.
+  const { decision, worst } = await reviewWith(LARGEST, `https://issuer.example/${'b'.repeat(MAX_IDENTITY_LENGTH - 23)}`);
   expect(decision.allowed).toBe(false);
+  expect(decision.message).toContain('IDENTITY_MISMATCH');
   // Other namespaces' admissions, /healthz and /readyz all share this event loop.
-  expect(worst).toBeLessThan(500);
+  expect(worst).toBeLessThan(100);
+}, 120_000);
+
+it('one match of the costliest pattern accepted takes a few ms at most', () => {
+  const pattern = compileIdentityPattern(LARGEST);
+  if (typeof pattern === 'string') throw new Error(pattern);
+  const text = 'b'.repeat(MAX_IDENTITY_LENGTH);
+  pattern.test(text); // warm up
+  const started = performance.now();
+  expect(pattern.test(text)).toBe(false);
+  expect(performance.now() - started).toBeLessThan(15);
+});
+
+it('a claimed issuer longer than any real one is IDENTITY_MISMATCH before any pattern runs', async () => {
+  const { decision, worst } = await reviewWith(LARGEST, `https://issuer.example/${'b'.repeat(20_000)}`);
+  expect(decision.allowed).toBe(false);
+  expect(decision.message).toMatch(/IDENTITY_MISMATCH.*longer than 4096 characters/);
+  expect(worst).toBeLessThan(100);
 }, 120_000);
