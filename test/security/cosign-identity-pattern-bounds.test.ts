@@ -52,23 +52,25 @@ const PATTERN = `(?:[^${CLASS}]*){1000}Z`;
 /** The same shape at the largest program accepted (3 × 42 + 2 = 128 states). */
 const LARGEST = `(?:[^${CLASS}]*){42}Z`;
 
-function tenantPolicy(issuerRegExp: string) {
+function tenantPolicy(issuerRegExp: string, identities = 1) {
   return policy('stall', [`${REGISTRY}/**`], {
-    authorities: [{ cosign: { keyless: { identities: [{ issuerRegExp, subject: 'x' }] } } }],
+    authorities: [{ cosign: { keyless: { identities: Array.from({ length: identities }, () => ({ issuerRegExp, subject: 'x' })) } } }],
   }, 'team-a');
 }
 
 /** Runs one review of the tenant's pod whose signature claims `issuer`; the decision and the event loop's longest stall. */
-async function reviewWith(issuerRegExp: string, issuer: string): Promise<{ decision: Awaited<ReturnType<typeof decide>>; worst: number }> {
-  const tenant = tenantPolicy(issuerRegExp);
+async function reviewWith(issuerRegExp: string, issuer: string, options: { identities?: number; layers?: number } = {}): Promise<{ decision: Awaited<ReturnType<typeof decide>>; worst: number }> {
+  const tenant = tenantPolicy(issuerRegExp, options.identities);
   const registry = new MemoryRegistry();
   const digest = pushImage(registry, REPO, '1.0', 'anything');
   const payload = registry.putBlob(Buffer.from('{}'));
   const cert = certificate(issuer);
-  addLegacyLayer(registry, REPO, digest, {
-    mediaType: SIMPLE_SIGNING, size: payload.size, digest: payload.digest,
-    annotations: { 'dev.cosignproject.cosign/signature': 'AAAA', 'dev.sigstore.cosign/certificate': cert },
-  });
+  for (let i = 0; i < (options.layers ?? 1); i++) {
+    addLegacyLayer(registry, REPO, digest, {
+      mediaType: SIMPLE_SIGNING, size: payload.size, digest: payload.digest,
+      annotations: { 'dev.cosignproject.cosign/signature': 'AAAA', 'dev.sigstore.cosign/certificate': cert, n: String(i) },
+    });
+  }
 
   const observer = { hit: () => undefined, miss: () => undefined, evicted: () => undefined, size: () => undefined, verified: () => undefined };
   const verifier = new CachingVerifier([new CosignVerifier(registry)] as KindVerifier<never>[], { maxEntries: 100, maxBytes: 1 << 20, maxTtlMs: 60_000, negativeTtlMs: 60_000, timeoutMs: 5000, servers: {}, now: Date.now }, observer);
@@ -115,5 +117,15 @@ it('a claimed issuer longer than any real one is IDENTITY_MISMATCH before any pa
   const { decision, worst } = await reviewWith(LARGEST, `https://issuer.example/${'b'.repeat(20_000)}`);
   expect(decision.allowed).toBe(false);
   expect(decision.message).toMatch(/IDENTITY_MISMATCH.*longer than 4096 characters/);
+  expect(worst).toBeLessThan(100);
+}, 120_000);
+
+it("an image's signatures share one budget of pattern steps: 32 signatures × 16 costly identities stay cheap", async () => {
+  // Each match is bounded (a few ms), but 32 layers × 16 identities of the costliest pattern over
+  // a 4,096-character issuer would be 512 of them (~3 s). The image's checks share 2^22 steps,
+  // after which the signatures left are refused unchecked.
+  const { decision, worst } = await reviewWith(LARGEST, `https://issuer.example/${'b'.repeat(MAX_IDENTITY_LENGTH - 23)}`, { identities: 16, layers: 32 });
+  expect(decision.allowed).toBe(false);
+  expect(decision.message).toContain('TOO_LARGE: not checked: the image\'s signatures already took the 4194304 identity-pattern steps');
   expect(worst).toBeLessThan(100);
 }, 120_000);

@@ -103,7 +103,9 @@ function checkWithSigstore(json: unknown, signed: Buffer, signature: Buffer, spe
 
   if (spec.keyless) {
     const claimed = parts.certificate && claimedIdentity(parts.certificate);
-    if (claimed && !identityMatches(spec.keyless.identities, claimed)) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(claimed, false));
+    const claimedMatch = claimed && identityMatches(spec.keyless.identities, claimed, budget);
+    if (claimedMatch === 'exhausted') return budgetSpent('patterns');
+    if (claimed && !claimedMatch) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(claimed, false));
     if (!parts.certificate) return fail(TrustErrorCode.CERTIFICATE_INVALID, 'signed with a key, not a certificate: the policy trusts identities');
     const recorded = recordsVerifier(entry, parts.certificate, 'certificate');
     if (recorded) return recorded;
@@ -114,7 +116,9 @@ function checkWithSigstore(json: unknown, signed: Buffer, signature: Buffer, spe
     const outcome = verifyKeyless(parts, spec.trustedRoot);
     if (!outcome.ok) return outcome;
     const identity = identityOf(outcome.signer);
-    if (!identity || !identityMatches(spec.keyless.identities, identity)) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(identity, true));
+    const match = identity && identityMatches(spec.keyless.identities, identity, budget);
+    if (match === 'exhausted') return budgetSpent('patterns');
+    if (!identity || !match) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(identity, true));
     return { ok: true, evidence: { format: 'bundle', manifestDigest: '', identity, ...(tlog && { tlog }) } };
   }
   if (parts.certificate) return fail(TrustErrorCode.SIGNATURE_INVALID, 'signed with a certificate: the policy trusts keys');

@@ -11,7 +11,7 @@ import { decodeBase64 } from '../encoding.js';
 import { TrustErrorCode } from '../errors.js';
 import { claimedIdentity, identityMatches, identityOf, identityRefusal } from './identity.js';
 import { findSigningKey, type KeyBudget } from './keys.js';
-import { KEYLESS_CHECK_COST, MAX_KEY_OPERATIONS } from './limits.js';
+import { KEYLESS_CHECK_COST, MAX_KEY_OPERATIONS, MAX_MATCH_STEPS } from './limits.js';
 import { asObject, readJson } from './json.js';
 import { checkSimpleSigningClaim } from './claims.js';
 import { messageContent, verifyKeyed, verifyKeyless, type EntityParts, type SigstoreOutcome } from './sigstore.js';
@@ -46,9 +46,10 @@ function missingLog(log: string | undefined): SignatureCheck {
   return fail(TrustErrorCode.TLOG_INVALID, log ?? 'no transparency-log entry (dev.sigstore.cosign/bundle): signed with --tlog-upload=false? the policy requires the log');
 }
 
-/** Why the image's public-key operations are spent, for the signatures left unchecked. */
-export function budgetSpent(): SignatureCheck {
-  return fail(TrustErrorCode.TOO_LARGE, `not checked: the image's signatures already took the ${MAX_KEY_OPERATIONS} public-key operations allowed per image`);
+/** Why the image's budget (limits.ts) is spent, for the signatures left unchecked. */
+export function budgetSpent(what: 'keys' | 'patterns' = 'keys'): SignatureCheck {
+  const spent = what === 'keys' ? `${MAX_KEY_OPERATIONS} public-key operations` : `${MAX_MATCH_STEPS} identity-pattern steps (states × characters)`;
+  return fail(TrustErrorCode.TOO_LARGE, `not checked: the image's signatures already took the ${spent} allowed per image`);
 }
 
 /** Charges one full keyless check to `budget`; false when it cannot be afforded. */
@@ -84,7 +85,9 @@ function checkKeyless(sig: Legacy, parts: EntityParts, log: RekorEntry | string 
     return fail(TrustErrorCode.CERTIFICATE_INVALID, 'the certificate annotation is not a PEM certificate');
   }
   const claimed = claimedIdentity(der);
-  if (claimed && !identityMatches(spec.keyless!.identities, claimed)) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(claimed, false));
+  const claimedMatch = claimed && identityMatches(spec.keyless!.identities, claimed, budget);
+  if (claimedMatch === 'exhausted') return budgetSpent('patterns');
+  if (claimed && !claimedMatch) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(claimed, false));
   // Then what the payload names, still before any crypto: the right signer's genuine signatures
   // of OTHER images are public, and copies of them must not each cost a full keyless check.
   const claim = checkSimpleSigningClaim(sig.payload, digest);
@@ -96,7 +99,9 @@ function checkKeyless(sig: Legacy, parts: EntityParts, log: RekorEntry | string 
   const outcome: SigstoreOutcome = verifyKeyless({ ...parts, certificate: der }, spec.trustedRoot);
   if (!outcome.ok) return outcome;
   const identity = identityOf(outcome.signer);
-  if (!identity || !identityMatches(spec.keyless!.identities, identity)) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(identity, true));
+  const match = identity && identityMatches(spec.keyless!.identities, identity, budget);
+  if (match === 'exhausted') return budgetSpent('patterns');
+  if (!identity || !match) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(identity, true));
   return { ok: true, evidence: { format: 'legacy', manifestDigest: '', identity, tlog: entry.evidence } };
 }
 

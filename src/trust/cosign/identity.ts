@@ -5,6 +5,7 @@
 // the whole text (./regexp.ts explains why that differs from cosign).
 import type { Signer } from '@sigstore/verify';
 import { sigstoreCore } from './sigstore-lib.js';
+import type { KeyBudget } from './keys.js';
 import { MAX_IDENTITY_LENGTH } from './regexp.js';
 import type { IdentityMatcher, TextMatcher } from './spec.js';
 
@@ -20,8 +21,13 @@ export function identityOf(signer: Signer): CertificateIdentity | undefined {
   return subject && issuer ? { subject, issuer } : undefined;
 }
 
-function matches(m: TextMatcher, text: string): boolean {
-  return 'exact' in m ? m.exact === text : m.pattern.test(text);
+/** Charges a pattern's worst case over `text` to `budget` and runs it; undefined when unaffordable. */
+function matches(m: TextMatcher, text: string, budget: KeyBudget): boolean | undefined {
+  if ('exact' in m) return m.exact === text;
+  const cost = m.pattern.states * text.length;
+  if (budget.matchSteps < cost) return undefined;
+  budget.matchSteps -= cost;
+  return m.pattern.test(text);
 }
 
 /** Whether an identity is too long to be one: real issuers and SANs are URLs and emails. */
@@ -29,11 +35,23 @@ function tooLong(id: CertificateIdentity): boolean {
   return id.issuer.length > MAX_IDENTITY_LENGTH || id.subject.length > MAX_IDENTITY_LENGTH;
 }
 
-export function identityMatches(identities: readonly IdentityMatcher[], id: CertificateIdentity): boolean {
+/**
+ * Whether `id` is one of `identities`, its pattern steps charged to `budget` (an image's
+ * signatures may each claim a different identity); `exhausted` once they are spent.
+ */
+export function identityMatches(identities: readonly IdentityMatcher[], id: CertificateIdentity, budget: KeyBudget): boolean | 'exhausted' {
   // Refused before any pattern runs: a match costs states × characters, and the text of a
   // claimed (unverified) certificate is whatever whoever pushed it chose.
   if (tooLong(id)) return false;
-  return identities.some((m) => matches(m.issuer, id.issuer) && matches(m.subject, id.subject));
+  for (const m of identities) {
+    const issuer = matches(m.issuer, id.issuer, budget);
+    if (issuer === undefined) return 'exhausted';
+    if (!issuer) continue;
+    const subject = matches(m.subject, id.subject, budget);
+    if (subject === undefined) return 'exhausted';
+    if (subject) return true;
+  }
+  return false;
 }
 
 const FULCIO_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';

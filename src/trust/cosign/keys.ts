@@ -70,9 +70,12 @@ export function parseCosignKey(pem: string): CosignKey | string {
   }
 }
 
-/** What is left of one image's public-key operations (limits.ts MAX_KEY_OPERATIONS). */
+/** What is left of one image's checks: public-key operations and pattern steps (limits.ts). */
 export interface KeyBudget {
+  /** Public-key operations (MAX_KEY_OPERATIONS). */
   remaining: number;
+  /** Identity-pattern steps, states × characters (MAX_MATCH_STEPS). */
+  matchSteps: number;
 }
 
 /**

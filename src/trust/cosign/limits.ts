@@ -53,3 +53,11 @@ export const MAX_KEY_OPERATIONS = 128;
  * against MAX_KEY_OPERATIONS: 16 such checks per image at most, after the cheap refusals.
  */
 export const KEYLESS_CHECK_COST = 8;
+
+/**
+ * Identity-pattern steps (program states × characters, worst case, charged before each match)
+ * spent on one image's signatures: some 50 ms at worst. One match of the costliest pattern over
+ * the longest identity is 2^19; a real one (60 states, a 100-character SAN) some 6,000. Once
+ * spent, the remaining signatures are refused (TOO_LARGE), never taken as verified.
+ */
+export const MAX_MATCH_STEPS = 2 ** 22;

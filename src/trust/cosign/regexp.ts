@@ -52,6 +52,8 @@ interface Inst {
 /** A compiled identity pattern: `test` is true when it matches the whole text. */
 export interface IdentityPattern {
   readonly source: string;
+  /** Program states: a match over a text costs at most states × its length steps. */
+  readonly states: number;
   test(text: string): boolean;
 }
 
@@ -401,7 +403,7 @@ export function compileIdentityPattern(source: string): IdentityPattern | string
   try {
     const prog = compile(new Parser(source).parse());
     // Longer texts are not identities; refusing them keeps a match within states × 4,096 steps.
-    return { source, test: (text: string) => text.length <= MAX_IDENTITY_LENGTH && run(prog, text) };
+    return { source, states: prog.length, test: (text: string) => text.length <= MAX_IDENTITY_LENGTH && run(prog, text) };
   } catch (e) {
     if (e instanceof Refused) return e.message;
     throw e;
