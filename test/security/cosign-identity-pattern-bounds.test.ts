@@ -107,10 +107,15 @@ it('one match of the costliest pattern accepted takes a few ms at most', () => {
   const pattern = compileIdentityPattern(LARGEST);
   if (typeof pattern === 'string') throw new Error(pattern);
   const text = 'b'.repeat(MAX_IDENTITY_LENGTH);
-  pattern.test(text); // warm up
-  const started = performance.now();
-  expect(pattern.test(text)).toBe(false);
-  expect(performance.now() - started).toBeLessThan(15);
+  // The least of 5 runs: the machine is shared, and what is bounded is the work, not the wait.
+  let least = Number.POSITIVE_INFINITY;
+  for (let run = 0; run < 5; run++) {
+    const started = performance.now();
+    expect(pattern.test(text)).toBe(false);
+    least = Math.min(least, performance.now() - started);
+  }
+  // 2^19 steps, some 13 ms on this machine; the attacker's pattern took seconds.
+  expect(least).toBeLessThan(20);
 });
 
 it('a claimed issuer longer than any real one is IDENTITY_MISMATCH before any pattern runs', async () => {
@@ -122,10 +127,10 @@ it('a claimed issuer longer than any real one is IDENTITY_MISMATCH before any pa
 
 it("an image's signatures share one budget of pattern steps: 32 signatures × 16 costly identities stay cheap", async () => {
   // Each match is bounded (a few ms), but 32 layers × 16 identities of the costliest pattern over
-  // a 4,096-character issuer would be 512 of them (~3 s). The image's checks share 2^22 steps,
+  // a 4,096-character issuer would be 512 of them (~3 s). The image's checks share 2^21 steps,
   // after which the signatures left are refused unchecked.
   const { decision, worst } = await reviewWith(LARGEST, `https://issuer.example/${'b'.repeat(MAX_IDENTITY_LENGTH - 23)}`, { identities: 16, layers: 32 });
   expect(decision.allowed).toBe(false);
-  expect(decision.message).toContain('TOO_LARGE: not checked: the image\'s signatures already took the 4194304 identity-pattern steps');
+  expect(decision.message).toContain('TOO_LARGE: not checked: the image\'s signatures already took the 2097152 identity-pattern steps');
   expect(worst).toBeLessThan(100);
 }, 120_000);

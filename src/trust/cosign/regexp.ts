@@ -18,8 +18,8 @@ export const MAX_IDENTITY_LENGTH = 4096;
 /**
  * Largest compiled program (counted repetitions are expanded). One match costs at most
  * states × characters steps, each a constant (a class is a binary search over its ranges): 128
- * states over a 4,096-character identity is 2^19 steps, some 5-8 ms at worst (measured on a
- * shared 2-core machine at ~15 ns a step). Real identity patterns take 20-100 states
+ * states over a 4,096-character identity is 2^19 steps, some 13 ms at worst (measured on a
+ * shared 2-core machine at ~25 ns a step). Real identity patterns take 20-100 states
  * (`https://github\.com/org/[^/]+/\.github/workflows/[^@]+@refs/tags/v.*` is 60).
  */
 export const MAX_PROGRAM = 128;
