@@ -70,6 +70,27 @@ export function parseCosignKey(pem: string): CosignKey | string {
   }
 }
 
+/** What is left of one image's checks: public-key operations and pattern steps (limits.ts). */
+export interface KeyBudget {
+  /** Public-key operations (MAX_KEY_OPERATIONS). */
+  remaining: number;
+  /** Identity-pattern steps, states × characters (MAX_MATCH_STEPS). */
+  matchSteps: number;
+}
+
+/**
+ * The policy key whose signature of `data` `signature` is, checking keys in order and charging
+ * each operation to `budget`; `exhausted` when the budget ran out before a key verified.
+ */
+export function findSigningKey(keys: readonly CosignKey[], data: Uint8Array, signature: Uint8Array, budget: KeyBudget): CosignKey | 'exhausted' | undefined {
+  for (const key of keys) {
+    if (budget.remaining < key.hashes.length) return 'exhausted';
+    budget.remaining -= key.hashes.length;
+    if (verifyWithKey(key, data, signature)) return key;
+  }
+  return undefined;
+}
+
 /** Whether `signature` is `key`'s signature of `data` (RSA: PKCS#1 v1.5; ECDSA: DER). */
 export function verifyWithKey(key: CosignKey, data: Uint8Array, signature: Uint8Array): boolean {
   return verifyWithKeyObject(key.key, key.hashes, data, signature);

@@ -1,4 +1,8 @@
-// ATTACK (finding): ADR 10 "Cheap refusals first" refuses copied-in signatures of OTHER signers
+// Copied-in signatures cost bounded CPU per image (found by an attacker in issue 10; the defence:
+// check-legacy.ts / check-bundle.ts read what the payload or statement names before any keyless
+// crypto, and every image's keyed checks share MAX_KEY_OPERATIONS public-key operations).
+//
+// The finding: ADR 10 "Cheap refusals first" refuses copied-in signatures of OTHER signers
 // before any crypto (the claimed identity), but not copies of the RIGHT signer's signatures of
 // OTHER images: their certificate claims the policy's identity, so each gets the full keyless
 // check (chain, SCT, SET, log body, signature: ~10-15 ms of CPU) and only then is the payload
@@ -24,18 +28,26 @@ it("the signer's signatures of other images copied 32 times under a new digest a
   // Warm up sigstore-js's lazy load, so only the checks are timed.
   await refusal(verifyCosign(legacyRegistry(), `${LEGACY.name}@${LEGACY.digest}`, spec));
 
-  const started = performance.now();
-  const r = await refusal(verifyCosign(registry, `${LEGACY.name}@${ATTACKER_DIGEST}`, spec));
-  const elapsed = performance.now() - started;
+  // The least of 3 runs: the machine is shared, and what is bounded is the work, not the wait.
+  let elapsed = Number.POSITIVE_INFINITY;
+  let r = { code: '', message: '' };
+  for (let run = 0; run < 3; run++) {
+    const started = performance.now();
+    r = await refusal(verifyCosign(registry, `${LEGACY.name}@${ATTACKER_DIGEST}`, spec));
+    elapsed = Math.min(elapsed, performance.now() - started);
+  }
   expect(r.code).toBe('PAYLOAD_MISMATCH');
   // 32 JSON comparisons of a few hundred bytes each need well under 50 ms.
   expect(elapsed).toBeLessThan(50);
 });
 
-// Same class, keyed: every junk signature is tried against every policy key, and an Ed25519 key
-// is tried twice, once as Ed25519ph in pure-JS BigInt arithmetic (~2.5 ms each). 16 Ed25519
-// keys (a tenant's own policy) × 64 junk signatures = 1,024 Ed25519ph checks ≈ 2.5 s of one
-// thread per image; the Notary side bounds a document at 64 public-key operations.
+// Same class, keyed: every junk signature is tried against every policy key. The attacker found
+// an Ed25519 key tried twice, once as Ed25519ph in pure-JS BigInt arithmetic (~2.5 ms each):
+// 16 Ed25519 keys (a tenant's own policy) × 64 junk signatures = 1,024 Ed25519ph checks ≈ 2.5 s
+// of one thread per image. Ed25519ph is gone (pure Ed25519 via node:crypto, ~50 µs), which left
+// 1,024 checks at ~190 ms, just under this test's time bound; the bound that does not depend on
+// the key type is the cap: an image's signatures share 128 public-key operations (the Notary
+// side caps a document at 64), and the signatures left once they are spent are refused unchecked.
 import { addLegacyLayer, attachBundle, keyPair, pushImage, SIMPLE_SIGNING } from '../support/cosign-format.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
 
@@ -58,5 +70,8 @@ it('junk signatures against an Ed25519 keyed authority cost a bounded amount of 
   const r = await refusal(verifyCosign(registry, `registry.attacker.example/${repo}:1.0`, spec));
   const elapsed = performance.now() - started;
   expect(r.code).toBe('SIGNATURE_INVALID');
+  // 8 signatures × 16 keys, then the rest unchecked: 128 operations, not 1,024.
+  expect(r.message).toContain('TOO_LARGE: not checked: the image\'s signatures already took the 128 public-key operations allowed per image');
+  expect(r.message.match(/SIGNATURE_INVALID: not a signature/g)).toHaveLength(8);
   expect(elapsed).toBeLessThan(200);
 });

@@ -1,4 +1,7 @@
-// ATTACK (finding, low): ADR 10 says what sigstore-js does not check — "that the log entry
+// A bundle's transparency-log entry must record the signer: the policy key, or the bundle's
+// certificate (found by an attacker in issue 10; the defence: check-bundle.ts recordsVerifier).
+//
+// The finding (low): ADR 10 says what sigstore-js does not check — "that the log entry
 // records the same key or certificate (cosign's comparePublicKey) — is ours". check-legacy.ts
 // does compare (TLOG_INVALID "the transparency-log entry records another public key"); the
 // bundle path (check-bundle.ts checkWithSigstore) does not, and sigstore-js's dsse 0.0.1 body
@@ -13,6 +16,7 @@ import { attachBundle, cosignStatement, keyPair, pae, pushImage, signBytes } fro
 import { cosignSpec, refusal, verifyCosign } from '../support/cosign-verify.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
 import { PrivateRekor } from '../support/private-rekor.js';
+import { ATTESTATION, bundleRegistry, LEGACY } from '../support/cosign-fixtures.js';
 
 async function attempt(entry: { verifier: 'signer' | 'other'; recordedSignature?: 'same' | 'other' }): Promise<{ code: string; message: string }> {
   const rekor = new PrivateRekor();
@@ -73,5 +77,34 @@ it('controls: the log entry is checked (its own key: verified; another signature
 
 it('refuses a keyed bundle whose log entry records another public key (as the legacy path does)', async () => {
   const r = await attempt({ verifier: 'other' });
-  expect(`${r.code} ${r.message}`).toMatch(/^TLOG_INVALID/);
+  expect(`${r.code} ${r.message}`).toMatch(/^TLOG_INVALID.*records another public key/);
+});
+
+// Keyless, on a real recorded bundle: its dsse entry's verifier swapped for another genuine
+// Fulcio certificate (the legacy recording's). Refused before any crypto, as the legacy path does.
+describe('keyless bundle', () => {
+  type RecordedBundle = { verificationMaterial: { tlogEntries: { canonicalizedBody: string }[] } };
+  const keyless = cosignSpec({ keyless: { identities: [{ issuer: ATTESTATION.issuer, subject: ATTESTATION.identity }] } });
+  const image = `${ATTESTATION.name}@${ATTESTATION.digest}`;
+
+  function withVerifier(pem: string | undefined): Buffer {
+    const b = JSON.parse(ATTESTATION.bundle.toString('utf8')) as RecordedBundle;
+    const entry = b.verificationMaterial.tlogEntries[0]!;
+    const body = JSON.parse(Buffer.from(entry.canonicalizedBody, 'base64').toString('utf8')) as { spec: { signatures: { verifier: string }[] } };
+    if (pem !== undefined) body.spec.signatures[0]!.verifier = Buffer.from(pem).toString('base64');
+    entry.canonicalizedBody = Buffer.from(JSON.stringify(body)).toString('base64');
+    return Buffer.from(JSON.stringify(b));
+  }
+
+  it('control: the recorded entry records the certificate, and the check goes on (to the statement)', async () => {
+    const r = await refusal(verifyCosign(bundleRegistry(withVerifier(undefined), ATTESTATION.repository, ATTESTATION.digest), image, keyless));
+    expect(r.code).toBe('PAYLOAD_MISMATCH');
+  });
+
+  it('refuses a keyless bundle whose log entry records another certificate', async () => {
+    const manifest = JSON.parse(LEGACY.manifest.toString('utf8')) as { layers: { annotations: Record<string, string> }[] };
+    const other = manifest.layers[1]!.annotations['dev.sigstore.cosign/certificate']!;
+    const r = await refusal(verifyCosign(bundleRegistry(withVerifier(other), ATTESTATION.repository, ATTESTATION.digest), image, keyless));
+    expect(`${r.code} ${r.message}`).toMatch(/^TLOG_INVALID.*records another certificate/);
+  });
 });
