@@ -91,7 +91,7 @@ async function reviewWith(issuerRegExp: string, issuer: string, options: { ident
 }
 
 it("the attacker's 3,002-state identity pattern is refused when the policy is read", () => {
-  expect(() => tenantPolicy(PATTERN)).toThrow(/issuerRegExp: pattern too complex \(more than 128 states/);
+  expect(() => tenantPolicy(PATTERN)).toThrow(/issuerRegExp: (pattern )?too complex/);
 });
 
 it('the costliest pattern accepted, over the longest issuer matched, does not stall the event loop', async () => {

@@ -145,5 +145,5 @@ it("refuses to start with the attacker's pattern in a policy file, saying why", 
   writeFileSync(path.join(dir, 'attacker-config.yaml'), config);
   const run = spawnSync(process.execPath, [CLI, 'serve', '--config', path.join(dir, 'attacker-config.yaml')], { encoding: 'utf8', timeout: 30_000 });
   expect(run.status).toBe(2);
-  expect(run.stderr).toContain('issuerRegExp: pattern too complex (more than 128 states');
+  expect(run.stderr).toMatch(/issuerRegExp: (pattern )?too complex/);
 });
