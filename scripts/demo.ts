@@ -1,14 +1,17 @@
 // `npm run demo`: Docker Content Trust's walk-through, against a cluster. A local registry and
 // Notary server (Debian's docker-registry and notary-server), a real control plane (etcd,
-// kube-apiserver, kube-controller-manager), the Helm chart, and trustgate. Every step checks
+// kube-apiserver, kube-controller-manager), the Helm chart, and trustgate; then the migration
+// off DCT with the real cosign CLI (keyed, offline). Every step checks
 // that it behaved as narrated; the demo exits non-zero if one did not, and stops everything
 // it started.   --keep   leave it all running and print how to use it.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ControlPlane } from '../test/support/control-plane.js';
+import { Cosign, registryFlags } from '../test/support/cosign.js';
 import { freePort } from '../test/support/processes.js';
-import { ServeProcess } from '../test/support/serve-process.js';
-import { TrustStack } from '../test/support/stack.js';
+import type { RegistryServer } from '../test/support/registries.js';
+import { metricValue, ServeProcess } from '../test/support/serve-process.js';
+import { TrustStack, type PushedImage } from '../test/support/stack.js';
 
 const keep = process.argv.includes('--keep');
 const bold = (s: string) => (process.stdout.isTTY ? `\u001b[1m${s}\u001b[0m` : s);
@@ -122,12 +125,15 @@ async function main(): Promise<void> {
     const events = await kubectl(['get', 'events', '-n', 'demo', '--field-selector', 'reason=ImageNotTrusted', '-o', 'custom-columns=REASON:.reason,MESSAGE:.message']);
     expectThat(/ImageNotTrusted/.test(events.stdout), 'each denial left an ImageNotTrusted event');
 
+    await migrationChapter(cluster, trust, serve, kubectl, ca, port, release);
+
     if (keep) {
       console.log(`\n${bold('Left running')} (Ctrl-C to stop everything):`);
       console.log(`   export KUBECONFIG=${cluster.kubeconfig}`);
       console.log('   kubectl get pods -n demo -o wide');
       console.log(`   kubectl run try --image=${image}:1.1 -n demo --restart=Never`);
-      console.log(`   curl -s http://127.0.0.1:${metricsPort}/metrics | grep trustgate_admission`);
+      console.log('   kubectl get pods -n demo -o custom-columns=NAME:.metadata.name,VERIFIED-BY:.metadata.annotations.trustgate\\.dev/verified-by');
+      console.log(`   curl -s http://127.0.0.1:${metricsPort}/metrics | grep -E 'trustgate_(admission|images_dct_only|verified_images)'`);
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
     }
   } finally {
@@ -135,6 +141,97 @@ async function main(): Promise<void> {
     await tearDown();
   }
   console.log(`\nDemo finished: all ${checks} checks behaved as narrated.`);
+}
+
+type Kubectl = (args: string[], input?: string) => Promise<{ code: number | null; stdout: string; stderr: string }>;
+
+/**
+ * The migration off Docker Content Trust (docs/migration.md): sign with cosign too, a policy
+ * with a Notary and a cosign authority under `require: any`, the DCT-only count going to zero,
+ * then the Notary authority dropped.
+ */
+async function migrationChapter(cluster: ControlPlane, trust: TrustStack, server: ServeProcess, kubectl: Kubectl, ca: string, port: number, release: PushedImage): Promise<void> {
+  const registry: RegistryServer = { kind: 'docker-registry', host: trust.registry, url: `http://${trust.registry}`, log: path.join(trust.dir, 'registry.log'), stop: () => Promise.resolve() };
+  const cosign = Cosign.create(path.join(trust.dir, 'cosign'));
+  const repo = (name: string) => `${trust.registry}/demo/${name}`;
+  const cosignRun = async (args: string[]) => {
+    console.log(`   $ cosign ${args.join(' ')}`);
+    return cosign.run(args);
+  };
+  const cosignSign = async (name: string, image: PushedImage) => {
+    const r = await cosignRun(['sign', '--key', 'release.key', '--tlog-upload=false', '--use-signing-config=false', ...registryFlags(registry), '-y', `${repo(name)}@${image.digest}`]);
+    if (r.code !== 0) throw new Error(`cosign sign failed: ${r.stderr}`);
+  };
+  const cosignVerifies = async (image: string) => {
+    const r = await cosignRun(['verify', '--key', 'release.pub', '--insecure-ignore-tlog=true', ...registryFlags(registry), image]);
+    show(r.stderr.split('\n').find((l) => /^(Verification for|Error:)/.test(l)) ?? '');
+    return r.code === 0;
+  };
+  const dctSigned = async (name: string, content: string) => {
+    const image = await trust.pushImage(`demo/${name}`, '1.0', content);
+    await trust.init(repo(name));
+    await trust.sign(repo(name), '1.0', image);
+    return image;
+  };
+  const run = (pod: string, image: string) => kubectl(['run', pod, `--image=${image}`, '-n', 'demo', '--restart=Never']);
+  const verifiedBy = async (pod: string) =>
+    (await cluster.kubectlOk(['get', 'pod', pod, '-n', 'demo', '-o', 'jsonpath={.metadata.annotations.trustgate\\.dev/verified-by}'])).trim();
+  const dctOnly = async () => {
+    const value = metricValue(await server.metrics(), 'trustgate_images_dct_only');
+    console.log(`   trustgate_images_dct_only ${value}`);
+    return value;
+  };
+  const notary = { name: 'dct', notary: { server: trust.notaryUrl, caBundle: ca, trustOnFirstUse: true } };
+  const setAuthorities = async (authorities: unknown[], inForce: () => Promise<boolean>) => {
+    console.log(`   $ helm upgrade trustgate charts/trustgate --reuse-values --set-json 'clusterPolicies=[{"name":"signed-images","spec":{…"authorities":[${authorities.map((a) => `"${(a as { name: string }).name}"`).join(',')}]}}]'`);
+    await cluster.installChart({ port, caPem: ca, policies: [{ name: 'signed-images', spec: { images: [`${trust.registry}/**`], require: 'any', authorities } }] });
+    // Wait until trustgate has seen the new policy (server-side dry runs have no side effects).
+    for (let i = 0; i < 50 && !(await inForce()); i++) await new Promise((r) => setTimeout(r, 200));
+  };
+  const dryRun = (image: string, output: string[] = []) => cluster.kubectl(['run', 'probe', `--image=${image}`, '-n', 'demo', '--restart=Never', '--dry-run=server', ...output]);
+
+  say('Docker Content Trust is retired: publishers sign with cosign too', '(cosign generate-key-pair; cosign sign --key, offline here: --tlog-upload=false)');
+  // One policy for the whole registry from here on: the release-signer rule was DCT's.
+  await kubectl(['delete', 'clusterimagepolicy', 'demo-releases']);
+  await cosignRun(['generate-key-pair', '--output-key-prefix', 'release']);
+  const api = await dctSigned('api', 'demo api, signed with DCT and cosign');
+  const web = await dctSigned('web', 'demo web, signed with DCT only (for now)');
+  console.log('   … both are signed with DCT, as before (docker trust sign)');
+  await cosignSign('api', api);
+  expectThat((await cosignVerifies(`${repo('api')}:1.0`)) && !(await cosignVerifies(`${repo('web')}:1.0`)), 'cosign verify: api carries a cosign signature, web does not yet');
+
+  say('Switch the policy to accept either: a Notary and a cosign authority, require: any');
+  const cosignAuthority = { name: 'release-key', cosign: { keys: [readFileSync(path.join(cosign.dir, 'release.pub'), 'utf8')], tlog: { required: false }, registry: { insecure: true } } };
+  const annotationOf = async (image: string) => (await dryRun(image, ['-o', 'jsonpath={.metadata.annotations.trustgate\\.dev/verified-by}'])).stdout;
+  await setAuthorities([notary, cosignAuthority], async () => (await annotationOf(`${repo('api')}:1.0`)) === 'notary,cosign');
+  expectThat((await run('api-m1', `${repo('api')}:1.0`)).code === 0 && (await run('web-m1', `${repo('web')}:1.0`)).code === 0, 'both are admitted: one authority verifying is enough');
+
+  say('Which images still depend on DCT alone', '(the trustgate.dev/verified-by annotation, and the trustgate_images_dct_only metric)');
+  await kubectl(['get', 'pods', 'api-m1', 'web-m1', '-n', 'demo', '-o', 'custom-columns=NAME:.metadata.name,VERIFIED-BY:.metadata.annotations.trustgate\\.dev/verified-by']);
+  expectThat((await verifiedBy('api-m1')) === 'notary,cosign' && (await verifiedBy('web-m1')) === 'notary', 'api was verified by both, web by Notary alone');
+  expectThat((await dctOnly()) === 2, 'two repositories would break the day DCT is dropped: demo/web, and demo/app of the first chapter');
+
+  say('Sign the remaining images with cosign and watch the count reach zero');
+  await cosignSign('web', web);
+  await cosignSign('app', release);
+  expectThat((await cosignVerifies(`${repo('web')}:1.0`)) && (await cosignVerifies(`${repo('app')}:1.1`)), 'cosign verify: web and app 1.1 now carry cosign signatures');
+  await run('web-m2', `${repo('web')}:1.0`);
+  await run('app-m2', `${repo('app')}:1.1`);
+  expectThat((await verifiedBy('web-m2')) === 'notary,cosign' && (await verifiedBy('app-m2')) === 'notary,cosign', 'their next pods are verified by both');
+  expectThat((await dctOnly()) === 0, 'nothing admitted depends on DCT alone any more');
+
+  say('Drop the Notary authority: cosign alone decides');
+  const next = await trust.pushImage('demo/next', '1.0', 'demo next, signed with cosign only');
+  await cosignSign('next', next);
+  await dctSigned('legacy', 'demo legacy, signed with DCT only');
+  expectThat((await cosignVerifies(`${repo('next')}:1.0`)) && !(await cosignVerifies(`${repo('legacy')}:1.0`)), 'cosign verify: next is cosign-signed, legacy only DCT-signed');
+  await setAuthorities([cosignAuthority], async () => /NO_SIGNATURES/.test((await dryRun(`${repo('legacy')}:1.0`)).stderr));
+  const admitted = await run('next-m1', `${repo('next')}:1.0`);
+  expectThat(admitted.code === 0 && (await verifiedBy('next-m1')) === 'cosign', 'an image signed only with cosign is admitted, verified by cosign');
+  const pinned = (await cluster.kubectlOk(['get', 'pod', 'next-m1', '-n', 'demo', '-o', 'jsonpath={.spec.containers[0].image}'])).trim();
+  expectThat(pinned === `${repo('next')}:1.0@${next.digest}`, 'and pinned to the digest cosign signed');
+  const refused = await run('legacy-m1', `${repo('legacy')}:1.0`);
+  expectThat(refused.code !== 0 && /NO_SIGNATURES/.test(refused.stderr), 'an image signed only with DCT is refused: NO_SIGNATURES');
 }
 
 main().catch((error: unknown) => {

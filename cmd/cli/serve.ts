@@ -8,7 +8,7 @@ import { LogBuffer, Metrics } from '../../src/observability/index.js';
 import { loadPolicyFiles, PolicyError, PolicyFileWatcher, PolicyKind, PolicySet, type Policy } from '../../src/policy/index.js';
 import { DOCKER_HUB_TRUST_SERVER } from '../../src/registry/index.js';
 import { clientCertificateCheck, createRequestListener, listenHttp, listenHttps, metricsHandler, readTls, TlsReloader, type Listener } from '../../src/server/index.js';
-import { NotaryVerifier, TrustClient, TrustKind, type NotarySpec } from '../../src/trust/index.js';
+import { DEFAULT_METADATA_BUDGET, MetadataBudget, NotaryVerifier, TrustClient, TrustKind, type NotarySpec } from '../../src/trust/index.js';
 import { CosignVerifier } from '../../src/trust/cosign/index.js';
 import { OciRegistryClient } from '../../src/registry/oci/index.js';
 import express from 'express';
@@ -109,13 +109,23 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
   );
   watcher?.start();
 
+  // One byte budget for what every kind's fetches hold at once (ADR 0008): Notary metadata and
+  // cosign's manifests, referrers pages and blobs draw on the same 32 MiB, so adding a kind does
+  // not add its own allowance to the peak the chart's memory limit was sized for.
+  const budget = new MetadataBudget(DEFAULT_METADATA_BUDGET);
   const client = new TrustClient({
     requestTimeoutMs: config.trust.requestTimeoutSeconds * 1000,
     onFetch: (server, _file, ms, ok) => metrics.trustFetch(server, ms, ok),
+    budget,
   });
   metrics.countTrustClient(() => ({ ...client.sizes() }));
+  const registry = new OciRegistryClient({ budget });
+  metrics.countRegistryClient(() => ({ ...registry.sizes() }));
   // Every kind of trust served: a policy's authority of a kind missing here is refused at verification.
-  const kinds = [new NotaryVerifier(client, config.trust.servers), new CosignVerifier(new OciRegistryClient())];
+  // Which credentials each verification carries is decide()'s (admission/credentials.ts, ADR 5):
+  // a cosign authority's connection is the image's registry, the namespace's when an ImagePolicy
+  // sets its CA or plain HTTP (COSIGN_AUTHORITY.choosesConnection).
+  const kinds = [new NotaryVerifier(client, config.trust.servers), new CosignVerifier(registry)];
   const verifier = new CachingVerifier(
     kinds,
     {
@@ -189,6 +199,7 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
     const grace = config.shutdownGraceSeconds * 1000;
     await Promise.all([main.close(grace), metricsListener?.close(grace)]);
     client.close();
+    registry.close();
     logger.info('stopped');
     clearInterval(flusher);
     process.off('exit', flushAtExit);

@@ -6,7 +6,7 @@ import { Action, describePolicy, Mode, Require, type Authority, type Policy, typ
 import { Memo } from '../shared/memo.js';
 import { TrustError, type TrustKind, type Verified } from '../trust/index.js';
 import { credentialScope, isCredentialFailure, type CredentialLookup } from './credentials.js';
-import { kindBit, kindLabel, kindList, kindSetOf, NO_KINDS, type KindSet } from './kinds.js';
+import { ALL_KINDS, kindBit, kindLabel, kindList, kindSetOf, NO_KINDS, type KindSet } from './kinds.js';
 import { AUDIT_ANNOTATION, denialLine, warningLine, type Failure } from './messages.js';
 import { originalKey, pinPatch, type PatchOperation } from './patch.js';
 import type { ReviewRequest } from './review.js';
@@ -100,7 +100,8 @@ export async function decide(req: ReviewRequest, endpoint: Endpoint, ctx: Decisi
   const outcomes = await evaluate(containers, req.namespace, ctx);
   const mutates = isPod(req) || ctx.mutateWorkloads;
   const checked = endpoint === 'validate' && mutates ? requirePins(outcomes, before) : outcomes;
-  return summarise(checked, endpoint === 'mutate' && mutates ? pinsFor(outcomes) : [], req);
+  const labels = endpoint === 'mutate' && mutates;
+  return summarise(checked, labels ? pinsFor(outcomes) : [], req, labels);
 }
 
 /**
@@ -408,7 +409,7 @@ function pinsFor(outcomes: ContainerOutcome[]): { pointer: string; container: st
  * made by spreading and then extending took a new hidden class per review in V8, and that
  * showed as the single largest cost of a cached review (docs/adr/0003).
  */
-function summarise(outcomes: ContainerOutcome[], pins: ReturnType<typeof pinsFor>, req: ReviewRequest): Decision {
+function summarise(outcomes: ContainerOutcome[], pins: ReturnType<typeof pinsFor>, req: ReviewRequest, labels: boolean): Decision {
   const denials: string[] = [];
   const warnings: string[] = [];
   const audits: string[] = [];
@@ -416,8 +417,12 @@ function summarise(outcomes: ContainerOutcome[], pins: ReturnType<typeof pinsFor
   const policies: string[] = [];
   const images: string[] = [];
   let kinds = NO_KINDS;
+  // The kinds that verified every image (the verified-by annotation), pinned now or not.
+  let everyImage = ALL_KINDS;
   for (const { container, failures, kinds: verifiedBy } of outcomes) {
-    kinds |= kindSetOf(verifiedBy);
+    const set = kindSetOf(verifiedBy);
+    kinds |= set;
+    everyImage &= set;
     if (!images.includes(container.image)) images.push(container.image);
     for (const failure of failures) {
       if (!reasons.includes(failure.code)) reasons.push(failure.code);
@@ -428,17 +433,20 @@ function summarise(outcomes: ContainerOutcome[], pins: ReturnType<typeof pinsFor
     }
   }
   if (denials.length > 0) return decision(false, denials.join('\n'), [], NO_ANNOTATIONS, [], reasons, 'deny', images, policies, outcomes, kindList(kinds));
-  const patch = req.object ? pinPatch(req.object, pins, pinnedKinds(pins)) : [];
+  const patch = req.object ? pinPatch(req.object, pins, labels ? verifiedByLabel(kinds, everyImage) : undefined) : [];
   const annotations = audits.length > 0 ? { [AUDIT_ANNOTATION]: audits.join('\n').slice(0, 10_000) } : NO_ANNOTATIONS;
   const kind = warnings.length > 0 ? 'warn' : audits.length > 0 ? 'audit' : 'allow';
   return decision(true, '', warnings, annotations, patch, reasons, kind, images, policies, outcomes, kindList(kinds));
 }
 
-/** `notary,cosign`: the kinds that verified the images being pinned (the verified-by annotation). */
-function pinnedKinds(pins: ReturnType<typeof pinsFor>): string | undefined {
-  let kinds = NO_KINDS;
-  for (const pin of pins) kinds |= kindSetOf(pin.kinds);
-  return kinds === NO_KINDS ? undefined : kindLabel(kinds);
+/**
+ * The verified-by annotation: the kinds that verified every image (`notary,cosign`), empty
+ * when images were verified but no one kind verified them all, and null (remove any) when no
+ * kind verified any image. Every image counts, including those that arrive pinned, so an
+ * author's own value never stands (docs/migration.md step 3 queries it).
+ */
+function verifiedByLabel(any: KindSet, every: KindSet): string | null {
+  return any === NO_KINDS ? null : kindLabel(every);
 }
 
 const NO_ANNOTATIONS: Readonly<Record<string, string>> = Object.freeze({});

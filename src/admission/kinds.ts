@@ -7,6 +7,9 @@ export type KindSet = number;
 
 export const NO_KINDS: KindSet = 0;
 
+/** Every kind: the start of an intersection. */
+export const ALL_KINDS: KindSet = (1 << TRUST_KINDS.length) - 1;
+
 /** Compares, not a lookup: this runs for every image of every review, and kinds are few. */
 export function kindBit(kind: TrustKind): KindSet {
   for (let i = 0; i < TRUST_KINDS.length; i++) if (TRUST_KINDS[i] === kind) return 1 << i;

@@ -65,7 +65,8 @@ export class VerificationCache {
     this.cache = new LRUCache<string, Outcome>({
       max: options.maxEntries,
       maxSize: options.maxBytes,
-      sizeCalculation: (outcome) => ('ok' in outcome ? sizeOf(outcome.ok) : 300 + outcome.error.message.length * 2),
+      // The key counts too (UTF-16, 2 bytes a character): it is held as long as the answer.
+      sizeCalculation: (outcome, key) => key.length * 2 + ('ok' in outcome ? sizeOf(outcome.ok) : 300 + outcome.error.message.length * 2),
       ttlAutopurge: false,
       // Read the (injected) clock on every check: the default caches it for 1 ms.
       ttlResolution: 0,

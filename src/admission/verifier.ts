@@ -1,6 +1,7 @@
 // Verification as the webhook uses it: each authority's spec goes to its kind's verifier
 // (src/trust/kind.ts), through one verification cache (verification-cache.ts) keyed by what
 // decides the answer: kind, the kind's key of the spec, endpoint, image and credentials.
+import { createHash } from 'node:crypto';
 import { formatNormalized, type ImageReference } from '../reference/index.js';
 import { credentialsFingerprint, type Credentials } from '../registry/index.js';
 import { NotaryVerifier, TrustClient, TrustError, type AuthoritySpec, type KindVerifier, type NotarySpec, type TrustKind, type Verified } from '../trust/index.js';
@@ -63,7 +64,11 @@ export class CachingVerifier implements ImageVerifier {
     if (kind === undefined) {
       const verifier = this.kinds.get(spec.kind);
       if (verifier === undefined) return undefined;
-      kind = { verifier, key: `${spec.kind} ${verifier.specKey(spec)}` };
+      // A fixed-size digest, not the spec key itself: a kind's key may be long (a cosign spec
+      // key names every identity as written, ~230 KB for a tenant's), and it is part of every
+      // cache, in-flight and fair-share key of the spec; the digest is computed once per spec.
+      const digest = createHash('sha256').update(verifier.specKey(spec)).digest('base64url');
+      kind = { verifier, key: `${spec.kind} ${digest}` };
       this.specs.set(spec, kind);
     }
     return kind;
@@ -101,7 +106,10 @@ export class CachingVerifier implements ImageVerifier {
   }
 }
 
-/** A compiled spec's verifier, and its part of the cache key: its kind, then the kind's key of it. */
+/**
+ * A compiled spec's verifier, and its part of the cache key: its kind, then the SHA-256 of the
+ * kind's key of it (fixed size whatever the spec).
+ */
 interface SpecKind {
   readonly verifier: AnyKindVerifier;
   readonly key: string;

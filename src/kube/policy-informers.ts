@@ -6,7 +6,7 @@
 // between parses, and each namespace's ImagePolicy objects are held to NAMESPACE_BUDGET.
 import { CustomObjectsApi, ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { describePolicy, NAMESPACE_BUDGET, parsePolicy, PolicyError, PolicyKind, rawKeyCount, refusedStandIn, type Policy } from '../policy/index.js';
+import { BudgetUsage, CLUSTER_BUDGET, describePolicy, NAMESPACE_BUDGET, parsePolicy, PolicyError, PolicyKind, rawCost, refusedStandIn, type Policy } from '../policy/index.js';
 
 const GROUP = 'trustgate.dev';
 const VERSION = 'v1alpha1';
@@ -143,7 +143,8 @@ export class PolicyInformers {
     }
     all.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
     const seen = new Set<string>();
-    const used = new Map<string, { policies: number; keys: number; over: number }>();
+    const used = new Map<string, { usage: BudgetUsage; over: number }>();
+    const cluster = new BudgetUsage(CLUSTER_BUDGET);
     const policies: Policy[] = [];
     const inputs: string[] = [];
     let sliceStart = performance.now();
@@ -155,12 +156,13 @@ export class PolicyInformers {
       const version = `${object.metadata?.generation ?? object.metadata?.resourceVersion ?? ''}`;
       let problem: string | undefined;
       let policy: Policy | undefined;
-      const keys = namespaced ? rawKeyCount(object.spec) : 0;
-      const u = used.get(namespace) ?? { policies: 0, keys: 0, over: 0 };
-      used.set(namespace, u);
-      if (namespaced && (u.policies + 1 > NAMESPACE_BUDGET.policies || u.keys + keys > NAMESPACE_BUDGET.keys)) {
+      // Counted as the object costs once compiled (keys, pattern states, trusted roots), unparsed.
+      const u = namespaced ? used.get(namespace) ?? { usage: new BudgetUsage(NAMESPACE_BUDGET), over: 0 } : undefined;
+      if (u) used.set(namespace, u);
+      const exceeded = (u?.usage ?? cluster).add(rawCost(object.spec));
+      if (u && exceeded !== undefined) {
         u.over += 1;
-        const budget = `over the namespace budget of ${NAMESPACE_BUDGET.policies} ImagePolicy objects and ${NAMESPACE_BUDGET.keys} pinned keys (older objects come first)`;
+        const budget = `over the namespace budget of ${NAMESPACE_BUDGET.policies} ImagePolicy objects, ${NAMESPACE_BUDGET.keys} pinned keys, ${NAMESPACE_BUDGET.patternStates} identity-pattern states and ${NAMESPACE_BUDGET.trustedRootBytes} characters of trusted roots (this one would exceed ${exceeded}; older objects come first)`;
         // Stand-ins cost a pattern compile each: past twice the budget, one `**` stand-in
         // speaks for all of the namespace's surplus objects.
         if (u.over > NAMESPACE_BUDGET.policies) {
@@ -171,9 +173,8 @@ export class PolicyInformers {
           continue;
         }
         problem = `${budget}; not enforced, so the images it names are denied (POLICY_REFUSED) until it or older objects are deleted`;
-      } else if (namespaced) {
-        u.policies += 1;
-        u.keys += keys;
+      } else if (exceeded !== undefined) {
+        problem = `over the cluster budget of ClusterImagePolicy objects (this one would exceed ${exceeded}; older objects come first); not enforced, so the images it names are denied (POLICY_REFUSED) until it or older objects are deleted`;
       }
       let compiled = this.compiled.get(uid);
       if (compiled?.version !== version || (problem === undefined) !== (compiled.refusedFor === undefined)) {

@@ -39,6 +39,8 @@ export class Metrics implements CacheObserver {
   private bytesInFlight: () => number = () => 0;
   /** Read by the trustgate_trust_client_entries gauge when scraped. */
   private trustClientSizes: () => Readonly<Record<string, number>> = () => ({});
+  /** Read by the trustgate_registry_client_entries gauge when scraped. */
+  private registryClientSizes: () => Readonly<Record<string, number>> = () => ({});
   /** Images admitted verified, by endpoint (mutate 0, validate 1) and kind (TRUST_KINDS index). */
   private readonly byKind: number[][] = [TRUST_KINDS.map(() => 0), TRUST_KINDS.map(() => 0)];
   private readonly dctOnly: DctOnlyImages;
@@ -96,6 +98,16 @@ export class Metrics implements CacheObserver {
         for (const [structure, entries] of Object.entries(sizes())) this.set({ structure }, entries);
       },
     });
+    const registrySizes = () => this.registryClientSizes();
+    new Gauge({
+      name: 'trustgate_registry_client_entries',
+      help: 'Entries the OCI registry client (cosign signatures) remembers, by structure (agents, challenges, tokens; bytesHeld and bytesWaiting: the byte budget it shares with the trust client, held and documents waiting).',
+      labelNames: ['structure'],
+      registers: [this.registry],
+      collect() {
+        for (const [structure, entries] of Object.entries(registrySizes())) this.set({ structure }, entries);
+      },
+    });
     const verifications = () => this.verificationSizes();
     new Gauge({
       name: 'trustgate_verifications',
@@ -130,6 +142,11 @@ export class Metrics implements CacheObserver {
   /** Where the trust client's structure sizes come from (TrustClient.sizes). */
   countTrustClient(read: () => Readonly<Record<string, number>>): void {
     this.trustClientSizes = read;
+  }
+
+  /** Where the OCI registry client's structure sizes come from (OciRegistryClient.sizes). */
+  countRegistryClient(read: () => Readonly<Record<string, number>>): void {
+    this.registryClientSizes = read;
   }
 
   /** Where the trustgate_verifications gauge reads the fair share's slots and queue. */

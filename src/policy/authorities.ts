@@ -2,7 +2,7 @@
 // entries, each naming one kind of trust, read by that kind's parser; or v1alpha1's `spec.trust`,
 // which is one Notary authority. Every kind a policy may name is registered here.
 import type { Guard } from '../shared/guard.js';
-import { TRUST_KINDS, type AuthorityParser, type AuthoritySpec, type TrustKind } from '../trust/index.js';
+import { TRUST_KINDS, type AuthorityCost, type AuthorityParser, type AuthoritySpec, type TrustKind } from '../trust/index.js';
 import { POLICY_LIMITS } from './limits.js';
 import { NOTARY_AUTHORITY } from './notary-authority.js';
 import { COSIGN_AUTHORITY } from '../trust/cosign/index.js';
@@ -83,3 +83,32 @@ export function rawKeyCount(spec: unknown): number {
   }
   return n;
 }
+
+/**
+ * What a raw, unparsed spec costs once compiled (`trust` and every authority's), as
+ * src/policy/budget.ts counts it: keys, identity-pattern states and trusted roots by content.
+ * Nothing is parsed; as many authorities are looked at as rawKeyCount looks at.
+ */
+export function rawCost(spec: unknown): PolicyCost {
+  if (typeof spec !== 'object' || spec === null) return { keys: 0, patternStates: 0, trustedRoots: [] };
+  const { trust, authorities } = spec as { trust?: unknown; authorities?: unknown };
+  let keys = NOTARY_AUTHORITY.rawKeyCount(trust);
+  let patternStates = 0;
+  const trustedRoots: AuthorityCost['trustedRoots'][number][] = [];
+  if (Array.isArray(authorities)) {
+    for (const item of authorities.slice(0, POLICY_LIMITS.authorities + 1)) {
+      if (typeof item !== 'object' || item === null) continue;
+      for (const [key, value] of Object.entries(item as Record<string, unknown>)) {
+        const parser = PARSERS.get(key as TrustKind);
+        if (!parser) continue;
+        const cost = parser.rawCost?.(value) ?? { keys: parser.rawKeyCount(value), patternStates: 0, trustedRoots: [] };
+        keys += cost.keys;
+        patternStates += cost.patternStates;
+        trustedRoots.push(...cost.trustedRoots);
+      }
+    }
+  }
+  return { keys, patternStates, trustedRoots };
+}
+
+export type PolicyCost = AuthorityCost;

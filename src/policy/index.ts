@@ -1,7 +1,8 @@
 export * from './types.js';
 export { compilePattern, matchPattern, compareSpecificity, type Pattern } from './pattern.js';
 export { parsePolicy, refusedStandIn, PolicyError } from './parse.js';
-export { NAMESPACE_BUDGET, POLICY_LIMITS } from './limits.js';
+export { CLUSTER_BUDGET, NAMESPACE_BUDGET, POLICY_LIMITS, type Budget } from './limits.js';
+export { BudgetUsage } from './budget.js';
 export { PolicySet, bestMatch, type PolicyMatch } from './select.js';
 export { loadPolicyFiles, expandFilePatterns, PolicyFileWatcher, type LoadedPolicies } from './files.js';
-export { rawKeyCount, supportedKinds } from './authorities.js';
+export { rawCost, rawKeyCount, supportedKinds, type PolicyCost } from './authorities.js';

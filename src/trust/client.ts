@@ -28,6 +28,11 @@ export interface TrustClientOptions {
   readonly bounds?: Partial<TrustClientBounds>;
   /** Metadata bytes that loads in flight may hold, all together (src/trust/budget.ts). */
   readonly metadataBudget?: MetadataBudgetBounds;
+  /**
+   * A budget shared with other clients (serve hands the same one to the OCI registry client), so
+   * what the kinds of trust hold at once is one bound; instead of one made from metadataBudget.
+   */
+  readonly budget?: MetadataBudget;
 }
 
 /**
@@ -115,7 +120,7 @@ export class TrustClient {
     this.roots = new LRUCache<string, TrustedRoot>({ max: bounds.roots, maxSize: bounds.rootBytes, sizeCalculation: (root) => Math.max(1, root.doc.bytes.length) });
     this.agents = new LRUCache<string, https.Agent>({ max: bounds.agents, dispose: (agent) => retireAgent(agent) });
     this.tokens = new TokenSource(this.now, bounds.tokens);
-    this.budget = new MetadataBudget(options.metadataBudget ?? DEFAULT_METADATA_BUDGET);
+    this.budget = options.budget ?? new MetadataBudget(options.metadataBudget ?? DEFAULT_METADATA_BUDGET);
   }
 
   /** Entries each bounded structure holds now. */

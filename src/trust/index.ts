@@ -6,8 +6,9 @@ export { resolveReference, type SignerRequirement, type Resolution } from './res
 export { parsePins, hasPins, NO_PINS, type RootPins } from './pins.js';
 export { isDelegationName } from './metadata.js';
 export { DEFAULT_LIMITS, type TrustLimits } from './limits.js';
+export { DEFAULT_METADATA_BUDGET, MetadataBudget, type MetadataBudgetBounds } from './budget.js';
 export type { MetadataFetcher } from './fetcher.js';
 export type { TrustedRepository } from './repository.js';
 export { RELEASES_ROLE, TARGETS_ROLE } from './repository.js';
-export { TrustKind, TRUST_KINDS, type AuthorityParser, type AuthoritySpec, type Evidence, type KindVerifier, type NotaryEvidence, type CosignEvidence, type Verified, type VerifyContext } from './kind.js';
+export { TrustKind, TRUST_KINDS, type AuthorityCost, type AuthorityParser, type AuthoritySpec, type Evidence, type KindVerifier, type NotaryEvidence, type CosignEvidence, type Verified, type VerifyContext } from './kind.js';
 export { NotaryVerifier, notaryVerified, type NotarySpec } from './notary/verifier.js';

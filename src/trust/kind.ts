@@ -129,4 +129,19 @@ export interface AuthorityParser<S extends AuthoritySpec> {
    * namespace's budget (NAMESPACE_BUDGET.keys). Must not parse anything: it runs before parsing.
    */
   rawKeyCount(value: unknown): number;
+  /**
+   * What the raw object costs once compiled, for the namespace budget (src/policy/budget.ts):
+   * keys as rawKeyCount, pattern states, and trusted roots by content (shared ones count once).
+   * Must not parse anything. A kind without it costs its rawKeyCount in keys only.
+   */
+  rawCost?(value: unknown): AuthorityCost;
+}
+
+/** What an authority costs once compiled (AuthorityParser.rawCost). */
+export interface AuthorityCost {
+  readonly keys: number;
+  /** Program states of its identity patterns (upper bound, estimated from their text). */
+  readonly patternStates: number;
+  /** Trusted roots it names: by content digest (`id`), with their length in characters. */
+  readonly trustedRoots: readonly { readonly id: string; readonly bytes: number }[];
 }

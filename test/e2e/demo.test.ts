@@ -7,6 +7,6 @@ it('npm run demo walks every step and exits 0', async () => {
   const r = await run(process.execPath, ['dist/scripts/demo.js'], { timeoutMs: 300_000 });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  expect(r.stdout).toMatch(/Demo finished: all 9 checks behaved as narrated/);
-  expect(r.stdout.match(/✔/g)?.length).toBe(9);
+  expect(r.stdout).toMatch(/Demo finished: all 20 checks behaved as narrated/);
+  expect(r.stdout.match(/✔/g)?.length).toBe(20);
 });

@@ -10,6 +10,16 @@ const image = `${LEGACY.name}@${LEGACY.digest}`;
 const keyless = (identity: object, trustedRoot = TRUSTED_ROOT) => cosignSpec({ keyless: { identities: [identity], trustedRoot } });
 const right = { issuer: LEGACY.issuer, subject: LEGACY.identity };
 
+/** A recorded bundle whose DSSE statement is rewritten as `cosign sign`'s of `digest` (its signature no longer verifies). */
+function asCosignSignature(bundle: Buffer, digest: string): Buffer {
+  const b = JSON.parse(bundle.toString('utf8')) as { dsseEnvelope: { payload: string } };
+  const statement = JSON.parse(Buffer.from(b.dsseEnvelope.payload, 'base64').toString('utf8')) as Record<string, unknown>;
+  statement.predicateType = 'https://sigstore.dev/cosign/sign/v1';
+  statement.subject = [{ name: 'image', digest: { sha256: digest.slice('sha256:'.length) } }];
+  b.dsseEnvelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
+  return Buffer.from(JSON.stringify(b));
+}
+
 describe('identity', () => {
   it.each([
     ['another subject', { issuer: LEGACY.issuer, subject: 'attacker@cosign-test-383122.iam.gserviceaccount.com' }],
@@ -42,9 +52,16 @@ describe('trusted root', () => {
   it('refuses a certificate whose Fulcio CA the root does not hold (legacy and bundle)', async () => {
     const legacy = await refusal(verifyCosign(legacyRegistry(), image, keyless(right, rootWithoutCurrentFulcio())));
     expect(legacy.code).toBe('CERTIFICATE_INVALID');
-    const registry = bundleRegistry(ATTESTATION.bundle, ATTESTATION.repository, ATTESTATION.digest);
-    const bundle = await refusal(verifyCosign(registry, `${ATTESTATION.name}@${ATTESTATION.digest}`, keyless({ issuer: ATTESTATION.issuer, subject: ATTESTATION.identity }, rootWithoutCurrentFulcio())));
+    // The recorded bundle is an attestation, refused (PAYLOAD_MISMATCH) before any crypto; its
+    // statement rewritten as `cosign sign`'s of the image gets as far as the chain (its signature
+    // no longer verifies, but sigstore-js checks the chain first).
+    const registry = bundleRegistry(asCosignSignature(ATTESTATION.bundle, ATTESTATION.digest), ATTESTATION.repository, ATTESTATION.digest);
+    const id = { issuer: ATTESTATION.issuer, subject: ATTESTATION.identity };
+    const bundle = await refusal(verifyCosign(registry, `${ATTESTATION.name}@${ATTESTATION.digest}`, keyless(id, rootWithoutCurrentFulcio())));
     expect(bundle.code).toBe('CERTIFICATE_INVALID');
+    // Control: with the whole root the chain verifies, and the rewritten statement is what fails.
+    const whole = await refusal(verifyCosign(registry, `${ATTESTATION.name}@${ATTESTATION.digest}`, keyless(id)));
+    expect(whole.code).not.toBe('CERTIFICATE_INVALID');
   });
 
   it("refuses a log entry whose log the root does not hold", async () => {

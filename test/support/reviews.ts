@@ -67,7 +67,7 @@ export function review(
   });
 }
 
-/** Applies an RFC 6902 patch of `add` / `replace` operations, as the API server would. */
+/** Applies an RFC 6902 patch of `add` / `replace` / `remove` operations, as the API server would. */
 export function applyPatch<T>(document: T, patch: readonly { op: string; path: string; value?: unknown }[]): T {
   const doc = structuredClone(document) as unknown;
   for (const op of patch) {
@@ -79,7 +79,11 @@ export function applyPatch<T>(document: T, patch: readonly { op: string; path: s
       if (typeof next !== 'object' || next === null) throw new Error(`patch path ${op.path} does not exist`);
       parent = next as Record<string, unknown>;
     }
-    if (op.op === 'replace' && !(last in parent)) throw new Error(`replace of missing ${op.path}`);
+    if ((op.op === 'replace' || op.op === 'remove') && !(last in parent)) throw new Error(`${op.op} of missing ${op.path}`);
+    if (op.op === 'remove') {
+      delete parent[last];
+      continue;
+    }
     if (op.op !== 'replace' && op.op !== 'add') throw new Error(`unsupported op ${op.op}`);
     parent[last] = structuredClone(op.value);
   }

@@ -3,13 +3,15 @@
 // WriteAttestationNewBundleFormat; read back by pkg/oci/remote/signatures.go Bundle, which
 // refuses bundles older than v0.3). sigstore-js checks the bundle; this checks that its
 // statement is `cosign sign`'s for this image (pkg/cosign/verifiers.go IntotoSubjectClaimVerifier).
-import type { Bundle } from '@sigstore/bundle';
+import type { Bundle, TransparencyLogEntry } from '@sigstore/bundle';
 import { decodeBase64 } from '../encoding.js';
 import { TrustErrorCode } from '../errors.js';
 import { checkStatementClaim } from './claims.js';
 import { claimedIdentity, identityMatches, identityOf, identityRefusal } from './identity.js';
 import { asObject, readJson } from './json.js';
-import { verifyWithKey } from './keys.js';
+import { X509Certificate, createPublicKey } from 'node:crypto';
+import { budgetSpent, chargeKeyless } from './check-legacy.js';
+import { findSigningKey, type KeyBudget } from './keys.js';
 import { verifyKeyed, verifyKeyless, type EntityParts } from './sigstore.js';
 import { sigstoreBundle, sigstoreVerify } from './sigstore-lib.js';
 import type { FoundSignature, SignatureCheck } from './signature.js';
@@ -52,11 +54,13 @@ function readEnvelope(json: unknown): Envelope | string {
   return { payloadType: env.payloadType, payload, signature, hasCertificate: material?.x509CertificateChain !== undefined || material?.certificate !== undefined };
 }
 
-export function checkBundle(sig: BundleSignature, spec: CosignSpec, digest: string): SignatureCheck {
+export function checkBundle(sig: BundleSignature, spec: CosignSpec, digest: string, budget: KeyBudget): SignatureCheck {
   const json = readJson(sig.bundle);
   if (json === undefined) return fail(TrustErrorCode.SIGNATURE_INVALID, 'the bundle is not JSON (or nested too deep)');
   const envelope = readEnvelope(json);
   if (typeof envelope === 'string') return fail(TrustErrorCode.SIGNATURE_INVALID, envelope);
+  // Read now; refused before any keyless crypto (checkWithSigstore), after the keyed check.
+  const claim = checkStatementClaim(envelope.payloadType, envelope.payload, digest);
   const signed = pae(envelope.payloadType, envelope.payload);
 
   let checked: SignatureCheck;
@@ -64,19 +68,19 @@ export function checkBundle(sig: BundleSignature, spec: CosignSpec, digest: stri
     // Without the log, the signature by a policy key is the whole check (cosign
     // --insecure-ignore-tlog): no sigstore-js needed.
     if (envelope.hasCertificate) return fail(TrustErrorCode.SIGNATURE_INVALID, 'signed with a certificate: the policy trusts keys');
-    const key = spec.keys.find((k) => verifyWithKey(k, signed, envelope.signature));
+    const key = findSigningKey(spec.keys, signed, envelope.signature, budget);
+    if (key === 'exhausted') return budgetSpent();
     if (!key) return fail(TrustErrorCode.SIGNATURE_INVALID, `not a signature of the statement by the policy's ${spec.keys.length === 1 ? 'key' : `${spec.keys.length} keys`}`);
     checked = { ok: true, evidence: { format: 'bundle', manifestDigest: '', keyId: key.id } };
   } else {
-    checked = checkWithSigstore(json, signed, envelope.signature, spec);
+    checked = checkWithSigstore(json, signed, envelope.signature, spec, budget, claim);
   }
   if (!checked.ok) return checked;
-  const claim = checkStatementClaim(envelope.payloadType, envelope.payload, digest);
   return claim === undefined ? checked : fail(TrustErrorCode.PAYLOAD_MISMATCH, claim);
 }
 
 /** Certificates and log entries: sigstore-js checks them (bundleFromJSON validates the rest). */
-function checkWithSigstore(json: unknown, signed: Buffer, signature: Buffer, spec: CosignSpec): SignatureCheck {
+function checkWithSigstore(json: unknown, signed: Buffer, signature: Buffer, spec: CosignSpec, budget: KeyBudget, claim: string | undefined): SignatureCheck {
   let parts: EntityParts;
   try {
     const bundle: Bundle = sigstoreBundle().bundleFromJSON(json);
@@ -99,17 +103,72 @@ function checkWithSigstore(json: unknown, signed: Buffer, signature: Buffer, spe
 
   if (spec.keyless) {
     const claimed = parts.certificate && claimedIdentity(parts.certificate);
-    if (claimed && !identityMatches(spec.keyless.identities, claimed)) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(claimed, false));
+    const claimedMatch = claimed && identityMatches(spec.keyless.identities, claimed, budget);
+    if (claimedMatch === 'exhausted') return budgetSpent('patterns');
+    if (claimed && !claimedMatch) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(claimed, false));
+    if (!parts.certificate) return fail(TrustErrorCode.CERTIFICATE_INVALID, 'signed with a key, not a certificate: the policy trusts identities');
+    const recorded = recordsVerifier(entry, parts.certificate, 'certificate');
+    if (recorded) return recorded;
+    // What the statement names, still before any crypto: the signer's genuine signatures of
+    // OTHER images (public, in every signed image's referrers) must not each cost a full check.
+    if (claim !== undefined) return fail(TrustErrorCode.PAYLOAD_MISMATCH, claim);
+    if (!chargeKeyless(budget)) return budgetSpent();
     const outcome = verifyKeyless(parts, spec.trustedRoot);
     if (!outcome.ok) return outcome;
     const identity = identityOf(outcome.signer);
-    if (!identity || !identityMatches(spec.keyless.identities, identity)) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(identity, true));
+    const match = identity && identityMatches(spec.keyless.identities, identity, budget);
+    if (match === 'exhausted') return budgetSpent('patterns');
+    if (!identity || !match) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(identity, true));
     return { ok: true, evidence: { format: 'bundle', manifestDigest: '', identity, ...(tlog && { tlog }) } };
   }
   if (parts.certificate) return fail(TrustErrorCode.SIGNATURE_INVALID, 'signed with a certificate: the policy trusts keys');
-  const key = spec.keys.find((k) => verifyWithKey(k, signed, signature));
+  const key = findSigningKey(spec.keys, signed, signature, budget);
+  if (key === 'exhausted') return budgetSpent();
   if (!key) return fail(TrustErrorCode.SIGNATURE_INVALID, `not a signature of the statement by the policy's ${spec.keys.length === 1 ? 'key' : `${spec.keys.length} keys`}`);
+  const recorded = recordsVerifier(entry, key.spki, 'public key');
+  if (recorded) return recorded;
   const outcome = verifyKeyed(parts, key, spec.trustedRoot, true);
   if (!outcome.ok) return outcome;
   return { ok: true, evidence: { format: 'bundle', manifestDigest: '', keyId: key.id, ...(tlog && { tlog }) } };
+}
+
+/**
+ * The log entry must record the signer: the policy key's SPKI, or the bundle's certificate
+ * (cosign pkg/cosign/verify.go comparePublicKey; check-legacy.ts does the same). sigstore-js
+ * compares only the signature and payload hash with the body, and an ECDSA signature also
+ * verifies under a second key (the one recovered from -R): logged under that twin, it escapes
+ * the key owner's monitoring of the log by public key.
+ * @returns undefined when it does (or there is no entry: sigstore-js then refuses), else why not.
+ */
+function recordsVerifier(entry: TransparencyLogEntry | undefined, expected: Buffer, what: 'public key' | 'certificate'): SignatureCheck | undefined {
+  if (!entry) return undefined;
+  const verifiers = entryVerifiers(asObject(readJson(Buffer.from(entry.canonicalizedBody))));
+  if (verifiers.length > 0 && verifiers.every((v) => v !== undefined && v.equals(expected))) return undefined;
+  return fail(TrustErrorCode.TLOG_INVALID, `the transparency-log entry records another ${what}`);
+}
+
+/**
+ * The verifiers a Rekor entry body records, as DER (undefined for an unreadable one): dsse 0.0.1
+ * `spec.signatures[].verifier`, intoto 0.0.2 `spec.content.envelope.signatures[].publicKey`,
+ * hashedrekord 0.0.1 `spec.signature.publicKey.content`; each base64 of a PEM key or certificate.
+ */
+function entryVerifiers(body: Record<string, unknown> | undefined): (Buffer | undefined)[] {
+  const spec = asObject(body?.spec);
+  let encoded: unknown[] = [];
+  if (body?.kind === 'dsse' && Array.isArray(spec?.signatures)) encoded = spec.signatures.slice(0, 8).map((s) => asObject(s)?.verifier);
+  else if (body?.kind === 'intoto') {
+    const sigs = asObject(asObject(spec?.content)?.envelope)?.signatures;
+    if (Array.isArray(sigs)) encoded = sigs.slice(0, 8).map((s) => asObject(s)?.publicKey);
+  } else if (body?.kind === 'hashedrekord') encoded = [asObject(asObject(spec?.signature)?.publicKey)?.content];
+  return encoded.map((e) => (typeof e === 'string' ? pemToDer(decodeBase64(e)?.toString('utf8')) : undefined));
+}
+
+function pemToDer(pem: string | undefined): Buffer | undefined {
+  if (!pem) return undefined;
+  try {
+    if (pem.includes('-----BEGIN CERTIFICATE-----')) return new X509Certificate(pem).raw;
+    return createPublicKey(pem).export({ format: 'der', type: 'spki' });
+  } catch {
+    return undefined;
+  }
 }

@@ -10,7 +10,8 @@ import type { TransparencyLogEntry } from '@sigstore/bundle';
 import { decodeBase64 } from '../encoding.js';
 import { TrustErrorCode } from '../errors.js';
 import { claimedIdentity, identityMatches, identityOf, identityRefusal } from './identity.js';
-import { verifyWithKey } from './keys.js';
+import { findSigningKey, type KeyBudget } from './keys.js';
+import { KEYLESS_CHECK_COST, MAX_KEY_OPERATIONS, MAX_MATCH_STEPS } from './limits.js';
 import { asObject, readJson } from './json.js';
 import { checkSimpleSigningClaim } from './claims.js';
 import { messageContent, verifyKeyed, verifyKeyless, type EntityParts, type SigstoreOutcome } from './sigstore.js';
@@ -21,7 +22,7 @@ type Legacy = Extract<FoundSignature, { format: 'legacy'; payload: Buffer }>;
 
 const fail = (code: TrustErrorCode, reason: string): SignatureCheck => ({ ok: false, code, reason });
 
-export function checkLegacy(sig: Legacy, spec: CosignSpec, digest: string): SignatureCheck {
+export function checkLegacy(sig: Legacy, spec: CosignSpec, digest: string, budget: KeyBudget): SignatureCheck {
   const signature = decodeBase64(sig.annotations[LegacyAnnotation.SIGNATURE] ?? '');
   if (!signature || signature.length === 0) return fail(TrustErrorCode.SIGNATURE_INVALID, `no base64 ${LegacyAnnotation.SIGNATURE} annotation`);
   const bundleText = sig.annotations[LegacyAnnotation.BUNDLE];
@@ -34,7 +35,7 @@ export function checkLegacy(sig: Legacy, spec: CosignSpec, digest: string): Sign
     tlogEntries: typeof log === 'object' && spec.tlogRequired ? [log.entry] : [],
   };
   // Each check in the order that explains a refusal best: who signed, then the log.
-  const checked = spec.keyless ? checkKeyless(sig, parts, log, spec) : checkKeyed(parts, log, spec);
+  const checked = spec.keyless ? checkKeyless(sig, parts, log, spec, digest, budget) : checkKeyed(parts, log, spec, budget);
   if (!checked.ok) return checked;
   const claim = checkSimpleSigningClaim(sig.payload, digest);
   return claim === undefined ? checked : fail(TrustErrorCode.PAYLOAD_MISMATCH, claim);
@@ -45,9 +46,23 @@ function missingLog(log: string | undefined): SignatureCheck {
   return fail(TrustErrorCode.TLOG_INVALID, log ?? 'no transparency-log entry (dev.sigstore.cosign/bundle): signed with --tlog-upload=false? the policy requires the log');
 }
 
-function checkKeyed(parts: EntityParts, log: RekorEntry | string | undefined, spec: CosignSpec): SignatureCheck {
+/** Why the image's budget (limits.ts) is spent, for the signatures left unchecked. */
+export function budgetSpent(what: 'keys' | 'patterns' = 'keys'): SignatureCheck {
+  const spent = what === 'keys' ? `${MAX_KEY_OPERATIONS} public-key operations` : `${MAX_MATCH_STEPS} identity-pattern steps (states × characters)`;
+  return fail(TrustErrorCode.TOO_LARGE, `not checked: the image's signatures already took the ${spent} allowed per image`);
+}
+
+/** Charges one full keyless check to `budget`; false when it cannot be afforded. */
+export function chargeKeyless(budget: KeyBudget): boolean {
+  if (budget.remaining < KEYLESS_CHECK_COST) return false;
+  budget.remaining -= KEYLESS_CHECK_COST;
+  return true;
+}
+
+function checkKeyed(parts: EntityParts, log: RekorEntry | string | undefined, spec: CosignSpec, budget: KeyBudget): SignatureCheck {
   // The cheap check first: which policy key (if any) made this signature.
-  const key = spec.keys.find((k) => verifyWithKey(k, parts.signed, parts.signature));
+  const key = findSigningKey(spec.keys, parts.signed, parts.signature, budget);
+  if (key === 'exhausted') return budgetSpent();
   if (!key) return fail(TrustErrorCode.SIGNATURE_INVALID, `not a signature of the payload by the policy's ${spec.keys.length === 1 ? 'key' : `${spec.keys.length} keys`}`);
   if (!spec.tlogRequired) return { ok: true, evidence: { format: 'legacy', manifestDigest: '', keyId: key.id } };
   if (typeof log !== 'object') return missingLog(log);
@@ -60,7 +75,7 @@ function checkKeyed(parts: EntityParts, log: RekorEntry | string | undefined, sp
   return { ok: true, evidence: { format: 'legacy', manifestDigest: '', keyId: key.id, tlog: entry.evidence } };
 }
 
-function checkKeyless(sig: Legacy, parts: EntityParts, log: RekorEntry | string | undefined, spec: CosignSpec): SignatureCheck {
+function checkKeyless(sig: Legacy, parts: EntityParts, log: RekorEntry | string | undefined, spec: CosignSpec, digest: string, budget: KeyBudget): SignatureCheck {
   const pem = sig.annotations[LegacyAnnotation.CERTIFICATE];
   if (pem === undefined) return fail(TrustErrorCode.CERTIFICATE_INVALID, 'no certificate (dev.sigstore.cosign/certificate): signed with a key? the policy trusts identities');
   let der: Buffer;
@@ -70,14 +85,23 @@ function checkKeyless(sig: Legacy, parts: EntityParts, log: RekorEntry | string 
     return fail(TrustErrorCode.CERTIFICATE_INVALID, 'the certificate annotation is not a PEM certificate');
   }
   const claimed = claimedIdentity(der);
-  if (claimed && !identityMatches(spec.keyless!.identities, claimed)) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(claimed, false));
+  const claimedMatch = claimed && identityMatches(spec.keyless!.identities, claimed, budget);
+  if (claimedMatch === 'exhausted') return budgetSpent('patterns');
+  if (claimed && !claimedMatch) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(claimed, false));
+  // Then what the payload names, still before any crypto: the right signer's genuine signatures
+  // of OTHER images are public, and copies of them must not each cost a full keyless check.
+  const claim = checkSimpleSigningClaim(sig.payload, digest);
+  if (claim !== undefined) return fail(TrustErrorCode.PAYLOAD_MISMATCH, claim);
   if (typeof log !== 'object') return missingLog(log);
   const entry = log;
   if (!entry.publicKeyDer || !entry.publicKeyDer.equals(der)) return fail(TrustErrorCode.TLOG_INVALID, 'the transparency-log entry records another certificate');
+  if (!chargeKeyless(budget)) return budgetSpent();
   const outcome: SigstoreOutcome = verifyKeyless({ ...parts, certificate: der }, spec.trustedRoot);
   if (!outcome.ok) return outcome;
   const identity = identityOf(outcome.signer);
-  if (!identity || !identityMatches(spec.keyless!.identities, identity)) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(identity, true));
+  const match = identity && identityMatches(spec.keyless!.identities, identity, budget);
+  if (match === 'exhausted') return budgetSpent('patterns');
+  if (!identity || !match) return fail(TrustErrorCode.IDENTITY_MISMATCH, identityRefusal(identity, true));
   return { ok: true, evidence: { format: 'legacy', manifestDigest: '', identity, tlog: entry.evidence } };
 }
 

@@ -104,7 +104,10 @@ async function perSignature(origin: SignatureOrigin, fetch: () => Promise<FoundS
  * stops early leaves at most that many fetches to finish on their own (their failures ignored).
  */
 export async function* inOrder<T>(tasks: readonly (() => Promise<T>)[]): AsyncGenerator<T> {
-  const started: Promise<T>[] = [];
+  // A result is let go once yielded: a verification holds at most FETCH_CONCURRENCY fetched
+  // signatures (bundles up to 256 KiB, payloads 64 KiB) plus the one being checked, not all 64
+  // of them until it ends, so a registry that stalls the last fetch pins a few hundred KiB.
+  const started: (Promise<T> | undefined)[] = [];
   let next = 0;
   const fill = (upTo: number): void => {
     while (next < tasks.length && next < upTo) {
@@ -115,6 +118,8 @@ export async function* inOrder<T>(tasks: readonly (() => Promise<T>)[]): AsyncGe
   };
   for (let i = 0; i < tasks.length; i++) {
     fill(i + FETCH_CONCURRENCY);
-    yield await started[i]!;
+    const result = await started[i]!;
+    started[i] = undefined;
+    yield result;
   }
 }

@@ -5,6 +5,8 @@
 // the whole text (./regexp.ts explains why that differs from cosign).
 import type { Signer } from '@sigstore/verify';
 import { sigstoreCore } from './sigstore-lib.js';
+import type { KeyBudget } from './keys.js';
+import { MAX_IDENTITY_LENGTH } from './regexp.js';
 import type { IdentityMatcher, TextMatcher } from './spec.js';
 
 export interface CertificateIdentity {
@@ -19,12 +21,37 @@ export function identityOf(signer: Signer): CertificateIdentity | undefined {
   return subject && issuer ? { subject, issuer } : undefined;
 }
 
-function matches(m: TextMatcher, text: string): boolean {
-  return 'exact' in m ? m.exact === text : m.pattern.test(text);
+/** Charges a pattern's worst case over `text` to `budget` and runs it; undefined when unaffordable. */
+function matches(m: TextMatcher, text: string, budget: KeyBudget): boolean | undefined {
+  if ('exact' in m) return m.exact === text;
+  const cost = m.pattern.states * text.length;
+  if (budget.matchSteps < cost) return undefined;
+  budget.matchSteps -= cost;
+  return m.pattern.test(text);
 }
 
-export function identityMatches(identities: readonly IdentityMatcher[], id: CertificateIdentity): boolean {
-  return identities.some((m) => matches(m.issuer, id.issuer) && matches(m.subject, id.subject));
+/** Whether an identity is too long to be one: real issuers and SANs are URLs and emails. */
+function tooLong(id: CertificateIdentity): boolean {
+  return id.issuer.length > MAX_IDENTITY_LENGTH || id.subject.length > MAX_IDENTITY_LENGTH;
+}
+
+/**
+ * Whether `id` is one of `identities`, its pattern steps charged to `budget` (an image's
+ * signatures may each claim a different identity); `exhausted` once they are spent.
+ */
+export function identityMatches(identities: readonly IdentityMatcher[], id: CertificateIdentity, budget: KeyBudget): boolean | 'exhausted' {
+  // Refused before any pattern runs: a match costs states × characters, and the text of a
+  // claimed (unverified) certificate is whatever whoever pushed it chose.
+  if (tooLong(id)) return false;
+  for (const m of identities) {
+    const issuer = matches(m.issuer, id.issuer, budget);
+    if (issuer === undefined) return 'exhausted';
+    if (!issuer) continue;
+    const subject = matches(m.subject, id.subject, budget);
+    if (subject === undefined) return 'exhausted';
+    if (subject) return true;
+  }
+  return false;
 }
 
 const FULCIO_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
@@ -50,5 +77,6 @@ export function claimedIdentity(der: Buffer): CertificateIdentity | undefined {
 /** Why `id` is not one of `identities`, for messages; `verified` says whether the certificate was. */
 export function identityRefusal(id: CertificateIdentity | undefined, verified: boolean): string {
   if (!id) return 'the certificate names no identity and issuer';
+  if (tooLong(id)) return `the certificate's identity or issuer is longer than ${MAX_IDENTITY_LENGTH} characters, which no real one is`;
   return `signed by ${JSON.stringify(id.subject.slice(0, 120))} (issuer ${JSON.stringify(id.issuer.slice(0, 120))})${verified ? '' : ' by its certificate, not checked further'}, not an identity the policy names`;
 }

@@ -2,11 +2,12 @@
 //
 // cosign signs with sigstore's LoadDefaultSignerVerifier (pkg/cosign/keys.go LoadPrivateKey):
 // ECDSA over the curve's hash (P-256 SHA-256, P-384 SHA-384, P-521 SHA-512), signature ASN.1
-// DER; RSA PKCS#1 v1.5 with SHA-256; Ed25519 keys sign images as Ed25519ph (./ed25519ph.ts),
-// blobs as pure Ed25519. `cosign verify --key` checks ECDSA with
-// `--signature-digest-algorithm`, SHA-256 by default (cmd/cosign/cli/verify/verify.go).
+// DER; RSA PKCS#1 v1.5 with SHA-256; Ed25519 keys sign images as Ed25519ph, blobs as pure
+// Ed25519. `cosign verify --key` checks ECDSA with `--signature-digest-algorithm`, SHA-256 by
+// default (cmd/cosign/cli/verify/verify.go), and Ed25519 as pure Ed25519 only — so v3.1.3
+// refuses the Ed25519ph image signatures its own `sign` makes. trustgate gives cosign's verdict
+// there too (docs/adr/0010-cosign-verification.md): pure Ed25519 only.
 import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { verifyEd25519ph } from './ed25519ph.js';
 
 export const MIN_RSA_BITS = 2048;
 /** A verification costs about the cube of the modulus; Go's crypto/tls stops at 8192 too. */
@@ -14,8 +15,6 @@ export const MAX_RSA_BITS = 8192;
 /** Largest PEM text of one key (an 8192-bit RSA SPKI is some 1,500 characters). */
 export const MAX_KEY_PEM_LENGTH = 4096;
 
-/** Ed25519ph in a key's list of hashes. */
-export const ED25519PH = 'ed25519ph';
 export type SignatureHash = string | null;
 
 /** A key of a cosign authority, parsed once when the policy is compiled. */
@@ -25,7 +24,7 @@ export interface CosignKey {
   readonly id: string;
   /** The SPKI DER, to compare with a key in a transparency-log entry. */
   readonly spki: Buffer;
-  /** Digests the signature may be over (null: none, pure Ed25519; ED25519PH: Ed25519ph). */
+  /** Digests the signature may be over (null: none, pure Ed25519). */
   readonly hashes: readonly SignatureHash[];
   /** `ecdsa-p256`, `rsa-3072`, `ed25519`: for messages. */
   readonly description: string;
@@ -65,10 +64,31 @@ export function parseCosignKey(pem: string): CosignKey | string {
       return { key, id, spki, hashes: ['sha256'], description: `rsa-${bits}` };
     }
     case 'ed25519':
-      return { key, id, spki, hashes: [null, ED25519PH], description: 'ed25519' };
+      return { key, id, spki, hashes: [null], description: 'ed25519' };
     default:
       return `key type ${String(key.asymmetricKeyType)} is not ECDSA, RSA or Ed25519`;
   }
+}
+
+/** What is left of one image's checks: public-key operations and pattern steps (limits.ts). */
+export interface KeyBudget {
+  /** Public-key operations (MAX_KEY_OPERATIONS). */
+  remaining: number;
+  /** Identity-pattern steps, states × characters (MAX_MATCH_STEPS). */
+  matchSteps: number;
+}
+
+/**
+ * The policy key whose signature of `data` `signature` is, checking keys in order and charging
+ * each operation to `budget`; `exhausted` when the budget ran out before a key verified.
+ */
+export function findSigningKey(keys: readonly CosignKey[], data: Uint8Array, signature: Uint8Array, budget: KeyBudget): CosignKey | 'exhausted' | undefined {
+  for (const key of keys) {
+    if (budget.remaining < key.hashes.length) return 'exhausted';
+    budget.remaining -= key.hashes.length;
+    if (verifyWithKey(key, data, signature)) return key;
+  }
+  return undefined;
 }
 
 /** Whether `signature` is `key`'s signature of `data` (RSA: PKCS#1 v1.5; ECDSA: DER). */
@@ -78,10 +98,6 @@ export function verifyWithKey(key: CosignKey, data: Uint8Array, signature: Uint8
 
 export function verifyWithKeyObject(key: KeyObject, hashes: readonly SignatureHash[], data: Uint8Array, signature: Uint8Array): boolean {
   for (const hash of hashes) {
-    if (hash === ED25519PH) {
-      if (verifyEd25519ph(rawEd25519(key), data, signature)) return true;
-      continue;
-    }
     try {
       if (cryptoVerify(hash, data, key, signature)) return true;
     } catch {
@@ -91,14 +107,9 @@ export function verifyWithKeyObject(key: KeyObject, hashes: readonly SignatureHa
   return false;
 }
 
-function rawEd25519(key: KeyObject): Buffer {
-  const x = key.export({ format: 'jwk' }).x;
-  return Buffer.from(x ?? '', 'base64url');
-}
-
 /** The hashes a key found in a certificate (Fulcio: ECDSA P-256/P-384, RSA, Ed25519) signs over. */
 export function hashesFor(key: KeyObject): readonly SignatureHash[] {
-  if (key.asymmetricKeyType === 'ed25519') return [null, ED25519PH];
+  if (key.asymmetricKeyType === 'ed25519') return [null];
   if (key.asymmetricKeyType === 'rsa') return ['sha256'];
   const curve = key.asymmetricKeyDetails?.namedCurve;
   if (curve === 'secp384r1') return ['sha384', 'sha256'];

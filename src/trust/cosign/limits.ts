@@ -38,3 +38,27 @@ export const FETCH_CONCURRENCY = 4;
 
 /** Characters of the denial message listing every signature examined. */
 export const MAX_MESSAGE_LENGTH = 1200;
+
+/**
+ * Public-key operations (one signature checked against one key, once per hash tried) spent on
+ * one image's keyed signatures, as the Notary side caps a document at 64 (docs/security.md).
+ * One signer's key over a handful of signatures needs a few; 16 policy keys against 64 junk
+ * signatures would need 1,024. Once spent, the remaining signatures are refused (TOO_LARGE),
+ * never taken as verified.
+ */
+export const MAX_KEY_OPERATIONS = 128;
+
+/**
+ * What one full keyless check (chain, SCT, log SET or proof, signature: some 14 ms) is charged
+ * against MAX_KEY_OPERATIONS: 16 such checks per image at most, after the cheap refusals.
+ */
+export const KEYLESS_CHECK_COST = 8;
+
+/**
+ * Identity-pattern steps (program states × characters, worst case, charged before each match)
+ * spent on one image's signatures: some 50 ms at worst (~25 ns a step). One match of the
+ * costliest pattern over the longest identity is 2^19; a real one (60 states, a 100-character
+ * SAN) some 6,000. Once
+ * spent, the remaining signatures are refused (TOO_LARGE), never taken as verified.
+ */
+export const MAX_MATCH_STEPS = 2 ** 21;

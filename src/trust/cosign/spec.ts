@@ -2,11 +2,11 @@
 // identity patterns compiled, the trusted root read. The verifier then only reads it.
 import { createHash } from 'node:crypto';
 import { Guard } from '../../shared/guard.js';
-import { TrustKind } from '../kind.js';
+import { TrustKind, type AuthorityCost } from '../kind.js';
 import { MAX_SIGNATURES } from './limits.js';
 import { compileIdentityPattern, type IdentityPattern } from './regexp.js';
 import { MAX_KEY_PEM_LENGTH, parseCosignKey, type CosignKey } from './keys.js';
-import { parseTrustedRoot, publicGoodTrustedRoot, type CosignTrustedRoot } from './trusted-root.js';
+import { MAX_TRUSTED_ROOT_LENGTH, parseTrustedRoot, publicGoodTrustedRoot, type CosignTrustedRoot } from './trusted-root.js';
 
 export const COSIGN_SPEC_LIMITS = {
   keys: 16,
@@ -14,6 +14,13 @@ export const COSIGN_SPEC_LIMITS = {
   /** Characters of an exact issuer or subject. */
   identityLength: 1024,
   caBundleLength: 65_536,
+  /**
+   * Program states of one identity pattern, as estimated from its text before it is compiled
+   * ({@link patternStates}: an upper bound of what it compiles to). Real identity patterns (a
+   * workflow path with a few classes and `+`) take under 200; each state is held as long as its
+   * policy, so the namespace budget counts them too (NAMESPACE_BUDGET.patternStates).
+   */
+  patternStates: 1024,
 } as const;
 
 /** One matcher of a text: equal to `exact`, or matched whole by `pattern`. */
@@ -96,12 +103,10 @@ export const COSIGN_AUTHORITY = {
   choosesConnection: (spec: CosignSpec): boolean => spec.registry.insecure || spec.registry.caBundle !== undefined,
   /** Keys, identities and a trusted root, counted unparsed against NAMESPACE_BUDGET.keys. */
   rawKeyCount(value: unknown): number {
-    if (typeof value !== 'object' || value === null) return 0;
-    const { keys, keyless, tlog } = value as { keys?: unknown; keyless?: unknown; tlog?: unknown };
-    const k = typeof keyless === 'object' && keyless !== null ? (keyless as { identities?: unknown; trustedRoot?: unknown }) : {};
-    const t = typeof tlog === 'object' && tlog !== null ? (tlog as { trustedRoot?: unknown }) : {};
-    return (Array.isArray(keys) ? keys.length : 0) + (Array.isArray(k.identities) ? k.identities.length : 0) + (k.trustedRoot === undefined ? 0 : 1) + (t.trustedRoot === undefined ? 0 : 1);
+    return rawCosignCost(value).keys;
   },
+  /** What the authority costs once compiled, from the raw object (nothing is parsed). */
+  rawCost: (value: unknown): AuthorityCost => rawCosignCost(value),
 } as const;
 
 /**
@@ -114,7 +119,7 @@ function readLogRoot(g: Guard, value: unknown, path: string, context: { keyless:
   if (text === undefined) return value === undefined || value === null ? undefined : null;
   if (context.keyless) return g.fail(path, 'keyless authorities name their root once, in keyless.trustedRoot (its Rekor keys included)') ?? null;
   if (!context.tlogRequired) return g.fail(path, 'names log keys for a log that is not required') ?? null;
-  const parsed = parseTrustedRoot(text);
+  const parsed = sharedTrustedRoot(text);
   if (typeof parsed === 'string') return g.fail(path, parsed) ?? null;
   return parsed;
 }
@@ -165,7 +170,7 @@ function readKeyless(g: Guard, value: unknown, path: string): ReadKeyless | unde
   const rootText = g.optional(o?.trustedRoot, (v) => g.string(v, `${path}.trustedRoot`));
   let trustedRoot: CosignTrustedRoot | undefined;
   if (rootText !== undefined) {
-    const parsed = parseTrustedRoot(rootText);
+    const parsed = sharedTrustedRoot(rootText);
     if (typeof parsed === 'string') g.fail(`${path}.trustedRoot`, parsed);
     else trustedRoot = parsed;
   }
@@ -184,6 +189,10 @@ function readMatcher(g: Guard, id: Record<string, unknown> | undefined, field: '
   if (exact !== undefined) {
     if (exact.length === 0 || exact.length > COSIGN_SPEC_LIMITS.identityLength) return g.fail(`${path}.${field}`, `must be 1-${COSIGN_SPEC_LIMITS.identityLength} characters`);
     return { exact };
+  }
+  // Checked before compiling: compiling is what costs.
+  if (patternStates(regexp!) > COSIGN_SPEC_LIMITS.patternStates) {
+    return g.fail(`${path}.${field}RegExp`, `too complex: more than ${COSIGN_SPEC_LIMITS.patternStates} states once its repetitions are expanded`);
   }
   const pattern = compileIdentityPattern(regexp!);
   if (typeof pattern === 'string') return g.fail(`${path}.${field}RegExp`, pattern);
@@ -213,4 +222,118 @@ function specKey(spec: Omit<CosignSpec, 'key'>, identitySources: readonly string
     ca: spec.registry.caBundle === undefined ? null : hash(spec.registry.caBundle),
     min: spec.minSignatures,
   });
+}
+
+/** What a raw authority costs once compiled (src/trust/kind.ts AuthorityCost). */
+function rawCosignCost(value: unknown): AuthorityCost {
+  if (typeof value !== 'object' || value === null) return NO_COST;
+  const { keys, keyless, tlog } = value as { keys?: unknown; keyless?: unknown; tlog?: unknown };
+  const k = typeof keyless === 'object' && keyless !== null ? (keyless as { identities?: unknown; trustedRoot?: unknown }) : {};
+  const t = typeof tlog === 'object' && tlog !== null ? (tlog as { trustedRoot?: unknown }) : {};
+  let n = (Array.isArray(keys) ? keys.length : 0) + (k.trustedRoot === undefined ? 0 : 1) + (t.trustedRoot === undefined ? 0 : 1);
+  let states = 0;
+  if (Array.isArray(k.identities)) {
+    n += k.identities.length;
+    // Only as many as an authority may have are looked at: one with more is refused unparsed.
+    for (const id of k.identities.slice(0, COSIGN_SPEC_LIMITS.identities + 1)) {
+      if (typeof id !== 'object' || id === null) continue;
+      const { issuerRegExp, subjectRegExp } = id as { issuerRegExp?: unknown; subjectRegExp?: unknown };
+      for (const re of [issuerRegExp, subjectRegExp]) if (typeof re === 'string') states += Math.min(patternStates(re), COSIGN_SPEC_LIMITS.patternStates + 1);
+    }
+  }
+  const roots: { id: string; bytes: number }[] = [];
+  for (const text of [k.trustedRoot, t.trustedRoot]) {
+    if (typeof text === 'string') roots.push({ id: rootId(text), bytes: Math.min(text.length, MAX_TRUSTED_ROOT_LENGTH + 1) });
+  }
+  return { keys: n, patternStates: states, trustedRoots: roots };
+}
+
+const NO_COST: AuthorityCost = Object.freeze({ keys: 0, patternStates: 0, trustedRoots: Object.freeze([]) });
+
+/**
+ * An upper bound of the program states an identity pattern compiles to (regexp.ts expands
+ * counted repetitions), read from its text without parsing it: every character is one state, a
+ * group is its contents, `*` `?` and `|` add two, `+` doubles what it repeats (and adds two),
+ * and `{n,m}` multiplies it (plus two) by max(n, m) + 1, as regexp.ts's compile expands them. Over-counts (escapes, classes, `(?:`): never under. Capped so it stays finite.
+ */
+export function patternStates(source: string): number {
+  const CAP = 1e9;
+  const frames: { total: number; last: number }[] = [{ total: 0, last: 0 }];
+  const top = () => frames[frames.length - 1]!;
+  const atom = (size: number) => {
+    const f = top();
+    f.total = Math.min(CAP, f.total + f.last);
+    f.last = size;
+  };
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\') {
+      i++;
+      atom(1);
+    } else if (c === '[') {
+      // A class is one state: skip to its end (a `]` first in it, or escaped, is a member).
+      let j = i + 1;
+      if (source[j] === '^') j++;
+      if (source[j] === ']') j++;
+      while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
+      i = j;
+      atom(1);
+    } else if (c === '(') {
+      frames.push({ total: 0, last: 0 });
+    } else if (c === ')' && frames.length > 1) {
+      const f = frames.pop()!;
+      atom(Math.min(CAP, f.total + f.last + 1));
+    } else if (c === '|') {
+      const f = top();
+      f.total = Math.min(CAP, f.total + f.last + 2);
+      f.last = 0;
+    } else if (c === '+') {
+      // regexp.ts emits `x+` as x, then `x*`: twice what it repeats.
+      const f = top();
+      f.last = Math.min(CAP, 2 * f.last + 2);
+    } else if (c === '*' || c === '?') {
+      top().last += 2;
+    } else if (c === '{') {
+      const m = /^\{(\d{1,4})(?:,(\d{0,4}))?\}/.exec(source.slice(i, i + 12));
+      if (m) {
+        const most = Math.max(Number(m[1]), m[2] ? Number(m[2]) : 0) + 1;
+        const f = top();
+        f.last = Math.min(CAP, most * (f.last + 2));
+        i += m[0].length - 1;
+      } else {
+        atom(1);
+      }
+    } else {
+      atom(1);
+    }
+  }
+  let states = 1; // MATCH
+  for (const f of frames) states = Math.min(CAP, states + f.total + f.last);
+  return states;
+}
+
+const rootId = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+
+/**
+ * Parsed trusted roots by the SHA-256 of their text, held weakly: every policy naming the same
+ * root shares one parse (a root of many certificates compiles to ~25 times its text), and a
+ * root no policy uses any more is collected. At most SHARED_ROOTS entries are looked up.
+ */
+const SHARED_ROOTS = 256;
+const sharedRoots = new Map<string, WeakRef<CosignTrustedRoot>>();
+const forget = new FinalizationRegistry<string>((id) => {
+  if (sharedRoots.get(id)?.deref() === undefined) sharedRoots.delete(id);
+});
+
+function sharedTrustedRoot(text: string): CosignTrustedRoot | string {
+  if (text.length > MAX_TRUSTED_ROOT_LENGTH) return parseTrustedRoot(text);
+  const id = rootId(text);
+  const known = sharedRoots.get(id)?.deref();
+  if (known) return known;
+  const parsed = parseTrustedRoot(text);
+  if (typeof parsed === 'string') return parsed;
+  if (sharedRoots.size >= SHARED_ROOTS) sharedRoots.delete(sharedRoots.keys().next().value!);
+  sharedRoots.set(id, new WeakRef(parsed));
+  forget.register(parsed, id);
+  return parsed;
 }

@@ -9,7 +9,8 @@ import { TrustKind, type CosignSignatureEvidence, type KindVerifier, type Verifi
 import { checkBundle } from './check-bundle.js';
 import { checkLegacy } from './check-legacy.js';
 import { discoverSignatures, inOrder } from './discover.js';
-import { MAX_MESSAGE_LENGTH } from './limits.js';
+import type { KeyBudget } from './keys.js';
+import { MAX_KEY_OPERATIONS, MAX_MATCH_STEPS, MAX_MESSAGE_LENGTH } from './limits.js';
 import { describeOrigin, type FoundSignature, type SignatureCheck } from './signature.js';
 import type { CosignSpec } from './spec.js';
 
@@ -58,9 +59,18 @@ export class CosignVerifier implements KindVerifier<CosignSpec> {
 
     const verified: CosignSignatureEvidence[] = [];
     const failures: { origin: string; code: TrustErrorCode; reason: string }[] = [];
+    // Public-key operations (and full keyless checks) for this image, across all its signatures.
+    const budget = newBudget();
+    // Signatures already fetched resolve as microtasks: without a yield now and then, checking
+    // 64 of them would hold the event loop (every other review, /healthz) for their whole sum.
+    let ranSince = performance.now();
     for await (const sig of inOrder(found.signatures)) {
+      if (performance.now() - ranSince > YIELD_AFTER_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        ranSince = performance.now();
+      }
       if (conn.signal?.aborted) throw new TrustError(TrustErrorCode.TIMEOUT, `${ref.name}@${digest}: the cosign verification ran out of time after ${failures.length + verified.length} signatures`);
-      const result = checkSignature(sig, spec, digest);
+      const result = checkSignature(sig, spec, digest, budget);
       if (!result.ok) failures.push({ origin: describeOrigin(sig), code: result.code, reason: result.reason });
       // minSignatures counts signers: the same key or identity signing twice (or one signature
       // copied into two layers or referrers) is one.
@@ -98,9 +108,17 @@ function signerOf(e: CosignSignatureEvidence): string {
 }
 
 /** Checks one found signature (pure: bytes, spec and digest in, verdict out). */
-export function checkSignature(sig: FoundSignature, spec: CosignSpec, digest: string): SignatureCheck {
+/** Milliseconds of checks run before the event loop gets a turn. */
+const YIELD_AFTER_MS = 10;
+
+/** One image's share of public-key operations and identity-pattern steps. */
+function newBudget(): KeyBudget {
+  return { remaining: MAX_KEY_OPERATIONS, matchSteps: MAX_MATCH_STEPS };
+}
+
+export function checkSignature(sig: FoundSignature, spec: CosignSpec, digest: string, budget: KeyBudget = newBudget()): SignatureCheck {
   if ('unreadable' in sig) return { ok: false, ...sig.unreadable };
-  return sig.format === 'legacy' ? checkLegacy(sig, spec, digest) : checkBundle(sig, spec, digest);
+  return sig.format === 'legacy' ? checkLegacy(sig, spec, digest, budget) : checkBundle(sig, spec, digest, budget);
 }
 
 function refusal(ref: ImageReference, digest: string, spec: CosignSpec, count: number, failures: readonly { origin: string; code: TrustErrorCode; reason: string }[]): TrustError {

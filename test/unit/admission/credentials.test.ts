@@ -1,11 +1,19 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { credentialLookup, credentialScope, CredentialScope } from '../../../src/admission/index.js';
 import { parseReference } from '../../../src/reference/index.js';
 import { policy } from '../../support/policies.js';
 
 const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+// A P-256 public key: the parser only needs a well-formed one.
+const KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 const REF = parseReference('registry.example.com/team/app:1.0');
 const cluster = { username: 'platform', password: 'p' };
 const own = { username: 'team', password: 't' };
+
+/** A policy whose one authority is cosign, keyed, reaching the registry as `registry` says. */
+function cosign(registry: Record<string, unknown> | undefined): Record<string, unknown> {
+  return { authorities: [{ name: 'sig', cosign: { keys: [KEY], tlog: { required: false }, ...(registry && { registry }) } }] };
+}
 
 describe('credentialScope (docs/adr/0005)', () => {
   it.each([
@@ -13,6 +21,11 @@ describe('credentialScope (docs/adr/0005)', () => {
     ['an ImagePolicy that only adds signers', policy('n', ['**'], { trust: { signers: [{ role: 'targets/releases' }], trustOnFirstUse: true } }, 'team-a'), CredentialScope.CLUSTER],
     ['an ImagePolicy naming a server', policy('n', ['**'], { trust: { server: 'https://tenant.example.com', trustOnFirstUse: true } }, 'team-a'), CredentialScope.NAMESPACE],
     ['an ImagePolicy bringing a CA for the cluster\'s server', policy('n', ['**'], { trust: { caBundle: CA, trustOnFirstUse: true } }, 'team-a'), CredentialScope.NAMESPACE],
+    ['a ClusterImagePolicy cosign authority with its own CA', policy('c', ['**'], cosign({ caBundle: CA })), CredentialScope.CLUSTER],
+    ['a ClusterImagePolicy cosign authority marking the registry insecure', policy('c', ['**'], cosign({ insecure: true })), CredentialScope.CLUSTER],
+    ['an ImagePolicy cosign authority on the registry as the cluster reaches it', policy('n', ['**'], cosign(undefined), 'team-a'), CredentialScope.CLUSTER],
+    ['an ImagePolicy cosign authority bringing a CA for the registry', policy('n', ['**'], cosign({ caBundle: CA }), 'team-a'), CredentialScope.NAMESPACE],
+    ['an ImagePolicy cosign authority reaching the registry over plain HTTP', policy('n', ['**'], cosign({ insecure: true }), 'team-a'), CredentialScope.NAMESPACE],
   ])('%s', (_name, p, scope) => {
     expect(credentialScope(p)).toBe(scope);
   });

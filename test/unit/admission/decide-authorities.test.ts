@@ -129,10 +129,14 @@ describe('kinds recorded', () => {
     expect((applyPatch(object, d.patch) as any).metadata.annotations).toMatchObject({ keep: 'me', [VERIFIED_BY_ANNOTATION]: 'notary' });
   });
 
-  it('no annotation where nothing is pinned (already pinned, or /validate)', async () => {
+  it('an image arriving pinned is labelled too; /validate never patches', async () => {
     const verifier = new KindsVerifier({ notary: { [APP]: D1 } });
     const c = ctx(withAuthorities('dct', [`${REG}/**`], [BOTH[0]!]), verifier);
-    expect((await run(c, 'mutate', pod(`${APP}@${D1}`))).patch).toEqual([]);
+    const object = pod(`${APP}@${D1}`);
+    const d = await run(c, 'mutate', object);
+    expect(d.patch.filter((p) => p.path.includes('/containers/'))).toEqual([]);
+    expect((applyPatch(object, d.patch) as any).metadata.annotations[VERIFIED_BY_ANNOTATION]).toBe('notary');
+    expect((await run(c, 'validate', pod(`${APP}@${D1}`))).patch).toEqual([]);
     expect((await run(c, 'validate', pod(`${APP}@${D1}`))).kinds).toEqual(['notary']);
   });
 });

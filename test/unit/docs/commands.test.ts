@@ -15,6 +15,9 @@ const EXERCISED: readonly { command: RegExp; file: string; fragment: string }[] 
   { command: /^kubectl -n trustgate create configmap trustgate-client-ca --from-file=ca\.crt=\S+$/, file: 'test/security/forged-reviews.test.ts', fragment: "['-n', 'trustgate', 'create', 'configmap', 'trustgate-client-ca', `--from-file=ca.crt=" },
   { command: /^helm upgrade trustgate charts\/trustgate --namespace trustgate --reuse-values --set webhook\.clientAuth\.caConfigMap=trustgate-client-ca --set 'webhook\.clientAuth\.clientNames=\{kube-apiserver-webhook-client\}'$/, file: 'test/security/forged-reviews.test.ts', fragment: "'webhook.clientAuth.caConfigMap=trustgate-client-ca', '--set', 'webhook.clientAuth.clientNames={kube-apiserver-webhook-client}'" },
   { command: /^trustgate verify \S+ --trust-server https:\/\/\S+$/, file: 'test/integration/verify-cli.test.ts', fragment: "['verify', `${gun}:1.0`, ...trust]" },
+  { command: /^trustgate verify \S+ --kind cosign --key \S+ --insecure-ignore-tlog$/, file: 'test/e2e/cosign.test.ts', fragment: "'--kind', 'cosign', '--key', key.pub, '--insecure-ignore-tlog'" },
+  { command: /^trustgate verify \S+ --kind cosign --key \S+$/, file: 'test/unit/cmd/cosign-cli.test.ts', fragment: "['verify', `${NAME}:1.0`, '--kind', 'cosign', '--key', keyFile, '--output', 'json']" },
+  { command: /^kubectl get pods -A -o custom-columns=NAMESPACE:\.metadata\.namespace,NAME:\.metadata\.name,VERIFIED-BY:\.metadata\.annotations\.trustgate\\\.dev\/verified-by$/, file: 'test/e2e/cosign.test.ts', fragment: "['get', 'pods', '-A', '-o', 'custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,VERIFIED-BY:.metadata.annotations.trustgate\\\\.dev/verified-by']" },
   { command: /^trustgate inspect \S+ --trust-server https:\/\/\S+$/, file: 'test/integration/verify-cli.test.ts', fragment: "['inspect', gun, ...trust" },
 ];
 

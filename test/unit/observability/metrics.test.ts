@@ -1,5 +1,7 @@
 import { Metrics } from '../../../src/observability/index.js';
 import { MAX_TRUST_SERVER_LABELS } from '../../../src/observability/metrics.js';
+import { OciRegistryClient } from '../../../src/registry/oci/index.js';
+import { DEFAULT_METADATA_BUDGET, MetadataBudget, TrustClient } from '../../../src/trust/index.js';
 
 describe('Metrics', () => {
   it.each([
@@ -26,6 +28,23 @@ describe('Metrics', () => {
     const text = await metrics.text();
     expect(text).toMatch(/^trustgate_verifications\{state="running"\} 16$/m);
     expect(text).toMatch(/^trustgate_verifications\{state="waiting"\} 900$/m);
+  });
+
+  it('exports what the OCI registry client holds, and the trust client sharing its budget, by structure', async () => {
+    const budget = new MetadataBudget(DEFAULT_METADATA_BUDGET);
+    const trust = new TrustClient({ budget });
+    const registry = new OciRegistryClient({ budget });
+    const metrics = new Metrics();
+    metrics.countTrustClient(() => ({ ...trust.sizes() }));
+    metrics.countRegistryClient(() => ({ ...registry.sizes() }));
+    await budget.acquire(4096, undefined);
+    const text = await metrics.text();
+    expect(text).toMatch(/^trustgate_registry_client_entries\{structure="bytesHeld"\} 4096$/m);
+    expect(text).toMatch(/^trustgate_trust_client_entries\{structure="metadataBytes"\} 4096$/m);
+    for (const structure of ['agents', 'challenges', 'tokens', 'bytesWaiting']) expect(text).toMatch(new RegExp(`^trustgate_registry_client_entries\\{structure="${structure}"\\} 0$`, 'm'));
+    budget.release(4096);
+    registry.close();
+    trust.close();
   });
 
   it('labels trust fetches by configured server only; every other server is "other"', async () => {

@@ -15,12 +15,13 @@ import { applyPatch, review, workload } from '../../support/reviews.js';
 const D1 = `sha256:${'1'.repeat(64)}`;
 const DCT = 'registry.example.com/team/dct:1.0';
 const BOTH = 'registry.example.com/team/both:1.0';
+const LEGACY = 'registry.example.com/team/legacy:2.0';
 const lines: Record<string, unknown>[] = [];
 const metrics = new Metrics();
 let listener: Listener;
 
 beforeAll(async () => {
-  const verifier = new KindsVerifier({ notary: { [DCT]: D1, [BOTH]: D1 }, cosign: { [BOTH]: D1 } });
+  const verifier = new KindsVerifier({ notary: { [DCT]: D1, [BOTH]: D1, [LEGACY]: D1 }, cosign: { [BOTH]: D1 } });
   const policies = new PolicySet([withAuthorities('migrating', ['**'], [{ name: 'dct', kind: TrustKind.NOTARY }, { name: 'sig', kind: TrustKind.COSIGN }])]);
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -63,4 +64,12 @@ it('records the kinds in the log line, the annotation and the metrics; Notary al
   expect(text).toContain('trustgate_verified_images_total{endpoint="mutate",kind="cosign"} 1');
   expect(text).toMatch(/^trustgate_images_dct_only 1$/m);
   expect(metrics.dctOnlyRepositories()).toEqual(['registry.example.com/team/dct']);
+});
+
+it('an image arriving pinned counts too: labelled, and DCT-only in the metric', async () => {
+  const legacy = await mutate(`${LEGACY}@${D1}`);
+  expect(legacy.line).toMatchObject({ kinds: ['notary'] });
+  expect(legacy.patched.spec.containers[0].image).toBe(`${LEGACY}@${D1}`);
+  expect(legacy.patched.metadata.annotations[VERIFIED_BY_ANNOTATION]).toBe('notary');
+  expect(metrics.dctOnlyRepositories()).toContain('registry.example.com/team/legacy');
 });

@@ -20,6 +20,18 @@ describe('identity patterns (RE2 syntax, whole-text match, linear time)', () => 
     ['[^/]+', 'a/b', false],
     ['a.c', 'a\nc', false],
     ['x?y*z+', 'z', true],
+    // Classes are range tables: merged, negated, with escapes and astral code points.
+    ['[a-cx-z]+', 'abzy', true],
+    ['[a-cx-z]+', 'abd', false],
+    ['[c-ea-d]+', 'abcde', true],
+    ['[^\\d]+', 'abc', true],
+    ['[^\\d]+', 'a1', false],
+    ['[\\w-]+', 'a-b_9', true],
+    ['[\\w-]+', 'a.b', false],
+    ['[^a]', '\u{1F600}', true],
+    ['[\u{1F600}-\u{1F64F}]', '\u{1F610}', true],
+    ['\\S+', 'a\u00a0b', true],
+    ['\\D\\W', 'x ', true],
   ])('%s on %j: %s', (source, text, expected) => {
     expect(compiled(source).test(text)).toBe(expected);
   });

@@ -1,6 +1,8 @@
 import { Guard } from '../../../../src/shared/guard.js';
-import { COSIGN_AUTHORITY, COSIGN_AUTHORITY_SCHEMA, parseCosignAuthority, type CosignSpec } from '../../../../src/trust/cosign/index.js';
+import { COSIGN_AUTHORITY, COSIGN_AUTHORITY_SCHEMA, COSIGN_SPEC_LIMITS, parseCosignAuthority, type CosignSpec } from '../../../../src/trust/cosign/index.js';
 import { keyPair } from '../../../support/cosign-format.js';
+import { patternStates } from '../../../../src/trust/cosign/spec.js';
+import { compileIdentityPattern } from '../../../../src/trust/cosign/regexp.js';
 
 const p256 = keyPair('ecdsa-p256').pem;
 
@@ -130,5 +132,20 @@ describe('COSIGN_AUTHORITY_SCHEMA (the CRD schema)', () => {
     expect(p.keyless.properties.identities.maxItems).toBe(16);
     expect(p.keyless.properties.trustedRoot.maxLength).toBe(64 * 1024);
     expect(p.minSignatures.maximum).toBe(32);
+  });
+});
+
+describe('patternStates (the cost of an identity pattern, before it is compiled)', () => {
+  it('never under-counts what regexp.ts compiles: patterns just past 4,096 states estimate past it', () => {
+    // regexp.ts refuses programs past 4,096 states; each of these compiles past it, so the
+    // estimate of each must be past it too.
+    for (const source of ['a{4096}'.replace('4096', '1000') + 'b{1000}c{1000}d{1000}e{200}', '(?:ab+){1000}x{200}', '(?:a|b|c){1000}d{100}']) {
+      expect(compileIdentityPattern(source)).toEqual(expect.stringContaining('too complex'));
+      expect(patternStates(source)).toBeGreaterThan(4096);
+    }
+    // ~4,090 states compiled: far past the per-pattern cap, so refused before compiling.
+    expect(patternStates('(?:.*){1000}(?:.*){360}x1')).toBeGreaterThan(COSIGN_SPEC_LIMITS.patternStates);
+    expect(patternStates('abc')).toBeGreaterThanOrEqual(4);
+    expect(patternStates('https://github\\.com/org/[^/]+/\\.github/workflows/.+@refs/heads/main')).toBeLessThan(200);
   });
 });
