@@ -5,13 +5,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseReference, type ImageReference } from '../../src/reference/index.js';
-import { dockerCredentials, parseDockerConfigFile, type Credentials } from '../../src/registry/index.js';
+import type { Credentials } from '../../src/registry/credentials.js';
+import { dockerCredentials, parseDockerConfigFile } from '../../src/registry/docker-config.js';
 import type { RegistryClient, RegistryConnection } from '../../src/registry/oci/types.js';
-import { CosignVerifier, inspectCosign, parseCosignAuthority, type CosignReport, type CosignSpec } from '../../src/trust/cosign/index.js';
+import type { CosignReport } from '../../src/trust/cosign/inspect.js';
+import { parseCosignAuthority, type CosignSpec } from '../../src/trust/cosign/spec.js';
+import { CosignVerifier } from '../../src/trust/cosign/verifier.js';
 import type { Verified } from '../../src/trust/kind.js';
 import { ExitCode, UsageError } from './errors.js';
 import type { Output } from './output.js';
-import { readText, type Environment } from './trust-options.js';
+import { readText, type Environment } from './environment.js';
 
 /**
  * What the CLI needs besides argv: the registry client the webhook uses too, made only when a
@@ -148,7 +151,7 @@ export async function runCosignVerify(argv: string[], environment: CosignEnviron
 export async function runCosignInspect(argv: string[], environment: CosignEnvironment, out: Output): Promise<number> {
   const s = await readSettings(argv, environment, out, false);
   if (!s) return ExitCode.OK;
-  const report = await inspectCosign(s.client, { ...s.conn, signal: AbortSignal.timeout(s.conn.timeoutMs) }, s.ref);
+  const report = await (await import('../../src/trust/cosign/inspect.js')).inspectCosign(s.client, { ...s.conn, signal: AbortSignal.timeout(s.conn.timeoutMs) }, s.ref);
   out.stdout(s.output === 'json' ? JSON.stringify(report, null, 2) : reportText(report));
   return ExitCode.OK;
 }

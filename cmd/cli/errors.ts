@@ -1,6 +1,6 @@
 import { ReferenceError } from '../../src/reference/index.js';
-import { CredentialsError } from '../../src/registry/index.js';
-import { TrustError } from '../../src/trust/index.js';
+import { CredentialsError } from '../../src/registry/credentials.js';
+import { TrustError } from '../../src/trust/errors.js';
 
 /** A mistake in how the command was called: exit 2. */
 export class UsageError extends Error {

@@ -1,10 +1,8 @@
 import type { CosignEnvironment } from './cosign.js';
 import { describeFailure, ExitCode, UsageError } from './errors.js';
-import { runInspect, INSPECT_USAGE } from './inspect.js';
 import type { Output } from './output.js';
 import { SERVE_USAGE } from './serve-usage.js';
-import { runVerify, VERIFY_USAGE } from './verify.js';
-import type { Environment } from './trust-options.js';
+import type { Environment } from './environment.js';
 
 const USAGE = `Usage: trustgate COMMAND [options]
 
@@ -28,22 +26,25 @@ function kindOf(argv: readonly string[]): string {
 
 type CosignCommand = 'runCosignVerify' | 'runCosignInspect';
 
+type NotaryCommand = (argv: string[], env: MainEnvironment, out: Output) => Promise<number>;
+
 /**
- * `--kind notary` (the default) or `--kind cosign`. The cosign commands (and sigstore-js behind
- * them) are loaded only when asked for: Notary's verify and inspect do not pay for them.
+ * `--kind notary` (the default) or `--kind cosign`. Each kind's commands are loaded only when
+ * asked for: Notary's verify and inspect do not pay for cosign's modules (and sigstore-js
+ * behind them), nor cosign's for Notary's (bench/cosign-cli-vs-cosign.ts measures it).
  */
-function byKind(notary: typeof runVerify, cosign: CosignCommand) {
+function byKind(notary: () => Promise<NotaryCommand>, cosign: CosignCommand) {
   return async (argv: string[], env: MainEnvironment, out: Output): Promise<number> => {
     const kind = kindOf(argv);
     if (kind === 'cosign') return (await import('./cosign.js'))[cosign](argv, { registryClient: undefined, ...env }, out);
     if (kind !== 'notary') throw new UsageError(`--kind must be notary or cosign, not "${kind}"`);
-    return notary(argv.filter((a, i) => a !== '--kind=notary' && !(a === '--kind' || argv[i - 1] === '--kind')), env, out);
+    return (await notary())(argv.filter((a, i) => a !== '--kind=notary' && !(a === '--kind' || argv[i - 1] === '--kind')), env, out);
   };
 }
 
 const COMMANDS: Record<string, (argv: string[], env: MainEnvironment, out: Output) => Promise<number>> = {
-  verify: byKind(runVerify, 'runCosignVerify'),
-  inspect: byKind(runInspect, 'runCosignInspect'),
+  verify: byKind(async () => (await import('./verify.js')).runVerify, 'runCosignVerify'),
+  inspect: byKind(async () => (await import('./inspect.js')).runInspect, 'runCosignInspect'),
   // The webhook's module graph is large; the CLI's commands should not pay for it.
   serve: async (argv, env, out) => (await import('./serve.js')).runServe(argv, env, out),
 };
@@ -54,7 +55,8 @@ export type MainEnvironment = Environment & Partial<Pick<CosignEnvironment, 'reg
 export async function main(argv: string[], environment: MainEnvironment, out: Output): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    out.stdout(`${USAGE}\n\n${VERIFY_USAGE}\n\n${(await import('./cosign.js')).COSIGN_VERIFY_USAGE}\n\n${INSPECT_USAGE}\n\n${SERVE_USAGE}`);
+    const [{ VERIFY_USAGE }, { COSIGN_VERIFY_USAGE }, { INSPECT_USAGE }] = await Promise.all([import('./verify.js'), import('./cosign.js'), import('./inspect.js')]);
+    out.stdout(`${USAGE}\n\n${VERIFY_USAGE}\n\n${COSIGN_VERIFY_USAGE}\n\n${INSPECT_USAGE}\n\n${SERVE_USAGE}`);
     return command === undefined ? ExitCode.USAGE : ExitCode.OK;
   }
   const run = COMMANDS[command];

@@ -1,10 +1,11 @@
 // Everything `verify` and `inspect` read from flags, files and the environment, checked once.
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseReference, type ImageReference } from '../../src/reference/index.js';
 import { defaultTrustServer, dockerCredentials, parseDockerConfigFile, type Credentials } from '../../src/registry/index.js';
 import { isDelegationName, parsePins, type RootPins, type SignerRequirement } from '../../src/trust/index.js';
+import { readText, type Environment } from './environment.js';
 import { UsageError } from './errors.js';
 
 export const TRUST_OPTIONS = {
@@ -40,10 +41,7 @@ export interface TrustSettings {
   readonly output: 'text' | 'json';
 }
 
-export interface Environment {
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly readStdin: () => Promise<string>;
-}
+export { readText, type Environment } from './environment.js';
 
 export async function readTrustSettings(image: string | undefined, flags: TrustFlags, environment: Environment): Promise<TrustSettings> {
   if (image === undefined) throw new UsageError('an IMAGE argument is required');
@@ -107,10 +105,3 @@ function looksLikeFile(value: string): boolean {
 }
 
 /** A file named by a flag; a usage error naming the flag when it cannot be read. */
-export function readText(file: string, flag: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`${flag}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-}

@@ -2,13 +2,16 @@
 // (src/registry/auth.ts) and the OCI registry client (src/registry/oci/). It follows no redirect:
 // the OCI transport decides where a redirect may go and what it may carry.
 import type { Agent, ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import https from 'node:https';
 import { TrustError } from '../trust/errors.js';
 
 // Not `import http from 'node:http'`: on Node 24 that builds an ES module namespace by reading
 // every export of http, whose lazy WebSocket getters load undici — ~60 ms of CPU at every
 // `trustgate verify` start (docs/adr/0006-node-24.md). The CommonJS object skips that.
 const http = process.getBuiltinModule('node:http');
+// node:https (and node:tls under it) only when a request is made over TLS: loading them costs
+// ~15-20 ms of CPU, which `trustgate verify` against a plain-HTTP registry need not pay
+// (bench/cosign-cli-vs-cosign.ts). getBuiltinModule returns the loaded module after the first call.
+const https = () => process.getBuiltinModule('node:https');
 
 export interface HttpResponse {
   readonly status: number;
@@ -35,7 +38,7 @@ export interface HttpRequest {
 /** One bounded HTTP(S) request. Every failure is a TrustError: TIMEOUT, TOO_LARGE or UNREACHABLE. */
 export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   return new Promise<HttpResponse>((resolve, reject) => {
-    const transport = req.url.protocol === 'https:' ? https : http;
+    const transport = req.url.protocol === 'https:' ? https() : http;
     let settled = false;
     const finish = (error: TrustError | undefined, response?: HttpResponse): void => {
       if (settled) return;

@@ -5,8 +5,6 @@
 // boundaries"; docs/adr/0005: the credentials are the caller's choice, never this client's.
 import { createHash } from 'node:crypto';
 import type { Agent } from 'node:http';
-import https from 'node:https';
-import { rootCertificates } from 'node:tls';
 import { LRUCache } from 'lru-cache';
 import { MetadataBudget } from '../../trust/budget.js';
 import { TrustError } from '../../trust/errors.js';
@@ -225,8 +223,9 @@ export class RegistryTransport {
     if (!agent) {
       if (url.protocol === 'http:') agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
       else {
-        const trusted = ca === undefined ? undefined : own ? ca : [...rootCertificates, ca];
-        agent = new https.Agent({ keepAlive: true, maxSockets: 16, minVersion: 'TLSv1.2', ...(trusted !== undefined && { ca: trusted }) });
+        // node:https and node:tls load here, at the first TLS origin (as in src/registry/http.ts).
+        const trusted = ca === undefined ? undefined : own ? ca : [...process.getBuiltinModule('node:tls').rootCertificates, ca];
+        agent = new (process.getBuiltinModule('node:https').Agent)({ keepAlive: true, maxSockets: 16, minVersion: 'TLSv1.2', ...(trusted !== undefined && { ca: trusted }) });
       }
       this.agents.set(key, agent);
     }

@@ -57,6 +57,37 @@ function readPublicGood(): TrustMaterial {
   return parsed.material;
 }
 
+type Certificate = TrustMaterial['certificateAuthorities'][number]['certChain'][number];
+
+/**
+ * Makes a trusted root's own certificates (its CAs, parsed once per root) remember what does
+ * not change between verifications: their DER encoding, their public key, and whether one
+ * signed another. sigstore-js's path building (packages/verify/src/key/certificate.ts,
+ * `findIssuer`) re-encodes every certificate of the chain from its ASN.1 tree and re-verifies
+ * each CA against its issuer for every signature: ~85% of a keyless verification's CPU. The leaf
+ * (the signature's own certificate) is a new object each time and is still checked in full; a
+ * CA's answer is cached only for an issuer that is itself one of the root's certificates, by
+ * object identity, so no certificate from a signature can ever share a CA's remembered answer.
+ */
+function rememberChecks(cert: Certificate, _index: number, chain: readonly Certificate[]): void {
+  const der = cert.root.toDER();
+  const publicKey = cert.publicKey;
+  const verified = new Map<Certificate | undefined, boolean>();
+  const verify = cert.verify.bind(cert);
+  Object.defineProperty(cert.root, 'toDER', { value: () => der });
+  Object.defineProperties(cert, {
+    publicKey: { value: publicKey },
+    verify: {
+      value: (issuer?: Certificate) => {
+        if (issuer !== undefined && issuer !== cert && !chain.includes(issuer)) return verify(issuer);
+        let ok = verified.get(issuer);
+        if (ok === undefined) verified.set(issuer, (ok = verify(issuer)));
+        return ok;
+      },
+    },
+  });
+}
+
 /** Reads a `trusted_root.json` text. Returns the root or why it is refused. */
 export function parseTrustedRoot(text: string): CosignTrustedRoot | string {
   if (text.length > MAX_TRUSTED_ROOT_LENGTH) return `longer than ${MAX_TRUSTED_ROOT_LENGTH} characters`;
@@ -81,6 +112,7 @@ export function parseTrustedRoot(text: string): CosignTrustedRoot | string {
       return `has a certificate chain longer than ${MAX_CHAIN}`;
     }
     const material = sigstoreVerify().toTrustMaterial(root);
+    for (const ca of [...material.certificateAuthorities, ...material.timestampAuthorities]) ca.certChain.forEach(rememberChecks);
     return { id: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, material };
   } catch (e) {
     return `cannot be read: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`;
