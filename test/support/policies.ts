@@ -40,7 +40,8 @@ export function withAuthorities(
     authorities: authorities.map((a) => ({
       name: a.name,
       label: `authority "${a.name}" (${a.kind})`,
-      spec: a.kind === TrustKind.NOTARY ? base.trust : { kind: a.kind },
+      // Other kinds: the fake kind's spec (test/support/fake-verifier.ts), keyed by the authority's name.
+      spec: a.kind === TrustKind.NOTARY ? base.trust : { kind: a.kind, key: a.name },
       ownConnection: false,
     })),
   };
