@@ -9,9 +9,8 @@ import { TrustErrorCode } from '../errors.js';
 import { checkStatementClaim } from './claims.js';
 import { claimedIdentity, identityMatches, identityOf, identityRefusal } from './identity.js';
 import { asObject, readJson } from './json.js';
-import { X509Certificate, createPublicKey } from 'node:crypto';
 import { budgetSpent, chargeKeyless } from './check-legacy.js';
-import { findSigningKey, type KeyBudget } from './keys.js';
+import { findSigningKey, verifierDer, type KeyBudget } from './keys.js';
 import { verifyKeyed, verifyKeyless, type EntityParts } from './sigstore.js';
 import { sigstoreBundle, sigstoreVerify } from './sigstore-lib.js';
 import type { FoundSignature, SignatureCheck } from './signature.js';
@@ -160,15 +159,6 @@ function entryVerifiers(body: Record<string, unknown> | undefined): (Buffer | un
     const sigs = asObject(asObject(spec?.content)?.envelope)?.signatures;
     if (Array.isArray(sigs)) encoded = sigs.slice(0, 8).map((s) => asObject(s)?.publicKey);
   } else if (body?.kind === 'hashedrekord') encoded = [asObject(asObject(spec?.signature)?.publicKey)?.content];
-  return encoded.map((e) => (typeof e === 'string' ? pemToDer(decodeBase64(e)?.toString('utf8')) : undefined));
+  return encoded.map((e) => (typeof e === 'string' ? verifierDer(decodeBase64(e)?.toString('utf8')) : undefined));
 }
 
-function pemToDer(pem: string | undefined): Buffer | undefined {
-  if (!pem) return undefined;
-  try {
-    if (pem.includes('-----BEGIN CERTIFICATE-----')) return new X509Certificate(pem).raw;
-    return createPublicKey(pem).export({ format: 'der', type: 'spki' });
-  } catch {
-    return undefined;
-  }
-}

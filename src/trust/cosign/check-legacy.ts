@@ -5,12 +5,12 @@
 // certificate against the trusted root at the log's time, the Rekor SET and that its entry
 // records this signature, payload hash and key (VerifyBundle, compareSigs, comparePublicKey),
 // then the payload's claim (pkg/cosign/verifiers.go SimpleClaimVerifier).
-import { X509Certificate, createPublicKey } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import type { TransparencyLogEntry } from '@sigstore/bundle';
 import { decodeBase64 } from '../encoding.js';
 import { TrustErrorCode } from '../errors.js';
 import { claimedIdentity, identityMatches, identityOf, identityRefusal } from './identity.js';
-import { findSigningKey, type KeyBudget } from './keys.js';
+import { findSigningKey, verifierDer, type KeyBudget } from './keys.js';
 import { KEYLESS_CHECK_COST, MAX_KEY_OPERATIONS, MAX_MATCH_STEPS } from './limits.js';
 import { asObject, readJson } from './json.js';
 import { checkSimpleSigningClaim } from './claims.js';
@@ -146,14 +146,7 @@ function readRekorBundle(text: string): RekorEntry | string {
 /** hashedrekord 0.0.1: spec.signature.publicKey.content is base64 of a PEM key or certificate. */
 function bodyPublicKey(body: Record<string, unknown> | undefined): Buffer | undefined {
   const content = asObject(asObject(asObject(asObject(body?.spec)?.signature)?.publicKey))?.content;
-  const pem = typeof content === 'string' ? decodeBase64(content)?.toString('utf8') : undefined;
-  if (!pem) return undefined;
-  try {
-    if (pem.includes('-----BEGIN CERTIFICATE-----')) return new X509Certificate(pem).raw;
-    return createPublicKey(pem).export({ format: 'der', type: 'spki' });
-  } catch {
-    return undefined;
-  }
+  return verifierDer(typeof content === 'string' ? decodeBase64(content)?.toString('utf8') : undefined);
 }
 
 function isCount(v: unknown): v is number {

@@ -7,7 +7,7 @@
 // default (cmd/cosign/cli/verify/verify.go), and Ed25519 as pure Ed25519 only — so v3.1.3
 // refuses the Ed25519ph image signatures its own `sign` makes. trustgate gives cosign's verdict
 // there too (docs/adr/0010-cosign-verification.md): pure Ed25519 only.
-import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
 
 export const MIN_RSA_BITS = 2048;
 /** A verification costs about the cube of the modulus; Go's crypto/tls stops at 8192 too. */
@@ -115,4 +115,19 @@ export function hashesFor(key: KeyObject): readonly SignatureHash[] {
   if (curve === 'secp384r1') return ['sha384', 'sha256'];
   if (curve === 'secp521r1') return ['sha512', 'sha256'];
   return ['sha256'];
+}
+
+/**
+ * The DER a transparency-log entry records as its verifier, from the PEM it holds: a
+ * certificate's DER, or a public key's SPKI; undefined when it is neither. Compared with the
+ * policy key's SPKI or the signature's certificate (check-legacy.ts, check-bundle.ts).
+ */
+export function verifierDer(pem: string | undefined): Buffer | undefined {
+  if (!pem) return undefined;
+  try {
+    if (pem.includes('-----BEGIN CERTIFICATE-----')) return new X509Certificate(pem).raw;
+    return createPublicKey(pem).export({ format: 'der', type: 'spki' });
+  } catch {
+    return undefined;
+  }
 }
