@@ -88,26 +88,16 @@ export class Metrics implements CacheObserver {
         this.set(inFlight());
       },
     });
-    const sizes = () => this.trustClientSizes();
-    new Gauge({
-      name: 'trustgate_trust_client_entries',
-      help: 'Entries the trust client remembers, by structure (agents, roots, versions, tokens, loads in flight; metadataBytes: bytes of metadata held by loads in flight).',
-      labelNames: ['structure'],
-      registers: [this.registry],
-      collect() {
-        for (const [structure, entries] of Object.entries(sizes())) this.set({ structure }, entries);
-      },
-    });
-    const registrySizes = () => this.registryClientSizes();
-    new Gauge({
-      name: 'trustgate_registry_client_entries',
-      help: 'Entries the OCI registry client (cosign signatures) remembers, by structure (agents, challenges, tokens; bytesHeld and bytesWaiting: the byte budget it shares with the trust client, held and documents waiting).',
-      labelNames: ['structure'],
-      registers: [this.registry],
-      collect() {
-        for (const [structure, entries] of Object.entries(registrySizes())) this.set({ structure }, entries);
-      },
-    });
+    this.entriesGauge(
+      'trustgate_trust_client_entries',
+      'Entries the trust client remembers, by structure (agents, roots, versions, tokens, loads in flight; metadataBytes: bytes of metadata held by loads in flight).',
+      () => this.trustClientSizes(),
+    );
+    this.entriesGauge(
+      'trustgate_registry_client_entries',
+      'Entries the OCI registry client (cosign signatures) remembers, by structure (agents, challenges, tokens; bytesHeld and bytesWaiting: the byte budget it shares with the trust client, held and documents waiting).',
+      () => this.registryClientSizes(),
+    );
     const verifications = () => this.verificationSizes();
     new Gauge({
       name: 'trustgate_verifications',
@@ -118,6 +108,19 @@ export class Metrics implements CacheObserver {
         const { running, waiting } = verifications();
         this.set({ state: 'running' }, running);
         this.set({ state: 'waiting' }, waiting);
+      },
+    });
+  }
+
+  /** A gauge of a client's bounded structures, one series per structure, read at each scrape. */
+  private entriesGauge(name: string, help: string, sizes: () => Readonly<Record<string, number>>): void {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['structure'],
+      registers: [this.registry],
+      collect() {
+        for (const [structure, entries] of Object.entries(sizes())) this.set({ structure }, entries);
       },
     });
   }
