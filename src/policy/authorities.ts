@@ -70,24 +70,13 @@ export function readAuthorities(g: Guard, value: unknown): Authority[] | undefin
  * (one with more is refused unparsed anyway).
  */
 export function rawKeyCount(spec: unknown): number {
-  if (typeof spec !== 'object' || spec === null) return 0;
-  const { trust, authorities } = spec as { trust?: unknown; authorities?: unknown };
-  let n = NOTARY_AUTHORITY.rawKeyCount(trust);
-  if (!Array.isArray(authorities)) return n;
-  for (const item of authorities.slice(0, POLICY_LIMITS.authorities + 1)) {
-    if (typeof item !== 'object' || item === null) continue;
-    for (const [key, value] of Object.entries(item as Record<string, unknown>)) {
-      const parser = PARSERS.get(key as TrustKind);
-      if (parser) n += parser.rawKeyCount(value);
-    }
-  }
-  return n;
+  return rawCost(spec).keys;
 }
 
 /**
  * What a raw, unparsed spec costs once compiled (`trust` and every authority's), as
  * src/policy/budget.ts counts it: keys, identity-pattern states and trusted roots by content.
- * Nothing is parsed; as many authorities are looked at as rawKeyCount looks at.
+ * Nothing is parsed, and only as many authorities are looked at as a policy may have.
  */
 export function rawCost(spec: unknown): PolicyCost {
   if (typeof spec !== 'object' || spec === null) return { keys: 0, patternStates: 0, trustedRoots: [] };
