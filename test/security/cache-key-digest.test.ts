@@ -13,6 +13,7 @@ import { parsePolicy } from '../../src/policy/index.js';
 import { parseReference } from '../../src/reference/index.js';
 import { CosignVerifier } from '../../src/trust/cosign/index.js';
 import type { AuthoritySpec, KindVerifier } from '../../src/trust/index.js';
+import { collectGarbage } from '../support/gc.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
 
 it('cached answers of a tenant authority stay within cache.maxBytes, keys included', async () => {
@@ -27,12 +28,12 @@ it('cached answers of a tenant authority stay within cache.maxBytes, keys includ
   const observer = { hit: () => undefined, miss: () => undefined, evicted: () => undefined, size: () => undefined, verified: () => undefined };
   const verifier = new CachingVerifier([new CosignVerifier(new MemoryRegistry())] as KindVerifier<never>[], { maxEntries: 10_000, maxBytes, maxTtlMs: 300_000, negativeTtlMs: 10_000, timeoutMs: 5000, servers: {}, now: Date.now }, observer);
 
-  global.gc?.();
+  collectGarbage();
   const before = process.memoryUsage().heapUsed;
   for (let i = 0; i < 1000; i++) {
     await verifier.verify(parseReference(`registry.tenant.example/r${i}:missing`), spec, undefined, 'team-a').catch(() => undefined);
   }
-  global.gc?.();
+  collectGarbage();
   const grown = process.memoryUsage().heapUsed - before;
   // Every one of them is cached (a cacheable refusal) and answered from the cache.
   expect(verifier.peek(parseReference('registry.tenant.example/r999:missing'), spec, undefined)).toBeDefined();

@@ -20,6 +20,7 @@ import { parseReference } from '../../src/reference/index.js';
 import type { RegistryConnection } from '../../src/registry/oci/types.js';
 import { CosignVerifier } from '../../src/trust/cosign/index.js';
 import { TrustError, type KindVerifier } from '../../src/trust/index.js';
+import { collectGarbage } from '../support/gc.js';
 import { addLegacyLayer, attachBundle, keyPair, pushImage, SIMPLE_SIGNING } from '../support/cosign-format.js';
 import { cosignSpec } from '../support/cosign-verify.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
@@ -65,11 +66,11 @@ it('verifications in flight hold a bounded amount of signature bytes', async () 
   const observer = { hit: () => undefined, miss: () => undefined, evicted: () => undefined, size: () => undefined, verified: () => undefined };
   const verifier = new CachingVerifier([new CosignVerifier(registry)] as KindVerifier<never>[], { maxEntries: 100, maxBytes: 1 << 20, maxTtlMs: 60_000, negativeTtlMs: 60_000, timeoutMs: 30_000, servers: {}, now: Date.now }, observer);
 
-  global.gc?.();
+  collectGarbage();
   const base = process.memoryUsage();
   const all = Promise.allSettled(refs.map((ref) => verifier.verify(ref, spec, undefined, 'team-a')));
   while (registry.stalled < IMAGES) await new Promise((r) => setTimeout(r, 20));
-  global.gc?.();
+  collectGarbage();
   const now = process.memoryUsage();
   const heldMiB = (now.heapUsed + now.arrayBuffers - base.heapUsed - base.arrayBuffers) / 2 ** 20;
   registry.release();

@@ -14,8 +14,14 @@
 // identity holds two patterns, and each pattern of ≤ 512 characters may expand to 4,096
 // program states (counted repetition), each a JS object (~60 bytes with its array slot).
 // 1,024 identities × 2 × 4,096 states ≈ 8.4 M objects.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { BudgetUsage, NAMESPACE_BUDGET, parsePolicy, PolicySet, rawCost, rawKeyCount, type Policy } from '../../src/policy/index.js';
 import { parseCosignAuthority } from '../../src/trust/cosign/index.js';
+import { TRUSTED_ROOT } from '../support/cosign-fixtures.js';
+import { collectGarbage } from '../support/gc.js';
 
 /** ~4,090 program states from 30 characters; `tag` makes each pattern distinct. */
 const pattern = (tag: number): string => `(?:.*){1000}(?:.*){360}x${tag}`;
@@ -36,7 +42,7 @@ function tenantPolicy(n: number): { doc: Record<string, unknown>; keys: number }
 }
 
 it("one namespace's ImagePolicy objects within the budget stay far below the pod's memory limit", () => {
-  global.gc?.();
+  collectGarbage();
   const before = process.memoryUsage().heapUsed;
   const policies: Policy[] = [];
   const refused: string[] = [];
@@ -55,7 +61,7 @@ it("one namespace's ImagePolicy objects within the budget stay far below the pod
   expect(refused).toHaveLength(8);
   expect(refused[0]).toContain('identity-pattern states');
   const set = new PolicySet(policies);
-  global.gc?.();
+  collectGarbage();
   const grown = (process.memoryUsage().heapUsed - before) / 2 ** 20;
   expect(set).toBeDefined();
   // The chart's limit is 256 Mi for the whole process; one tenant must not take a quarter of it.
@@ -65,11 +71,6 @@ it("one namespace's ImagePolicy objects within the budget stay far below the pod
 // The same budget gap with `keyless.trustedRoot`: each counts as one "key", but a 64 KiB root of
 // 15 CAs × 8 (tiny, identical) chain certificates compiles to ~1.6 MiB of sigstore-js trust
 // material. 16 objects × 8 authorities (256 "keys" of the 1,024) ≈ 200 MiB, ~1.6 s to compile.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { TRUSTED_ROOT } from '../support/cosign-fixtures.js';
 
 function bigRoot(n: number): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'attack10-root-'));
@@ -82,7 +83,7 @@ function bigRoot(n: number): string {
 }
 
 it("one namespace's trusted roots within the budget stay far below the pod's memory limit", () => {
-  global.gc?.();
+  collectGarbage();
   const before = process.memoryUsage().heapUsed;
   const policies: Policy[] = [];
   const refused: string[] = [];
@@ -97,7 +98,7 @@ it("one namespace's trusted roots within the budget stay far below the pod's mem
     else refused.push(over);
   }
   expect(keys).toBeLessThanOrEqual(NAMESPACE_BUDGET.keys);
-  global.gc?.();
+  collectGarbage();
   const grown = (process.memoryUsage().heapUsed - before) / 2 ** 20;
   // Eight distinct 64 KiB roots in each object: past the 128 KiB of trusted roots, so refused.
   expect(refused).toHaveLength(16);
