@@ -4,11 +4,12 @@
 // check that docs/troubleshooting.md explains every code. A leaf module: every layer may use it.
 
 /**
- * Who raises a code. `trust`: any kind of trust (network, limits, options); a kind's name: only
- * that kind's verifier (the values of TrustKind in src/trust/kind.ts); `admission`: the decision;
+ * Who raises a code. `trust`: any kind of trust (network, limits, options); `signatures`: the
+ * kinds whose signatures live in the registry beside the image (cosign, Notation); a kind's name:
+ * only that kind's verifier (the values of TrustKind in src/trust/kind.ts); `admission`: the decision;
  * `request`: the HTTP layer, before any review; `cli`: the command line only.
  */
-export type CodeOwner = 'trust' | 'notary' | 'cosign' | 'notation' | 'admission' | 'request' | 'cli';
+export type CodeOwner = 'trust' | 'signatures' | 'notary' | 'cosign' | 'notation' | 'admission' | 'request' | 'cli';
 
 /**
  * What a verification cache does with a refusal (src/admission/verification-cache.ts):
@@ -31,7 +32,9 @@ export interface CodeInfo {
 const entry = <O extends CodeOwner>(owner: O, fix: string | undefined, caching: CodeCaching) => ({ owner, fix, caching }) as const;
 const trust = (fix: string, caching: CodeCaching = 'negative') => entry('trust', fix, caching);
 const notary = (fix: string, caching: CodeCaching = 'negative') => entry('notary', fix, caching);
+const signatures = (fix: string, caching: CodeCaching = 'negative') => entry('signatures', fix, caching);
 const cosign = (fix: string, caching: CodeCaching = 'negative') => entry('cosign', fix, caching);
+const notation = (fix: string, caching: CodeCaching = 'negative') => entry('notation', fix, caching);
 const admission = (fix: string | undefined) => entry('admission', fix, 'none');
 const request = entry('request', undefined, 'none');
 
@@ -60,15 +63,24 @@ export const DENIAL_CODES = {
   INVALID_METADATA: notary('the trust server does not serve Notary v1 metadata; check the policy\'s trust server'),
   UNSUPPORTED_KEY: notary('the publisher must sign with standard Notary keys'),
 
-  // cosign (Sigstore). Reserved for src/trust/cosign/: raised by its verifier, documented here
-  // and in docs/troubleshooting.md so that verifier only uses them.
-  NO_SIGNATURES: cosign('sign the image (cosign sign IMAGE@DIGEST) or check the policy\'s cosign authority', 'unpublished'),
-  SIGNATURE_INVALID: cosign('no signature verifies with the policy\'s keys: check them (trustgate inspect IMAGE --kind cosign) or re-sign'),
-  PAYLOAD_MISMATCH: cosign('the signed payload names another image or digest; treat as tampering, or sign this digest'),
-  IDENTITY_MISMATCH: cosign('the signing certificate\'s identity or issuer is not the policy\'s; check the authority\'s identities'),
-  CERTIFICATE_INVALID: cosign('the signing certificate does not chain to the trusted root or was not valid when signed; check the trusted root'),
+  // Signatures kept in the registry beside the image: cosign (src/trust/cosign/) and Notation
+  // (src/trust/notation/). The same failure has the same code whichever kind found it.
+  NO_SIGNATURES: signatures('sign the image (cosign sign or notation sign, IMAGE@DIGEST) or check the policy\'s authority', 'unpublished'),
+  SIGNATURE_INVALID: signatures('no signature verifies with the policy\'s keys or certificates: check them (trustgate inspect IMAGE --kind cosign|notation) or re-sign'),
+  PAYLOAD_MISMATCH: signatures('the signed payload names another image or digest; treat as tampering, or sign this digest'),
+  IDENTITY_MISMATCH: signatures('the signing certificate\'s identity is not one the policy trusts; check the authority\'s identities (cosign) or trustedIdentities (Notation)'),
+  CERTIFICATE_INVALID: signatures('the signing certificate does not chain to the trusted root or trust store, or was not valid when it signed; check them'),
+  REGISTRY_ERROR: signatures('the registry answered with an error or unusable content; check the registry and its logs'),
+
+  // cosign (Sigstore) only.
   TLOG_INVALID: cosign('the transparency-log entry is missing or does not verify; sign with the log, or turn the check off explicitly for keys signed offline'),
-  REGISTRY_ERROR: cosign('the registry answered with an error or unusable content; check the registry and its logs'),
+
+  // Notation (the Notary Project) only: src/trust/notation/.
+  NO_TRUST_POLICY: notation('no statement of the authority\'s trust policy has a registryScope for this repository; add it, or a statement for "*"'),
+  UNSUPPORTED_SIGNATURE: notation('the signature uses what the Notary Project specification does not define (an unknown critical attribute, signing scheme, envelope or algorithm); re-sign with notation'),
+  SIGNATURE_EXPIRED: notation('the signature\'s expiry has passed; the publisher must re-sign (notation sign --expiry), or override expiry in the trust policy'),
+  TIMESTAMP_INVALID: notation('the signing certificate is not valid now and no trusted timestamp proves it was when it signed; re-sign, or add the TSA\'s root to a tsa trust store'),
+  REVOCATION_UNAVAILABLE: notation('a certificate names CRL or OCSP servers, which trustgate does not query; at level strict that refuses: use permissive, or override revocation to log or skip'),
 
   // Admission.
   INVALID_REFERENCE: admission('write the image as docker accepts it (lowercase, sha256 digests)'),
@@ -95,7 +107,7 @@ export const DENIAL_CODES = {
 export type DenialCode = keyof typeof DENIAL_CODES;
 
 /** The codes a trust verification may fail with: `trust` and every kind's. */
-export type TrustCode = { [C in DenialCode]: (typeof DENIAL_CODES)[C]['owner'] extends 'trust' | 'notary' | 'cosign' | 'notation' ? C : never }[DenialCode];
+export type TrustCode = { [C in DenialCode]: (typeof DENIAL_CODES)[C]['owner'] extends 'trust' | 'signatures' | 'notary' | 'cosign' | 'notation' ? C : never }[DenialCode];
 
 export const DENIAL_CODE_NAMES: readonly DenialCode[] = Object.freeze(Object.keys(DENIAL_CODES) as DenialCode[]);
 

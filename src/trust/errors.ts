@@ -6,7 +6,7 @@ import { codesOf, type TrustCode } from '../shared/denial-codes.js';
  * documents each one (a unit test fails when one is missing).
  */
 export const TrustErrorCode: { readonly [C in TrustCode]: C } = Object.freeze(
-  Object.fromEntries(codesOf('trust', 'notary', 'cosign', 'notation').map((c) => [c, c])) as { [C in TrustCode]: C },
+  Object.fromEntries(codesOf('trust', 'signatures', 'notary', 'cosign', 'notation').map((c) => [c, c])) as { [C in TrustCode]: C },
 );
 export type TrustErrorCode = TrustCode;
 

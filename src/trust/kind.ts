@@ -44,14 +44,38 @@ export interface CosignEvidence {
   readonly signatures: readonly CosignSignatureEvidence[];
 }
 
+/** One Notation signature that verified (src/trust/notation/). */
+export interface NotationSignatureEvidence {
+  /** `jws`: application/jose+json; `cose`: application/cose. */
+  readonly envelope: 'jws' | 'cose';
+  /** The signature manifest (a referrer, or found by the tag schema). */
+  readonly manifestDigest: string;
+  /** `notary.x509` or `notary.x509.signingAuthority`. */
+  readonly signingScheme: string;
+  /** The signing (leaf) certificate's subject, as an RFC 4514 string. */
+  readonly signer: string;
+  /** SHA-256 of the leaf certificate's DER, hex: who signed, for minSignatures-style counting. */
+  readonly certificate: string;
+  /** The signing time the signature claims (ms since epoch), or the TSA's when timestamped. */
+  readonly signedAt: number | undefined;
+  /** The signature's own expiry (ms since epoch), when it has one. */
+  readonly expiry: number | undefined;
+}
+
 export interface NotationEvidence {
   readonly kind: typeof TrustKind.NOTATION;
   readonly registry: string;
-  /** Subjects of the signing certificates that verified. */
-  readonly signers: readonly string[];
+  /** The trust policy statement that applied (its `name`). */
+  readonly trustPolicy: string;
+  /** Its level: `strict`, `permissive`, `audit` or `skip`. */
   readonly level: string;
+  readonly signatures: readonly NotationSignatureEvidence[];
+  /**
+   * Checks the level only logs that failed (trust-store-trust-policy.md: a `log` action): e.g.
+   * `expiry: …` under permissive. The decision log carries them; they never refuse.
+   */
+  readonly logged: readonly string[];
 }
-
 export type Evidence = NotaryEvidence | CosignEvidence | NotationEvidence;
 
 /** What every kind's verification proves about an image: what to run and why it may run. */

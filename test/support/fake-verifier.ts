@@ -57,7 +57,14 @@ function evidenceOf(kind: TrustKind, ref: ImageReference): Evidence {
     case TrustKind.COSIGN:
       return { kind, registry: ref.registry, signatures: [{ format: 'bundle', manifestDigest: `sha256:${'5'.repeat(64)}`, keyId: 'k'.repeat(64) }] };
     case TrustKind.NOTATION:
-      return { kind, registry: ref.registry, signers: ['CN=test'], level: 'strict' };
+      return {
+        kind,
+        registry: ref.registry,
+        trustPolicy: 'test',
+        level: 'strict',
+        signatures: [{ envelope: 'jws', manifestDigest: `sha256:${'6'.repeat(64)}`, signingScheme: 'notary.x509', signer: 'CN=test,O=Test,ST=WA,C=US', certificate: 'c'.repeat(64), signedAt: undefined, expiry: undefined }],
+        logged: [],
+      };
   }
 }
 

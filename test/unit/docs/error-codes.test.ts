@@ -34,8 +34,11 @@ describe('the denial-code registry', () => {
     expect(isCacheableRefusal('POLICY_DENIED')).toBe(false);
   });
 
-  it('reserves the cosign codes for the cosign verifier', () => {
-    expect(DENIAL_CODE_NAMES.filter((c) => DENIAL_CODES[c].owner === 'cosign')).toEqual(['NO_SIGNATURES', 'SIGNATURE_INVALID', 'PAYLOAD_MISMATCH', 'IDENTITY_MISMATCH', 'CERTIFICATE_INVALID', 'TLOG_INVALID', 'REGISTRY_ERROR']);
+  it('shares the registry-signature codes between cosign and Notation, and reserves each kind\'s own', () => {
+    const owned = (owner: string) => DENIAL_CODE_NAMES.filter((c) => DENIAL_CODES[c].owner === owner);
+    expect(owned('signatures')).toEqual(['NO_SIGNATURES', 'SIGNATURE_INVALID', 'PAYLOAD_MISMATCH', 'IDENTITY_MISMATCH', 'CERTIFICATE_INVALID', 'REGISTRY_ERROR']);
+    expect(owned('cosign')).toEqual(['TLOG_INVALID']);
+    expect(owned('notation')).toEqual(['NO_TRUST_POLICY', 'UNSUPPORTED_SIGNATURE', 'SIGNATURE_EXPIRED', 'TIMESTAMP_INVALID', 'REVOCATION_UNAVAILABLE']);
   });
 });
 
