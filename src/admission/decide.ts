@@ -314,7 +314,9 @@ async function verifyWithin(ref: ImageReference, policy: Policy, authority: Auth
 /** A one-authority verify policy's result (every v1alpha1 policy). */
 function verification(ref: ImageReference, policy: Policy, one: AuthorityOutcome, ctx: DecisionContext): RequirementResult {
   if (one === 'deadline' || !('evidence' in one)) return { failure: refusal(ref, one, ctx, describePolicy(policy), policy.mode) };
-  return { verified: one, mode: policy.mode, policy: describePolicy(policy), mutate: policy.mutate, kinds: kindBit(one.kind) };
+  // An answer admitted unchecked (Notary's allowUnsignedDigests, a Notation level that did not
+  // establish authenticity) verified nothing: it admits, but names no kind as having verified it.
+  return { verified: one, mode: policy.mode, policy: describePolicy(policy), mutate: policy.mutate, kinds: one.unchecked ? NO_KINDS : kindBit(one.kind) };
 }
 
 function refusal(ref: ImageReference, outcome: Exclude<AuthorityOutcome, Verified>, ctx: DecisionContext, policy: string, mode: Mode): Failure & { mode: Mode } {
@@ -347,7 +349,7 @@ function ofAuthorities(ref: ImageReference, policy: Policy, outcomes: readonly A
         passed = outcome;
         passedLabel = label;
       }
-      kinds |= kindBit(outcome.kind);
+      if (!outcome.unchecked) kinds |= kindBit(outcome.kind);
       count++;
       continue;
     }

@@ -9,7 +9,8 @@ export const FAR = 4_102_444_800_000;
 
 /**
  * Answers like a cached verifier of one kind: `script` maps normalised name:tag to the digest
- * signed, or to an error code. Verified answers carry that kind's evidence.
+ * signed (`unchecked:sha256:…` for one admitted without trust being established), or to an
+ * error code. Verified answers carry that kind's evidence.
  */
 export class ScriptedVerifier implements ImageVerifier {
   readonly calls: string[] = [];
@@ -39,6 +40,8 @@ export class ScriptedVerifier implements ImageVerifier {
     const key = `${ref.name}:${ref.tag ?? 'latest'}`;
     const answer = this.script[key];
     if (answer === undefined) return new TrustError('TAG_NOT_SIGNED', `tag "${ref.tag ?? 'latest'}" of ${ref.name} is not signed`);
+    // `unchecked:sha256:…`: admitted without establishing trust (allowUnsignedDigests, Notation's audit or skip).
+    if (answer.startsWith('unchecked:sha256:')) return { ...verifiedAs(this.kind, ref, answer.slice('unchecked:'.length)), unchecked: true };
     if (!answer.startsWith('sha256:')) return new TrustError(answer as never, `scripted ${answer} for ${formatNormalized(ref)}`);
     if (ref.digest !== undefined && ref.digest !== answer) return new TrustError('DIGEST_NOT_SIGNED', `tag is signed for ${answer}, not ${ref.digest}`);
     return verifiedAs(this.kind, ref, answer);

@@ -16,13 +16,16 @@ const D1 = `sha256:${'1'.repeat(64)}`;
 const DCT = 'registry.example.com/team/dct:1.0';
 const BOTH = 'registry.example.com/team/both:1.0';
 const LEGACY = 'registry.example.com/team/legacy:2.0';
+const AUDITED = 'registry.example.com/team/audited:3.0';
 const lines: Record<string, unknown>[] = [];
 const metrics = new Metrics();
 let listener: Listener;
 
 beforeAll(async () => {
-  const verifier = new KindsVerifier({ notary: { [DCT]: D1, [BOTH]: D1, [LEGACY]: D1 }, cosign: { [BOTH]: D1 } });
-  const policies = new PolicySet([withAuthorities('migrating', ['**'], [{ name: 'dct', kind: TrustKind.NOTARY }, { name: 'sig', kind: TrustKind.COSIGN }])]);
+  const verifier = new KindsVerifier({ notary: { [DCT]: D1, [BOTH]: D1, [LEGACY]: D1, [AUDITED]: D1 }, cosign: { [BOTH]: D1 }, notation: { [AUDITED]: `unchecked:${D1}` } });
+  const policies = new PolicySet([
+    withAuthorities('migrating', ['**'], [{ name: 'dct', kind: TrustKind.NOTARY }, { name: 'sig', kind: TrustKind.COSIGN }, { name: 'notation', kind: TrustKind.NOTATION }]),
+  ]);
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
@@ -72,4 +75,11 @@ it('an image arriving pinned counts too: labelled, and DCT-only in the metric', 
   expect(legacy.patched.spec.containers[0].image).toBe(`${LEGACY}@${D1}`);
   expect(legacy.patched.metadata.annotations[VERIFIED_BY_ANNOTATION]).toBe('notary');
   expect(metrics.dctOnlyRepositories()).toContain('registry.example.com/team/legacy');
+});
+
+it('an answer admitted without trust being established (a Notation audit level) names no kind: the image stays DCT-only', async () => {
+  const audited = await mutate(AUDITED);
+  expect(audited.line).toMatchObject({ kinds: ['notary'] });
+  expect(audited.patched.metadata.annotations[VERIFIED_BY_ANNOTATION]).toBe('notary');
+  expect(metrics.dctOnlyRepositories()).toContain('registry.example.com/team/audited');
 });
