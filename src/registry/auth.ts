@@ -4,7 +4,7 @@
 // credentials go is the caller's choice (docs/adr/0005); where they may go is decided here.
 import type http from 'node:http';
 import { LRUCache } from 'lru-cache';
-import { TrustError } from '../trust/errors.js';
+import { TrustError } from '../shared/trust-error.js';
 import { credentialsFingerprint, type Credentials } from './credentials.js';
 import { httpRequest } from './http.js';
 

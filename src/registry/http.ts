@@ -2,7 +2,7 @@
 // (src/registry/auth.ts) and the OCI registry client (src/registry/oci/). It follows no redirect:
 // the OCI transport decides where a redirect may go and what it may carry.
 import type { Agent, ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { TrustError } from '../trust/errors.js';
+import { TrustError } from '../shared/trust-error.js';
 
 // Not `import http from 'node:http'`: on Node 24 that builds an ES module namespace by reading
 // every export of http, whose lazy WebSocket getters load undici — ~60 ms of CPU at every

@@ -1,10 +1,10 @@
 // The OCI distribution client (distribution-spec spec.md, "Pull" and "Content Discovery"): tags
 // to digests, manifests and blobs checked against their digests, and referrers. What it returns
 // has been verified to be the content its digest names; what the content means is the caller's.
-import { TrustError } from '../../trust/errors.js';
+import { TrustError } from '../../shared/trust-error.js';
 import { checkDigest, isSha256Digest, isVerifiableDigest, matchesDigest, sha256Digest } from './digest.js';
 import { manifestMediaType } from './document.js';
-import type { MetadataBudget } from '../../trust/budget.js';
+import type { MetadataBudget } from '../../shared/metadata-budget.js';
 import { DEFAULT_REGISTRY_CLIENT_BOUNDS, DEFAULT_REGISTRY_LIMITS, type RegistryClientBounds, type RegistryClientSizes, type RegistryLimits } from './limits.js';
 import { MANIFEST_ACCEPT, contentType } from './media-types.js';
 import { listReferrers } from './referrers.js';

@@ -4,7 +4,7 @@
 // more to check, so content named by a sha512 digest is verified as well. Any other algorithm is
 // refused: content that cannot be verified is never handed on.
 import { createHash } from 'node:crypto';
-import { TrustError } from '../../trust/errors.js';
+import { TrustError } from '../../shared/trust-error.js';
 
 /** The digest grammar of image-spec descriptor.md (any algorithm, verifiable or not). */
 const DIGEST_GRAMMAR = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;

@@ -2,7 +2,7 @@
 // descriptor.md), read from bytes a registry sent: bounded before parsing, every field checked,
 // nothing cast. A problem names the field path; a list reports its first few problems only.
 import { checkJsonShape } from '../../shared/json-shape.js';
-import { TrustError } from '../../trust/errors.js';
+import { TrustError } from '../../shared/trust-error.js';
 import { isDigestSyntax, isVerifiableDigest } from './digest.js';
 import type { RegistryLimits } from './limits.js';
 import { MANIFEST_MEDIA_TYPES, isMediaType, shown } from './media-types.js';

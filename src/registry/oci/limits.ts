@@ -34,7 +34,7 @@ export const DEFAULT_REGISTRY_LIMITS: RegistryLimits = Object.freeze({
   maxJsonValues: 200_000,
 });
 
-import { type MetadataBudgetBounds } from '../../trust/budget.js';
+import { type MetadataBudgetBounds } from '../../shared/metadata-budget.js';
 
 /** What one OciRegistryClient remembers; registry hosts are attacker-chosen, so all bounded. */
 export interface RegistryClientBounds {
@@ -46,7 +46,7 @@ export interface RegistryClientBounds {
   readonly tokens: number;
   /**
    * Bytes of manifests, indexes, referrers pages and blobs that calls in flight may read and
-   * check at once (src/trust/budget.ts, ADR 0008). What a caller keeps afterwards is its own.
+   * check at once (src/shared/metadata-budget.ts, ADR 0008). What a caller keeps afterwards is its own.
    */
   readonly budget: MetadataBudgetBounds;
 }

@@ -3,7 +3,7 @@
 // image index tagged `sha256-<hex>` ("Unavailable Referrers API"). Either way the list is
 // filtered by artifactType here: `OCI-Filters-Applied` says a registry filtered, and filtering
 // again costs nothing and does not rest on its word.
-import { TrustError } from '../../trust/errors.js';
+import { TrustError } from '../../shared/trust-error.js';
 import { referrersTag } from './digest.js';
 import { readIndex, requireVerifiable } from './document.js';
 import type { RegistryLimits } from './limits.js';

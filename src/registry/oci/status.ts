@@ -1,7 +1,7 @@
 // What an unexpected HTTP status means to a user. A registry's error body (distribution-spec
 // "Error Codes": {"errors": [{"code": …}]}) names the reason; its code is shown when it is one.
 import { checkJsonShape } from '../../shared/json-shape.js';
-import { TrustError } from '../../trust/errors.js';
+import { TrustError } from '../../shared/trust-error.js';
 import type { RegistryResponse } from './transport.js';
 
 const ERROR_CODE = /^[A-Z_]{1,40}$/;

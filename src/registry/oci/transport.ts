@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { Agent } from 'node:http';
 import { LRUCache } from 'lru-cache';
-import { MetadataBudget } from '../../trust/budget.js';
-import { TrustError } from '../../trust/errors.js';
+import { MetadataBudget } from '../../shared/metadata-budget.js';
+import { TrustError } from '../../shared/trust-error.js';
 import { DEFAULT_REGISTRY } from '../../reference/index.js';
 import { parseChallenge, TokenSource, type Challenge } from '../auth.js';
 import type { Credentials } from '../credentials.js';
