@@ -22,9 +22,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CLI } from '../support/cli.js';
-import { freePort } from '../support/processes.js';
 import { review, workload } from '../support/reviews.js';
-import { ServeProcess } from '../support/serve-process.js';
+import { ServeProcess, writeServeConfig } from '../support/serve-process.js';
 import { makeTls } from '../support/tls.js';
 
 const CLASS = Array.from({ length: 480 }, (_, i) => String.fromCodePoint(0x391 + i)).join('');
@@ -82,7 +81,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
   registryHost = `127.0.0.1:${(registry.address() as AddressInfo).port}`;
 
-  writeFileSync(path.join(dir, 'policies.yaml'), `apiVersion: trustgate.dev/v1alpha1
+  const policies = `apiVersion: trustgate.dev/v1alpha1
 kind: ImagePolicy
 metadata: {name: stall, namespace: team-a}
 spec:
@@ -92,13 +91,8 @@ spec:
         keyless:
           identities: [{issuerRegExp: ${JSON.stringify(LARGEST)}, subject: x}]
         registry: {insecure: true}
-`);
-  writeFileSync(path.join(dir, 'config.yaml'), `listen: "127.0.0.1:${await freePort()}"
-tls: {certFile: ${tls.cert}, keyFile: ${tls.key}}
-policies: {files: ["policies.yaml"]}
-defaultAction: deny
-`);
-  serve = await ServeProcess.start(path.join(dir, 'config.yaml'), caFile);
+`;
+  serve = await ServeProcess.start(await writeServeConfig(dir, tls, policies), caFile);
 }, 60_000);
 
 afterAll(async () => {

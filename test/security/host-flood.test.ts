@@ -4,7 +4,7 @@
 // set within its bound. The made-up hosts are loopback addresses (127.1.x.y, port 1) that refuse
 // at once: nothing leaves the machine. A second flood names 3,000 made-up repositories on one
 // configured trust server that wants a token per repository, as Docker Hub's does.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { NO_PINS, TrustClient } from '../../src/trust/index.js';
 import { review, workload } from '../support/reviews.js';
 import { freePort } from '../support/processes.js';
-import { metricValue, ServeProcess } from '../support/serve-process.js';
+import { metricValue, ServeProcess, writeServeConfig } from '../support/serve-process.js';
 import { makeTls } from '../support/tls.js';
 
 const HOSTS = 50_000;
@@ -50,7 +50,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
   tokenOrigin = `https://127.0.0.1:${(tokenServer.address() as AddressInfo).port}`;
   caText = readFileSync(tls.caCert, 'utf8');
-  writeFileSync(path.join(dir, 'policies.yaml'), `apiVersion: trustgate.dev/v1alpha1
+  const policies = `apiVersion: trustgate.dev/v1alpha1
 kind: ClusterImagePolicy
 metadata: {name: token-registry}
 spec:
@@ -63,14 +63,8 @@ metadata: {name: verify-all}
 spec:
   images: ["**"]
   trust: {trustOnFirstUse: true}
-`);
-  writeFileSync(path.join(dir, 'config.yaml'), `listen: "127.0.0.1:0"
-tls: {certFile: ${tls.cert}, keyFile: ${tls.key}}
-metrics: {listen: "127.0.0.1:${await freePort()}"}
-policies: {files: ["policies.yaml"]}
-defaultAction: deny
-`);
-  serve = await ServeProcess.start(path.join(dir, 'config.yaml'), tls.caCert, false);
+`;
+  serve = await ServeProcess.start(await writeServeConfig(dir, tls, policies, `metrics: {listen: "127.0.0.1:${await freePort()}"}\n`), tls.caCert, false);
 });
 
 afterAll(async () => {

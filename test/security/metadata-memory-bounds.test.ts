@@ -21,15 +21,14 @@
 // SAFE outcome asserted: after reviewing that pod, trustgate's peak resident memory (VmHWM) is
 // still well under the 256 MiB the chart gives it (each shape in a fresh process).
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_LIMITS } from '../../src/trust/limits.js';
-import { freePort } from '../support/processes.js';
 import { buildRepository, digestOf, standardKeys, standardSpec, type RepoSpec } from '../support/repo-builder.js';
 import { review, workload } from '../support/reviews.js';
-import { ServeProcess } from '../support/serve-process.js';
+import { ServeProcess, verifyAllOnFirstUse, writeServeConfig } from '../support/serve-process.js';
 import { makeTls } from '../support/tls.js';
 import { serveTrustFiles } from '../support/attack-server.js';
 
@@ -62,19 +61,7 @@ beforeAll(async () => {
     });
   }
 
-  const ca = readFileSync(tls.caCert, 'utf8');
-  writeFileSync(path.join(dir, 'policies.yaml'), `apiVersion: trustgate.dev/v1alpha1
-kind: ClusterImagePolicy
-metadata: {name: default-verify-all}
-spec:
-  images: ["**"]
-  trust: {caBundle: ${JSON.stringify(ca)}, trustOnFirstUse: true}
-`);
-  writeFileSync(path.join(dir, 'config.yaml'), `listen: "127.0.0.1:${await freePort()}"
-tls: {certFile: ${tls.cert}, keyFile: ${tls.key}}
-policies: {files: ["policies.yaml"]}
-defaultAction: deny
-`);
+  await writeServeConfig(dir, tls, verifyAllOnFirstUse(readFileSync(tls.caCert, 'utf8')));
   caFile = tls.caCert;
 });
 

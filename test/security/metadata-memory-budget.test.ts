@@ -17,15 +17,14 @@
 // SAFE outcome asserted: trustgate's peak resident memory (VmHWM) stays under 192 MiB, and a
 // signed image of another namespace, on the real notary-server, is admitted and pinned while
 // the attack is being reviewed.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { DEFAULT_LIMITS } from '../../src/trust/limits.js';
 import { TestKey } from '../support/keys.js';
-import { freePort } from '../support/processes.js';
 import { buildRepository, digestOf, standardKeys, standardSpec } from '../support/repo-builder.js';
 import { review, workload } from '../support/reviews.js';
-import { ServeProcess } from '../support/serve-process.js';
+import { ServeProcess, writeServeConfig } from '../support/serve-process.js';
 import { TrustStack, type PushedImage } from '../support/stack.js';
 import { makeTls } from '../support/tls.js';
 import { serveTrustFiles } from '../support/attack-server.js';
@@ -64,16 +63,10 @@ spec:
   images: [${JSON.stringify(images)}]
   trust: ${JSON.stringify({ ...trust, trustOnFirstUse: true })}
 `;
-  writeFileSync(path.join(dir, 'policies.yaml'), [
+  configFile = await writeServeConfig(dir, tls, [
     policy('attacker-registry', `${registry}/**`, { caBundle: readFileSync(tls.caCert, 'utf8') }),
     policy('good-registry', `${stack.registry}/**`, { server: stack.notaryUrl, caBundle: readFileSync(stack.tls.caCert, 'utf8') }),
   ].join(''));
-  configFile = path.join(dir, 'config.yaml');
-  writeFileSync(configFile, `listen: "127.0.0.1:${await freePort()}"
-tls: {certFile: ${tls.cert}, keyFile: ${tls.key}}
-policies: {files: ["policies.yaml"]}
-defaultAction: deny
-`);
   caFile = tls.caCert;
 }, 600_000);
 

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { REVIEW_JSON_LIMITS } from '../../src/server/index.js';
 import { freePort } from '../support/processes.js';
 import { review, workload } from '../support/reviews.js';
-import { decodePatch, metricValue, ServeProcess } from '../support/serve-process.js';
+import { decodePatch, metricValue, ServeProcess, writeServeConfig } from '../support/serve-process.js';
 import { TrustStack, type PushedImage } from '../support/stack.js';
 import { makeTls } from '../support/tls.js';
 
@@ -61,7 +61,7 @@ beforeAll(async () => {
 
   const caYaml = JSON.stringify(readFileSync(tls.caCert, 'utf8'));
   const stackCaYaml = JSON.stringify(readFileSync(stack.tls.caCert, 'utf8'));
-  writeFileSync(path.join(dir, 'policies.yaml'), `apiVersion: trustgate.dev/v1alpha1
+  const policies = `apiVersion: trustgate.dev/v1alpha1
 kind: ClusterImagePolicy
 metadata: {name: signed}
 spec:
@@ -74,16 +74,9 @@ metadata: {name: slow-registry}
 spec:
   images: ["${tarpitHost}/**"]
   trust: {caBundle: ${caYaml}, trustOnFirstUse: true}
-`);
+`;
   // Every limit at its default but the deadline, shortened so held reviews end sooner.
-  writeFileSync(path.join(dir, 'config.yaml'), `listen: "127.0.0.1:${await freePort()}"
-tls: {certFile: ${tls.cert}, keyFile: ${tls.key}}
-metrics: {listen: "127.0.0.1:${await freePort()}"}
-policies: {files: ["policies.yaml"]}
-defaultAction: deny
-deadlineSeconds: ${DEADLINE_SECONDS}
-`);
-  serve = await ServeProcess.start(path.join(dir, 'config.yaml'), caFile);
+  serve = await ServeProcess.start(await writeServeConfig(dir, tls, policies, `metrics: {listen: "127.0.0.1:${await freePort()}"}\ndeadlineSeconds: ${DEADLINE_SECONDS}\n`), caFile);
 });
 
 afterAll(async () => {
@@ -185,12 +178,16 @@ it('reviews held for the whole deadline fill at most maxBytesInFlight; the rest 
   expect(reviewed.length).toBeGreaterThanOrEqual(1);
   expect(reviewed.length).toBeLessThanOrEqual(4);
   for (const a of reviewed) expect(JSON.parse(a.body)).toMatchObject({ response: { allowed: false } });
-  expect(refused.length + reviewed.length).toBe(16);
-  for (const a of refused) {
-    expect(a.body).toMatch(/OVERLOADED: the bodies of reviews in flight fill maxBytesInFlight/);
-    expect(a.ms).toBeLessThan(DEADLINE_SECONDS * 1000); // at once, not after waiting
-  }
-  expect(metricValue(await serve.metrics(), 'trustgate_malformed_requests_total', 'reason="overloaded"')).toBe(overloadedBefore + refused.length);
+  // A refused body may be cut off while its client is still sending it: no status, same refusal.
+  const cut = answers.filter((a) => a.status === 0);
+  expect(refused.length + reviewed.length + cut.length).toBe(16);
+  expect(refused.length).toBeGreaterThan(0);
+  // At once, not after waiting for room: before any held review has ended (they wait out the
+  // deadline). Compared with them, not with a clock figure, which a loaded machine stretches.
+  const firstHeldEnded = Math.min(...reviewed.map((a) => a.ms));
+  for (const a of refused) expect(a.body).toMatch(/OVERLOADED: the bodies of reviews in flight fill maxBytesInFlight/);
+  for (const a of [...refused, ...cut]) expect(a.ms).toBeLessThan(firstHeldEnded);
+  expect(metricValue(await serve.metrics(), 'trustgate_malformed_requests_total', 'reason="overloaded"')).toBe(overloadedBefore + refused.length + cut.length);
   expect(metricValue(await serve.metrics(), 'trustgate_request_bytes_in_flight')).toBe(0);
   await expectSignedAdmitted();
 });

@@ -26,17 +26,16 @@
 // SAFE outcome asserted: while that image is reviewed, trustgate still answers /healthz (and
 // therefore reviews of other namespaces) within 1 s, and the lookup costs it under 0.5 s of CPU (C costs 1.2 s without the exponent bound).
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { canonicalize } from '@tufjs/canonical-json';
 import { DEFAULT_LIMITS } from '../../src/trust/limits.js';
-import { freePort } from '../support/processes.js';
 import { buildRepository, digestOf, standardKeys, standardSpec } from '../support/repo-builder.js';
 import { review, workload } from '../support/reviews.js';
 import { fullSizeExponent, rsaKeyJson, rsaSpki } from '../support/rsa-spki.js';
-import { ServeProcess } from '../support/serve-process.js';
+import { ServeProcess, verifyAllOnFirstUse, writeServeConfig } from '../support/serve-process.js';
 import { makeTls } from '../support/tls.js';
 import { serveTrustFiles } from '../support/attack-server.js';
 
@@ -55,23 +54,8 @@ beforeAll(async () => {
   addRepository('evil/count', ['targets'], [rsaSpki(2048, 65537n)], 2048, 1700);
   const manyKeys = Array.from({ length: 63 }, () => rsaSpki(384, fullSizeExponent(384)));
   addRepository('evil/many-keys', ['timestamp', 'snapshot', 'targets'], manyKeys, 384, 1);
-  const ca = readFileSync(tls.caCert, 'utf8');
-  // A platform's catch-all that trusts on first use: verify everything, with docker's default
-  // trust server per registry, so the attacker's metadata is read and verified in full (caBundle:
-  // the CA that, in real life, is the public web PKI the attacker's host has a cert from).
-  writeFileSync(path.join(dir, 'policies.yaml'), `apiVersion: trustgate.dev/v1alpha1
-kind: ClusterImagePolicy
-metadata: {name: default-verify-all}
-spec:
-  images: ["**"]
-  trust: {caBundle: ${JSON.stringify(ca)}, trustOnFirstUse: true}
-`);
-  writeFileSync(path.join(dir, 'config.yaml'), `listen: "127.0.0.1:${await freePort()}"
-tls: {certFile: ${tls.cert}, keyFile: ${tls.key}}
-policies: {files: ["policies.yaml"]}
-defaultAction: deny
-`);
-  serve = await ServeProcess.start(path.join(dir, 'config.yaml'), tls.caCert);
+  // The catch-all that trusts on first use, so the attacker's metadata is read and verified in full.
+  serve = await ServeProcess.start(await writeServeConfig(dir, tls, verifyAllOnFirstUse(readFileSync(tls.caCert, 'utf8'))), tls.caCert);
 });
 
 /**

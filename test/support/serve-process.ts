@@ -1,8 +1,41 @@
 // `trustgate serve` as a child process, with helpers to talk to it over HTTPS.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import path from 'node:path';
 import { CLI } from './cli.js';
+import { freePort } from './processes.js';
+
+/**
+ * Writes `policies.yaml` (the YAML given) and `config.yaml` for `trustgate serve` into `dir`: TLS
+ * from `tls`, a free loopback port, that policies file, defaultAction deny, then `extra` config
+ * lines (`metrics: …`, `deadlineSeconds: …`). Returns the config file's path.
+ */
+export async function writeServeConfig(dir: string, tls: { readonly cert: string; readonly key: string }, policies: string, extra = ''): Promise<string> {
+  writeFileSync(path.join(dir, 'policies.yaml'), policies);
+  const config = path.join(dir, 'config.yaml');
+  writeFileSync(config, `listen: "127.0.0.1:${await freePort()}"
+tls: {certFile: ${tls.cert}, keyFile: ${tls.key}}
+policies: {files: ["policies.yaml"]}
+defaultAction: deny
+${extra}`);
+  return config;
+}
+
+/**
+ * A platform's catch-all that trusts on first use: verify every image, with docker's default trust
+ * server per registry (`caBundle`: the CA that, in real life, is the public web PKI an attacker's
+ * host has a certificate from).
+ */
+export function verifyAllOnFirstUse(caBundle: string): string {
+  return `apiVersion: trustgate.dev/v1alpha1
+kind: ClusterImagePolicy
+metadata: {name: default-verify-all}
+spec:
+  images: ["**"]
+  trust: {caBundle: ${JSON.stringify(caBundle)}, trustOnFirstUse: true}
+`;
+}
 
 export class ServeProcess {
   readonly lines: string[] = [];
