@@ -1,0 +1,5 @@
+package main
+
+func runTSA(args []string) error {
+	return usageError{"tsa: not built yet"}
+}
