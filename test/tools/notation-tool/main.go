@@ -39,6 +39,10 @@ const usage = `notation-tool: Notary Project signatures for trustgate's tests, m
                        [--force-referrers-tag=true|false] [--subject-digest sha256:...] IMAGE
       Pushes FILE as it is as a signature of IMAGE (notation-go's Repository.PushSignature), e.g.
       a tampered envelope. --subject-digest names another subject than IMAGE's.
+  notation-tool craft [registry flags] --key K --cert CHAIN [--header-json '{"crit": [...]}']
+                      [--payload-json JSON] --out FILE IMAGE
+      A JWS envelope notation-core-go would not make: notation's protected header with fields
+      replaced (null: removed) by --header-json, signed with K, the chain as x5c.
   notation-tool verify [registry flags] (--config DIR | --trust-policy FILE --trust-store DIR)
                        [--max-signatures 100] [--user-metadata k=v]... IMAGE
       notation.Verify with notation-go's verifier, the trust policy and trust store loaded as the
@@ -68,6 +72,8 @@ func main() {
 		err = runSign(args, false)
 	case "envelope":
 		err = runSign(args, true)
+	case "craft":
+		err = runCraft(args)
 	case "attach":
 		err = runAttach(args)
 	case "verify":
