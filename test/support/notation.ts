@@ -18,7 +18,10 @@ export const NOTATION_ENVELOPE_MEDIA_TYPES: Readonly<Record<NotationEnvelope, st
   cose: 'application/cose',
 };
 
-/** The artifactType (and config media type) of every Notation signature manifest. */
+/**
+ * The type of every Notation signature manifest: notation-go writes it as the config's media type
+ * (no `artifactType` field), so referrers lists show it as the descriptor's artifactType.
+ */
 export const NOTATION_ARTIFACT_TYPE = 'application/vnd.cncf.notary.signature';
 
 /**

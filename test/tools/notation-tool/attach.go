@@ -2,9 +2,9 @@ package main
 
 // Attaching envelope bytes as they are: notation-go's Repository.PushSignature (what
 // notation.Sign calls after signing, registry/repository.go): the envelope as a blob of the
-// given media type, and an OCI image manifest with artifactType
-// application/vnd.cncf.notary.signature, an empty config, that blob as its one layer and the
-// image as its subject, stored by oras-go as a referrer or with the referrers tag schema.
+// given media type, and an OCI image manifest whose config is the empty JSON blob with media
+// type application/vnd.cncf.notary.signature (no artifactType field), that blob as its one layer
+// and the image as its subject, stored by oras-go as a referrer or with the referrers tag schema.
 
 import (
 	"context"
