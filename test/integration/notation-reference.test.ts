@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   NOTATION_ARTIFACT_TYPE, NOTATION_ENVELOPE_MEDIA_TYPES, NOTATION_STORES, OTHER_ORG_IDENTITY,
-  notationAttach, notationEnvelope, notationPki, notationSign, notationTrustPolicy, notationVerify, shortLivedLeaf, writeNotationConfig,
-  type NotationConfig, type NotationEnvelope, type NotationPki, type NotationSigner, type NotationVerdict,
+  notationAttach, notationEnvelope, notationPki, notationSign, notationTrustPolicy, notationVerify, shortLivedLeaf, startNotationTsa, writeNotationConfig,
+  type NotationConfig, type NotationTsa, type NotationEnvelope, type NotationPki, type NotationSigner, type NotationVerdict,
 } from '../support/notation.js';
 import { runOk } from '../support/processes.js';
 import { getManifest, pushImage, registryRequest, type PushedImage, type RegistryServer, startDockerRegistry, startReferrersRegistry } from '../support/registries.js';
@@ -32,17 +32,21 @@ let pki: NotationPki;
 let good: NotationConfig;
 let unrelatedCa: NotationConfig;
 let otherIdentity: NotationConfig;
+let withTsa: NotationConfig;
+let tsa: NotationTsa;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'trustgate-notation-reference-'));
   [docker, referrers, pki] = await Promise.all([startDockerRegistry(dir), startReferrersRegistry(dir), notationPki()]);
+  tsa = await startNotationTsa(dir);
   good = await writeNotationConfig(path.join(dir, 'good'), notationTrustPolicy());
   unrelatedCa = await writeNotationConfig(path.join(dir, 'unrelated-ca'), notationTrustPolicy({ trustStores: [NOTATION_STORES.unrelated] }));
   otherIdentity = await writeNotationConfig(path.join(dir, 'other-identity'), notationTrustPolicy({ trustedIdentities: [OTHER_ORG_IDENTITY] }));
+  withTsa = await writeNotationConfig(path.join(dir, 'with-tsa'), notationTrustPolicy({ trustStores: [NOTATION_STORES.acme, NOTATION_STORES.tsa] }));
 });
 
 afterAll(async () => {
-  await Promise.all([docker?.stop(), referrers?.stop()]);
+  await Promise.all([docker?.stop(), referrers?.stop(), tsa?.stop()]);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -180,6 +184,7 @@ describe.each(VARIANTS)('%s, %s envelope', (kind, envelope) => {
 describe('time: an expired certificate and a passed signature expiry', () => {
   const expiredCert = new Map<string, PushedImage>();
   const expiredSignature = new Map<string, PushedImage>();
+  const timestamped = new Map<string, PushedImage>();
   const key = (kind: string, envelope: string) => `${kind}/${envelope}`;
   const fixture = (map: Map<string, PushedImage>, kind: string, envelope: string): PushedImage => {
     const image = map.get(key(kind, envelope));
@@ -198,6 +203,9 @@ describe('time: an expired certificate and a passed signature expiry', () => {
       const b = await push(kind, 'expired-signature/app');
       await notationSign(b, pki.p256, registryOf(kind), { envelope, expirySeconds: SHORT_SECONDS });
       expiredSignature.set(key(kind, envelope), b);
+      const c = await push(kind, 'timestamped/app');
+      await notationSign(c, leaf, registryOf(kind), { envelope, timestamp: tsa });
+      timestamped.set(key(kind, envelope), c);
       expired = Math.max(expired, Date.now() + (SHORT_SECONDS + 1) * 1000);
     }
     // Both were good while they lasted.
@@ -212,6 +220,18 @@ describe('time: an expired certificate and a passed signature expiry', () => {
     const verdict = await notationVerify(fixture(expiredCert, kind, envelope), good, registryOf(kind));
     expectRefused(verdict, 'authenticTimestamp', 'verification time is after certificate "CN=short-lived-');
     expect(verdict.error).toMatch(/validity period, it was expired at "[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000"/);
+  });
+
+  test.each(VARIANTS)('%s, %s: an RFC 3161 timestamp from a TSA of the tsa store keeps the expired certificate\'s signature good', async (kind, envelope) => {
+    const image = fixture(timestamped, kind, envelope);
+    expect((await notationVerify(image, withTsa, registryOf(kind))).verified).toBe(true);
+    // Without the tsa store the timestamp is not looked at: the chain must be valid now.
+    expectRefused(await notationVerify(image, good, registryOf(kind)), 'authenticTimestamp', 'validity period, it was expired at');
+    // A tsa store with another root: the countersignature does not chain to it.
+    const otherTsa = await writeNotationConfig(path.join(dir, `other-tsa-${kind}-${envelope}`), notationTrustPolicy({ trustStores: [NOTATION_STORES.acme, 'tsa:other'] }), [
+      { store: NOTATION_STORES.acme, certificates: [pki.rootCa] }, { store: 'tsa:other', certificates: [pki.unrelatedCa] },
+    ]);
+    expectRefused(await notationVerify(image, otherTsa, registryOf(kind)), 'authenticTimestamp', 'failed to verify the timestamp countersignature');
   });
 
   test.each(VARIANTS)('%s, %s: the signature expiry has passed', async (kind, envelope) => {
@@ -253,6 +273,28 @@ describe('the reference verifier itself', () => {
     // The scheme picks the store type: a `ca` store with the same certificate does not serve it.
     const ca = await writeNotationConfig(path.join(dir, 'self-signed-ca'), notationTrustPolicy({ trustStores: [NOTATION_STORES.selfSigned] }));
     expectRefused(await notationVerify(image, ca, referrers), 'authenticity', 'no trusted certificates are found to verify authenticity');
+  });
+
+  test('levels: audit logs a wrong CA and verifies, skip verifies an unsigned image, no applicable scope refuses', async () => {
+    const image = await push('referrers-registry', 'levels/app');
+    await notationSign(image, pki.unrelated, referrers);
+    const audit = await writeNotationConfig(path.join(dir, 'audit'), notationTrustPolicy({ signatureVerification: { level: 'audit' } }));
+    const audited = await notationVerify(image, audit, referrers);
+    expect(audited).toMatchObject({ verified: true, level: 'audit' });
+    expect(audited.results.find((r) => r.type === 'authenticity')).toMatchObject({ action: 'log', error: "the signature's certificate chain does not contain any trusted certificate" });
+    // audit still enforces integrity: a tampered envelope is refused.
+    const tampered = await push('referrers-registry', 'levels/app');
+    await notationAttach(tampered, tamper(await notationEnvelope(tampered, pki.p256, referrers), 'jws'), referrers);
+    expectRefused(await notationVerify(tampered, audit, referrers), 'integrity', 'signature is invalid');
+
+    const unsigned = await push('referrers-registry', 'levels/app');
+    const skip = await writeNotationConfig(path.join(dir, 'skip'), notationTrustPolicy({ signatureVerification: { level: 'skip' }, trustStores: [], trustedIdentities: [] }));
+    expect(await notationVerify(unsigned, skip, referrers)).toMatchObject({ verified: true, level: 'skip', signatures: [] });
+
+    const elsewhere = await writeNotationConfig(path.join(dir, 'elsewhere'), notationTrustPolicy({ registryScopes: ['registry.example/other'] }));
+    const unscoped = await notationVerify(image, elsewhere, referrers);
+    expect(unscoped).toMatchObject({ verified: false, signatures: [] });
+    expect(unscoped.error).toBe(`artifact "${image.ref}" has no applicable trust policy statement. Trust policy applicability for a given artifact is determined by registryScopes. To create a trust policy, see: https://notaryproject.dev/docs/quickstart/#create-a-trust-policy`);
   });
 
   test('the tag schema can be forced on the referrers registry (notation sign --force-referrers-tag)', async () => {

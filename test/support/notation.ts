@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run, runOk } from './processes.js';
+import { freePort, run, runOk, startDaemon, stopDaemon, waitForPort } from './processes.js';
 import type { PushedImage, RegistryServer } from './registries.js';
 import { testTools } from './test-tools.js';
 
@@ -144,6 +144,25 @@ export interface NotationSignOptions {
   readonly userMetadata?: Readonly<Record<string, string>>;
   /** Extra signed attributes marked critical (values are strings), e.g. an unknown one. */
   readonly criticalHeaders?: Readonly<Record<string, string>>;
+  /** RFC 3161 countersignature from this TSA (`notation sign --timestamp-url`, the PKI's tsa-root as root). */
+  readonly timestamp?: NotationTsa;
+}
+
+/** A local RFC 3161 timestamping authority (`notation-tool tsa`), signing with the PKI's tsa-leaf. */
+export interface NotationTsa {
+  readonly url: string;
+  /** Its root certificate (the PKI's tsa-root; in the `tsa:acme-tsa` store). */
+  readonly root: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a TSA on a free loopback port; its log goes to `dir`. */
+export async function startNotationTsa(dir: string): Promise<NotationTsa> {
+  const p = await notationPki();
+  const port = await freePort();
+  const daemon = startDaemon(testTools().notationTool, ['tsa', '--pki', p.dir, '--addr', `127.0.0.1:${port}`], path.join(dir, `notation-tsa-${port}.log`));
+  await waitForPort(port);
+  return { url: `http://127.0.0.1:${port}`, root: p.tsaRoot, stop: () => stopDaemon(daemon) };
 }
 
 function registryArgs(registry: RegistryServer): string[] {
@@ -157,6 +176,7 @@ function signArgs(s: NotationSigner, options: NotationSignOptions): string[] {
   if (options.signingScheme) args.push('--signing-scheme', options.signingScheme);
   for (const [k, v] of Object.entries(options.userMetadata ?? {})) args.push('--user-metadata', `${k}=${v}`);
   for (const [k, v] of Object.entries(options.criticalHeaders ?? {})) args.push('--critical-header', `${k}=${v}`);
+  if (options.timestamp) args.push('--timestamp-url', options.timestamp.url, '--timestamp-root-cert', options.timestamp.root);
   return args;
 }
 
