@@ -241,7 +241,7 @@ describe('time: an expired certificate and a passed signature expiry', () => {
 });
 
 describe('the reference verifier itself', () => {
-  test('a crafted JWS whose crit names an absent header, and one without crit, are refused; the crafter alone makes a good one', async () => {
+  test('a crafted JWS with notation\'s own header verifies; with crit naming an absent header, or without crit, it is refused', async () => {
     const craft = async (image: PushedImage, header: object): Promise<NotationVerdict> => {
       const out = path.join(dir, `crafted-${++images}.jws`);
       await runOk(testTools().notationTool, ['craft', '--plain-http', '--key', pki.p256.key, '--cert', pki.p256.chain, '--header-json', JSON.stringify(header), '--out', out, image.ref]);
@@ -273,6 +273,28 @@ describe('the reference verifier itself', () => {
     // The scheme picks the store type: a `ca` store with the same certificate does not serve it.
     const ca = await writeNotationConfig(path.join(dir, 'self-signed-ca'), notationTrustPolicy({ trustStores: [NOTATION_STORES.selfSigned] }));
     expectRefused(await notationVerify(image, ca, referrers), 'authenticity', 'no trusted certificates are found to verify authenticity');
+
+    // The scheme with a CA chain: the root in a signingAuthority store.
+    const chained = await push('referrers-registry', 'signing-authority/app');
+    await notationSign(chained, pki.p256, referrers, { signingScheme: 'notary.x509.signingAuthority' });
+    const acmeSa = await writeNotationConfig(path.join(dir, 'acme-signing-authority'), notationTrustPolicy({ trustStores: [NOTATION_STORES.acmeSigningAuthority] }));
+    expect((await notationVerify(chained, acmeSa, referrers)).verified).toBe(true);
+    expectRefused(await notationVerify(chained, good, referrers), 'authenticity', 'no trusted certificates are found to verify authenticity');
+  });
+
+  test('many signatures: notation-go stops after --max-signatures and says so; a good one among few verifies', async () => {
+    const image = await push('referrers-registry', 'many/app');
+    const bad = tamper(await notationEnvelope(image, pki.p256, referrers), 'jws');
+    for (let i = 0; i < 3; i++) {
+      // Distinct manifests (an annotation each), the same tampered envelope.
+      await notationAttach(image, bad, referrers, { annotations: { 'test.trustgate.dev/n': String(i) } });
+    }
+    const stopped = await notationVerify(image, good, referrers, { maxSignatures: 2 });
+    expect(stopped.verified).toBe(false);
+    expect(stopped.signatures).toHaveLength(2);
+    expect(stopped.error).toBe('signature evaluation stopped. The configured limit of 2 signatures to verify per artifact exceeded');
+    await notationSign(image, pki.p256, referrers);
+    expect((await notationVerify(image, good, referrers)).verified).toBe(true);
   });
 
   test('levels: audit logs a wrong CA and verifies, skip verifies an unsigned image, no applicable scope refuses', async () => {
