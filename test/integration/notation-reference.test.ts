@@ -15,6 +15,7 @@ import {
 import { runOk } from '../support/processes.js';
 import { getManifest, pushImage, registryRequest, type PushedImage, type RegistryServer, startDockerRegistry, startReferrersRegistry } from '../support/registries.js';
 import { testTools } from '../support/test-tools.js';
+import { makeTls } from '../support/tls.js';
 
 // Built (minutes on a fresh machine) while the file loads, before jest's hook timeouts run.
 testTools();
@@ -326,6 +327,38 @@ describe('the reference verifier itself', () => {
     expect(tagSchema.status).toBe(200);
     expect(tagSchema.json.manifests).toEqual([expect.objectContaining({ artifactType: NOTATION_ARTIFACT_TYPE })]);
     expect((await notationVerify(image, good, referrers)).verified).toBe(true);
+  });
+});
+
+describe('registries with TLS and with authentication', () => {
+  test.each(['docker-registry', 'referrers-registry'] as const)('%s over TLS with a test CA: signed and verified', async (kind) => {
+    const tlsDir = mkdtempSync(path.join(dir, 'tls-'));
+    const tls = await makeTls(tlsDir);
+    const registry = kind === 'docker-registry' ? await startDockerRegistry(tlsDir, { tls }) : await startReferrersRegistry(tlsDir, { tls });
+    try {
+      expect(registry.url).toMatch(/^https:/);
+      const image = await pushImage(registry, 'tls/app', 'v1', `notation tls ${kind}`, tlsDir);
+      await notationSign(image, pki.p256, registry, { envelope: 'cose' });
+      expect((await notationVerify(image, good, registry)).verified).toBe(true);
+    } finally {
+      await registry.stop();
+    }
+  });
+
+  test('docker-registry with basic auth: signed and verified with credentials, refused without', async () => {
+    const authDir = mkdtempSync(path.join(dir, 'auth-'));
+    const creds = { username: 'signer', password: 'notation-secret' };
+    const registry = await startDockerRegistry(authDir, { htpasswd: creds });
+    try {
+      const image = await pushImage(registry, 'auth/app', 'v1', 'notation auth', authDir, { creds });
+      await notationSign(image, pki.p256, registry, { creds });
+      expect((await notationVerify(image, good, registry, { creds })).verified).toBe(true);
+      const anonymous = await notationVerify(image, good, registry);
+      expect(anonymous.verified).toBe(false);
+      expect(anonymous.error).toContain('basic credential not found');
+    } finally {
+      await registry.stop();
+    }
   });
 });
 

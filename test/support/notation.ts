@@ -144,6 +144,7 @@ export interface NotationSignOptions {
   readonly userMetadata?: Readonly<Record<string, string>>;
   /** Extra signed attributes marked critical (values are strings), e.g. an unknown one. */
   readonly criticalHeaders?: Readonly<Record<string, string>>;
+  readonly creds?: NotationCredentials;
   /** RFC 3161 countersignature from this TSA (`notation sign --timestamp-url`, the PKI's tsa-root as root). */
   readonly timestamp?: NotationTsa;
 }
@@ -165,8 +166,17 @@ export async function startNotationTsa(dir: string): Promise<NotationTsa> {
   return { url: `http://127.0.0.1:${port}`, root: p.tsaRoot, stop: () => stopDaemon(daemon) };
 }
 
-function registryArgs(registry: RegistryServer): string[] {
-  return registry.caCert ? ['--ca-file', registry.caCert] : ['--plain-http'];
+/** Registry credentials (basic or token auth), for registries started with authentication. */
+export interface NotationCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** Plain HTTP, or TLS trusting the registry's test CA; credentials when given. */
+function registryArgs(registry: RegistryServer, creds?: NotationCredentials): string[] {
+  const args = registry.caCert ? ['--ca-file', registry.caCert] : ['--plain-http'];
+  if (creds) args.push('--username', creds.username, '--password', creds.password);
+  return args;
 }
 
 function signArgs(s: NotationSigner, options: NotationSignOptions): string[] {
@@ -186,7 +196,7 @@ function imageRef(image: PushedImage | string): string {
 
 /** Signs `image` (a reference, or a pushed image: its digest is signed) and pushes the signature, as `notation sign`. */
 export async function notationSign(image: PushedImage | string, by: NotationSigner, registry: RegistryServer, options: NotationSignOptions = {}): Promise<void> {
-  await runOk(testTools().notationTool, ['sign', ...registryArgs(registry), ...signArgs(by, options), imageRef(image)]);
+  await runOk(testTools().notationTool, ['sign', ...registryArgs(registry, options.creds), ...signArgs(by, options), imageRef(image)]);
 }
 
 /** The envelope bytes `notationSign` would push (nothing is pushed), for tampering and `notationAttach`. */
@@ -194,7 +204,7 @@ export async function notationEnvelope(image: PushedImage | string, by: Notation
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trustgate-notation-envelope-'));
   try {
     const out = path.join(dir, 'envelope');
-    await runOk(testTools().notationTool, ['envelope', ...registryArgs(registry), ...signArgs(by, options), '--out', out, imageRef(image)]);
+    await runOk(testTools().notationTool, ['envelope', ...registryArgs(registry, options.creds), ...signArgs(by, options), '--out', out, imageRef(image)]);
     return readFileSync(out);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -211,6 +221,7 @@ export interface NotationAttachOptions {
   readonly subjectDigest?: string;
   /** Signature manifest annotations. */
   readonly annotations?: Readonly<Record<string, string>>;
+  readonly creds?: NotationCredentials;
 }
 
 /** What `notationAttach` pushed (the manifest digest is empty when docker-registry refused to delete a stale referrers index). */
@@ -229,7 +240,7 @@ export async function notationAttach(image: PushedImage | string, envelope: Buff
   try {
     const file = path.join(dir, 'envelope');
     writeFileSync(file, envelope);
-    const args = ['attach', ...registryArgs(registry), '--envelope-file', file, '--media-type', options.mediaType ?? NOTATION_ENVELOPE_MEDIA_TYPES.jws];
+    const args = ['attach', ...registryArgs(registry, options.creds), '--envelope-file', file, '--media-type', options.mediaType ?? NOTATION_ENVELOPE_MEDIA_TYPES.jws];
     args.push(`--force-referrers-tag=${options.storage === 'tag'}`);
     if (options.subjectDigest) args.push('--subject-digest', options.subjectDigest);
     for (const [k, v] of Object.entries(options.annotations ?? {})) args.push('--annotation', `${k}=${v}`);
@@ -348,6 +359,7 @@ export interface NotationVerifyOptions {
   readonly maxSignatures?: number;
   /** Payload annotations required (`notation verify --user-metadata`). */
   readonly userMetadata?: Readonly<Record<string, string>>;
+  readonly creds?: NotationCredentials;
 }
 
 /**
@@ -356,7 +368,7 @@ export interface NotationVerifyOptions {
  * checked as notation does (CRL and OCSP over HTTP, which fail on the test machine).
  */
 export async function notationVerify(image: PushedImage | string, config: NotationConfig, registry: RegistryServer, options: NotationVerifyOptions = {}): Promise<NotationVerdict> {
-  const args = ['verify', ...registryArgs(registry), '--trust-policy', config.trustPolicy, '--trust-store', config.trustStore];
+  const args = ['verify', ...registryArgs(registry, options.creds), '--trust-policy', config.trustPolicy, '--trust-store', config.trustStore];
   if (options.maxSignatures !== undefined) args.push('--max-signatures', String(options.maxSignatures));
   for (const [k, v] of Object.entries(options.userMetadata ?? {})) args.push('--user-metadata', `${k}=${v}`);
   const result = await run(testTools().notationTool, [...args, imageRef(image)], { timeoutMs: 120_000 });
