@@ -320,6 +320,23 @@ describe('the reference verifier itself', () => {
     expect(unscoped.error).toBe(`artifact "${image.ref}" has no applicable trust policy statement. Trust policy applicability for a given artifact is determined by registryScopes. To create a trust policy, see: https://notaryproject.dev/docs/quickstart/#create-a-trust-policy`);
   });
 
+  test('registry scopes: the statement naming the repository wins over `*`', async () => {
+    const image = await push('referrers-registry', 'scoped/app');
+    await notationSign(image, pki.p256, referrers);
+    const statement = notationTrustPolicy().trustPolicies[0]!;
+    const scoped = await writeNotationConfig(path.join(dir, 'scoped'), {
+      version: '1.0',
+      trustPolicies: [
+        { ...statement, name: 'wildcard', registryScopes: ['*'], trustStores: [NOTATION_STORES.unrelated] },
+        { ...statement, name: 'exact', registryScopes: [`${referrers.host}/scoped/app`] },
+      ],
+    });
+    expect((await notationVerify(image, scoped, referrers)).verified).toBe(true);
+    const other = await push('referrers-registry', 'unscoped/app');
+    await notationSign(other, pki.p256, referrers);
+    expectRefused(await notationVerify(other, scoped, referrers), 'authenticity', "the signature's certificate chain does not contain any trusted certificate");
+  });
+
   test('the tag schema can be forced on the referrers registry (notation sign --force-referrers-tag)', async () => {
     const image = await push('referrers-registry', 'forced-tag/app');
     await notationSign(image, pki.p256, referrers, { storage: 'tag' });

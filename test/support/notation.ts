@@ -2,7 +2,8 @@
 // test/tools/notation-tool (built by scripts/build-test-tools.sh) signs images the way
 // `notation sign` does, attaches raw envelopes, and gives the reference verdict of notation-go's
 // verifier (`notation verify`). Every expected verdict of a Notation test comes from
-// `notationVerify` first. The test PKI is made once per jest worker (a temp dir, removed at exit).
+// `notationVerify` first. The test PKI is made once per test file (jest keeps a module registry per
+// file; it takes a fraction of a second) in a temp dir removed when the worker exits.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -89,7 +90,7 @@ function signer(dir: string, name: string, subject: string): NotationSigner {
 
 let pki: Promise<NotationPki> | undefined;
 
-/** The test PKI, made on first use in this process (a fraction of a second) and reused. */
+/** The test PKI, made on first use in this test file and reused by its tests. */
 export function notationPki(): Promise<NotationPki> {
   pki ??= (async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'trustgate-notation-pki-'));
