@@ -98,6 +98,7 @@ describe.each(VARIANTS)('%s, %s envelope', (kind, envelope) => {
     }
     expect(listed.manifests).toHaveLength(1);
     expect(listed.manifests[0]).toMatchObject({ mediaType: OCI_MANIFEST, artifactType: NOTATION_ARTIFACT_TYPE });
+    expect(verdict.signatures.map((s) => s.digest)).toEqual([listed.manifests[0].digest]);
     const manifest = await getManifest(registry(), image.repository, listed.manifests[0].digest);
     // notation-go (registry/repository.go uploadSignatureManifest) writes no `artifactType`: the
     // config's media type is the signature's type (signature-specification.md, "Storage"), the

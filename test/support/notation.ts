@@ -350,8 +350,8 @@ export interface NotationVerdict {
   readonly level: string;
   /** Results of the signature that verified, else of the first signature examined. */
   readonly results: readonly NotationResult[];
-  /** Every signature examined: its envelope media type, error and results. */
-  readonly signatures: readonly { readonly mediaType: string; readonly error: string | null; readonly results: readonly NotationResult[] }[];
+  /** Every signature examined: its manifest digest, envelope media type, error and results. */
+  readonly signatures: readonly { readonly digest: string; readonly mediaType: string; readonly error: string | null; readonly results: readonly NotationResult[] }[];
 }
 
 /** Options of `notationVerify`. */

@@ -20,6 +20,7 @@ import (
 	"github.com/notaryproject/notation-core-go/revocation/purpose"
 	"github.com/notaryproject/notation-go"
 	"github.com/notaryproject/notation-go/dir"
+	notationregistry "github.com/notaryproject/notation-go/registry"
 	"github.com/notaryproject/notation-go/verifier"
 	"github.com/notaryproject/notation-go/verifier/trustpolicy"
 	"github.com/notaryproject/notation-go/verifier/truststore"
@@ -33,6 +34,8 @@ type resultJSON struct {
 }
 
 type signatureJSON struct {
+	// Digest of the signature manifest.
+	Digest    string       `json:"digest"`
 	MediaType string       `json:"mediaType"`
 	Error     *string      `json:"error"`
 	Results   []resultJSON `json:"results"`
@@ -166,7 +169,7 @@ func verify(ctx context.Context, reg *registryFlags, reference string, maxSignat
 	}
 	verdict.Digest = desc.Digest.String()
 	recorder := &outcomeRecorder{inner: inner}
-	_, outcomes, err := notation.Verify(ctx, recorder, repo, notation.VerifyOptions{
+	_, outcomes, err := notation.Verify(ctx, recorder, &manifestRecorder{Repository: repo, recorder: recorder}, notation.VerifyOptions{
 		ArtifactReference:    ref.Registry + "/" + ref.Repository + "@" + desc.Digest.String(),
 		MaxSignatureAttempts: maxSignatures,
 		UserMetadata:         userMetadata,
@@ -195,6 +198,7 @@ func verify(ctx context.Context, reg *registryFlags, reference string, maxSignat
 }
 
 type recorded struct {
+	digest    string
 	mediaType string
 	outcome   *notation.VerificationOutcome
 	err       error
@@ -205,12 +209,26 @@ type recorded struct {
 type outcomeRecorder struct {
 	inner    notation.Verifier
 	outcomes []recorded
+	// The signature manifest notation.Verify fetched last: it verifies each one right after
+	// fetching its envelope.
+	current string
+}
+
+// manifestRecorder tells outcomeRecorder which signature manifest is being verified.
+type manifestRecorder struct {
+	notationregistry.Repository
+	recorder *outcomeRecorder
+}
+
+func (m *manifestRecorder) FetchSignatureBlob(ctx context.Context, desc ocispec.Descriptor) ([]byte, ocispec.Descriptor, error) {
+	m.recorder.current = desc.Digest.String()
+	return m.Repository.FetchSignatureBlob(ctx, desc)
 }
 
 func (r *outcomeRecorder) Verify(ctx context.Context, desc ocispec.Descriptor, sig []byte, opts notation.VerifierVerifyOptions) (*notation.VerificationOutcome, error) {
 	outcome, err := r.inner.Verify(ctx, desc, sig, opts)
 	if len(r.outcomes) < 1000 {
-		r.outcomes = append(r.outcomes, recorded{mediaType: opts.SignatureMediaType, outcome: outcome, err: err})
+		r.outcomes = append(r.outcomes, recorded{digest: r.current, mediaType: opts.SignatureMediaType, outcome: outcome, err: err})
 	}
 	return outcome, err
 }
@@ -227,7 +245,7 @@ func (r *outcomeRecorder) SkipVerify(ctx context.Context, opts notation.Verifier
 }
 
 func signatureOf(r recorded) signatureJSON {
-	s := signatureJSON{MediaType: r.mediaType, Results: resultsOf(r.outcome)}
+	s := signatureJSON{Digest: r.digest, MediaType: r.mediaType, Results: resultsOf(r.outcome)}
 	if r.err != nil {
 		msg := r.err.Error()
 		s.Error = &msg
