@@ -4,15 +4,14 @@
 // the referrers registry: the referrers API), in both envelope formats; test/fixtures/README.md
 // tabulates the verdicts and notation-go's reasons.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
   NOTATION_ARTIFACT_TYPE, NOTATION_ENVELOPE_MEDIA_TYPES, NOTATION_STORES, OTHER_ORG_IDENTITY,
-  notationAttach, notationEnvelope, notationPki, notationSign, notationTrustPolicy, notationVerify, shortLivedLeaf, startNotationTsa, writeNotationConfig,
+  notationAttach, notationCraftJws, notationEnvelope, notationPki, notationSign, notationTrustPolicy, notationVerify, shortLivedLeaf, startNotationTsa, writeNotationConfig,
   type NotationConfig, type NotationTsa, type NotationEnvelope, type NotationPki, type NotationSigner, type NotationVerdict,
 } from '../support/notation.js';
-import { runOk } from '../support/processes.js';
 import { getManifest, pushImage, registryRequest, type PushedImage, type RegistryServer, startDockerRegistry, startReferrersRegistry } from '../support/registries.js';
 import { testTools } from '../support/test-tools.js';
 import { makeTls } from '../support/tls.js';
@@ -244,10 +243,8 @@ describe('time: an expired certificate and a passed signature expiry', () => {
 
 describe('the reference verifier itself', () => {
   test('a crafted JWS with notation\'s own header verifies; with crit naming an absent header, or without crit, it is refused', async () => {
-    const craft = async (image: PushedImage, header: object): Promise<NotationVerdict> => {
-      const out = path.join(dir, `crafted-${++images}.jws`);
-      await runOk(testTools().notationTool, ['craft', '--plain-http', '--key', pki.p256.key, '--cert', pki.p256.chain, '--header-json', JSON.stringify(header), '--out', out, image.ref]);
-      await notationAttach(image, readFileSync(out), referrers);
+    const craft = async (image: PushedImage, header: Record<string, unknown>): Promise<NotationVerdict> => {
+      await notationAttach(image, await notationCraftJws(image, pki.p256, referrers, header), referrers);
       return notationVerify(image, good, referrers);
     };
     expect((await craft(await push('referrers-registry', 'crafted/app'), {})).verified).toBe(true);

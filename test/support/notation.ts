@@ -212,6 +212,31 @@ export async function notationEnvelope(image: PushedImage | string, by: Notation
   }
 }
 
+/**
+ * A JWS envelope notation-core-go would not make (`notation-tool craft`): notation's protected
+ * header for `by`'s key (alg, cty, crit, signing scheme notary.x509, signing time) with the
+ * fields of `header` replaced (`null` removes one), over notation's payload naming `image` (or
+ * `payload` as it is), really signed by `by`. Attach it with `notationAttach`.
+ */
+export async function notationCraftJws(
+  image: PushedImage | string,
+  by: NotationSigner,
+  registry: RegistryServer,
+  header: Readonly<Record<string, unknown>>,
+  options: { readonly payload?: string; readonly creds?: NotationCredentials } = {},
+): Promise<Buffer> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trustgate-notation-craft-'));
+  try {
+    const out = path.join(dir, 'envelope');
+    const args = ['craft', ...registryArgs(registry, options.creds), '--key', by.key, '--cert', by.chain, '--header-json', JSON.stringify(header), '--out', out];
+    if (options.payload !== undefined) args.push('--payload-json', options.payload);
+    await runOk(testTools().notationTool, [...args, imageRef(image)]);
+    return readFileSync(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Options of `notationAttach`. */
 export interface NotationAttachOptions {
   /** The envelope blob's media type; default `application/jose+json`. */
