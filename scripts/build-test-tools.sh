@@ -6,8 +6,11 @@
 #   referrers-registry  test/tools/referrers-registry: go-containerregistry's pkg/registry with
 #                       the referrers API made to follow the OCI distribution spec; keyed by the
 #                       go-containerregistry version and a hash of its source
+#   notation-tool       test/tools/notation-tool: notation-go's signing and verifier (the Notation
+#                       tests' reference verdicts); keyed by the notation-go version and a hash of
+#                       its source
 # A lock keeps two runs (parallel jest workers, a test and the demo) from building at once.
-# Prints `cosign=<path>` and `referrers-registry=<path>`, one a line.
+# Prints `cosign=<path>`, `referrers-registry=<path>` and `notation-tool=<path>`, one a line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,12 +20,17 @@ SRC=test/tools/referrers-registry
 GGCR_VERSION=$(sed -n 's/^require github.com\/google\/go-containerregistry \(v[^ ]*\).*/\1/p' "$SRC/go.mod")
 [ -n "$GGCR_VERSION" ] || { echo "build-test-tools: no go-containerregistry version in $SRC/go.mod" >&2; exit 1; }
 SRC_HASH=$(cat "$SRC/go.mod" "$SRC/go.sum" "$SRC"/*.go | sha256sum | cut -c1-12)
+NOTATION_SRC=test/tools/notation-tool
+NOTATION_VERSION=$(sed -n 's/^\s*github.com\/notaryproject\/notation-go \(v[^ ]*\).*/\1/p' "$NOTATION_SRC/go.mod")
+[ -n "$NOTATION_VERSION" ] || { echo "build-test-tools: no notation-go version in $NOTATION_SRC/go.mod" >&2; exit 1; }
+NOTATION_HASH=$(cat "$NOTATION_SRC/go.mod" "$NOTATION_SRC/go.sum" "$NOTATION_SRC"/*.go | sha256sum | cut -c1-12)
 COSIGN="$CACHE/bin/cosign-$COSIGN_VERSION/cosign"
 REGISTRY="$CACHE/bin/referrers-registry-ggcr-$GGCR_VERSION-$SRC_HASH/referrers-registry"
+NOTATION_TOOL="$CACHE/bin/notation-tool-$NOTATION_VERSION-$NOTATION_HASH/notation-tool"
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-trimpath -buildvcs=false"
 
-report() { echo "cosign=$COSIGN"; echo "referrers-registry=$REGISTRY"; }
-if [ -x "$COSIGN" ] && [ -x "$REGISTRY" ]; then report; exit 0; fi
+report() { echo "cosign=$COSIGN"; echo "referrers-registry=$REGISTRY"; echo "notation-tool=$NOTATION_TOOL"; }
+if [ -x "$COSIGN" ] && [ -x "$REGISTRY" ] && [ -x "$NOTATION_TOOL" ]; then report; exit 0; fi
 
 log() { echo "build-test-tools: $*" >&2; }
 mkdir -p "$CACHE/build"
@@ -54,5 +62,16 @@ if [ ! -x "$REGISTRY" ]; then
   mv "$tmp/referrers-registry" "$REGISTRY"
   rm -rf "$tmp"
   log "referrers-registry built in $((SECONDS - start)) s"
+fi
+
+if [ ! -x "$NOTATION_TOOL" ]; then
+  log "building notation-tool (notation-go $NOTATION_VERSION)"
+  start=$SECONDS
+  tmp=$(mktemp -d "$CACHE/build/notation-tool.XXXXXX")
+  (cd "$NOTATION_SRC" && go build -mod=readonly -ldflags "-s -w -buildid=" -o "$tmp/notation-tool" .)
+  mkdir -p "$(dirname "$NOTATION_TOOL")"
+  mv "$tmp/notation-tool" "$NOTATION_TOOL"
+  rm -rf "$tmp"
+  log "notation-tool built in $((SECONDS - start)) s"
 fi
 report

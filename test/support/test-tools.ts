@@ -1,4 +1,4 @@
-// The Go tools the cosign tests run, from scripts/build-test-tools.sh (built once into the cache by
+// The Go tools the cosign and Notation tests run, from scripts/build-test-tools.sh (built once into the cache by
 // version; the script only prints their paths when they are there).
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -8,6 +8,8 @@ export interface TestTools {
   readonly cosign: string;
   /** test/tools/referrers-registry: go-containerregistry's registry with the referrers API. */
   readonly referrersRegistry: string;
+  /** test/tools/notation-tool: notation-go v1.3's signing and verifier (test/support/notation.ts). */
+  readonly notationTool: string;
 }
 
 let cached: TestTools | undefined;
@@ -19,7 +21,8 @@ export function testTools(): TestTools {
   const paths = new Map(out.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
   const cosign = paths.get('cosign');
   const referrersRegistry = paths.get('referrers-registry');
-  if (!cosign || !referrersRegistry) throw new Error(`scripts/build-test-tools.sh printed no paths:\n${out}`);
-  cached = { cosign, referrersRegistry };
+  const notationTool = paths.get('notation-tool');
+  if (!cosign || !referrersRegistry || !notationTool) throw new Error(`scripts/build-test-tools.sh printed no paths:\n${out}`);
+  cached = { cosign, referrersRegistry, notationTool };
   return cached;
 }
