@@ -6,8 +6,10 @@ import { TrustError } from '../shared/trust-error.js';
 
 // Not `import http from 'node:http'`: on Node 24 that builds an ES module namespace by reading
 // every export of http, whose lazy WebSocket getters load undici — ~60 ms of CPU at every
-// `trustgate verify` start (docs/adr/0006-node-24.md). The CommonJS object skips that.
-const http = process.getBuiltinModule('node:http');
+// `trustgate verify` start (docs/adr/0006-node-24.md). The CommonJS object skips that. Taken at
+// the first request, not when this module loads: a V8 start-up snapshot of the CLI cannot hold
+// node:http (bench/snapshot-prototype), and every command that loads this module makes a request.
+const http = () => process.getBuiltinModule('node:http');
 // node:https (and node:tls under it) only when a request is made over TLS: loading them costs
 // ~15-20 ms of CPU, which `trustgate verify` against a plain-HTTP registry need not pay
 // (bench/cosign-cli-vs-cosign.ts). getBuiltinModule returns the loaded module after the first call.
@@ -38,7 +40,7 @@ export interface HttpRequest {
 /** One bounded HTTP(S) request. Every failure is a TrustError: TIMEOUT, TOO_LARGE or UNREACHABLE. */
 export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   return new Promise<HttpResponse>((resolve, reject) => {
-    const transport = req.url.protocol === 'https:' ? https() : http;
+    const transport = req.url.protocol === 'https:' ? https() : http();
     let settled = false;
     const finish = (error: TrustError | undefined, response?: HttpResponse): void => {
       if (settled) return;

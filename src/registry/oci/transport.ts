@@ -15,8 +15,8 @@ import { httpRequest, retireAgent, type HttpResponse } from '../http.js';
 import type { RegistryClientBounds, RegistryClientSizes, RegistryLimits } from './limits.js';
 import type { RegistryConnection } from './types.js';
 
-// The CommonJS object, as in src/registry/http.ts (docs/adr/0006-node-24.md).
-const http = process.getBuiltinModule('node:http');
+// The CommonJS object, at the first request, as in src/registry/http.ts (docs/adr/0006-node-24.md).
+const http = () => process.getBuiltinModule('node:http');
 
 /** Docker Hub's API host (docker registry/config.go, DefaultV2Registry). */
 const DOCKER_HUB_API = 'registry-1.docker.io';
@@ -221,7 +221,7 @@ export class RegistryTransport {
     const key = `${url.origin} ${own ? 'own' : 'storage'} ${ca === undefined ? '' : createHash('sha256').update(ca).digest('hex')}`;
     let agent = this.agents.get(key);
     if (!agent) {
-      if (url.protocol === 'http:') agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+      if (url.protocol === 'http:') agent = new (http().Agent)({ keepAlive: true, maxSockets: 16 });
       else {
         // node:https and node:tls load here, at the first TLS origin (as in src/registry/http.ts).
         const trusted = ca === undefined ? undefined : own ? ca : [...process.getBuiltinModule('node:tls').rootCertificates, ca];
