@@ -41,7 +41,21 @@ describe.each<[string, string[]]>([
   });
 });
 
+it('keeps the review deadline under the webhook timeout, and spreads replicas by node (required) and zone (preferred)', async () => {
+  const r = await cp.helm(['template', 'trustgate', CHART, '--namespace', 'trustgate', '--kube-version', '1.37.2']);
+  expect(r.stdout.match(/timeoutSeconds: (\d+)/g)).toEqual(['timeoutSeconds: 10', 'timeoutSeconds: 10']);
+  expect(r.stdout).toMatch(/^ {4}deadlineSeconds: 8$/m);
+  const spread = [...r.stdout.matchAll(/topologyKey: (\S+)\n\s+whenUnsatisfiable: (\S+)\n\s+nodeTaintsPolicy: Honor\n\s+matchLabelKeys: \[pod-template-hash\]/g)].map((m) => `${m[1]} ${m[2]}`);
+  expect(spread).toEqual(['kubernetes.io/hostname DoNotSchedule', 'topology.kubernetes.io/zone ScheduleAnyway']);
+});
+
 it('refuses invalid values through values.schema.json', async () => {
+  // Three webhook calls of timeoutSeconds each must fit kube-apiserver's 60 s; trustgate's deadline must end before the call does.
+  for (const bad of [['--set', 'webhook.timeoutSeconds=16'], ['--set', 'config.deadlineSeconds=10'], ['--set', 'webhook.timeoutSeconds=5', '--set', 'config.deadlineSeconds=5']]) {
+    const r = await cp.helm(['template', 'trustgate', CHART, '--kube-version', '1.37.2', ...bad]);
+    expect([bad, r.code !== 0]).toEqual([bad, true]);
+    expect(r.stderr).toMatch(/at '\/(webhook\/timeoutSeconds|config\/deadlineSeconds)': maximum/);
+  }
   for (const bad of [['--set', 'scope=everywhere'], ['--set', 'webhook.timeoutSeconds=31'], ['--set', 'config.defaultAction=maybe'], ['--set', 'unknownKey=1']]) {
     const r = await cp.helm(['template', 'trustgate', CHART, '--kube-version', '1.37.2', ...bad]);
     expect(r.code).not.toBe(0);
