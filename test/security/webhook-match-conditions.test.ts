@@ -77,11 +77,25 @@ metadata: {name: cronjob}
 spec: {schedule: "0 0 1 1 *", suspend: true, jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: app, image: "${A}"}]}}}}}
 `;
 
+// About as many containers as the API server stores in one object (etcd's default 1.5 MiB
+// request limit with the defaults each container gets: 16,500 here is refused "request is too
+// large"). The CEL's cost grows with them; past its budget (2,500,000 per webhook for
+// matchConditions) it would error, which failurePolicy: Fail turns into a refusal and Ignore
+// into a skip. No storable object comes near it.
+const WIDE = 15000;
+const wide = () => JSON.stringify({
+  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'wide' },
+  spec: { replicas: 0, selector: { matchLabels: { app: 'w' } }, template: { metadata: { labels: { app: 'w' } }, spec: {
+    initContainers: Array.from({ length: WIDE / 2 }, (_, i) => ({ name: `i${i}`, image: A })),
+    containers: Array.from({ length: WIDE / 2 }, (_, i) => ({ name: `c${i}`, image: B })),
+    volumes: Array.from({ length: 100 }, (_, i) => ({ name: `v${i}`, image: { reference: B } })) } } },
+});
+
 let c: DownCluster;
 let tenant: Tenant;
 
 beforeAll(async () => {
-  c = await startWithTrustgateDown(NS, OBJECTS);
+  c = await startWithTrustgateDown(NS, `${OBJECTS}---\n${wide()}\n`);
   tenant = await c.cp.tenant(NS, 'alice');
 });
 
@@ -116,6 +130,11 @@ it("a Job takes a relabel, and its template image cannot be changed at all (the 
   const r = await jsonPatch('job/job', [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: EVIL }]);
   expect(r.code).not.toBe(0);
   expect(r.stderr).toMatch(/spec\.template\.spec: Invalid value: .*: field is immutable/);
+});
+
+it(`a Deployment of ${WIDE} containers takes a relabel (the CEL stays within its cost budget), and its last image changed is sent to trustgate`, async () => {
+  await c.kubectlOk(['label', 'deployment', 'wide', 'tier=x']);
+  await refusedByTrustgate(jsonPatch('deployment/wide', [{ op: 'replace', path: `/spec/template/spec/containers/${WIDE / 2 - 1}/image`, value: EVIL }]), 'wide');
 });
 
 describe('a Deployment template', () => {

@@ -26,7 +26,7 @@ export async function startWithTrustgateDown(namespace: string, objects: string,
   const cp = await ControlPlane.start();
   try {
     await cp.kubectlOk(['create', 'namespace', namespace]);
-    await cp.kubectlOk(['apply', '-n', namespace, '-f', '-'], objects);
+    await cp.kubectlOk(['create', '-n', namespace, '-f', '-'], objects);
     const port = await freePort(); // taken and released: nothing listens there
     const caPem = readFileSync(path.join(cp.dir, 'pki', 'ca.crt'), 'utf8');
     await cp.installChart({ port, caPem, policies: [], extra: helmArgs });
