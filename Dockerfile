@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # trustgate's image: what the Helm chart runs by default (ghcr.io/trustgate/trustgate:<appVersion>).
 #   docker build -t ghcr.io/trustgate/trustgate:0.1.0 .
+# The release pushes it, then pins the chart to the pushed index digest (scripts/pin-chart-image.sh).
 # Node 24 LTS, the line package.json's engines and the test runs use (docs/adr/0006-node-24.md).
 # The base is pinned by digest. The project's machines have no Docker engine and no registry
 # access, so the digest could NOT be checked here: it is the index digest of

@@ -12,5 +12,7 @@ echo "== control-plane binaries (built once into ~/.cache/trustgate; several min
 bash scripts/build-control-plane.sh
 echo "== test tools: cosign and the referrers registry (built once into ~/.cache/trustgate)"
 bash scripts/build-test-tools.sh
+echo "== manifest linters: kube-score and checkov (built once into ~/.cache/trustgate)"
+bash scripts/build-lint-tools.sh
 echo "== tests (unit, integration, e2e)"
 node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js --ci "$@"

@@ -11,7 +11,7 @@ import { AUDIT_ANNOTATION, denialLine, warningLine, type Failure } from './messa
 import { originalKey, pinPatch, type PatchOperation } from './patch.js';
 import type { ReviewRequest } from './review.js';
 import type { ImageVerifier } from './verifier.js';
-import { containerImages, isPod, isReviewedKind, WorkloadError, type ContainerImage } from './workloads.js';
+import { containerImages, hasController, isPod, isReviewedKind, WorkloadError, type ContainerImage } from './workloads.js';
 
 export type Endpoint = 'mutate' | 'validate';
 
@@ -98,7 +98,9 @@ export async function decide(req: ReviewRequest, endpoint: Endpoint, ctx: Decisi
   }
 
   const outcomes = await evaluate(containers, req.namespace, ctx);
-  const mutates = isPod(req) || ctx.mutateWorkloads;
+  // Pods are pinned whoever made them: the kubelet runs what a pod names. Other kinds only with
+  // mutateWorkloads, and only the top-level owner (hasController says why).
+  const mutates = isPod(req) || (ctx.mutateWorkloads && !hasController(req.object));
   const checked = endpoint === 'validate' && mutates ? requirePins(outcomes, before) : outcomes;
   const labels = endpoint === 'mutate' && mutates;
   return summarise(checked, labels ? pinsFor(outcomes) : [], req, labels);

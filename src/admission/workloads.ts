@@ -41,6 +41,19 @@ export function isPod(req: ReviewRequest): boolean {
   return req.kind.kind === 'Pod';
 }
 
+/**
+ * Whether a controller made and owns the object (an ownerReference with `controller: true`): a
+ * ReplicaSet of a Deployment, a Job of a CronJob. Such an object's template is its owner's, and
+ * its owner compares them (the Deployment controller finds its ReplicaSet by an equal template):
+ * pinning the copy and not the owner makes the owner make another, and another. An ownerReference
+ * decides only whether a template is pinned, never whether its images are verified.
+ */
+export function hasController(object: Record<string, unknown> | undefined): boolean {
+  const metadata = object?.metadata;
+  const owners = isObject(metadata) ? metadata.ownerReferences : undefined;
+  return Array.isArray(owners) && owners.some((owner) => isObject(owner) && owner.controller === true);
+}
+
 export class WorkloadError extends Error {
   readonly code = 'MALFORMED_OBJECT' as const;
 }

@@ -27,6 +27,7 @@ describe.each<[string, string[]]>([
   ['cluster-wide scope with exclusions', ['--set', 'scope=clusterWide', '--set', 'excludedNamespaces={monitoring,ci}']],
   ['cert-manager', ['--set', 'tls.certManager.enabled=true']],
   ['pull secrets read only in listed namespaces', ['--set', 'pullSecrets.namespaces={trustgate,default}', '--set', 'config.credentialsSecret=regcred']],
+  ['a certificate you provide', ['--set', 'tls.existingSecret=my-serving-cert', '--set', 'tls.caBundle=Zm9v']],
   ['webhook.url for a trustgate outside the cluster', ['--set', 'webhook.url=https://127.0.0.1:8443', '--set', 'webhook.caBundle=Zm9v']],
   ['everything optional on', ['--set', 'metrics.serviceMonitor.enabled=true', '--set', 'networkPolicy.enabled=true', '--set', 'config.mutateWorkloads=true', '--set', 'priorityClassName=system-cluster-critical', '--set', 'config.credentialsSecret=regcred', '--set', 'image.digest=sha256:' + 'a'.repeat(64)]],
 ])('with %s', (_name, values) => {
@@ -41,12 +42,47 @@ describe.each<[string, string[]]>([
   });
 });
 
+it('keeps the review deadline under the webhook timeout, and spreads replicas by node (required) and zone (preferred)', async () => {
+  const r = await cp.helm(['template', 'trustgate', CHART, '--namespace', 'trustgate', '--kube-version', '1.37.2']);
+  expect(r.stdout.match(/timeoutSeconds: (\d+)/g)).toEqual(['timeoutSeconds: 10', 'timeoutSeconds: 10']);
+  expect(r.stdout).toMatch(/^ {4}deadlineSeconds: 8$/m);
+  const spread = [...r.stdout.matchAll(/topologyKey: (\S+)\n\s+whenUnsatisfiable: (\S+)\n\s+nodeTaintsPolicy: Honor\n\s+matchLabelKeys: \[pod-template-hash\]/g)].map((m) => `${m[1]} ${m[2]}`);
+  expect(spread).toEqual(['kubernetes.io/hostname DoNotSchedule', 'topology.kubernetes.io/zone ScheduleAnyway']);
+});
+
+it('runs its own image as repository:tag@digest once the release pins it, and warns until then', async () => {
+  const { mkdtempSync, cpSync } = await import('node:fs');
+  const install = (chart: string) => cp.helm(['install', '--dry-run=server', 'trustgate', chart, '--namespace', 'trustgate']);
+  const unpinned = await install(CHART);
+  expect(unpinned.stdout).toMatch(/image: ghcr.io\/trustgate\/trustgate:0\.1\.0\n/);
+  expect(unpinned.stdout).toMatch(/WARNING: trustgate's own image is not pinned by digest \(ghcr.io\/trustgate\/trustgate:0\.1\.0\)/);
+  // The generated certificate is new on every render without the cluster: said where it is rendered, and after install.
+  expect(unpinned.stdout).toContain('Rendering with helm template or a GitOps tool (Argo CD) makes a new CA and key on every render');
+  expect((await cp.helm(['template', 'trustgate', CHART, '--namespace', 'trustgate', '--kube-version', '1.37.2'])).stdout).toContain('lookup sees nothing and each\n# render makes a new CA and key');
+  const chart = path.join(mkdtempSync(path.join(cp.dir, 'chart-')), 'trustgate');
+  cpSync(CHART, chart, { recursive: true });
+  const digest = `sha256:${'c'.repeat(64)}`;
+  expect((await run('bash', ['scripts/pin-chart-image.sh', 'sha256:nothex', path.join(chart, 'values.yaml')])).code).toBe(2);
+  expect((await run('bash', ['scripts/pin-chart-image.sh', digest, path.join(chart, 'values.yaml')])).code).toBe(0);
+  const pinned = await install(chart);
+  expect(pinned.stdout).toContain(`image: ghcr.io/trustgate/trustgate:0.1.0@${digest}\n`);
+  expect(pinned.stdout).not.toContain('WARNING');
+});
+
 it('refuses invalid values through values.schema.json', async () => {
+  // Three webhook calls of timeoutSeconds each must fit kube-apiserver's 60 s; trustgate's deadline must end before the call does.
+  for (const bad of [['--set', 'webhook.timeoutSeconds=16'], ['--set', 'config.deadlineSeconds=10'], ['--set', 'webhook.timeoutSeconds=5', '--set', 'config.deadlineSeconds=5']]) {
+    const r = await cp.helm(['template', 'trustgate', CHART, '--kube-version', '1.37.2', ...bad]);
+    expect([bad, r.code !== 0]).toEqual([bad, true]);
+    expect(r.stderr).toMatch(/at '\/(webhook\/timeoutSeconds|config\/deadlineSeconds)': maximum/);
+  }
   for (const bad of [['--set', 'scope=everywhere'], ['--set', 'webhook.timeoutSeconds=31'], ['--set', 'config.defaultAction=maybe'], ['--set', 'unknownKey=1']]) {
     const r = await cp.helm(['template', 'trustgate', CHART, '--kube-version', '1.37.2', ...bad]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/values don't meet the specifications of the schema|Additional property|value must be|additional properties/i);
   }
+  const providedWithoutCa = await cp.helm(['template', 'trustgate', CHART, '--kube-version', '1.37.2', '--set', 'tls.existingSecret=x']);
+  expect(providedWithoutCa.stderr).toMatch(/tls.caBundle \(the base64 PEM CA of tls.existingSecret's certificate\) is required with tls.existingSecret/);
   const missingCa = await cp.helm(['template', 'trustgate', CHART, '--kube-version', '1.37.2', '--set', 'webhook.url=https://x']);
   expect(missingCa.stderr).toMatch(/webhook.caBundle is required with webhook.url/);
 });

@@ -13,10 +13,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 app.kubernetes.io/name: trustgate
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
+{{/* The tag says which release, the digest which bytes: trustgate's own namespace is never reviewed, so only the digest pins it. */}}
 {{- define "trustgate.image" -}}
-{{- if .Values.image.digest -}}{{ .Values.image.repository }}@{{ .Values.image.digest }}{{- else -}}{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}{{- end -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}{{ with .Values.image.digest }}@{{ . }}{{ end }}
 {{- end -}}
-{{- define "trustgate.tlsSecret" -}}{{ include "trustgate.fullname" . }}-tls{{- end -}}
+{{- define "trustgate.tlsSecret" -}}{{ .Values.tls.existingSecret | default (printf "%s-tls" (include "trustgate.fullname" .)) }}{{- end -}}
 {{/* Namespaces never reviewed: trustgate's own and kube-system, so trustgate can never block its own restart. */}}
 {{- define "trustgate.excludedNamespaces" -}}
 {{- $list := list .Release.Namespace "kube-system" -}}

@@ -67,6 +67,28 @@ describe('mutation', () => {
     }
   });
 
+  it('with mutateWorkloads, rewrites only top-level owners: not a ReplicaSet of a Deployment, not a Job of a CronJob', async () => {
+    const controller = (kind: string) => ({ ownerReferences: [{ apiVersion: 'apps/v1', kind, name: 'owner', uid: 'u', controller: true, blockOwnerDeletion: true }] });
+    const c = ctx({ mutateWorkloads: true });
+    for (const [kind, owner] of [['ReplicaSet', 'Deployment'], ['Job', 'CronJob'], ['Deployment', 'Example'], ['ReplicationController', 'Example']] as const) {
+      const object = workload(kind, 'app', { containers: [{ name: 'app', image: `${REG}/team/app:1.0` }] }, controller(owner));
+      const d = await run(review(kind, object), 'mutate', c);
+      expect([kind, d.allowed, d.patch]).toEqual([kind, true, []]);
+      // /validate asks no pin of what /mutate does not pin, and still verifies every image.
+      expect([kind, (await run(review(kind, object), 'validate', c)).allowed]).toEqual([kind, true]);
+      const unsigned = workload(kind, 'app', { containers: [{ name: 'app', image: `${REG}/team/unsigned:1` }] }, controller(owner));
+      expect([kind, (await run(review(kind, unsigned), 'validate', c)).reasons]).toEqual([kind, ['TAG_NOT_SIGNED']]);
+    }
+    // An owner that is not the controller (controller unset or false) leaves the object top-level.
+    const shared = workload('ReplicaSet', 'app', { containers: [{ name: 'app', image: `${REG}/team/app:1.0` }] }, { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'x', uid: 'u', controller: false }] });
+    expect(JSON.stringify(applyPatch(shared, (await run(review('ReplicaSet', shared), 'mutate', c)).patch))).toContain(`@${D1}`);
+  });
+
+  it('pins a pod a controller made', async () => {
+    const object = pod([{ name: 'app', image: `${REG}/team/app:1.0` }], {}, { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'u', controller: true }] });
+    expect((applyPatch(object, (await run(review('Pod', object))).patch) as any).spec.containers[0].image).toBe(`${REG}/team/app:1.0@${D1}`);
+  });
+
   it('never patches on /validate', async () => {
     expect((await run(review('Pod', pod([{ name: 'app', image: `${REG}/team/app:1.0` }])), 'validate')).patch).toEqual([]);
   });
