@@ -3,6 +3,7 @@
 // rules of notaryproject/specifications specs/trust-store-trust-policy.md "Trust Policy") and
 // compiled into the TrustPolicyDocument the verifier reads. Where trustgate is stricter
 // (unknown fields, bounds, identities of other prefixes) docs/policy.md "notation" says why.
+import { printable } from '../../reference/index.js';
 import type { Guard } from '../../shared/guard.js';
 import { isSubsetDn, parseDistinguishedName } from './dn.js';
 import {
@@ -58,12 +59,13 @@ export function readTrustPolicy(g: Guard, value: unknown, path: string): TrustPo
   const doc = typeof value === 'string' ? parseJson(g, value, path) : value;
   if (doc === undefined) return undefined;
   const o = g.object(doc, path);
+  if (!o) return undefined;
   g.onlyKeys(o, ['version', 'trustPolicies'], path);
-  if (o && o.version !== '1.0') {
+  if (o.version !== '1.0') {
     const hint = typeof o.version === 'number' ? ' (quote it in YAML: version: "1.0")' : '';
     g.fail(`${path}.version`, o.version === undefined ? 'missing: must be "1.0"' : `must be the string "1.0", the version notation supports${hint}`);
   }
-  const items = g.array(o?.trustPolicies, `${path}.trustPolicies`);
+  const items = g.array(o.trustPolicies, `${path}.trustPolicies`);
   if (items?.length === 0) return g.fail(`${path}.trustPolicies`, 'must list at least one statement');
   // Checked before any statement is read: reading them is what costs.
   if (items && items.length > TRUST_POLICY_LIMITS.statements) return g.fail(`${path}.trustPolicies`, `more than ${TRUST_POLICY_LIMITS.statements} statements`);
@@ -77,7 +79,7 @@ export function readTrustPolicy(g: Guard, value: unknown, path: string): TrustPo
     const statement = readStatement(g, item, at);
     if (!statement) return;
     const other = names.get(statement.name);
-    if (other !== undefined) return g.fail(`${at}.name`, `"${clip(statement.name)}" names statement ${other} too: statement names must be unique`);
+    if (other !== undefined) return g.fail(`${at}.name`, `"${printable(statement.name)}" names statement ${other} too: statement names must be unique`);
     names.set(statement.name, i);
     scopeCount += statement.registryScopes.length;
     identityCount += statement.trustedIdentities === '*' ? 0 : statement.trustedIdentities.length;
@@ -86,14 +88,14 @@ export function readTrustPolicy(g: Guard, value: unknown, path: string): TrustPo
     statement.registryScopes.forEach((scope, j) => {
       const owner = scopes.get(scope);
       // notation-go oci.go validateRegistryScopes: one statement per scope, and one mention.
-      if (owner === i) g.fail(`${at}.registryScopes[${j}]`, `"${clip(scope)}" is listed twice`);
-      else if (owner !== undefined) g.fail(`${at}.registryScopes[${j}]`, `"${clip(scope)}" is a scope of statement ${owner} too: a scope belongs to one statement`);
+      if (owner === i) g.fail(`${at}.registryScopes[${j}]`, `"${printable(scope)}" is listed twice`);
+      else if (owner !== undefined) g.fail(`${at}.registryScopes[${j}]`, `"${printable(scope)}" is a scope of statement ${owner} too: a scope belongs to one statement`);
       scopes.set(scope, i);
     });
     statements.push(statement);
     return undefined;
   });
-  if (g.problems.length > before || !o || !items) return undefined;
+  if (g.problems.length > before || !items) return undefined;
   return Object.freeze({ version: '1.0', statements: Object.freeze(statements) });
 }
 
@@ -200,13 +202,13 @@ const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 function scopeProblem(scope: string): string | undefined {
   const hint = 'write a repository without scheme, tag or digest, e.g. registry.example.com/team/app (or "*" alone)';
   if (scope.length > TRUST_POLICY_LIMITS.scopeLength) return `longer than ${TRUST_POLICY_LIMITS.scopeLength} characters`;
-  if (scope.includes('*')) return `"${clip(scope)}" has a wildcard: scopes are exact repositories; ${hint}`;
+  if (scope.includes('*')) return `"${printable(scope)}" has a wildcard: scopes are exact repositories; ${hint}`;
   const slash = scope.indexOf('/');
-  if (slash <= 0 || slash === scope.length - 1) return `"${clip(scope)}" is not host/repository: ${hint}`;
+  if (slash <= 0 || slash === scope.length - 1) return `"${printable(scope)}" is not host/repository: ${hint}`;
   const [host, port, ...more] = scope.slice(0, slash).split(':');
   const hostOk = host!.split('.').every((label) => LABEL.test(label)) && more.length === 0 && (port === undefined || /^[0-9]+$/.test(port));
   const repoOk = scope.slice(slash + 1).split('/').every((c) => COMPONENT.test(c));
-  return hostOk && repoOk ? undefined : `"${clip(scope)}" is not a valid registry scope: ${hint}`;
+  return hostOk && repoOk ? undefined : `"${printable(scope)}" is not a valid registry scope: ${hint}`;
 }
 
 /** notation-go trustpolicy.go validateTrustStore: `<type>:<name>`, name of [a-zA-Z0-9_.-]+. */
@@ -226,14 +228,14 @@ function readStoreRefs(g: Guard, stores: readonly string[], path: string): Trust
 /** `ca:acme` → { type: 'ca', name: 'acme' }, or what is wrong with it. */
 export function parseTrustStoreRef(text: string): TrustStoreRef | string {
   const colon = text.indexOf(':');
-  if (colon < 0) return `"${clip(text)}" is not <type>:<name> (e.g. ca:acme)`;
+  if (colon < 0) return `"${printable(text)}" is not <type>:<name> (e.g. ca:acme)`;
   const type = text.slice(0, colon);
   const name = text.slice(colon + 1);
-  if (!(STORE_TYPES as readonly string[]).includes(type)) return `"${clip(text)}": unknown trust store type "${clip(type)}" (expected ${STORE_TYPES.join(', ')})`;
-  if (name.length > TRUST_POLICY_LIMITS.trustStoreNameLength) return `"${clip(text)}": name longer than ${TRUST_POLICY_LIMITS.trustStoreNameLength} characters`;
+  if (!(STORE_TYPES as readonly string[]).includes(type)) return `"${printable(text)}": unknown trust store type "${printable(type)}" (expected ${STORE_TYPES.join(', ')})`;
+  if (name.length > TRUST_POLICY_LIMITS.trustStoreNameLength) return `"${printable(text)}": name longer than ${TRUST_POLICY_LIMITS.trustStoreNameLength} characters`;
   // notation-go internal/file IsValidFileName; "." and ".." also pass that pattern, but name no
   // store directory of their own (x509/ca/.. is x509): refused.
-  if (!/^[a-zA-Z0-9_.-]+$/.test(name) || name === '.' || name === '..') return `"${clip(text)}": a store name is [a-zA-Z0-9_.-]+ (and not "." or "..")`;
+  if (!/^[a-zA-Z0-9_.-]+$/.test(name) || name === '.' || name === '..') return `"${printable(text)}": a store name is [a-zA-Z0-9_.-]+ (and not "." or "..")`;
   return { type: type as TrustStoreType, name };
 }
 
@@ -248,16 +250,16 @@ function readIdentities(g: Guard, items: readonly string[], path: string): Trust
     const at = `${path}[${i}]`;
     if (text === '') return g.fail(at, 'must not be empty');
     const colon = text.indexOf(':');
-    if (colon < 0) return g.fail(at, `"${clip(text)}" has no "x509.subject:" prefix`);
+    if (colon < 0) return g.fail(at, `"${printable(text)}" has no "x509.subject:" prefix`);
     const prefix = text.slice(0, colon);
     if (prefix !== X509_SUBJECT) {
       // notation-go passes other prefixes to verification plugins, which trustgate has none of.
-      return g.fail(at, `"${clip(prefix)}": only x509.subject identities are supported (notation's verification plugins are not)`);
+      return g.fail(at, `"${printable(prefix)}": only x509.subject identities are supported (notation's verification plugins are not)`);
     }
     const dn = text.slice(colon + 1);
     if (dn === '') return g.fail(at, 'x509.subject without a distinguished name');
     const attributes = parseDistinguishedName(dn);
-    if (typeof attributes === 'string') return g.fail(at, `"${clip(text)}" ${attributes}`);
+    if (typeof attributes === 'string') return g.fail(at, `"${printable(text)}" ${attributes}`);
     identities.push(Object.freeze({ text, attributes: Object.freeze(attributes) }));
     return undefined;
   });
@@ -266,15 +268,10 @@ function readIdentities(g: Guard, items: readonly string[], path: string): Trust
   for (const [i, a] of identities.entries()) {
     for (const [j, b] of identities.entries()) {
       if (i !== j && isSubsetDn(a.attributes, b.attributes)) {
-        return g.fail(`${path}[${i}]`, `"${clip(a.text)}" overlaps "${clip(b.text)}" (every subject the second admits, the first does too): keep one`);
+        return g.fail(`${path}[${i}]`, `"${printable(a.text)}" overlaps "${printable(b.text)}" (every subject the second admits, the first does too): keep one`);
       }
     }
   }
   return identities;
 }
 
-/** Attacker-chosen text in a message: one line, bounded. */
-function clip(text: string): string {
-  const line = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
-  return line.length > 120 ? `${line.slice(0, 117)}...` : line;
-}
