@@ -129,8 +129,10 @@ function readStatement(g: Guard, value: unknown, path: string): TrustPolicyState
       g.fail(path, 'level skip verifies no signature: remove trustStores and trustedIdentities');
     }
   } else {
-    if ((stores?.length ?? 0) === 0) g.fail(`${path}.trustStores`, `level ${verification.level} needs at least one trust store ("ca:<name>", "signingAuthority:<name>")`);
-    if ((identities?.length ?? 0) === 0) g.fail(`${path}.trustedIdentities`, `level ${verification.level} needs trusted identities ("x509.subject: C=…, ST=…, O=…", or "*")`);
+    // An unreadable list has been reported already (stores or identities undefined).
+    const absent = (v: unknown) => v === undefined || v === null;
+    if (stores?.length === 0 || (absent(o.trustStores) && !stores)) g.fail(`${path}.trustStores`, `level ${verification.level} needs at least one trust store ("ca:<name>", "signingAuthority:<name>")`);
+    if (identities?.length === 0 || (absent(o.trustedIdentities) && !identities)) g.fail(`${path}.trustedIdentities`, `level ${verification.level} needs trusted identities ("x509.subject: C=…, ST=…, O=…", or "*")`);
     trustStores = stores && readStoreRefs(g, stores, `${path}.trustStores`);
     trustedIdentities = identities && readIdentities(g, identities, `${path}.trustedIdentities`);
   }
