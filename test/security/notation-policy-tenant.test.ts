@@ -8,7 +8,7 @@
 // answers: each policy is a requirement of its own, so an unchecked (or any) answer of the
 // tenant's never admits what the cluster refuses, nor undoes the cluster's pin.
 import { decide, parseReview, type DecisionContext, type ImageVerifier } from '../../src/admission/index.js';
-import { parsePolicy, PolicyError, PolicySet, refusedStandIn, type Policy } from '../../src/policy/index.js';
+import { PolicyError, PolicySet, refusedStandIn, type Policy } from '../../src/policy/index.js';
 import { formatPinned, type ImageReference } from '../../src/reference/index.js';
 import { TrustError, TrustKind, type AuthoritySpec, type Verified } from '../../src/trust/index.js';
 import type { NotationSpec, TrustPolicyStatement } from '../../src/trust/notation/index.js';
