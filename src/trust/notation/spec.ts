@@ -141,7 +141,7 @@ function readStoreEntries(g: Guard, value: unknown, path: string): Map<string, S
     if (sources.length !== 1) return (bad = g.fail(at, 'give exactly one of certificates (PEM), configMapRef or secretRef') ?? true);
     if (o.certificates === undefined) {
       const field = sources[0]!;
-      return (bad = g.fail(`${at}.${field}`, `${field} is read only by trustgate in a cluster, from its own namespace and only when labelled ${TRUST_STORE_LABEL}: "true"; here (policies.files, the CLI) give the PEM in certificates`) ?? true);
+      return (bad = g.fail(`${at}.${field}`, `${field} was not resolved: trustgate reads it only in a cluster, from its own namespace, and only when labelled ${TRUST_STORE_LABEL}: "true"; where no cluster is read (policies.files, the CLI) give the PEM in certificates`) ?? true);
     }
     const certificates = g.string(o.certificates, `${at}.certificates`);
     if (!ref || certificates === undefined) return (bad = true);

@@ -82,9 +82,9 @@ describe('parseNotationAuthority', () => {
     }));
     expect([...s.trustStores.keys()]).toEqual(['ca:acme', 'signingAuthority:ops', 'tsa:stamp']);
     expect(problems(authority({ trustStores: [{ name: 'ca:acme', configMapRef: { name: 'acme' } }] }))).toEqual([
-      `${PATH}.trustStores[0].configMapRef: configMapRef is read only by trustgate in a cluster, from its own namespace and only when labelled trustgate.dev/trust-store: "true"; here (policies.files, the CLI) give the PEM in certificates`,
+      `${PATH}.trustStores[0].configMapRef: configMapRef was not resolved: trustgate reads it only in a cluster, from its own namespace, and only when labelled trustgate.dev/trust-store: "true"; where no cluster is read (policies.files, the CLI) give the PEM in certificates`,
     ]);
-    expect(problems(authority({ trustStores: [{ name: 'ca:acme', secretRef: { name: 'acme' } }] }))[0]).toMatch(/trustStores\[0\]\.secretRef: secretRef is read only by trustgate in a cluster/);
+    expect(problems(authority({ trustStores: [{ name: 'ca:acme', secretRef: { name: 'acme' } }] }))[0]).toMatch(/trustStores\[0\]\.secretRef: secretRef was not resolved: trustgate reads it only in a cluster/);
   });
 
   it.each<[string, Record<string, unknown>, string]>([
