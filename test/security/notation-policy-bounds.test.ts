@@ -24,6 +24,12 @@ const statement = (over: Record<string, unknown> = {}) => ({
   name: 's', registryScopes: ['registry.example.com/team/app'], signatureVerification: { level: 'strict' }, trustStores: ['ca:acme'], trustedIdentities: [ID], ...over,
 });
 
+/**
+ * What "refused before the costly part" takes at most, on a loaded 2-core CI machine: reading
+ * what each case refuses would take seconds (100,000 DNs parsed, a backtracking scope pattern).
+ */
+const QUICK_MS = 250;
+
 function timed<T>(run: () => T): { result: T; ms: number } {
   const started = performance.now();
   const result = run();
@@ -39,7 +45,7 @@ describe('the trust policy', () => {
   it('refuses JSON text past its bound before parsing it, whatever its size', () => {
     const { result, ms } = timed(() => policyProblems(`{"version":"1.0","trustPolicies":[${'{},'.repeat(5_000_000)}{}]}`));
     expect(result).toEqual([`trustPolicy: longer than ${TRUST_POLICY_LIMITS.length} characters`]);
-    expect(ms).toBeLessThan(50);
+    expect(ms).toBeLessThan(QUICK_MS);
   });
 
   it('survives JSON nested as deep as its bound allows, in text and as an object, without recursing', () => {
@@ -53,7 +59,7 @@ describe('the trust policy', () => {
     for (let i = 0; i < 100_000; i++) deep = { a: deep };
     const fromObject = timed(() => policyProblems({ version: '1.0', trustPolicies: [statement({ extra: deep, trustedIdentities: [deep] })] }));
     expect(fromObject.result).toEqual(['trustPolicy.trustPolicies[0].extra: unknown field', 'trustPolicy.trustPolicies[0].trustedIdentities[0]: expected a string']);
-    expect(fromObject.ms).toBeLessThan(50);
+    expect(fromObject.ms).toBeLessThan(QUICK_MS);
   });
 
   it('refuses thousands of statements, scopes and identities at their bounds, in bounded time', () => {
@@ -69,7 +75,7 @@ describe('the trust policy', () => {
     const ids = Array.from({ length: 100_000 }, (_, i) => `x509.subject: C=US, ST=WA, O=o${i}`);
     const idFlood = timed(() => policyProblems({ version: '1.0', trustPolicies: [statement({ trustedIdentities: ids })] }));
     expect(idFlood.result).toEqual([`trustPolicy.trustPolicies[0].trustedIdentities: more than ${TRUST_POLICY_LIMITS.identitiesPerStatement} trusted identities`]);
-    for (const t of [many, wide, idFlood]) expect(t.ms).toBeLessThan(100);
+    for (const t of [many, wide, idFlood]) expect(t.ms).toBeLessThan(QUICK_MS);
   });
 
   it('checks the most identities a statement may have pairwise for overlap in bounded time', () => {
@@ -87,7 +93,7 @@ describe('the trust policy', () => {
     for (const scope of nearMisses) {
       const { result, ms } = timed(() => policyProblems({ version: '1.0', trustPolicies: [statement({ registryScopes: [scope] })] }));
       expect(result[0]).toMatch(/is not a valid registry scope|longer than/);
-      expect(ms).toBeLessThan(20);
+      expect(ms).toBeLessThan(QUICK_MS);
     }
   });
 
@@ -95,7 +101,7 @@ describe('the trust policy', () => {
     const long = `C=US,ST=WA,O=${'\\2C'.repeat(1_000_000)}`;
     const t = timed(() => parseDistinguishedName(long));
     expect(t.result).toBe(`longer than ${DN_LIMITS.length} characters`);
-    expect(t.ms).toBeLessThan(20);
+    expect(t.ms).toBeLessThan(QUICK_MS);
     const wide = `C=US,ST=WA,O=a,${Array.from({ length: 100 }, (_, i) => `X${i}=v`).join(',')}`;
     expect(parseDistinguishedName(wide)).toBe(`is not an RFC 4514 distinguished name: more than ${DN_LIMITS.attributes} attributes`);
   });
@@ -111,7 +117,7 @@ describe('trust stores', () => {
     const huge = ROOT.repeat(20_000);
     const { result, ms } = timed(() => read(huge));
     expect(result.problems).toEqual([`x: longer than ${TRUST_STORE_LIMITS.length} characters`]);
-    expect(ms).toBeLessThan(20);
+    expect(ms).toBeLessThan(QUICK_MS);
     expect(read(Buffer.alloc(TRUST_STORE_LIMITS.length + 1)).problems).toEqual([`x: larger than ${TRUST_STORE_LIMITS.length} bytes`]);
   });
 
@@ -122,7 +128,7 @@ describe('trust stores', () => {
     expect(unterminated.ms).toBeLessThan(200);
     const many = timed(() => read('-----BEGIN CERTIFICATE-----\n'.repeat(5000)));
     expect(many.result.problems).toEqual([`x: more than ${TRUST_STORE_LIMITS.certificates} certificates`]);
-    expect(many.ms).toBeLessThan(20);
+    expect(many.ms).toBeLessThan(QUICK_MS);
   });
 
   it('refuses more certificates in all than an authority may hold, before parsing them', () => {
@@ -130,7 +136,7 @@ describe('trust stores', () => {
     const trustPolicy = { version: '1.0', trustPolicies: [statement({ trustStores: stores.map((s) => s.name) })] };
     const { result, ms } = timed(() => parseNotationAuthority({ trustPolicy, trustStores: stores }, 'n'));
     expect(result).toEqual({ problems: [`n.trustStores: more than ${NOTATION_SPEC_LIMITS.certificates} certificates in all`] });
-    expect(ms).toBeLessThan(100);
+    expect(ms).toBeLessThan(QUICK_MS);
   });
 });
 

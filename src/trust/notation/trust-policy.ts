@@ -118,8 +118,9 @@ function readStatement(g: Guard, value: unknown, path: string): TrustPolicyState
   else if (name !== undefined && name.length > TRUST_POLICY_LIMITS.nameLength) g.fail(`${path}.name`, `longer than ${TRUST_POLICY_LIMITS.nameLength} characters`);
   const verification = readSignatureVerification(g, o.signatureVerification, `${path}.signatureVerification`);
   const registryScopes = readScopes(g, o.registryScopes, `${path}.registryScopes`);
-  const stores = g.optional(o.trustStores, (v) => g.stringArray(v, `${path}.trustStores`));
-  const identities = g.optional(o.trustedIdentities, (v) => g.stringArray(v, `${path}.trustedIdentities`));
+  // Bounded before any entry is read.
+  const stores = g.optional(o.trustStores, (v) => boundedStrings(g, v, TRUST_POLICY_LIMITS.trustStoresPerStatement, 'trust stores', `${path}.trustStores`));
+  const identities = g.optional(o.trustedIdentities, (v) => boundedStrings(g, v, TRUST_POLICY_LIMITS.identitiesPerStatement, 'trusted identities', `${path}.trustedIdentities`));
   if (!verification) return undefined;
   let trustStores: TrustStoreRef[] | undefined = [];
   let trustedIdentities: TrustPolicyStatement['trustedIdentities'] | undefined = [];
@@ -138,6 +139,11 @@ function readStatement(g: Guard, value: unknown, path: string): TrustPolicyState
   }
   if (g.problems.length > before || name === undefined || !registryScopes || !trustStores || !trustedIdentities) return undefined;
   return Object.freeze({ name, registryScopes, signatureVerification: verification, trustStores, trustedIdentities });
+}
+
+function boundedStrings(g: Guard, value: unknown, max: number, what: string, path: string): string[] | undefined {
+  if (Array.isArray(value) && value.length > max) return g.fail(path, `more than ${max} ${what}`);
+  return g.stringArray(value, path);
 }
 
 /** notation-go trustpolicy.go GetVerificationLevel, and verifyTimestamp. */
