@@ -85,9 +85,12 @@ describe('the trust policy', () => {
       return readTrustPolicy(g, { version: '1.0', trustPolicies: [statement({ trustedIdentities: ids })] }, 'p');
     });
     expect(result?.statements[0]!.trustedIdentities).toHaveLength(TRUST_POLICY_LIMITS.identitiesPerStatement);
-    expect(ms).toBeLessThan(200);
+    expect(ms).toBeLessThan(500);
   });
 
+  // distribution's repository pattern, as notation-go writes it, run by JavaScript's backtracking
+  // engine takes ~0.4 s on 24 characters and doubles with each more: a 500-character near-miss
+  // would never return. trust-policy.ts checks the same grammar piece by piece.
   it('checks scopes without backtracking: distribution\'s pattern, as one JavaScript regexp, would not return', () => {
     const nearMisses = [`r.io/${'a'.repeat(500)}!`, `r.io/${'a-'.repeat(250)}`, `r.io/${'a_'.repeat(250)}-`, `${'a-'.repeat(200)}.io/x!`];
     for (const scope of nearMisses) {
@@ -125,7 +128,7 @@ describe('trust stores', () => {
     const begins = '-----BEGIN CERTIFICATE-----\n'.repeat(TRUST_STORE_LIMITS.certificates);
     const unterminated = timed(() => read(begins + 'A'.repeat(TRUST_STORE_LIMITS.length - begins.length)));
     expect(unterminated.result.problems).toEqual(['x: has a -----BEGIN line without its matching -----END line']);
-    expect(unterminated.ms).toBeLessThan(200);
+    expect(unterminated.ms).toBeLessThan(500);
     const many = timed(() => read('-----BEGIN CERTIFICATE-----\n'.repeat(5000)));
     expect(many.result.problems).toEqual([`x: more than ${TRUST_STORE_LIMITS.certificates} certificates`]);
     expect(many.ms).toBeLessThan(QUICK_MS);

@@ -7,6 +7,7 @@ import { decide, parseReview, type DecisionContext } from '../../../src/admissio
 import { parsePolicy, PolicySet, rawKeyCount, PolicyError } from '../../../src/policy/index.js';
 import { TrustKind } from '../../../src/trust/index.js';
 import type { NotationSpec } from '../../../src/trust/notation/index.js';
+import { keyPair } from '../../support/cosign-format.js';
 import { KindsVerifier } from '../../support/fake-verifier.js';
 import { review, workload } from '../../support/reviews.js';
 
@@ -98,6 +99,21 @@ describe('decided with the other kinds', () => {
   it('require any: Notation alone admits, and is recorded as the kind that verified', async () => {
     const d = await run('any', { notary: {}, notation: { [APP]: D1 } });
     expect(d).toMatchObject({ allowed: true, kinds: [TrustKind.NOTATION] });
+  });
+
+  it('require all over cosign and Notation: both verify the same digest, or the image is denied', async () => {
+    const doc = parseYaml(YAML);
+    doc.spec.require = 'all';
+    doc.spec.authorities[0] = { name: 'sig', cosign: { keys: [keyPair('ecdsa-p256').pem] } };
+    const policy = parsePolicy(doc, 'test');
+    const decideWith = (scripts: ConstructorParameters<typeof KindsVerifier>[0]) => {
+      const ctx: DecisionContext = { policies: new PolicySet([policy]), verifier: new KindsVerifier(scripts), defaultAction: 'deny', mutateWorkloads: false, deadlineMs: 2000, credentialsFor: () => undefined };
+      return decide(parseReview(review('Pod', workload('Pod', 'web', { containers: [{ name: 'app', image: APP }] }))), 'mutate', ctx);
+    };
+    expect(await decideWith({ cosign: { [APP]: D1 }, notation: { [APP]: D1 } })).toMatchObject({ allowed: true, kinds: [TrustKind.COSIGN, TrustKind.NOTATION] });
+    const conflict = await decideWith({ cosign: { [APP]: D1 }, notation: { [APP]: `sha256:${'2'.repeat(64)}` } });
+    expect(conflict).toMatchObject({ allowed: false, reasons: ['DIGEST_CONFLICT'] });
+    expect((await decideWith({ cosign: { [APP]: D1 }, notation: {} })).allowed).toBe(false);
   });
 
   it('require all: a Notation failure denies, named in the reasons beside the Notary one', async () => {
