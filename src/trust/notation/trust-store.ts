@@ -97,29 +97,13 @@ function readDer(g: Guard, der: Buffer, path: string): X509Certificate[] | undef
   const parts: Buffer[] = [];
   for (let at = 0; at < der.length; ) {
     if (parts.length >= TRUST_STORE_LIMITS.certificates) return g.fail(path, `more than ${TRUST_STORE_LIMITS.certificates} certificates`);
-    const size = derLength(der, at);
-    if (size === undefined) return g.fail(path, 'is neither PEM nor DER certificates');
-    parts.push(der.subarray(at, at + size));
-    at += size;
+    const next = tlv(der, at);
+    if (next?.tag !== 0x30) return g.fail(path, 'is neither PEM nor DER certificates');
+    parts.push(der.subarray(at, next.end));
+    at = next.end;
   }
   if (parts.length === 0) return g.fail(path, 'is empty: no certificate');
   return parseAll(g, parts, path);
-}
-
-/** Bytes of the DER SEQUENCE at `at`, header included; undefined when it is none or overruns. */
-function derLength(der: Buffer, at: number): number | undefined {
-  if (der[at] !== 0x30 || at + 2 > der.length) return undefined;
-  const first = der[at + 1]!;
-  let length = first;
-  let header = 2;
-  if (first & 0x80) {
-    const n = first & 0x7f;
-    if (n === 0 || n > 3 || at + 2 + n > der.length) return undefined;
-    length = 0;
-    for (let i = 0; i < n; i++) length = length * 256 + der[at + 2 + i]!;
-    header += n;
-  }
-  return at + header + length <= der.length ? header + length : undefined;
 }
 
 function parseAll(g: Guard, ders: readonly Buffer[], path: string): X509Certificate[] | undefined {
@@ -164,7 +148,7 @@ function selfSigned(cert: X509Certificate): boolean {
 
 /** truststore.go ValidateCertificates: a CA (basic constraints cA) or else self-signed. */
 function notCaOrSelfSigned(cert: X509Certificate): string | undefined {
-  const view = coreView(cert);
+  const view = tbsFields(cert.raw)?.version === 3 ? coreView(cert) : undefined;
   if (view?.extBasicConstraints?.isCA === true) return undefined;
   return selfSigned(cert) ? undefined : 'is neither a CA certificate nor self-signed: notation refuses it in a trust store';
 }
@@ -172,26 +156,61 @@ function notCaOrSelfSigned(cert: X509Certificate): string | undefined {
 /**
  * truststore.go isRootCACertificate: Go's CheckSignatureFrom(itself) — a v3 certificate needs
  * basic constraints with cA, a key usage (when present) needs keyCertSign — and the raw subject
- * equals the raw issuer.
+ * equals the raw issuer. A v1 certificate has neither extension, and Go asks for none.
  */
 function notRootCa(cert: X509Certificate): string | undefined {
-  const view = coreView(cert);
-  if (!view) return 'cannot be read';
-  const constraints = view.extBasicConstraints;
-  const v3 = versionOf(view) === 'v3';
-  if ((v3 && constraints === undefined) || (constraints !== undefined && !constraints.isCA)) return 'is not a CA certificate: a tsa store holds root CA certificates only';
-  if (view.extKeyUsage !== undefined && !view.extKeyUsage.keyCertSign) return 'has a key usage without keyCertSign: a tsa store holds root CA certificates only';
-  if (!view.subject.equals(view.issuer)) return 'is not self-issued (subject and issuer differ): a tsa store holds root CA certificates only';
+  const tbs = tbsFields(cert.raw);
+  if (!tbs) return 'cannot be read';
+  if (tbs.version === 3) {
+    const view = coreView(cert);
+    if (!view) return 'cannot be read';
+    const constraints = view.extBasicConstraints;
+    if (constraints === undefined || !constraints.isCA) return 'is not a CA certificate: a tsa store holds root CA certificates only';
+    if (view.extKeyUsage !== undefined && !view.extKeyUsage.keyCertSign) return 'has a key usage without keyCertSign: a tsa store holds root CA certificates only';
+  }
+  if (!tbs.subject.equals(tbs.issuer)) return 'is not self-issued (subject and issuer differ): a tsa store holds root CA certificates only';
   return selfSigned(cert) ? undefined : 'is not signed by its own key: a tsa store holds root CA certificates only';
 }
 
-/** A v1 certificate has no version field, which @sigstore/core does not expect. */
-function versionOf(view: CoreCertificate): string {
-  try {
-    return view.version;
-  } catch {
-    return 'v1';
+/** The version and raw names of a certificate's TBSCertificate (RFC 5280 4.1), read from its DER. */
+function tbsFields(der: Buffer): { version: number; issuer: Buffer; subject: Buffer } | undefined {
+  const cert = tlv(der, 0);
+  const tbs = cert && tlv(der, cert.start);
+  if (!tbs) return undefined;
+  let at = tbs.start;
+  let version = 1;
+  const first = tlv(der, at);
+  if (first?.tag === 0xa0) {
+    const v = tlv(der, first.start);
+    version = v?.tag === 0x02 && v.end - v.start === 1 ? der[v.start]! + 1 : 0;
+    at = first.end;
   }
+  const fields: Buffer[] = [];
+  for (let i = 0; i < 5; i++) {
+    const field = tlv(der, at);
+    if (!field) return undefined;
+    fields.push(der.subarray(at, field.end));
+    at = field.end;
+  }
+  // serial, signature algorithm, issuer, validity, subject
+  return { version, issuer: fields[2]!, subject: fields[4]! };
+}
+
+/** One DER tag-length-value at `at`: its tag, where its contents start and where it ends. */
+function tlv(der: Buffer, at: number): { tag: number; start: number; end: number } | undefined {
+  if (at + 2 > der.length) return undefined;
+  const tag = der[at]!;
+  const first = der[at + 1]!;
+  let length = first;
+  let start = at + 2;
+  if (first & 0x80) {
+    const n = first & 0x7f;
+    if (n === 0 || n > 4 || start + n > der.length) return undefined;
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + der[start + i]!;
+    start += n;
+  }
+  return start + length <= der.length ? { tag, start, end: start + length } : undefined;
 }
 
 function clipSubject(cert: X509Certificate): string {

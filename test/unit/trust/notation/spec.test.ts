@@ -1,6 +1,9 @@
 // The Notation authority of a policy, the CLI's notationSpecOf, and trust stores as notation-go
 // loads them (verifier/truststore/truststore.go), with notation-go's own test certificates.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Guard } from '../../../../src/shared/guard.js';
 import {
   NOTATION_AUTHORITY,
@@ -169,6 +172,25 @@ describe('trust stores as notation-go loads them', () => {
     expect(tsa(derPem('tsa_test-timestamp_globalsignRoot.cer'))).toEqual([]);
     expect(tsa(pem('tsa_test-nonCA_wabbit-networks.io.crt'))).toEqual([`${PATH}.trustStores[1].certificates: certificate 1 (C=US, ST=WA, L=Seattle, O=Notary, CN=wabbit-networks.io) is not a CA certificate: a tsa store holds root CA certificates only`]);
     expect(tsa(derPem('tsa_test-nonSelfIssued_nonSelfIssued.crt'))).toEqual([`${PATH}.trustStores[1].certificates: certificate 1 (C=US, ST=WA, L=Seattle, O=Notary, CN=Notation Test Revokable RSA Chain Cert 2) is not self-issued (subject and issuer differ): a tsa store holds root CA certificates only`]);
+  });
+
+  it('takes a v1 self-signed root for a tsa store, as Go asks no extensions of a v1 certificate', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'notation-v1-'));
+    try {
+      const f = (n: string) => path.join(dir, n);
+      execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('k.pem'), '-subj', '/CN=v1 root/O=x', '-out', f('r.csr')], { stdio: 'ignore' });
+      // `x509 -req` without extensions writes a version 1 certificate.
+      execFileSync('openssl', ['x509', '-req', '-in', f('r.csr'), '-key', f('k.pem'), '-days', '30', '-out', f('v1.pem')], { stdio: 'ignore' });
+      const v1 = readFileSync(f('v1.pem'), 'utf8');
+      expect(execFileSync('openssl', ['x509', '-in', f('v1.pem'), '-noout', '-text'], { encoding: 'utf8' })).toContain('Version: 1 (0x0)');
+      const result = parseNotationAuthority({
+        trustPolicy: policy(statement({ trustStores: ['ca:acme', 'tsa:stamp'] })),
+        trustStores: [{ name: 'ca:acme', certificates: ROOT }, { name: 'tsa:stamp', certificates: v1 }],
+      }, PATH);
+      expect(result).toHaveProperty('spec');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a store holding a leaf beside its root (trust-store-with-leaf-certs-in-single-file)', () => {
