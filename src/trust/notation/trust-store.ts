@@ -137,8 +137,15 @@ function coreView(cert: X509Certificate): CoreCertificate | undefined {
   }
 }
 
+/**
+ * Signature algorithms Go's crypto/x509 refuses to check (InsecureAlgorithmError): MD2, MD5 and
+ * SHA-1 with RSA, DSA with SHA-1, ECDSA with SHA-1 (DER contents of their OIDs, hex).
+ */
+const INSECURE_SIGNATURES = new Set(['2a864886f70d010102', '2a864886f70d010104', '2a864886f70d010105', '2a8648ce380403', '2a8648ce3d0401']);
+
 /** Signed by its own key (Go's CheckSignature with the certificate's own public key). */
 function selfSigned(cert: X509Certificate): boolean {
+  if (INSECURE_SIGNATURES.has(tbsFields(cert.raw)?.signatureOid ?? '')) return false;
   try {
     return cert.verify(cert.publicKey);
   } catch {
@@ -173,7 +180,7 @@ function notRootCa(cert: X509Certificate): string | undefined {
 }
 
 /** The version and raw names of a certificate's TBSCertificate (RFC 5280 4.1), read from its DER. */
-function tbsFields(der: Buffer): { version: number; issuer: Buffer; subject: Buffer } | undefined {
+function tbsFields(der: Buffer): { version: number; signatureOid: string; issuer: Buffer; subject: Buffer } | undefined {
   const cert = tlv(der, 0);
   const tbs = cert && tlv(der, cert.start);
   if (!tbs) return undefined;
@@ -193,7 +200,10 @@ function tbsFields(der: Buffer): { version: number; issuer: Buffer; subject: Buf
     at = field.end;
   }
   // serial, signature algorithm, issuer, validity, subject
-  return { version, issuer: fields[2]!, subject: fields[4]! };
+  const algorithm = tlv(fields[1]!, 0);
+  const oid = algorithm && tlv(fields[1]!, algorithm.start);
+  const signatureOid = oid?.tag === 0x06 ? fields[1]!.subarray(oid.start, oid.end).toString('hex') : '';
+  return { version, signatureOid, issuer: fields[2]!, subject: fields[4]! };
 }
 
 /** One DER tag-length-value at `at`: its tag, where its contents start and where it ends. */

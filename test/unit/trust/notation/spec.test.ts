@@ -193,6 +193,21 @@ describe('trust stores as notation-go loads them', () => {
     }
   });
 
+  it('refuses a self-signed leaf signed with SHA-1, whose signature Go will not check', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'notation-sha1-'));
+    try {
+      const f = (n: string) => path.join(dir, n);
+      const make = (digest: string) => {
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', `-${digest}`, '-nodes', '-keyout', f('k.pem'), '-subj', '/CN=leaf/O=x', '-days', '30', '-addext', 'basicConstraints=critical,CA:FALSE', '-out', f(`${digest}.pem`)], { stdio: 'ignore' });
+        return readFileSync(f(`${digest}.pem`), 'utf8');
+      };
+      expect(problems(authority({ trustStores: [{ name: 'ca:acme', certificates: make('sha256') }] }))).toEqual([]);
+      expect(problems(authority({ trustStores: [{ name: 'ca:acme', certificates: make('sha1') }] }))).toEqual([`${PATH}.trustStores[0].certificates: certificate 1 (CN=leaf, O=x) is neither a CA certificate nor self-signed: notation refuses it in a trust store`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a store holding a leaf beside its root (trust-store-with-leaf-certs-in-single-file)', () => {
     expect(problems(authority({ trustStores: [{ name: 'ca:acme', certificates: pem('ca_trust-store-with-leaf-certs-in-single-file_RootAndLeafCerts.crt') }] }))[0]).toMatch(/certificate \d \(.*CN=wabbit-networks.io\) is neither a CA certificate nor self-signed/);
   });
