@@ -3,7 +3,7 @@
 // rules of notaryproject/specifications specs/trust-store-trust-policy.md "Trust Policy") and
 // compiled into the TrustPolicyDocument the verifier reads. Where trustgate is stricter
 // (unknown fields, bounds, identities of other prefixes) docs/policy.md "notation" says why.
-import { printable } from '../../reference/index.js';
+import { parseReference, printable } from '../../reference/index.js';
 import type { Guard } from '../../shared/guard.js';
 import { isSubsetDn, parseDistinguishedName } from './dn.js';
 import {
@@ -192,7 +192,9 @@ function readScopes(g: Guard, value: unknown, path: string): string[] | undefine
     }
     const problem = scopeProblem(scope);
     if (problem) return g.fail(`${path}[${i}]`, problem);
-    scopes.push(scope);
+    const canonical = canonicalScope(scope);
+    if (canonical.problem !== undefined) return g.fail(`${path}[${i}]`, canonical.problem);
+    scopes.push(canonical.name);
     return undefined;
   });
   return scopes.length === items.length ? scopes : undefined;
@@ -217,6 +219,20 @@ function scopeProblem(scope: string): string | undefined {
   const hostOk = host!.split('.').every((label) => LABEL.test(label)) && more.length === 0 && (port === undefined || /^[0-9]+$/.test(port));
   const repoOk = scope.slice(slash + 1).split('/').every((c) => COMPONENT.test(c));
   return hostOk && repoOk ? undefined : `"${printable(scope)}" is not a valid registry scope: ${hint}`;
+}
+
+/**
+ * A scope names a repository as an image does, so it is canonicalised as image names are
+ * (docs/policy.md "Matching": `Registry.Example.com:443/app` is `registry.example.com/app`,
+ * `docker.io/nginx` is `docker.io/library/nginx`): the verifier compares it with the image's
+ * canonical name, and every spelling of one repository meets the same statement.
+ */
+function canonicalScope(scope: string): { name: string; problem?: undefined } | { problem: string } {
+  try {
+    return { name: parseReference(scope).name };
+  } catch (error) {
+    return { problem: `"${printable(scope)}": ${error instanceof Error ? error.message : 'not a repository name'}` };
+  }
 }
 
 /** notation-go trustpolicy.go validateTrustStore: `<type>:<name>`, name of [a-zA-Z0-9_.-]+. */

@@ -191,3 +191,19 @@ describe('bounds', () => {
     expect(problems(`${' '.repeat(TRUST_POLICY_LIMITS.length)}{}`)).toEqual([`trustPolicy: longer than ${TRUST_POLICY_LIMITS.length} characters`]);
   });
 });
+
+describe('scopes name repositories as trustgate names images', () => {
+  it('are canonicalised as image names are, so every spelling of one repository meets one statement', () => {
+    const scopes = (registryScopes: string[]) => read(doc(statement({ registryScopes }))).statements[0]!.registryScopes;
+    expect(scopes(['Registry.Example.com:443/team/app', 'docker.io/nginx', 'index.docker.io/library/redis', 'localhost:5000/app'])).toEqual([
+      'registry.example.com/team/app', 'docker.io/library/nginx', 'docker.io/library/redis', 'localhost:5000/app',
+    ]);
+  });
+
+  it('refuses two spellings of one repository in two statements, and a port trustgate refuses in images', () => {
+    expect(problems(doc(statement(), statement({ name: 't', registryScopes: ['REGISTRY.example.com/team/app'] })))).toEqual([
+      'trustPolicy.trustPolicies[1].registryScopes[0]: "registry.example.com/team/app" is a scope of statement 0 too: a scope belongs to one statement',
+    ]);
+    expect(problems(doc(statement({ registryScopes: ['registry.example.com:80/app'] })))[0]).toMatch(/^trustPolicy.trustPolicies\[0\].registryScopes\[0\]: "registry.example.com:80\/app": .*port 80 is refused/);
+  });
+});
