@@ -67,12 +67,13 @@ export function readNotationAuthority(g: Guard, value: unknown, path: string): N
 
 /**
  * The CLI's files: a trustpolicy.json (its text, or the parsed document) and the trust stores it
- * read (`x509/<type>/<name>/` as PEM). Stores no statement names are ignored, as notation only
- * reads the ones named; a named one that is missing is refused.
+ * read (`x509/<type>/<name>/*`, one entry per file: PEM text, or the file's bytes, PEM or DER as
+ * notation reads `.pem`, `.crt` and `.cer` files). Stores no statement names are ignored, as
+ * notation only reads the ones named; a named one that is missing is refused.
  */
 export function notationSpecOf(
   trustPolicy: unknown,
-  stores: readonly { ref: TrustStoreRef; pem: string }[],
+  stores: readonly { ref: TrustStoreRef; pem: string | Uint8Array }[],
   registry: { insecure: boolean; caBundle: string | undefined },
 ): { spec: NotationSpec } | { problems: string[] } {
   const g = new Guard(1000);
@@ -87,7 +88,7 @@ export function notationSpecOf(
       g.fail(where, `trust store ${key}, named by statement "${printable(statement)}", is not in the trust store directory`);
       continue;
     }
-    const store = readTrustStore(g, ref, found.map((s) => s.pem).join('\n'), where);
+    const store = readTrustStore(g, ref, found.map((s) => s.pem), where);
     if (store) compiled.set(key, store);
   }
   if (registry.insecure && registry.caBundle !== undefined) g.fail('registry', 'insecure (plain HTTP) and a registry CA (TLS) contradict each other');

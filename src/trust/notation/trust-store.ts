@@ -46,11 +46,25 @@ export function readCertificates(g: Guard, pem: unknown, path: string): X509Cert
 /**
  * A trust store as notation loads one: its certificates (at least one), each a CA or
  * self-signed (truststore.go ValidateCertificates), and in a `tsa` store each a root CA
- * (isRootCACertificate).
+ * (isRootCACertificate). `files` is the store's PEM text, or each of its files' contents (PEM or
+ * DER, as the CLI reads `x509/<type>/<name>/*`).
  */
-export function readTrustStore(g: Guard, ref: TrustStoreRef, pem: unknown, path: string): TrustStore | undefined {
-  const certificates = readCertificates(g, pem, path);
-  if (!certificates) return undefined;
+export function readTrustStore(g: Guard, ref: TrustStoreRef, files: unknown, path: string): TrustStore | undefined {
+  const parts = Array.isArray(files) ? (files as unknown[]) : [files];
+  if (parts.length > TRUST_STORE_LIMITS.certificates) return g.fail(path, `more than ${TRUST_STORE_LIMITS.certificates} files`);
+  const certificates: X509Certificate[] = [];
+  const seen = new Set<string>();
+  for (const part of parts) {
+    const read = readCertificates(g, part, path);
+    if (!read) return undefined;
+    for (const cert of read) {
+      const digest = certificateDigest(cert);
+      if (seen.has(digest)) continue;
+      seen.add(digest);
+      certificates.push(cert);
+    }
+    if (certificates.length > TRUST_STORE_LIMITS.certificates) return g.fail(path, `more than ${TRUST_STORE_LIMITS.certificates} certificates`);
+  }
   let bad = false;
   for (const [i, cert] of certificates.entries()) {
     const problem = ref.type === 'tsa' ? notRootCa(cert) : notCaOrSelfSigned(cert);

@@ -239,6 +239,17 @@ describe('notationSpecOf (the CLI\'s files)', () => {
     expect(notationSpecOf('{', [], REGISTRY)).toEqual({ problems: ['trustpolicy.json: is not JSON (a trustpolicy.json document)'] });
   });
 
+  it('reads each file of a store, PEM or DER, as notation reads a store directory', () => {
+    const result = notationSpecOf(policy(), [
+      { ref: { type: 'ca', name: 'acme' }, pem: readFileSync(`${CERTS}/ca_valid-trust-store_GlobalSign.der`) },
+      { ref: { type: 'ca', name: 'acme' }, pem: Buffer.from(ROOT) },
+      { ref: { type: 'ca', name: 'acme' }, pem: GLOBALSIGN },
+    ], REGISTRY);
+    if ('problems' in result) throw new Error(result.problems.join('; '));
+    // GlobalSign.der and GlobalSignRootCA.crt are one certificate: counted once.
+    expect(result.spec.trustStores.get('ca:acme')!.certificates).toHaveLength(2);
+  });
+
   it('accepts a policy of skip statements only: the CLI reports what notation would', () => {
     const skip = statement({ signatureVerification: { level: 'skip' }, trustStores: undefined, trustedIdentities: undefined });
     expect('spec' in notationSpecOf(policy(skip), [], REGISTRY)).toBe(true);
