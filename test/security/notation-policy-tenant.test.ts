@@ -176,4 +176,13 @@ describe('under a cluster policy of mode audit', () => {
     const { stored } = await pod(`${REPO}:1.0`, context([AUDITING(), make()]));
     expect(stored).toBe(`${REPO}:1.0@${SIGNED}`);
   });
+
+  it.each(RELAXING)('a tenant %s changes nothing at /validate either', async (_what, make) => {
+    const validate = async (policies: Policy[]) => {
+      const body = review('Pod', workload('Pod', 'web', { containers: [{ name: 'app', image: `${REPO}:1.0` }] }), { namespace: 'team-a' });
+      const d = await decide(parseReview(body), 'validate', context(policies));
+      return { allowed: d.allowed, reasons: d.reasons };
+    };
+    expect(await validate([AUDITING(), make()])).toEqual(await validate([AUDITING()]));
+  });
 });
