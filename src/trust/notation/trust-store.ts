@@ -37,7 +37,8 @@ export function readCertificates(g: Guard, pem: unknown, path: string): X509Cert
   if (blocks.length === 0) return g.fail(path, 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
   const ders: Buffer[] = [];
   for (const [i, block] of blocks.entries()) {
-    if (block.type !== 'CERTIFICATE') return g.fail(path, `PEM block ${i + 1} is a ${block.type.slice(0, 40)}, not a CERTIFICATE: a trust store holds certificates only`);
+    // Go's pem.Decode does not look at the type; x509.ParseCertificate refuses what is no certificate.
+    if (block.type !== 'CERTIFICATE' && block.type !== 'X509 CERTIFICATE') return g.fail(path, `PEM block ${i + 1} is a ${block.type.slice(0, 40)}, not a CERTIFICATE: a trust store holds certificates only`);
     ders.push(block.der);
   }
   return parseAll(g, ders, path);
