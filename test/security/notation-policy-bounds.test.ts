@@ -165,14 +165,26 @@ describe('the namespace budget', () => {
       if (over === undefined) accepted.push(parsePolicy(doc, `flood:${n}`));
       else refused.push(over);
     }
-    // 256 certificates and one identity each: three objects fit in 1,024 keys, the rest do not.
-    expect(rawCost(flood(0).spec).keys).toBe(4 * TRUST_STORE_LIMITS.certificates + 1);
+    // 256 certificates, one identity and one scope each: three objects fit in 1,024 keys, the rest do not.
+    expect(rawCost(flood(0).spec).keys).toBe(4 * TRUST_STORE_LIMITS.certificates + 1 + 1);
     expect(accepted).toHaveLength(3);
     expect(refused).toHaveLength(13);
     expect(refused[0]).toContain(`${NAMESPACE_BUDGET.keys} pinned keys`);
     collectGarbage();
     expect((process.memoryUsage().heapUsed - before) / 2 ** 20).toBeLessThan(32);
   }, 60_000);
+
+  it('counts the registry scopes of a tenant filling its trust policies, as objects or as JSON text', () => {
+    // Within every per-object bound: 8 authorities of 64 statements × 16 scopes (1,024 each).
+    const trustPolicy = { version: '1.0', trustPolicies: Array.from({ length: 64 }, (_, s) => statement({ name: `s${s}`, trustStores: ['ca:acme'], registryScopes: Array.from({ length: 16 }, (_, i) => `registry.tenant.example/s${s}/${'a'.repeat(400)}${i}`) })) };
+    const authority = (form: 'object' | 'text') => ({ notation: { trustPolicy: form === 'object' ? trustPolicy : JSON.stringify(trustPolicy), trustStores: [{ name: 'ca:acme', certificates: ROOT }] } });
+    for (const form of ['object', 'text'] as const) {
+      const usage = new BudgetUsage(NAMESPACE_BUDGET);
+      const spec = { images: ['registry.tenant.example/**'], authorities: Array.from({ length: 8 }, () => authority(form)) };
+      expect(rawCost(spec).keys).toBeGreaterThan(NAMESPACE_BUDGET.keys);
+      expect(usage.add(rawCost(spec))).toContain('pinned keys');
+    }
+  });
 
   it('counts a ConfigMap or Secret reference before the cluster resolves it', () => {
     const stores = Array.from({ length: 16 }, (_, i) => ({ name: `ca:s${i}`, configMapRef: { name: 'big' } }));

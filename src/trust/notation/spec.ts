@@ -104,7 +104,7 @@ export const NOTATION_AUTHORITY = {
   parse: readNotationAuthority,
   /** As cosign's: a CA bundle or plain HTTP of the policy's choosing (docs/adr/0005). */
   choosesConnection: (spec: NotationSpec): boolean => spec.registry.insecure || spec.registry.caBundle !== undefined,
-  /** Certificates and trusted identities, counted unparsed against NAMESPACE_BUDGET.keys. */
+  /** Certificates, registry scopes and trusted identities, counted unparsed against NAMESPACE_BUDGET.keys. */
   rawKeyCount(value: unknown): number {
     return rawNotationCost(value).keys;
   },
@@ -191,7 +191,7 @@ function specKey(spec: Omit<NotationSpec, 'key'>): string {
 /**
  * What a raw authority costs once compiled, nothing parsed: each PEM block of its stores' inline
  * certificates (a ConfigMap or Secret reference counts one until it is resolved), and each
- * trusted identity of its trust policy.
+ * registry scope and trusted identity of its trust policy.
  */
 function rawNotationCost(value: unknown): AuthorityCost {
   if (typeof value !== 'object' || value === null) return NO_COST;
@@ -205,27 +205,37 @@ function rawNotationCost(value: unknown): AuthorityCost {
       keys += typeof certificates === 'string' ? countPemBlocks(certificates.slice(0, TRUST_STORE_LIMITS.length), TRUST_STORE_LIMITS.certificates) : 1;
     }
   }
-  return { keys: keys + rawIdentityCount(trustPolicy), patternStates: 0, trustedRoots: [] };
+  return { keys: keys + rawTrustPolicyCount(trustPolicy), patternStates: 0, trustedRoots: [] };
 }
 
-function rawIdentityCount(trustPolicy: unknown): number {
-  const cap = TRUST_POLICY_LIMITS.identities + 1;
+/**
+ * A trust policy's registry scopes and trusted identities, each a pinned string of up to 512 and
+ * 1,024 characters held as long as the policy. As JSON text it is not parsed here: it counts its
+ * `x509.subject` identities, and at least one key per 512 characters.
+ */
+function rawTrustPolicyCount(trustPolicy: unknown): number {
+  const cap = TRUST_POLICY_LIMITS.scopes + TRUST_POLICY_LIMITS.identities + 1;
   if (typeof trustPolicy === 'string') {
-    const text = trustPolicy.slice(0, TRUST_POLICY_LIMITS.length);
-    let n = 0;
-    for (let at = text.indexOf('x509.subject'); at >= 0 && n < cap; at = text.indexOf('x509.subject', at + 1)) n++;
-    return n;
+    const text = trustPolicy.slice(0, TRUST_POLICY_LIMITS.length + 1);
+    let ids = 0;
+    for (let at = text.indexOf('x509.subject'); at >= 0 && ids < cap; at = text.indexOf('x509.subject', at + 1)) ids++;
+    return Math.min(cap, Math.max(ids, Math.ceil(text.length / TEXT_PER_KEY)));
   }
   if (typeof trustPolicy !== 'object' || trustPolicy === null) return 0;
   const { trustPolicies } = trustPolicy as { trustPolicies?: unknown };
   if (!Array.isArray(trustPolicies)) return 0;
   let n = 0;
   for (const s of trustPolicies.slice(0, TRUST_POLICY_LIMITS.statements + 1)) {
-    const ids = typeof s === 'object' && s !== null ? (s as { trustedIdentities?: unknown }).trustedIdentities : undefined;
-    if (Array.isArray(ids)) n += Math.min(ids.length, TRUST_POLICY_LIMITS.identitiesPerStatement + 1);
+    if (typeof s !== 'object' || s === null) continue;
+    const { trustedIdentities, registryScopes } = s as { trustedIdentities?: unknown; registryScopes?: unknown };
+    if (Array.isArray(trustedIdentities)) n += Math.min(trustedIdentities.length, TRUST_POLICY_LIMITS.identitiesPerStatement + 1);
+    if (Array.isArray(registryScopes)) n += Math.min(registryScopes.length, TRUST_POLICY_LIMITS.scopesPerStatement + 1);
   }
   return Math.min(n, cap);
 }
+
+/** Characters of a trust policy's JSON text that count one key (a scope is at most 512). */
+const TEXT_PER_KEY = 512;
 
 const NO_COST: AuthorityCost = Object.freeze({ keys: 0, patternStates: 0, trustedRoots: Object.freeze([]) });
 

@@ -78,11 +78,11 @@ describe('a notation authority in a policy', () => {
     expect(parsePolicy(doc, 'test').authorities[1]!.ownConnection).toBe(true);
   });
 
-  it('counts its certificates and identities against the namespace budget, unparsed', () => {
-    expect(rawKeyCount(parseYaml(YAML).spec)).toBe(1 + 1);
+  it('counts its certificates, scopes and identities against the namespace budget, unparsed', () => {
+    expect(rawKeyCount(parseYaml(YAML).spec)).toBe(1 + 1 + 1);
     const doc = parseYaml(YAML);
     doc.spec.authorities.push({ name: 'sig', cosign: { keys: ['<cosign.pub: counted, not parsed>'] } });
-    expect(rawKeyCount(doc.spec)).toBe(1 + 1 + 1);
+    expect(rawKeyCount(doc.spec)).toBe(1 + 1 + 1 + 1);
   });
 });
 

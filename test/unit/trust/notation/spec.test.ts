@@ -114,13 +114,17 @@ describe('parseNotationAuthority', () => {
     expect(s.trustPolicy.statements.map((x) => x.signatureVerification.level)).toEqual(['strict', 'skip']);
   });
 
-  it('counts certificates and identities without parsing them, for the namespace budget', () => {
+  it('counts certificates, scopes and identities without parsing them, for the namespace budget', () => {
     const cost = NOTATION_AUTHORITY.rawCost({
       trustPolicy: policy(statement({ trustedIdentities: [ID, 'x509.subject: C=US, ST=OR, O=Other'] })),
       trustStores: [{ name: 'ca:acme', certificates: `${ROOT}${GLOBALSIGN}${ROOT}` }, { name: 'ca:b', configMapRef: { name: 'b' } }],
     });
-    expect(cost).toEqual({ keys: 3 + 1 + 2, patternStates: 0, trustedRoots: [] });
+    // 3 PEM blocks, 1 unresolved reference, 2 identities, 1 scope.
+    expect(cost).toEqual({ keys: 3 + 1 + 2 + 1, patternStates: 0, trustedRoots: [] });
+    // JSON text: its x509.subject identities, and at least one key per 512 characters.
     expect(NOTATION_AUTHORITY.rawKeyCount({ trustPolicy: JSON.stringify(policy()), trustStores: [{ certificates: 'garbage' }] })).toBe(1);
+    const padded = JSON.stringify(policy(statement({ name: 'x'.repeat(200), registryScopes: Array.from({ length: 40 }, (_, i) => `r.io/a${i}`) })));
+    expect(NOTATION_AUTHORITY.rawKeyCount({ trustPolicy: padded })).toBe(Math.ceil(padded.length / 512));
     expect(NOTATION_AUTHORITY.rawKeyCount('nonsense')).toBe(0);
   });
 
