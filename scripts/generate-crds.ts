@@ -8,6 +8,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { POLICY_LIMITS as L } from '../src/policy/limits.js';
 import { COSIGN_AUTHORITY_SCHEMA } from '../src/trust/cosign/schema.js';
+import { NOTATION_AUTHORITY_SCHEMA } from '../src/trust/notation/schema.js';
 
 // The API server refuses objects past these bounds, so no tenant can make trustgate parse more
 // than a few hundred keys per object (issue 9 item 6: 2,112 keys per object stalled admission).
@@ -41,6 +42,7 @@ const AUTHORITY_KINDS = {
   // A copy: the YAML writer would otherwise make trust's fields an anchor and this an alias.
   notary: { ...structuredClone(NOTARY_SCHEMA), description: 'Notary v1 (Docker Content Trust): the fields of trust.' },
   cosign: structuredClone(COSIGN_AUTHORITY_SCHEMA),
+  notation: structuredClone(NOTATION_AUTHORITY_SCHEMA),
 };
 
 export const SPEC_SCHEMA = {

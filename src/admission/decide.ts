@@ -391,9 +391,13 @@ function combine(p: ImagePlan, results: readonly RequirementResult[]): ImageResu
   // Pinned when a policy that agrees with the basis asks for it (`mutate`); digests admitted
   // unchecked, and name@digest references, are left as written.
   const agreeing = ok ? verified.filter((v) => v.mutate && v.verified.digest === ok.verified.digest) : [];
-  const wanted = agreeing.length > 0 ? ok : undefined;
+  // An answer admitted unchecked (a Notation `skip` statement, audit's untrusted signer) pins
+  // nothing, and must not hide a verification of the same digest that looked at signatures: a
+  // tenant's unchecked answer would otherwise leave the pod on the tag the cluster pinned.
+  const wanted = ok && agreeing.length > 0 ? (ok.verified.unchecked ? agreeing.find((v) => !v.verified.unchecked) ?? ok : ok) : undefined;
   const pinned = wanted && !wanted.verified.unchecked && wanted.verified.tag !== undefined ? formatPinned(p.ref, wanted.verified.digest) : undefined;
-  const pinnedBy = pinned !== undefined ? agreeing.find((v) => v.mode === Mode.ENFORCE)?.policy : undefined;
+  // Held at /validate (NOT_PINNED) for an enforcing policy that verified it, not one that admitted it unchecked.
+  const pinnedBy = pinned !== undefined ? agreeing.find((v) => v.mode === Mode.ENFORCE && !v.verified.unchecked)?.policy : undefined;
   let kinds = NO_KINDS;
   if (ok) for (const v of verified) if (v.verified.digest === ok.verified.digest) kinds |= v.kinds;
   return { failures, verified: wanted?.verified, kinds, repository: p.ref.name, pinned, pinnedBy };

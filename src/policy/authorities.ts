@@ -6,6 +6,7 @@ import { TRUST_KINDS, type AuthorityCost, type AuthorityParser, type AuthoritySp
 import { POLICY_LIMITS } from './limits.js';
 import { NOTARY_AUTHORITY } from './notary-authority.js';
 import { COSIGN_AUTHORITY } from '../trust/cosign/index.js';
+import { NOTATION_AUTHORITY } from '../trust/notation/spec.js';
 import type { Authority } from './types.js';
 
 /**
@@ -16,6 +17,7 @@ import type { Authority } from './types.js';
 const PARSERS: ReadonlyMap<TrustKind, AuthorityParser<AuthoritySpec>> = new Map<TrustKind, AuthorityParser<AuthoritySpec>>([
   [NOTARY_AUTHORITY.kind, NOTARY_AUTHORITY],
   [COSIGN_AUTHORITY.kind, COSIGN_AUTHORITY],
+  [NOTATION_AUTHORITY.kind, NOTATION_AUTHORITY],
 ]);
 
 /** The kinds a policy may name, in registry order. */

@@ -199,7 +199,8 @@ function readMatcher(g: Guard, id: Record<string, unknown> | undefined, field: '
   return { pattern };
 }
 
-function readRegistry(g: Guard, value: unknown, path: string): CosignSpec['registry'] | undefined {
+/** `registry`: plain HTTP or a CA bundle for the image's registry (Notation's authority reads it too). */
+export function readRegistry(g: Guard, value: unknown, path: string): CosignSpec['registry'] | undefined {
   if (value === undefined || value === null) return { insecure: false, caBundle: undefined };
   const o = g.object(value, path);
   g.onlyKeys(o, ['insecure', 'caBundle'], path);

@@ -62,7 +62,7 @@ describe('spec.authorities', () => {
     [{ authorities: Array(POLICY_LIMITS.authorities + 1).fill({ notary: { rootKeys: [KEY] } }) }, /spec.authorities: more than 8 authorities/],
     [{ authorities: [{ name: 'x' }] }, new RegExp(`spec.authorities\\[0\\]: names no kind of trust: give one of ${supportedKinds().join(', ')}$`)],
     [{ authorities: [{ pgp: { key: 'k' } }] }, new RegExp(`spec.authorities\\[0\\].pgp: unknown authority kind: expected one of ${supportedKinds().join(', ')}$`)],
-    [{ authorities: [{ notation: {} }] }, new RegExp(`spec.authorities\\[0\\].notation: trust kind "notation" is not supported by this trustgate \\(supported: ${supportedKinds().join(', ')}\\)$`)],
+    [{ authorities: [{ notation: {} }] }, /spec.authorities\[0\].notation.trustPolicy: missing: a trustpolicy.json document/],
     [{ authorities: [{ notary: { rootKeys: [KEY] }, notation: {} }] }, /spec.authorities\[0\]: names 2 kinds \(notary, notation\): an authority is of one kind/],
     [{ authorities: [{ name: 'Bad_Name', notary: { rootKeys: [KEY] } }] }, /spec.authorities\[0\].name: must be a DNS-1123 label/],
     [{ authorities: [{ name: 'a', notary: { rootKeys: [KEY] } }, { name: 'a', notary: { rootKeys: [KEY2] } }] }, /spec.authorities\[1\].name: "a" names another authority/],
@@ -73,9 +73,8 @@ describe('spec.authorities', () => {
     expect(() => parse(spec)).toThrow(problem);
   });
 
-  it('supports Notary, first, among the kinds registered', () => {
-    expect(supportedKinds()[0]).toBe(TrustKind.NOTARY);
-    expect(supportedKinds()).not.toContain(TrustKind.NOTATION);
+  it('supports Notary, first, among the kinds registered, then cosign and Notation', () => {
+    expect(supportedKinds()).toEqual([TrustKind.NOTARY, TrustKind.COSIGN, TrustKind.NOTATION]);
   });
 
   it('in an ImagePolicy, an authority with its own server or CA chooses its connection', () => {
