@@ -92,8 +92,8 @@ export function readCertificate(der: Buffer, index: number): ChainCertificate | 
       signatureAlgorithm: asn1.root.subs[1]!.subs[0]!.toOID(),
       keyUsage: readKeyUsage(asn1),
       basicConstraints: readBasicConstraints(asn1),
-      extKeyUsage: asn1.extension(Oid.EXT_KEY_USAGE)?.valueObj.subs.map((s) => s.toOID()) ?? [],
-      revocable: asn1.extension(Oid.CRL_DISTRIBUTION_POINTS) !== undefined || (asn1.extension(Oid.AUTHORITY_INFO_ACCESS)?.valueObj.subs.some((ad) => ad.subs[0]?.toOID() === Oid.OCSP) ?? false),
+      extKeyUsage: inner(asn1.extension(Oid.EXT_KEY_USAGE))?.subs.map((s) => s.toOID()) ?? [],
+      revocable: asn1.extension(Oid.CRL_DISTRIBUTION_POINTS) !== undefined || (inner(asn1.extension(Oid.AUTHORITY_INFO_ACCESS))?.subs.some((ad) => ad.subs[0]?.toOID() === Oid.OCSP) ?? false),
       version: versioned ? Number(tbs.subs[0]!.subs[0]!.toInteger()) + 1 : 1,
     };
   } catch {
@@ -101,10 +101,18 @@ export function readCertificate(der: Buffer, index: number): ChainCertificate | 
   }
 }
 
+/** An extension's value: the DER inside its extnValue OCTET STRING. */
+function inner(ext: { readonly valueObj: ASN1Obj } | undefined): ASN1Obj | undefined {
+  if (!ext) return undefined;
+  const v = ext.valueObj.subs[0];
+  if (!v) throw new Error('an extension without a value');
+  return v;
+}
+
 function readKeyUsage(c: Asn1Certificate): ChainCertificate['keyUsage'] {
   const ext = c.extension(Oid.KEY_USAGE);
   if (!ext) return undefined;
-  const bits = ext.valueObj.toBitString();
+  const bits = inner(ext)!.toBitString();
   return { bits: bits.flatMap((b, i) => (b === 1 ? [i] : [])), critical: ext.critical };
 }
 
@@ -113,7 +121,7 @@ function readBasicConstraints(c: Asn1Certificate): ChainCertificate['basicConstr
   if (!ext) return undefined;
   let ca = false;
   let pathLen: number | undefined;
-  for (const s of ext.valueObj.subs) {
+  for (const s of inner(ext)!.subs) {
     if (s.tag.number === 1) ca = s.toBoolean();
     else if (s.tag.number === 2) {
       const n = s.toInteger();
@@ -157,26 +165,37 @@ function rfc4514(subject: string): string {
   return subject.split('\n').filter(Boolean).reverse().join(', ').slice(0, 512);
 }
 
+const RSA_ALG: ReadonlyMap<number, Algorithm> = new Map([
+  [2048, 'PS256'],
+  [3072, 'PS384'],
+  [4096, 'PS512'],
+]);
+const EC_ALG: ReadonlyMap<string, Algorithm> = new Map([
+  ['prime256v1', 'ES256'],
+  ['secp384r1', 'ES384'],
+  ['secp521r1', 'ES512'],
+]);
+
 /**
  * The algorithm a key implies (notation-core-go internal/algorithm ExtractKeySpec and
  * signature/cose getSignatureAlgorithmFromKeySpec): RSA 2048/3072/4096 bits → PS256/384/512,
  * ECDSA P-256/384/521 → ES256/384/512; anything else is not a Notation signing key.
  */
-export function algorithmOf(key: KeyObject): Algorithm | string {
+export function algorithmOf(key: KeyObject): { readonly alg: Algorithm } | { readonly problem: string } {
   const d = key.asymmetricKeyDetails;
   if (key.asymmetricKeyType === 'rsa') {
     const e = d?.publicExponent;
     // Go's crypto/rsa refuses exponents beyond 2^31-1 and even ones; so does the spec's profile.
-    if (e === undefined || e < 3n || e > 2n ** 31n - 1n || e % 2n === 0n) return `RSA public exponent ${String(e)} is not an odd number in [3, 2^31-1]`;
+    if (e === undefined || e < 3n || e > 2n ** 31n - 1n || e % 2n === 0n) return { problem: `RSA public exponent ${String(e)} is not an odd number in [3, 2^31-1]` };
     const bits = Math.ceil((d?.modulusLength ?? 0) / 8) * 8;
-    const alg = ({ 2048: 'PS256', 3072: 'PS384', 4096: 'PS512' } as const)[bits as 2048 | 3072 | 4096];
-    return alg ?? `RSA key of ${bits} bits (Notation signs with 2048, 3072 or 4096)`;
+    const alg = RSA_ALG.get(bits);
+    return alg ? { alg } : { problem: `RSA key of ${bits} bits (Notation signs with 2048, 3072 or 4096)` };
   }
   if (key.asymmetricKeyType === 'ec') {
-    const alg = ({ prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' } as const)[d?.namedCurve as 'prime256v1'];
-    return alg ?? `ECDSA curve ${String(d?.namedCurve)} (Notation signs with P-256, P-384 or P-521)`;
+    const alg = EC_ALG.get(String(d?.namedCurve));
+    return alg ? { alg } : { problem: `ECDSA curve ${String(d?.namedCurve)} (Notation signs with P-256, P-384 or P-521)` };
   }
-  return `a ${String(key.asymmetricKeyType)} key (Notation signs with RSA or ECDSA)`;
+  return { problem: `a ${String(key.asymmetricKeyType)} key (Notation signs with RSA or ECDSA)` };
 }
 
 /**
@@ -268,7 +287,7 @@ function checkLeaf(c: ChainCertificate): Failure | undefined {
   const ekus = c.extKeyUsage.flatMap((o) => EXCLUDED_EKU.get(o) ?? []);
   if (ekus.length > 0) return invalid(`extended key usage must not contain ${ekus.join(', ')}`);
   const alg = algorithmOf(c.key);
-  if (!(alg as string).match(/^(PS|ES)\d+$/)) return { code: TrustErrorCode.UNSUPPORTED_SIGNATURE, reason: `the signing certificate "${c.subject}": ${alg}` };
+  if ('problem' in alg) return { code: TrustErrorCode.UNSUPPORTED_SIGNATURE, reason: `the signing certificate "${c.subject}": ${alg.problem}` };
   return undefined;
 }
 

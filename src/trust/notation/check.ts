@@ -137,8 +137,9 @@ function checkIntegrity(input: CheckInput): { ok: true; envelope: Envelope; chai
     chain.push(cert);
   }
   const leaf = chain[0]!;
-  const alg = algorithmOf(leaf.key);
-  if (!isAlgorithm(alg)) return fail(TrustErrorCode.UNSUPPORTED_SIGNATURE, `the signing certificate "${leaf.subject}": ${alg}`);
+  const keyAlg = algorithmOf(leaf.key);
+  if ('problem' in keyAlg) return fail(TrustErrorCode.UNSUPPORTED_SIGNATURE, `the signing certificate "${leaf.subject}": ${keyAlg.problem}`);
+  const alg = keyAlg.alg;
   if (envelope.alg !== alg) return fail(TrustErrorCode.SIGNATURE_INVALID, `the envelope claims ${envelope.alg}, but the signing certificate's key is for ${alg}`);
   if (input.budget.remaining-- <= 0) return fail(TrustErrorCode.TOO_LARGE, 'the public-key operations allowed for this image are spent');
   if (!verifySignature(alg, leaf.key, envelope)) return fail(TrustErrorCode.SIGNATURE_INVALID, `the ${envelope.format.toUpperCase()} signature does not verify with the signing certificate's key`);
@@ -149,10 +150,6 @@ function checkIntegrity(input: CheckInput): { ok: true; envelope: Envelope; chai
   if (envelope.contentType !== NotationMediaType.PAYLOAD) return fail(TrustErrorCode.SIGNATURE_INVALID, `payload content type ${JSON.stringify(envelope.contentType.slice(0, 80))} is not ${NotationMediaType.PAYLOAD}`);
   if (envelope.payload.length === 0) return fail(TrustErrorCode.SIGNATURE_INVALID, 'the payload is empty');
   return { ok: true, envelope, chain };
-}
-
-function isAlgorithm(a: string): a is Algorithm {
-  return /^(PS|ES)(256|384|512)$/.test(a);
 }
 
 const HASH_BYTES = { 256: 32, 384: 48, 512: 64 } as const;

@@ -51,9 +51,9 @@ function readHeaders(m: { prot: Buffer; protectedMap: CborMap; unprot: CborMap; 
   if (m.signature.length === 0) return invalid('the COSE signature is empty');
   const algId = p.get(Label.ALG);
   const alg = typeof algId === 'number' ? COSE_ALG.get(algId) : undefined;
-  if (!alg) return unsupported(`COSE alg ${String(algId).slice(0, 20)} is none of PS256/384/512, ES256/384/512`);
+  if (!alg) return unsupported(`COSE alg ${typeof algId === 'number' ? algId : typeof algId} is none of PS256/384/512, ES256/384/512`);
   const scheme = p.get(Header.SIGNING_SCHEME);
-  if (scheme !== SigningScheme.X509 && scheme !== SigningScheme.SIGNING_AUTHORITY) return unsupported(`signing scheme ${JSON.stringify(String(scheme)).slice(0, 60)} is not notary.x509 or notary.x509.signingAuthority`);
+  if (scheme !== SigningScheme.X509 && scheme !== SigningScheme.SIGNING_AUTHORITY) return unsupported(`signing scheme ${typeof scheme === 'string' ? JSON.stringify(scheme.slice(0, 60)) : typeof scheme} is not notary.x509 or notary.x509.signingAuthority`);
   const cty = p.get(Label.CONTENT_TYPE);
   if (typeof cty !== 'string') return invalid('the COSE content type is missing or not a text string');
   const own = scheme === SigningScheme.X509 ? Header.SIGNING_TIME : Header.AUTHENTIC_SIGNING_TIME;
@@ -86,7 +86,7 @@ function readHeaders(m: { prot: Buffer; protectedMap: CborMap; unprot: CborMap; 
       payload: m.payload,
       signature: m.signature,
       signed: sigStructure(m.prot, m.payload),
-      certificates: chain as Buffer[],
+      certificates: chain,
       timestampToken: Buffer.isBuffer(timestamp) ? timestamp : undefined,
       signingAgent: typeof agent === 'string' ? agent.slice(0, 200) : undefined,
       unknownCritical: crit,
@@ -105,7 +105,7 @@ function epoch(v: CborValue | undefined): number | undefined {
 function critical(p: CborMap, scheme: SigningScheme): string[] | string {
   const crit = p.get(Label.CRIT);
   if (!Array.isArray(crit) || crit.length === 0 || !crit.every((c) => typeof c === 'number' || typeof c === 'string')) return 'the crit header is missing or not a list of labels';
-  const labels = crit as (number | string)[];
+  const labels = crit;
   const must: (number | string)[] = [Header.SIGNING_SCHEME, ...(p.has(Header.EXPIRY) ? [Header.EXPIRY] : []), ...(scheme === SigningScheme.SIGNING_AUTHORITY ? [Header.AUTHENTIC_SIGNING_TIME] : [])];
   const missing = must.filter((l) => !labels.includes(l));
   if (missing.length > 0) return `these headers are not marked critical: ${missing.join(', ')}`;

@@ -105,7 +105,7 @@ function readTime(v: unknown): number | undefined {
 function checkCritical(h: Record<string, unknown>, scheme: SigningScheme, hasExpiry: boolean): string[] | string {
   const crit = h.crit;
   if (!Array.isArray(crit) || crit.length === 0 || !crit.every((c) => typeof c === 'string')) return 'the "crit" header is missing or not a list of names';
-  const names = crit as string[];
+  const names = crit;
   const must = [Header.SIGNING_SCHEME, ...(hasExpiry ? [Header.EXPIRY] : []), ...(scheme === SigningScheme.SIGNING_AUTHORITY ? [Header.AUTHENTIC_SIGNING_TIME] : [])];
   const missing = must.filter((m) => !names.includes(m));
   if (missing.length > 0) return `these headers are not marked critical: ${missing.join(', ')}`;
