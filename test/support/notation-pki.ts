@@ -162,6 +162,8 @@ export interface EnvelopeOptions {
   readonly extra?: Record<string, { value: unknown; critical: boolean }>;
   readonly payload?: Buffer;
   readonly contentType?: string;
+  /** The payload the envelope carries in place of the one signed. */
+  readonly carriedPayload?: Buffer;
   /** Replaces the signature after signing. */
   readonly tamper?: (signature: Buffer) => Buffer;
 }
@@ -205,7 +207,8 @@ export function makeJws(o: EnvelopeOptions): Buffer {
   const payload = (o.payload ?? payloadOf(o.target)).toString('base64url');
   let signature = signBytes(alg, o.key, Buffer.from(`${prot}.${payload}`));
   if (o.tamper) signature = o.tamper(signature);
-  return Buffer.from(JSON.stringify({ payload, protected: prot, header: { x5c: o.chain.map((c) => c.toString('base64')), 'io.cncf.notary.signingAgent': 'trustgate-test' }, signature: signature.toString('base64url') }));
+  const carried = o.carriedPayload ? o.carriedPayload.toString('base64url') : payload;
+  return Buffer.from(JSON.stringify({ payload: carried, protected: prot, header: { x5c: o.chain.map((c) => c.toString('base64')), 'io.cncf.notary.signingAgent': 'trustgate-test' }, signature: signature.toString('base64url') }));
 }
 
 // ---- CBOR (writer, for COSE envelopes) ----
@@ -256,7 +259,7 @@ export function makeCose(o: EnvelopeOptions): Buffer {
   let signature = signBytes(alg, o.key, toSign);
   if (o.tamper) signature = o.tamper(signature);
   const unprot = new Map<number | string, Cbor>([[33, [...o.chain]], ['io.cncf.notary.signingAgent', 'trustgate-test']]);
-  return cbor({ tag: 18, value: [prot, unprot, payload, signature] });
+  return cbor({ tag: 18, value: [prot, unprot, o.carriedPayload ?? payload, signature] });
 }
 
 // ---- registry contents ----
