@@ -9,9 +9,11 @@ import { X509Certificate, createHash } from 'node:crypto';
 import { parseReference } from '../../src/reference/index.js';
 import { OciRegistryClient } from '../../src/registry/oci/client.js';
 import { TrustKind } from '../../src/trust/kind.js';
+import { readCbor } from '../../src/trust/notation/cbor.js';
 import { NotationVerifier } from '../../src/trust/notation/verifier.js';
+import { cbor, type Cbor } from '../support/notation-pki.js';
 import type { NotationSpec, TrustPolicyStatement, TrustStore } from '../../src/trust/notation/types.js';
-import { notationPki, notationSign, notationTrustPolicy, notationVerify, startNotationTsa, writeNotationConfig, type NotationEnvelope, type NotationPki, type NotationTsa } from '../support/notation.js';
+import { notationAttach, notationEnvelope, notationPki, notationSign, notationTrustPolicy, notationVerify, startNotationTsa, writeNotationConfig, type NotationEnvelope, type NotationPki, type NotationTsa } from '../support/notation.js';
 import { pushImage, startDockerRegistry, startReferrersRegistry, type RegistryServer } from '../support/registries.js';
 import { testTools } from '../support/test-tools.js';
 
@@ -74,14 +76,57 @@ describe.each<[string, NotationEnvelope, () => RegistryServer]>([
     }
   });
 
-  test('a timestamped signature: verified by notation-go; refused by trustgate (RFC 3161 not verified yet)', async () => {
+  test('a timestamped signature verifies to the tsa store, as notation-go says; not to another', async () => {
     const image = await pushImage(registry(), `team/ts${n++}`, '1.0', `content ${n}`, dir);
     await notationSign(image, pki.p256, registry(), { envelope, timestamp: tsa });
     const config = await writeNotationConfig(path.join(dir, `tsa${n}`), notationTrustPolicy({ trustStores: ['ca:acme', 'tsa:acme-tsa'] }));
     expect((await notationVerify(image, config, registry())).verified).toBe(true);
-    const v = verify(image.ref, trustgateSpec({ 'ca:acme': pki.rootCa, 'tsa:acme-tsa': pki.tsaRoot }));
-    await expect(v).rejects.toMatchObject({ code: 'TIMESTAMP_INVALID' });
+    const v = await verify(image.ref, trustgateSpec({ 'ca:acme': pki.rootCa, 'tsa:acme-tsa': pki.tsaRoot }));
+    expect(v).toMatchObject({ unchecked: false, evidence: { signatures: [{ signedAt: expect.any(Number) }] } });
+    // The timestamp proves the time: nothing expires with the certificates.
+    expect(v.expires).toBe(Number.POSITIVE_INFINITY);
+    // A tsa store holding another root: the token does not chain to it.
+    await expect(verify(image.ref, trustgateSpec({ 'ca:acme': pki.rootCa, 'tsa:acme-tsa': pki.unrelatedCa }))).rejects.toMatchObject({ code: 'TIMESTAMP_INVALID' });
     // Without the tsa store, the chain valid now is enough, as in notation-go.
     await expect(verify(image.ref, trustgateSpec({ 'ca:acme': pki.rootCa }))).resolves.toMatchObject({ unchecked: false });
   });
+
+  test('a countersignature moved from another signature is refused (TIMESTAMP_INVALID): it timestamps other bytes', async () => {
+    const a = await pushImage(registry(), `team/mv${n++}`, '1.0', `content ${n}`, dir);
+    const b = await pushImage(registry(), `team/mv${n++}`, '1.0', `content ${n}`, dir);
+    const stamped = await notationEnvelope(a, pki.p256, registry(), { envelope, timestamp: tsa });
+    const plain = await notationEnvelope(b, pki.p256, registry(), { envelope });
+    const moved = envelope === 'jws' ? moveJwsToken(stamped, plain) : moveCoseToken(stamped, plain);
+    await notationAttach(b, moved, registry(), { mediaType: envelope === 'jws' ? 'application/jose+json' : 'application/cose' });
+    const config = await writeNotationConfig(path.join(dir, `mv${n}`), notationTrustPolicy({ trustStores: ['ca:acme', 'tsa:acme-tsa'] }));
+    expect((await notationVerify(b, config, registry())).verified).toBe(false);
+    const r = verify(b.ref, trustgateSpec({ 'ca:acme': pki.rootCa, 'tsa:acme-tsa': pki.tsaRoot }));
+    await expect(r).rejects.toMatchObject({ code: 'TIMESTAMP_INVALID', message: expect.stringContaining('other bytes') });
+  });
+
+  test('a tsa store but no countersignature: refused (TIMESTAMP_INVALID), as notation-go refuses', async () => {
+    const image = await pushImage(registry(), `team/nots${n++}`, '1.0', `content ${n}`, dir);
+    await notationSign(image, pki.p256, registry(), { envelope });
+    const config = await writeNotationConfig(path.join(dir, `nots${n}`), notationTrustPolicy({ trustStores: ['ca:acme', 'tsa:acme-tsa'] }));
+    expect((await notationVerify(image, config, registry())).verified).toBe(false);
+    await expect(verify(image.ref, trustgateSpec({ 'ca:acme': pki.rootCa, 'tsa:acme-tsa': pki.tsaRoot }))).rejects.toMatchObject({ code: 'TIMESTAMP_INVALID' });
+  });
 });
+
+/** The unprotected timestamp header of one JWS envelope put into another. */
+function moveJwsToken(from: Buffer, to: Buffer): Buffer {
+  const token = (JSON.parse(from.toString()) as { header: Record<string, unknown> }).header['io.cncf.notary.timestampSignature'];
+  const doc = JSON.parse(to.toString()) as { header: Record<string, unknown> };
+  doc.header['io.cncf.notary.timestampSignature'] = token;
+  return Buffer.from(JSON.stringify(doc));
+}
+
+/** The same for COSE, through the reader and the test's CBOR writer. */
+function moveCoseToken(from: Buffer, to: Buffer): Buffer {
+  const label = 'io.cncf.notary.timestampSignature';
+  const read = (b: Buffer) => (readCbor(b, [18, 1]) as unknown as { value: [Buffer, Map<number | string, unknown>, Buffer, Buffer] }).value;
+  const token = read(from)[1].get(label) as Buffer;
+  const [prot, unprot, payload, signature] = read(to);
+  unprot.set(label, token);
+  return cbor({ tag: 18, value: [prot, unprot as Map<number | string, Cbor>, payload, signature] });
+}

@@ -62,6 +62,9 @@ export interface ChainCertificate {
   /** undefined: no basic constraints extension. */
   readonly basicConstraints: { readonly ca: boolean; readonly pathLen: number | undefined } | undefined;
   readonly extKeyUsage: readonly string[];
+  readonly extKeyUsageCritical: boolean;
+  /** The serial number's DER contents (a timestamp token names its signer by issuer and serial). */
+  readonly serial: Buffer;
   /** Names a CRL distribution point or an OCSP responder: its revocation status can be asked. */
   readonly revocable: boolean;
   readonly version: number;
@@ -93,6 +96,8 @@ export function readCertificate(der: Buffer, index: number): ChainCertificate | 
       keyUsage: readKeyUsage(asn1),
       basicConstraints: readBasicConstraints(asn1),
       extKeyUsage: inner(asn1.extension(Oid.EXT_KEY_USAGE))?.subs.map((s) => s.toOID()) ?? [],
+      extKeyUsageCritical: asn1.extension(Oid.EXT_KEY_USAGE)?.critical ?? false,
+      serial: Buffer.from(asn1.serialNumber),
       revocable: asn1.extension(Oid.CRL_DISTRIBUTION_POINTS) !== undefined || (inner(asn1.extension(Oid.AUTHORITY_INFO_ACCESS))?.subs.some((ad) => ad.subs[0]?.toOID() === Oid.OCSP) ?? false),
       version: versioned ? Number(tbs.subs[0]!.subs[0]!.toInteger()) + 1 : 1,
     };
@@ -240,7 +245,8 @@ function signedBy(child: ChainCertificate, parent: ChainCertificate, budget: Key
  * certificate issued and signed by the next, no self-signed certificate before the last, the
  * last self-signed; the leaf a code-signing certificate, the others CAs.
  */
-export function checkChain(chain: readonly ChainCertificate[], budget: KeyBudget): Failure | undefined {
+export function checkChain(chain: readonly ChainCertificate[], budget: KeyBudget, purpose: Purpose = 'codeSigning'): Failure | undefined {
+  const checkLeaf = purpose === 'codeSigning' ? checkCodeSigningLeaf : checkTimestampingLeaf;
   const invalid = (reason: string): Failure => ({ code: TrustErrorCode.CERTIFICATE_INVALID, reason });
   const exhausted: Failure = { code: TrustErrorCode.TOO_LARGE, reason: 'the public-key operations allowed for this image are spent' };
   const leaf = chain[0]!;
@@ -270,20 +276,42 @@ export function checkChain(chain: readonly ChainCertificate[], budget: KeyBudget
       if (signed === 'exhausted') return exhausted;
       if (!signed) return invalid(`"${cert.subject}" is not signed by "${parent.subject}"`);
     }
-    const problem = i === 0 ? checkLeaf(cert) : checkCa(cert, i - 1);
+    const problem = i === 0 ? checkLeaf(cert) : checkCa(cert, i - 1, purpose);
     if (problem) return problem;
   }
   return undefined;
 }
 
-function checkLeaf(c: ChainCertificate): Failure | undefined {
-  const invalid = (reason: string): Failure => ({ code: TrustErrorCode.CERTIFICATE_INVALID, reason: `the signing certificate "${c.subject}": ${reason}` });
-  if (c.basicConstraints?.ca) return invalid('basic constraints say it is a CA');
-  if (!c.keyUsage) return invalid('the key usage extension must be present');
-  if (!c.keyUsage.critical) return invalid('the key usage extension must be critical');
-  if (!c.keyUsage.bits.includes(KU.DIGITAL_SIGNATURE)) return invalid('key usage lacks Digital Signature');
+/** What a chain is for: signing artifacts, or timestamps (x509/timestamp_cert_validations.go). */
+export type Purpose = 'codeSigning' | 'timestamping';
+const TIMESTAMPING_EKU = '1.3.6.1.5.5.7.3.8';
+
+/** Leaf rules both purposes share (basic constraints, key usage Digital Signature only). */
+function checkLeafBasics(c: ChainCertificate, critical: boolean): string | undefined {
+  if (c.basicConstraints?.ca) return 'basic constraints say it is a CA';
+  if (!c.keyUsage) return 'the key usage extension must be present';
+  if (critical && !c.keyUsage.critical) return 'the key usage extension must be critical';
+  if (!c.keyUsage.bits.includes(KU.DIGITAL_SIGNATURE)) return 'key usage lacks Digital Signature';
   const extra = c.keyUsage.bits.filter((b) => b !== KU.DIGITAL_SIGNATURE && b !== 1);
-  if (extra.length > 0) return invalid(`key usage must be Digital Signature only, but has ${extra.map((b) => KU_NAMES[b] ?? String(b)).join(', ')}`);
+  if (extra.length > 0) return `key usage must be Digital Signature only, but has ${extra.map((b) => KU_NAMES[b] ?? String(b)).join(', ')}`;
+  return undefined;
+}
+
+function checkTimestampingLeaf(c: ChainCertificate): Failure | undefined {
+  const invalid = (reason: string): Failure => ({ code: TrustErrorCode.CERTIFICATE_INVALID, reason: `the timestamping certificate "${c.subject}": ${reason}` });
+  const basics = checkLeafBasics(c, false);
+  if (basics) return invalid(basics);
+  // RFC 3161 2.3: exactly one EKU, timeStamping, and critical.
+  if (c.extKeyUsage.length !== 1 || c.extKeyUsage[0] !== TIMESTAMPING_EKU || !c.extKeyUsageCritical) return invalid('the extended key usage must be timeStamping alone, and critical');
+  const alg = algorithmOf(c.key);
+  if ('problem' in alg) return invalid(alg.problem);
+  return undefined;
+}
+
+function checkCodeSigningLeaf(c: ChainCertificate): Failure | undefined {
+  const invalid = (reason: string): Failure => ({ code: TrustErrorCode.CERTIFICATE_INVALID, reason: `the signing certificate "${c.subject}": ${reason}` });
+  const basics = checkLeafBasics(c, true);
+  if (basics) return invalid(basics);
   const ekus = c.extKeyUsage.flatMap((o) => EXCLUDED_EKU.get(o) ?? []);
   if (ekus.length > 0) return invalid(`extended key usage must not contain ${ekus.join(', ')}`);
   const alg = algorithmOf(c.key);
@@ -291,12 +319,13 @@ function checkLeaf(c: ChainCertificate): Failure | undefined {
   return undefined;
 }
 
-function checkCa(c: ChainCertificate, expectedPathLen: number): Failure | undefined {
+function checkCa(c: ChainCertificate, expectedPathLen: number, purpose: Purpose): Failure | undefined {
   const invalid = (reason: string): Failure => ({ code: TrustErrorCode.CERTIFICATE_INVALID, reason: `the CA certificate "${c.subject}": ${reason}` });
   if (!c.basicConstraints?.ca) return invalid('basic constraints must be present and say CA');
   if (c.basicConstraints.pathLen !== undefined && c.basicConstraints.pathLen < expectedPathLen) return invalid(`path length ${c.basicConstraints.pathLen}, but ${expectedPathLen} CAs below it`);
   if (!c.keyUsage) return invalid('the key usage extension must be present');
-  if (!c.keyUsage.critical) return invalid('the key usage extension must be critical');
+  // Code-signing CAs' key usage must be critical; timestamping CAs' need only be present.
+  if (purpose === 'codeSigning' && !c.keyUsage.critical) return invalid('the key usage extension must be critical');
   if (!c.keyUsage.bits.includes(KU.CERT_SIGN)) return invalid('key usage lacks Certificate Sign');
   const key = checkCaKey(c.key);
   if (key) return { code: TrustErrorCode.UNSUPPORTED_SIGNATURE, reason: `the CA certificate "${c.subject}": ${key}` };

@@ -11,6 +11,7 @@ import { algorithmOf, checkChain, readCertificate, type ChainCertificate, type K
 import { readCose } from './cose.js';
 import { NotationMediaType, SigningScheme, type Algorithm, type Envelope } from './envelope.js';
 import { identityMatches } from './identity.js';
+import { verifyTimestamp } from './timestamp.js';
 import { asObject, readJson } from './json.js';
 import { readJws } from './jws.js';
 import { trustStoreKey, type NotationSpec, type TrustPolicyStatement, type TrustStoreType, type Validation, type ValidationAction } from './types.js';
@@ -107,7 +108,7 @@ export function checkSignature(input: CheckInput): SignatureCheck {
       signingScheme: envelope.signingScheme,
       signer: chain[0]!.subject,
       certificate: createHash('sha256').update(chain[0]!.der).digest('hex'),
-      signedAt: envelope.signingTime,
+      signedAt: timestamp.timestamp ?? envelope.signingTime,
       expiry: envelope.expiry,
     },
   };
@@ -201,10 +202,11 @@ function trustedCertificates(input: CheckInput, type: TrustStoreType): Buffer[] 
  * Authentic timestamp (notation-go verifyAuthenticTimestamp, verifyTimestamp). signingAuthority:
  * the authentic signing time within every certificate's validity. notary.x509: without a `tsa`
  * store in the statement (or with verifyTimestamp afterCertExpiry and no certificate expired),
- * every certificate valid now; else an RFC 3161 countersignature must prove the time, which
- * trustgate does not verify yet: such a signature fails this check (ADR 0011).
+ * every certificate valid now; else the RFC 3161 countersignature must verify and chain to a
+ * tsa store (timestamp.ts), and its time, give or take its accuracy, lie within every
+ * certificate's validity.
  */
-function checkAuthenticTimestamp(input: CheckInput, e: Envelope, chain: readonly ChainCertificate[]): { problem?: string; checkedNow: boolean } {
+function checkAuthenticTimestamp(input: CheckInput, e: Envelope, chain: readonly ChainCertificate[]): { problem?: string; checkedNow: boolean; timestamp?: number } {
   const within = (t: number, what: string): string | undefined => {
     const c = chain.find((x) => t < x.notBefore || t > x.notAfter);
     return c ? `certificate "${c.subject}" was not valid ${what} (${new Date(c.notBefore).toISOString()} to ${new Date(c.notAfter).toISOString()})` : undefined;
@@ -216,7 +218,14 @@ function checkAuthenticTimestamp(input: CheckInput, e: Envelope, chain: readonly
     return { problem: within(input.now, 'now, and no trusted timestamp proves when it signed'), checkedNow: true };
   }
   if (!e.timestampToken) return { problem: 'no timestamp countersignature was found in the signature envelope', checkedNow: false };
-  return { problem: 'the signature carries an RFC 3161 timestamp, which trustgate does not verify yet: it cannot prove the signing time', checkedNow: false };
+  const roots = trustedCertificates(input, 'tsa');
+  if (roots.length === 0) return { problem: 'no trusted TSA certificate found in the tsa trust stores', checkedNow: false };
+  const ts = verifyTimestamp(e.timestampToken, e.signature, roots, input.budget);
+  if (!ts.ok) return { problem: ts.reason, checkedNow: false };
+  // tspclient-go Timestamp.BoundedAfter/BoundedBefore: the whole interval within validity.
+  const c = chain.find((x) => ts.time - ts.accuracy < x.notBefore || ts.time + ts.accuracy > x.notAfter);
+  if (c) return { problem: `the timestamp ${new Date(ts.time).toISOString()} (±${ts.accuracy} ms) is not within the validity of certificate "${c.subject}"`, checkedNow: false };
+  return { checkedNow: false, timestamp: ts.time };
 }
 
 /** notation-go Verify: the payload's targetArtifact must be the image (media type, digest, size). */
