@@ -113,7 +113,7 @@ describe('CBOR', () => {
 });
 
 describe('through the verifier', () => {
-  it('an envelope layer larger than 4 MiB is refused (TOO_LARGE) without being fetched', async () => {
+  it('an envelope layer declared larger than 256 KiB is refused (TOO_LARGE) without being fetched', async () => {
     const reg = new MemoryRegistry();
     const t = pushImage(reg, REPO, '1.0');
     const sig = reg.putBlob(Buffer.alloc(16));
@@ -122,6 +122,16 @@ describe('through the verifier', () => {
     const r = await refusal(new NotationVerifier(reg).verify(parseReference(`${NAME}:1.0`), trusting, { credentials: undefined, signal: new AbortController().signal, timeoutMs: 5000 }));
     expect(r.code).toBe('TOO_LARGE');
     expect(reg.requests.filter((q) => q.startsWith('blob'))).toEqual([]);
+  });
+
+  it('an envelope that lies about its size is cut at 256 KiB by the fetch (TOO_LARGE)', async () => {
+    const reg = new MemoryRegistry();
+    const t = pushImage(reg, REPO, '1.0');
+    const big = reg.putBlob(Buffer.alloc(MAX_ENVELOPE_BYTES + 1, 0x20));
+    const empty = reg.putBlob(Buffer.from('{}'));
+    reg.putManifest(REPO, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.cncf.notary.signature', config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: empty.digest, size: 2 }, layers: [{ mediaType: 'application/jose+json', digest: big.digest, size: 100 }], subject: t })));
+    const r = await refusal(new NotationVerifier(reg).verify(parseReference(`${NAME}:1.0`), trusting, { credentials: undefined, signal: new AbortController().signal, timeoutMs: 5000 }));
+    expect(r.code).toBe('TOO_LARGE');
   });
 
   it('an envelope of an unknown media type is refused (UNSUPPORTED_SIGNATURE)', async () => {

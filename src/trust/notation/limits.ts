@@ -15,13 +15,14 @@ export const MAX_SIGNATURES = 100;
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 /**
- * Bytes of a signature envelope. notation-go reads up to 32 MiB (maxBlobSizeLimit); the
- * registry client holds every document it reads from a shared byte budget whose largest single
- * document is 16 MiB (src/registry/oci/limits.ts), and a real envelope (a three-certificate
- * chain, a payload of one descriptor, a timestamp token) is 4–12 KiB. 4 MiB, as a manifest,
- * is far beyond any envelope notation writes and keeps a review's memory bounded (ADR 0011).
+ * Bytes of a signature envelope. notation-go reads up to 32 MiB (maxBlobSizeLimit). The
+ * registry client holds a fetch's bytes from the shared budget only while it reads them; after,
+ * a verification keeps up to FETCH_CONCURRENCY + 1 envelopes until each is checked, so the
+ * bound is what every review in flight may hold outside the budget. A real envelope (a
+ * three-certificate chain, a payload of one descriptor, a timestamp token with its TSA chain)
+ * is 4–12 KiB; 256 KiB, as cosign's bundles, is twenty times that (ADR 0011).
  */
-export const MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
+export const MAX_ENVELOPE_BYTES = 256 * 1024;
 
 /** Bytes of the image manifest fetched to learn its media type and size for the payload check. */
 export const MAX_IMAGE_MANIFEST_BYTES = 4 * 1024 * 1024;
