@@ -113,6 +113,64 @@ describe.each<[string, NotationEnvelope, () => RegistryServer]>([
   });
 });
 
+describe('the attack set and the levels, beside notation-go (referrers registry)', () => {
+  type Level = 'strict' | 'permissive' | 'audit';
+  const ACTIONS = {
+    strict: { integrity: 'enforce', authenticity: 'enforce', authenticTimestamp: 'enforce', expiry: 'enforce', revocation: 'enforce' },
+    permissive: { integrity: 'enforce', authenticity: 'enforce', authenticTimestamp: 'log', expiry: 'log', revocation: 'log' },
+    audit: { integrity: 'enforce', authenticity: 'log', authenticTimestamp: 'log', expiry: 'log', revocation: 'log' },
+  } as const;
+  const FILES = (): Record<string, string> => ({ 'ca:acme': pki.rootCa, 'ca:unrelated': pki.unrelatedCa, 'ca:self-signed': pki.selfSigned.cert, 'signingAuthority:acme': pki.rootCa });
+  const ORG = (o: string) => ({ text: `x509.subject: C=US, ST=WA, O=${o}`, attributes: [{ type: 'C', value: 'US' }, { type: 'ST', value: 'WA' }, { type: 'O', value: o }] });
+
+  interface Case {
+    readonly signer: () => NotationPki['p256'];
+    readonly sign?: Parameters<typeof notationSign>[3];
+    readonly store?: string;
+    readonly org?: string;
+    readonly level?: Level;
+    readonly wait?: number;
+    /** trustgate's answer: verified (unchecked or not), or the refusal code. */
+    readonly expect: string;
+    /** notation-go's verdict where it differs on purpose (docs/adr/0011-notation-verification.md). */
+    readonly reference?: boolean;
+  }
+  const cases: [string, Case][] = [
+    ['a chain from an unrelated CA', { signer: () => pki.unrelated, expect: 'CERTIFICATE_INVALID' }],
+    ['the acme CA but an unrelated trust store', { signer: () => pki.p256, store: 'ca:unrelated', expect: 'CERTIFICATE_INVALID' }],
+    ['another organisation', { signer: () => pki.otherOrg, expect: 'IDENTITY_MISMATCH' }],
+    ['another organisation under audit', { signer: () => pki.otherOrg, level: 'audit', expect: 'unchecked' }],
+    ['an unrelated CA under permissive', { signer: () => pki.unrelated, level: 'permissive', expect: 'CERTIFICATE_INVALID' }],
+    // notation-go v1.3.2 verifies it (no plugin named, nothing reads the attribute); the
+    // specification says an unknown critical attribute fails, and trustgate follows it.
+    ['an unknown critical attribute', { signer: () => pki.p256, sign: { criticalHeaders: { 'com.example.unknown': 'x' } }, expect: 'UNSUPPORTED_SIGNATURE', reference: true }],
+    ['the signingAuthority scheme', { signer: () => pki.p256, sign: { signingScheme: 'notary.x509.signingAuthority' }, store: 'signingAuthority:acme', expect: 'verified' }],
+    ['the signingAuthority scheme against a ca store', { signer: () => pki.p256, sign: { signingScheme: 'notary.x509.signingAuthority' }, expect: 'CERTIFICATE_INVALID' }],
+    ['a leaf naming a CRL, strict', { signer: () => pki.crl, expect: 'REVOCATION_UNAVAILABLE' }],
+    ['a leaf naming a CRL, permissive', { signer: () => pki.crl, level: 'permissive', expect: 'verified' }],
+    ['an expired signature, strict', { signer: () => pki.p256, sign: { expirySeconds: 1 }, wait: 2200, expect: 'SIGNATURE_EXPIRED' }],
+    ['an expired signature, permissive', { signer: () => pki.p256, sign: { expirySeconds: 1 }, wait: 2200, level: 'permissive', expect: 'verified' }],
+    ['a self-signed leaf in its own store', { signer: () => pki.selfSigned, store: 'ca:self-signed', org: 'Acme Rockets', expect: 'verified' }],
+  ];
+
+  test.each(cases)('%s: notation-go and trustgate agree', async (_name, c) => {
+    for (const envelope of ['jws', 'cose'] as const) {
+      const image = await pushImage(referrers, `team/case${n++}`, '1.0', `content ${n}`, dir);
+      await notationSign(image, c.signer(), referrers, { envelope, ...c.sign });
+      if (c.wait) await new Promise((r) => setTimeout(r, c.wait));
+      const store = c.store ?? 'ca:acme';
+      const org = c.org ?? 'Acme Rockets';
+      const config = await writeNotationConfig(path.join(dir, `case${n}`), notationTrustPolicy({ trustStores: [store], trustedIdentities: [ORG(org).text], signatureVerification: { level: c.level ?? 'strict' } }));
+      const reference = await notationVerify(image, config, referrers);
+      expect(reference.verified).toBe(c.reference ?? (c.expect === 'verified' || c.expect === 'unchecked'));
+      const spec = trustgateSpec({ [store]: FILES()[store]! }, { trustedIdentities: [ORG(org)], signatureVerification: { level: c.level ?? 'strict', actions: ACTIONS[c.level ?? 'strict'], verifyTimestamp: 'always' } });
+      const answer = verify(image.ref, spec);
+      if (c.expect === 'verified' || c.expect === 'unchecked') await expect(answer).resolves.toMatchObject({ unchecked: c.expect === 'unchecked' });
+      else await expect(answer).rejects.toMatchObject({ code: c.expect });
+    }
+  });
+});
+
 /** The unprotected timestamp header of one JWS envelope put into another. */
 function moveJwsToken(from: Buffer, to: Buffer): Buffer {
   const token = (JSON.parse(from.toString()) as { header: Record<string, unknown> }).header['io.cncf.notary.timestampSignature'];
