@@ -13,7 +13,7 @@ import { readCbor } from '../../src/trust/notation/cbor.js';
 import { NotationVerifier } from '../../src/trust/notation/verifier.js';
 import { cbor, type Cbor } from '../support/notation-pki.js';
 import type { NotationSpec, TrustPolicyStatement, TrustStore } from '../../src/trust/notation/types.js';
-import { notationAttach, notationEnvelope, notationPki, notationSign, notationTrustPolicy, notationVerify, startNotationTsa, writeNotationConfig, type NotationEnvelope, type NotationPki, type NotationTsa } from '../support/notation.js';
+import { notationAttach, notationEnvelope, notationPki, notationSign, shortLivedLeaf, notationTrustPolicy, notationVerify, startNotationTsa, writeNotationConfig, type NotationEnvelope, type NotationPki, type NotationTsa } from '../support/notation.js';
 import { pushImage, startDockerRegistry, startReferrersRegistry, type RegistryServer } from '../support/registries.js';
 import { testTools } from '../support/test-tools.js';
 
@@ -169,6 +169,21 @@ describe('the attack set and the levels, beside notation-go (referrers registry)
       else await expect(answer).rejects.toMatchObject({ code: c.expect });
     }
   });
+});
+
+test('an expired signing certificate: refused without a timestamp (TIMESTAMP_INVALID), verified with one, as notation-go says', async () => {
+  const leaf = await shortLivedLeaf(4);
+  const plain = await pushImage(referrers, `team/exp${n++}`, '1.0', `content ${n}`, dir);
+  const stamped = await pushImage(referrers, `team/exp${n++}`, '1.0', `content ${n}`, dir);
+  await notationSign(plain, leaf, referrers, { envelope: 'cose' });
+  await notationSign(stamped, leaf, referrers, { envelope: 'jws', timestamp: tsa });
+  await new Promise((r) => setTimeout(r, Math.max(0, leaf.notAfter.getTime() - Date.now()) + 500));
+  const caOnly = await writeNotationConfig(path.join(dir, `exp${n}`), notationTrustPolicy());
+  const withTsa = await writeNotationConfig(path.join(dir, `exptsa${n}`), notationTrustPolicy({ trustStores: ['ca:acme', 'tsa:acme-tsa'] }));
+  expect((await notationVerify(plain, caOnly, referrers)).verified).toBe(false);
+  expect((await notationVerify(stamped, withTsa, referrers)).verified).toBe(true);
+  await expect(verify(plain.ref, trustgateSpec({ 'ca:acme': pki.rootCa }))).rejects.toMatchObject({ code: 'TIMESTAMP_INVALID' });
+  await expect(verify(stamped.ref, trustgateSpec({ 'ca:acme': pki.rootCa, 'tsa:acme-tsa': pki.tsaRoot }))).resolves.toMatchObject({ unchecked: false });
 });
 
 /** The unprotected timestamp header of one JWS envelope put into another. */
