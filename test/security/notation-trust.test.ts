@@ -10,7 +10,7 @@ import { NotationVerifier } from '../../src/trust/notation/verifier.js';
 import type { NotationSpec } from '../../src/trust/notation/types.js';
 import { refusal } from '../support/cosign-verify.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
-import { dn, identity, makeCert, makeJws, makePki, pushImage, pushSignature, spec, statement, verification, type Rdn, type Target } from '../support/notation-pki.js';
+import { dn, identity, makeCert, oid, tlv, makeJws, makePki, pushImage, pushSignature, spec, statement, verification, type Rdn, type Target } from '../support/notation-pki.js';
 
 const REPO = 'team/app';
 const NAME = `registry.test:5000/${REPO}`;
@@ -120,6 +120,34 @@ describe('images and time', () => {
     const st = statement({ trustStores: [{ type: 'ca', name: 'acme' }, { type: 'tsa', name: 'tsa' }] });
     const r = check(Buffer.from(JSON.stringify(envelope)), spec([st], { 'ca:acme': [pki.root.der], 'tsa:tsa': [pki.root.der] }));
     expect(r).toMatchObject({ ok: false, code: 'TIMESTAMP_INVALID', reason: expect.stringContaining('not a well-formed RFC 3161') });
+  });
+});
+
+describe('hostile timestamp tokens', () => {
+  const st = () => statement({ trustStores: [{ type: 'ca', name: 'acme' }, { type: 'tsa', name: 'tsa' }] });
+  const withToken = (token: Buffer) => {
+    const envelope = JSON.parse(makeJws({ target, chain, key: pki.leafKey }).toString()) as { header: Record<string, unknown> };
+    envelope.header['io.cncf.notary.timestampSignature'] = token.toString('base64');
+    return Buffer.from(JSON.stringify(envelope));
+  };
+  const checkToken = (token: Buffer, budget = { remaining: 256 }) => check(withToken(token), spec([st()], { 'ca:acme': [pki.root.der], 'tsa:tsa': [pki.root.der] }), budget);
+
+  it('ASN.1 nested 10,000 deep is refused, not recursed into', () => {
+    const deep = Buffer.concat([...Array.from({ length: 10_000 }, () => Buffer.from([0x30, 0x80])), Buffer.alloc(20_000, 0)]);
+    expect(checkToken(deep)).toMatchObject({ ok: false, code: 'TIMESTAMP_INVALID' });
+    let nested: Buffer = Buffer.from([0x05, 0x00]);
+    for (let i = 0; i < 500; i++) nested = tlv(0x30, nested);
+    expect(checkToken(nested)).toMatchObject({ ok: false, code: 'TIMESTAMP_INVALID' });
+  });
+
+  it('a token carrying more than 8 certificates is refused before any of them is read or verified', () => {
+    const budget = { remaining: 256 };
+    const certs = tlv(0xa0, ...Array.from({ length: 9 }, () => pki.root.der));
+    const encap = tlv(0x30, oid('1.2.840.113549.1.9.16.1.4'), tlv(0xa0, tlv(0x04, tlv(0x30))));
+    const signedData = tlv(0x30, tlv(0x02, Buffer.from([3])), tlv(0x31), encap, certs, tlv(0x31));
+    const token = tlv(0x30, oid('1.2.840.113549.1.7.2'), tlv(0xa0, signedData));
+    expect(checkToken(token, budget)).toMatchObject({ ok: false, code: 'TIMESTAMP_INVALID', reason: expect.stringContaining('9 certificates') });
+    expect(budget.remaining).toBe(256 - 4); // the envelope's signature and its chain only
   });
 });
 
