@@ -70,10 +70,8 @@ function reduce(kind: TrustStoreObjectKind, object: DataObject): TrustStoreObjec
   const certificates = new Map<string, string | undefined>();
   let bytes = 0;
   for (const [key, value] of values) {
-    if (value.length > TRUST_STORE_REF_LIMITS.objectCertificateBytes) {
-      certificates.set(key, undefined);
-      continue;
-    }
+    // Refused whole, not read in part: a store missing some of its certificates would still verify.
+    if (value.length > TRUST_STORE_REF_LIMITS.objectCertificateBytes) return { version, certificates: new Map(), problem: `holds more than ${TRUST_STORE_REF_LIMITS.objectCertificateBytes} bytes in one key` };
     const pem = certificatesPem(value);
     bytes += pem?.length ?? 0;
     certificates.set(key, pem);
