@@ -72,7 +72,8 @@ export class PolicyInformers {
   }
 
   async start(): Promise<void> {
-    await this.trustStores?.start();
+    // Listed beside the policies, not before them: rebuilds wait for both (schedule()).
+    const trustStores = this.trustStores?.start();
     const api = this.api;
     for (const { kind, plural } of KINDS) {
       const path = `/apis/${GROUP}/${VERSION}/${plural}`;
@@ -94,7 +95,7 @@ export class PolicyInformers {
       informer.on('error', (error: unknown) => this.restart(informer, kind, error));
       this.informers.push(informer);
     }
-    await Promise.all(this.informers.map((i) => i.start()));
+    await Promise.all([...this.informers.map((i) => i.start()), trustStores]);
   }
 
   stop(): void {
