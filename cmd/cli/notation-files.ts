@@ -138,7 +138,7 @@ function readStore(dir: string, ref: TrustStoreRef, budget: { bytes: number }): 
 function readRegularFile(file: string, max: number, flag: string, what: string): Buffer {
   let fd;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | (constants.O_NONBLOCK ?? 0));
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     if (code === 'ELOOP') throw new UsageError(`${flag}: ${what}: ${file} is a symlink (symlinks are not supported)`);

@@ -31,7 +31,7 @@ export class TrustStoreIndex implements TrustStoreSource {
   get(kind: TrustStoreObjectKind, name: string): TrustStoreObject | undefined {
     const found = this.objects.get(`${kind}/${name}`);
     if (found || (this.counts.get(kind) ?? 0) < MAX_TRUST_STORE_OBJECTS) return found;
-    return { version: 'overflow', certificates: new Map(), problem: `not read: more than ${MAX_TRUST_STORE_OBJECTS} ${kind}s of the namespace carry the label` };
+    return { version: 'overflow', certificates: new Map(), all: '', problem: `not read: more than ${MAX_TRUST_STORE_OBJECTS} ${kind}s of the namespace carry the label` };
   }
 
   /** Adds or replaces an object as the watch delivered it; one not labelled or of another namespace is dropped. */
@@ -66,18 +66,20 @@ function reduce(kind: TrustStoreObjectKind, object: DataObject): TrustStoreObjec
   const values: [string, Buffer][] = [];
   for (const [key, value] of Object.entries(object.data ?? {})) values.push([key, Buffer.from(String(value), kind === 'Secret' ? 'base64' : 'utf8')]);
   if (kind === 'ConfigMap') for (const [key, value] of Object.entries(object.binaryData ?? {})) values.push([key, Buffer.from(String(value), 'base64')]);
-  if (values.length > TRUST_STORE_REF_LIMITS.keysPerObject) return { version, certificates: new Map(), problem: `has more than ${TRUST_STORE_REF_LIMITS.keysPerObject} keys` };
+  if (values.length > TRUST_STORE_REF_LIMITS.keysPerObject) return { version, certificates: new Map(), all: '', problem: `has more than ${TRUST_STORE_REF_LIMITS.keysPerObject} keys` };
   const certificates = new Map<string, string | undefined>();
   let bytes = 0;
   for (const [key, value] of values) {
     // Refused whole, not read in part: a store missing some of its certificates would still verify.
-    if (value.length > TRUST_STORE_REF_LIMITS.objectCertificateBytes) return { version, certificates: new Map(), problem: `holds more than ${TRUST_STORE_REF_LIMITS.objectCertificateBytes} bytes in one key` };
+    if (value.length > TRUST_STORE_REF_LIMITS.objectCertificateBytes) return { version, certificates: new Map(), all: '', problem: `holds more than ${TRUST_STORE_REF_LIMITS.objectCertificateBytes} bytes in one key` };
     const pem = certificatesPem(value);
     bytes += pem?.length ?? 0;
     certificates.set(key, pem);
   }
-  if (bytes > TRUST_STORE_REF_LIMITS.objectCertificateBytes) return { version, certificates: new Map(), problem: `holds more than ${TRUST_STORE_REF_LIMITS.objectCertificateBytes} bytes of certificates` };
-  return { version, certificates, problem: undefined };
+  if (bytes > TRUST_STORE_REF_LIMITS.objectCertificateBytes) return { version, certificates: new Map(), all: '', problem: `holds more than ${TRUST_STORE_REF_LIMITS.objectCertificateBytes} bytes of certificates` };
+  // Made once here, so resolving a ref copies nothing however often policies are rebuilt.
+  const all = [...certificates.keys()].sort().map((k) => certificates.get(k) ?? '').join('');
+  return { version, certificates, all, problem: undefined };
 }
 
 const KINDS = [

@@ -28,6 +28,8 @@ export interface TrustStoreObject {
   readonly version: string;
   /** Every key's certificates as PEM (CERTIFICATE blocks only); undefined for a key whose value holds none. */
   readonly certificates: ReadonlyMap<string, string | undefined>;
+  /** Every key's certificates concatenated in key order, made once: what a ref without `key` gets. */
+  readonly all: string;
   /** Why the object cannot be used (too large, too many keys); never any of its content. */
   readonly problem: string | undefined;
 }
@@ -47,6 +49,7 @@ export interface ResolvedRefs {
   readonly inputs: readonly string[];
 }
 
+const MAX_PROBLEMS = 20;
 const REF_KEYS = { configMapRef: 'ConfigMap', secretRef: 'Secret' } as const;
 const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const DATA_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
@@ -98,7 +101,9 @@ export function resolveTrustStoreRefs(spec: unknown, source: TrustStoreSource | 
     changed = true;
     return { ...(authority as Record<string, unknown>), notation: { ...(notation as Record<string, unknown>), trustStores: next } };
   });
-  return { spec: changed ? { ...(spec as Record<string, unknown>), authorities: resolved } : spec, problems, inputs };
+  // As many as a policy's status shows (Guard's 20), then how many more.
+  const shown = problems.length > MAX_PROBLEMS ? [...problems.slice(0, MAX_PROBLEMS), `… and ${problems.length - MAX_PROBLEMS} more trust store ref problems`] : problems;
+  return { spec: changed ? { ...(spec as Record<string, unknown>), authorities: resolved } : spec, problems: shown, inputs };
 }
 
 function resolveRef(kind: TrustStoreObjectKind, ref: unknown, path: string, source: TrustStoreSource | undefined): { certificates: string; input: string } | { problem: string } {
@@ -120,7 +125,7 @@ function resolveRef(kind: TrustStoreObjectKind, ref: unknown, path: string, sour
     pem = object.certificates.get(key);
     if (pem === undefined) return { problem: `${path}: ${where} has no key ${JSON.stringify(key)} holding PEM or DER certificates` };
   } else {
-    pem = [...object.certificates.keys()].sort().map((k) => object.certificates.get(k) ?? '').join('');
+    pem = object.all;
     if (pem === '') return { problem: `${path}: ${where} holds no PEM or DER certificates` };
   }
   return { certificates: pem, input: `${kind}/${name}${key === undefined ? '' : `#${key}`}@${object.version}` };

@@ -124,6 +124,13 @@ describe('trust store refs are bounded', () => {
     expect(r.inputs).toHaveLength(TRUST_STORE_REF_LIMITS.refsPerPolicy);
   });
 
+  it('malformed refs by the thousand give a status of bounded length', () => {
+    const stores = Array.from({ length: 64 }, (_, i) => ({ name: `ca:s${i}`, certificates: 'x', configMapRef: { name: 'acme' } }));
+    const r = resolveTrustStoreRefs({ authorities: Array.from({ length: 8 }, () => ({ notation: { trustStores: stores } })) }, new TrustStoreIndex(NS));
+    expect(r.problems).toHaveLength(21);
+    expect(r.problems[20]).toBe('… and 492 more trust store ref problems');
+  });
+
   it('labelled objects kept per kind are bounded; a flood of them evicts nothing already kept', () => {
     const index = new TrustStoreIndex(NS);
     index.put('Secret', secret('first', { 'ca.crt': ca }));
