@@ -59,11 +59,11 @@ export class PolicyInformers {
     private readonly logger: Logger,
     /** Called with every valid policy whenever anything changes. */
     private readonly onChange: (policies: Policy[]) => void,
-    /** trustgate's own namespace: the only one configMapRef/secretRef are read from. Undefined: refs are refused. */
-    trustStoreNamespace?: string,
+    /** trustgate's own namespace, the only one configMapRef/secretRef are read from, and whether Secrets are. Undefined: refs are refused. */
+    trustStores?: { readonly namespace: string; readonly secrets: boolean },
   ) {
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
-    this.trustStores = trustStoreNamespace === undefined ? undefined : new TrustStoreInformers(kubeConfig, trustStoreNamespace, logger.child({ component: 'trust-stores' }), () => this.schedule());
+    this.trustStores = trustStores && new TrustStoreInformers(kubeConfig, trustStores, logger.child({ component: 'trust-stores' }), () => this.schedule());
   }
 
   /** Ready once both kinds (and the trust stores) have been listed and the policies built from them. */

@@ -26,7 +26,11 @@ export class TrustStoreIndex implements TrustStoreSource {
   private readonly objects = new Map<string, TrustStoreObject>();
   private readonly counts = new Map<TrustStoreObjectKind, number>();
 
-  constructor(readonly namespace: string) {}
+  constructor(
+    readonly namespace: string,
+    /** The kinds read at all (Secrets may be left out: kubernetes.trustStores.secrets). */
+    readonly kinds: ReadonlySet<TrustStoreObjectKind> = new Set(['ConfigMap', 'Secret']),
+  ) {}
 
   get(kind: TrustStoreObjectKind, name: string): TrustStoreObject | undefined {
     const found = this.objects.get(`${kind}/${name}`);
@@ -96,26 +100,30 @@ export class TrustStoreInformers {
   private stopped = false;
   private readonly api: CoreV1Api;
 
+  private readonly kinds: readonly (typeof KINDS)[number][];
+
   constructor(
     private readonly kubeConfig: KubeConfig,
-    namespace: string,
+    config: { readonly namespace: string; readonly secrets: boolean },
     private readonly logger: Logger,
     /** Called after any labelled object of the namespace was added, changed or removed. */
     private readonly onChange: () => void,
   ) {
-    this.index = new TrustStoreIndex(namespace);
+    // Without Secrets the chart grants no list/watch on them: they are not even asked for.
+    this.kinds = KINDS.filter((k) => config.secrets || k.kind !== 'Secret');
+    this.index = new TrustStoreIndex(config.namespace, new Set(this.kinds.map((k) => k.kind)));
     this.api = kubeConfig.makeApiClient(CoreV1Api);
   }
 
-  /** Both kinds listed once. */
+  /** Every kind read listed once. */
   get ready(): boolean {
-    return this.synced.size === KINDS.length;
+    return this.synced.size === this.kinds.length;
   }
 
   async start(): Promise<void> {
     const namespace = this.index.namespace;
     const labelSelector = `${TRUST_STORE_LABEL}=true`;
-    for (const { kind, plural } of KINDS) {
+    for (const { kind, plural } of this.kinds) {
       const list = async () => {
         const answer = kind === 'ConfigMap'
           ? await this.api.listNamespacedConfigMap({ namespace, labelSelector })

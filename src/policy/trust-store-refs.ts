@@ -37,6 +37,8 @@ export interface TrustStoreObject {
 /** Where refs are resolved: trustgate's namespace's labelled objects, or nowhere (policies.files). */
 export interface TrustStoreSource {
   readonly namespace: string;
+  /** The kinds read at all. */
+  readonly kinds: ReadonlySet<TrustStoreObjectKind>;
   get(kind: TrustStoreObjectKind, name: string): TrustStoreObject | undefined;
 }
 
@@ -116,6 +118,7 @@ function resolveRef(kind: TrustStoreObjectKind, ref: unknown, path: string, sour
   if (!source) {
     return { problem: `${path}: trust stores from ${kind}s are read only from the API server (kubernetes.policies); in policy files give the certificates inline` };
   }
+  if (!source.kinds.has(kind)) return { problem: `${path}: trust stores from ${kind}s are not read by this trustgate (kubernetes.trustStores.secrets: false; the chart's trustStores.secrets); use a configMapRef` };
   const object = source.get(kind, name);
   const where = `${kind} "${name}" in namespace ${source.namespace}`;
   if (!object) return { problem: `${path}: no ${where} labelled ${TRUST_STORE_LABEL}: "true" (only such objects of trustgate's namespace are read)` };

@@ -28,7 +28,7 @@ beforeAll(async () => {
   const config = path.join(dir, 'trustgate.yaml');
   writeFileSync(config, `listen: "127.0.0.1:${port}"
 tls: {certFile: ${tls.cert}, keyFile: ${tls.key}}
-kubernetes: {kubeconfig: ${cp.kubeconfig}, trustStoreNamespace: trustgate}
+kubernetes: {kubeconfig: ${cp.kubeconfig}, trustStores: {namespace: trustgate}}
 defaultAction: deny
 `);
   await cp.installChart({ port, caPem: readFileSync(tls.caCert, 'utf8'), policies: [] });

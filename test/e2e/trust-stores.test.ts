@@ -58,7 +58,7 @@ contexts: [{name: c, context: {cluster: c, user: sa}}]
 current-context: c
 `);
   let changes = 0;
-  informers = new TrustStoreInformers(loadKubeConfig(kubeconfig), 'trustgate', pino({ level: 'silent' }), () => changes++);
+  informers = new TrustStoreInformers(loadKubeConfig(kubeconfig), { namespace: 'trustgate', secrets: true }, pino({ level: 'silent' }), () => changes++);
   await informers.start();
   await eventually(() => informers!.ready, (ready) => ready, 'trust store informers ready');
   const index = informers.index;

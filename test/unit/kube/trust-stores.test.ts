@@ -79,6 +79,11 @@ describe('resolving configMapRef and secretRef', () => {
     expect(resolveTrustStoreRefs(spec({ name: 'ca:acme', configMapRef: { name: 'acme-ca' } }), local).problems).toHaveLength(1);
   });
 
+  it('refuses a secretRef when Secrets are not read (kubernetes.trustStores.secrets: false)', () => {
+    const local = new TrustStoreIndex(NS, new Set(['ConfigMap']));
+    expect(resolveTrustStoreRefs(spec({ name: 'ca:x', secretRef: { name: 'acme-tsa' } }), local).problems[0]).toContain('trust stores from Secrets are not read by this trustgate');
+  });
+
   it('drops an object whose label is removed or that is of another namespace', () => {
     const local = new TrustStoreIndex(NS);
     local.put('Secret', object('s', { data: { 'ca.crt': b64(ca) } }));
