@@ -4,6 +4,7 @@
 // inline PEM. Where refs come from (the API server's labelled objects in trustgate's own
 // namespace, src/kube/trust-stores.ts) is the caller's; without a source, as with
 // policies.files, a ref is refused. Pure: objects in, spec and problems out.
+import { X509Certificate } from 'node:crypto';
 
 /** Bounds on refs and on what a referenced object may bring into a policy. */
 export const TRUST_STORE_REF_LIMITS = {
@@ -159,7 +160,9 @@ export function certificatesPem(bytes: Uint8Array): string | undefined {
     const blocks: string[] = [];
     for (const m of text.matchAll(PEM_BLOCK)) {
       if (m[1] !== 'CERTIFICATE') return undefined;
-      blocks.push(toPem(Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64')));
+      const der = Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64');
+      if (!isCertificate(der)) return undefined;
+      blocks.push(toPem(der));
     }
     // A BEGIN without its END is not a PEM file; text around the blocks is skipped, as pem.Decode does.
     const rest = text.replace(PEM_BLOCK, '');
@@ -167,7 +170,20 @@ export function certificatesPem(bytes: Uint8Array): string | undefined {
     return blocks.join('');
   }
   const ders = splitDer(buffer);
-  return ders && ders.length > 0 ? ders.map(toPem).join('') : undefined;
+  return ders && ders.length > 0 && ders.every(isCertificate) ? ders.map(toPem).join('') : undefined;
+}
+
+/**
+ * Whether DER bytes are an X.509 certificate: a DER private key or any other SEQUENCE is not
+ * (x509.ParseCertificates refuses them too), so nothing but certificates is ever taken.
+ */
+function isCertificate(der: Buffer): boolean {
+  try {
+    new X509Certificate(der);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Back-to-back DER SEQUENCEs (Go's x509.ParseCertificates input); undefined when it is not that. */

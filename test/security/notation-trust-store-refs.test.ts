@@ -77,6 +77,17 @@ describe('trust store refs cannot read other objects of trustgate\'s namespace',
     expect(resolveTrustStoreRefs(spec({ name: 'ca:x', secretRef: { name: 'webhook-tls', key: 'bundle.pem' } }), index).problems[0]).toContain('has no key "bundle.pem" holding PEM or DER certificates');
   });
 
+  it('a DER private key, or a PEM CERTIFICATE block that is not one, is not taken for a certificate', () => {
+    const local = new TrustStoreIndex(NS);
+    const derKey = key.export({ format: 'der', type: 'pkcs8' });
+    const fake = `-----BEGIN CERTIFICATE-----\n${derKey.toString('base64')}\n-----END CERTIFICATE-----\n`;
+    local.put('ConfigMap', { metadata: { name: 'keys', namespace: NS, resourceVersion: '1', labels: { [TRUST_STORE_LABEL]: 'true' } }, data: { 'fake.pem': fake }, binaryData: { 'key.der': derKey.toString('base64') } });
+    const r = resolveTrustStoreRefs(spec({ name: 'ca:x', configMapRef: { name: 'keys' } }), local);
+    expect(r.problems[0]).toContain('ConfigMap "keys" in namespace trustgate holds no PEM or DER certificates');
+    expectNoLeak(r);
+    expect(JSON.stringify(r)).not.toContain(derKey.toString('base64').slice(0, 40));
+  });
+
   it('a policy file naming any of them is refused with the ref\'s path, and nothing of the object', () => {
     let error: unknown;
     try {
