@@ -1,12 +1,7 @@
 // `trustgate verify|inspect IMAGE --kind cosign`: the cosign authority of a policy, from flags
 // named as cosign names them (cmd/cosign/cli/options/verify.go, certificate.go).
-import { existsSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseReference, type ImageReference } from '../../src/reference/index.js';
-import type { Credentials } from '../../src/registry/credentials.js';
-import { dockerCredentials, parseDockerConfigFile } from '../../src/registry/docker-config.js';
+import type { ImageReference } from '../../src/reference/index.js';
 import type { RegistryClient, RegistryConnection } from '../../src/registry/oci/types.js';
 import type { CosignReport } from '../../src/trust/cosign/inspect.js';
 import { parseCosignAuthority, type CosignSpec } from '../../src/trust/cosign/spec.js';
@@ -14,15 +9,11 @@ import { CosignVerifier } from '../../src/trust/cosign/verifier.js';
 import type { Verified } from '../../src/trust/kind.js';
 import { ExitCode, UsageError } from './errors.js';
 import type { Output } from './output.js';
-import { readText, type Environment } from './environment.js';
+import { readText } from './environment.js';
+import { openRegistry, readCommand, readRegistry, REGISTRY_OPTIONS, type RegistryEnvironment } from './common-options.js';
 
-/**
- * What the CLI needs besides argv: the registry client the webhook uses too, made only when a
- * cosign command runs (cmd/trustgate.ts makes it, and closes it when the command is done).
- */
-export interface CosignEnvironment extends Environment {
-  readonly registryClient: (() => Promise<RegistryClient>) | undefined;
-}
+/** What the CLI needs besides argv (common-options.ts): the registry client among it. */
+export type CosignEnvironment = RegistryEnvironment;
 
 export const COSIGN_VERIFY_USAGE = `Usage: trustgate verify IMAGE --kind cosign (--key PUB.pem | --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] URL) [options]
 
@@ -44,7 +35,7 @@ tags and v3 bundle referrers), or refuses.
 Exit status: 0 verified, 1 refused, 2 usage error.`;
 
 const COSIGN_OPTIONS = {
-  kind: { type: 'string' },
+  ...REGISTRY_OPTIONS,
   key: { type: 'string', multiple: true },
   'certificate-identity': { type: 'string' },
   'certificate-identity-regexp': { type: 'string' },
@@ -52,14 +43,6 @@ const COSIGN_OPTIONS = {
   'certificate-oidc-issuer-regexp': { type: 'string' },
   'trusted-root': { type: 'string' },
   'insecure-ignore-tlog': { type: 'boolean' },
-  'registry-ca-file': { type: 'string' },
-  'insecure-registry': { type: 'boolean' },
-  'docker-config': { type: 'string' },
-  username: { type: 'string' },
-  'password-stdin': { type: 'boolean' },
-  timeout: { type: 'string' },
-  output: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 interface Settings {
@@ -76,20 +59,10 @@ async function readSettings(argv: string[], environment: CosignEnvironment, out:
     out.stdout(COSIGN_VERIFY_USAGE);
     return undefined;
   }
-  if (positionals.length !== 1) throw new UsageError(`takes one IMAGE, got ${positionals.length}`);
-  const ref = parseReference(positionals[0]!);
-  const output = values.output ?? 'text';
-  if (output !== 'text' && output !== 'json') throw new UsageError(`--output must be text or json, not "${output}"`);
-  out.format = output;
-  const seconds = values.timeout === undefined ? 10 : Number(values.timeout);
-  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) throw new UsageError('--timeout must be a number of seconds between 0 and 600');
-  const caBundle = values['registry-ca-file'] === undefined ? undefined : readText(values['registry-ca-file'], '--registry-ca-file');
-  const insecure = values['insecure-registry'] ?? false;
-  const spec = needsTrust ? readSpec(values, caBundle, insecure) : readSpec({ key: undefined, 'certificate-identity': 'inspect', 'certificate-oidc-issuer': 'inspect' }, caBundle, insecure);
-  if (!environment.registryClient) throw new UsageError('this trustgate was built without a registry client');
-  const client = await environment.registryClient();
-  const credentials = await readCredentials(ref, values, environment);
-  const conn: RegistryConnection = { registry: ref.registry, insecure, caBundle, credentials, signal: undefined, timeoutMs: Math.round(seconds * 1000) };
+  const { ref, output, timeoutMs } = readCommand(positionals, values, out);
+  const registry = readRegistry(values);
+  const spec = needsTrust ? readSpec(values, registry.caBundle, registry.insecure) : readSpec({ key: undefined, 'certificate-identity': 'inspect', 'certificate-oidc-issuer': 'inspect' }, registry.caBundle, registry.insecure);
+  const { client, conn } = await openRegistry(ref, registry, values, timeoutMs, environment);
   return { ref, spec, conn, output, client };
 }
 
@@ -127,17 +100,6 @@ function readSpec(values: Flags, caBundle: string | undefined, insecure: boolean
   const parsed = parseCosignAuthority(authority, 'options');
   if ('problems' in parsed) throw new UsageError(parsed.problems.join('; '));
   return parsed.spec;
-}
-
-async function readCredentials(ref: ImageReference, values: { username?: string | undefined; 'password-stdin'?: boolean | undefined; 'docker-config'?: string | undefined }, environment: Environment): Promise<Credentials | undefined> {
-  if (values.username !== undefined) {
-    if (!values['password-stdin']) throw new UsageError('--username needs --password-stdin');
-    return { username: values.username, password: (await environment.readStdin()).replace(/\r?\n$/, '') };
-  }
-  if (values['password-stdin']) throw new UsageError('--password-stdin needs --username');
-  const file = values['docker-config'] ?? path.join(environment.env.DOCKER_CONFIG ?? path.join(os.homedir(), '.docker'), 'config.json');
-  if (values['docker-config'] === undefined && !existsSync(file)) return undefined;
-  return dockerCredentials(parseDockerConfigFile(readText(file, '--docker-config'), file), [ref.registry]);
 }
 
 export async function runCosignVerify(argv: string[], environment: CosignEnvironment, out: Output): Promise<number> {

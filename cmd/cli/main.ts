@@ -1,4 +1,4 @@
-import type { CosignEnvironment } from './cosign.js';
+import type { RegistryEnvironment } from './common-options.js';
 import { describeFailure, ExitCode, UsageError } from './errors.js';
 import type { Output } from './output.js';
 import { SERVE_USAGE } from './serve-usage.js';
@@ -8,9 +8,9 @@ const USAGE = `Usage: trustgate COMMAND [options]
 
 Commands:
   verify IMAGE    resolve an image to the digest its publisher signed, or refuse
-                  (--kind notary, the default, or --kind cosign)
-  inspect IMAGE   show a repository's signed tags, signers and keys (--kind cosign: its
-                  cosign signatures)
+                  (--kind notary, the default, --kind cosign or --kind notation)
+  inspect IMAGE   show a repository's signed tags, signers and keys (--kind cosign,
+                  --kind notation: the image's signatures of that kind)
   serve           run the admission webhook
 
 Run "trustgate COMMAND --help" for a command's options.`;
@@ -24,39 +24,39 @@ function kindOf(argv: readonly string[]): string {
   return 'notary';
 }
 
-type CosignCommand = 'runCosignVerify' | 'runCosignInspect';
-
-type NotaryCommand = (argv: string[], env: MainEnvironment, out: Output) => Promise<number>;
+type Command = (argv: string[], env: MainEnvironment, out: Output) => Promise<number>;
+type RegistryCommand = (argv: string[], env: RegistryEnvironment, out: Output) => Promise<number>;
 
 /**
- * `--kind notary` (the default) or `--kind cosign`. Each kind's commands are loaded only when
- * asked for: Notary's verify and inspect do not pay for cosign's modules (and sigstore-js
- * behind them), nor cosign's for Notary's (bench/cosign-cli-vs-cosign.ts measures it).
+ * `--kind notary` (the default), `--kind cosign` or `--kind notation`. Each kind's commands are
+ * loaded only when asked for: Notary's verify and inspect do not pay for cosign's modules (and
+ * sigstore-js behind them), nor cosign's for Notary's (bench/cosign-cli-vs-cosign.ts measures it).
  */
-function byKind(notary: () => Promise<NotaryCommand>, cosign: CosignCommand) {
+function byKind(notary: () => Promise<Command>, cosign: () => Promise<RegistryCommand>, notation: () => Promise<RegistryCommand>) {
   return async (argv: string[], env: MainEnvironment, out: Output): Promise<number> => {
     const kind = kindOf(argv);
-    if (kind === 'cosign') return (await import('./cosign.js'))[cosign](argv, { registryClient: undefined, ...env }, out);
-    if (kind !== 'notary') throw new UsageError(`--kind must be notary or cosign, not "${kind}"`);
+    if (kind === 'cosign') return (await cosign())(argv, { registryClient: undefined, ...env }, out);
+    if (kind === 'notation') return (await notation())(argv, { registryClient: undefined, ...env }, out);
+    if (kind !== 'notary') throw new UsageError(`--kind must be notary, cosign or notation, not "${kind}"`);
     return (await notary())(argv.filter((a, i) => a !== '--kind=notary' && !(a === '--kind' || argv[i - 1] === '--kind')), env, out);
   };
 }
 
 const COMMANDS: Record<string, (argv: string[], env: MainEnvironment, out: Output) => Promise<number>> = {
-  verify: byKind(async () => (await import('./verify.js')).runVerify, 'runCosignVerify'),
-  inspect: byKind(async () => (await import('./inspect.js')).runInspect, 'runCosignInspect'),
+  verify: byKind(async () => (await import('./verify.js')).runVerify, async () => (await import('./cosign.js')).runCosignVerify, async () => (await import('./notation.js')).runNotationVerify),
+  inspect: byKind(async () => (await import('./inspect.js')).runInspect, async () => (await import('./cosign.js')).runCosignInspect, async () => (await import('./notation.js')).runNotationInspect),
   // The webhook's module graph is large; the CLI's commands should not pay for it.
   serve: async (argv, env, out) => (await import('./serve.js')).runServe(argv, env, out),
 };
 
-/** What main is given: the process's environment, and the registry client of --kind cosign. */
-export type MainEnvironment = Environment & Partial<Pick<CosignEnvironment, 'registryClient'>>;
+/** What main is given: the process's environment, and the registry client of --kind cosign and notation. */
+export type MainEnvironment = Environment & Partial<Pick<RegistryEnvironment, 'registryClient'>>;
 
 export async function main(argv: string[], environment: MainEnvironment, out: Output): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    const [{ VERIFY_USAGE }, { COSIGN_VERIFY_USAGE }, { INSPECT_USAGE }] = await Promise.all([import('./verify.js'), import('./cosign.js'), import('./inspect.js')]);
-    out.stdout(`${USAGE}\n\n${VERIFY_USAGE}\n\n${COSIGN_VERIFY_USAGE}\n\n${INSPECT_USAGE}\n\n${SERVE_USAGE}`);
+    const [{ VERIFY_USAGE }, { COSIGN_VERIFY_USAGE }, { NOTATION_VERIFY_USAGE, NOTATION_INSPECT_USAGE }, { INSPECT_USAGE }] = await Promise.all([import('./verify.js'), import('./cosign.js'), import('./notation.js'), import('./inspect.js')]);
+    out.stdout(`${USAGE}\n\n${VERIFY_USAGE}\n\n${COSIGN_VERIFY_USAGE}\n\n${NOTATION_VERIFY_USAGE}\n\n${INSPECT_USAGE}\n\n${NOTATION_INSPECT_USAGE}\n\n${SERVE_USAGE}`);
     return command === undefined ? ExitCode.USAGE : ExitCode.OK;
   }
   const run = COMMANDS[command];

@@ -22,7 +22,7 @@ export async function startKubernetesSide(
   onPolicies: (policies: Policy[]) => void,
 ): Promise<KubernetesSide> {
   const kc = loadKubeConfig(config.kubeconfig);
-  const informers = config.policies ? new PolicyInformers(kc, logger.child({ component: 'policies' }), onPolicies) : undefined;
+  const informers = config.policies ? new PolicyInformers(kc, logger.child({ component: 'policies' }), onPolicies, config.trustStores) : undefined;
   // The first list may fail while the API server starts: informers retry; readiness waits.
   await informers?.start().catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'policy informers not started yet; retrying'));
   const secrets = config.pullSecrets ? new PullSecretReader(kc, config.credentialsSecret, config.pullSecretNamespaces) : undefined;

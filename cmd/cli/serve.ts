@@ -10,6 +10,7 @@ import { DOCKER_HUB_TRUST_SERVER } from '../../src/registry/index.js';
 import { clientCertificateCheck, createRequestListener, listenHttp, listenHttps, metricsHandler, readTls, TlsReloader, type Listener } from '../../src/server/index.js';
 import { DEFAULT_METADATA_BUDGET, MetadataBudget, NotaryVerifier, TrustClient, TrustKind, type NotarySpec } from '../../src/trust/index.js';
 import { CosignVerifier } from '../../src/trust/cosign/index.js';
+import { NotationVerifier } from '../../src/trust/notation/verifier.js';
 import { OciRegistryClient } from '../../src/registry/oci/index.js';
 import express from 'express';
 import { ExitCode, UsageError } from './errors.js';
@@ -124,8 +125,9 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
   // Every kind of trust served: a policy's authority of a kind missing here is refused at verification.
   // Which credentials each verification carries is decide()'s (admission/credentials.ts, ADR 5):
   // a cosign authority's connection is the image's registry, the namespace's when an ImagePolicy
-  // sets its CA or plain HTTP (COSIGN_AUTHORITY.choosesConnection).
-  const kinds = [new NotaryVerifier(client, config.trust.servers), new CosignVerifier(registry)];
+  // sets its CA or plain HTTP (COSIGN_AUTHORITY.choosesConnection); a Notation authority's too.
+  // Cosign and Notation share the registry client: its connections, token cache and the budget.
+  const kinds = [new NotaryVerifier(client, config.trust.servers), new CosignVerifier(registry), new NotationVerifier(registry)];
   const verifier = new CachingVerifier(
     kinds,
     {

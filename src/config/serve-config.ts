@@ -33,6 +33,12 @@ export interface ServeConfig {
         readonly pullSecretNamespaces: readonly string[] | undefined;
         /** The namespaces the webhooks review (the chart's scope): Events are written only there. */
         readonly namespaces: NamespaceScope;
+        /**
+         * Notation trust stores from ConfigMaps (and Secrets, unless `secrets` is false) labelled
+         * trustgate.dev/trust-store: "true" in `namespace`, trustgate's own: the only objects a
+         * configMapRef/secretRef may name. Undefined: such refs are refused.
+         */
+        readonly trustStores: { readonly namespace: string; readonly secrets: boolean } | undefined;
       }
     | undefined;
   readonly defaultAction: 'allow' | 'deny';
@@ -72,7 +78,7 @@ export const CONFIG_KEYS = [
   'listen', 'tls', 'tls.certFile', 'tls.keyFile', 'tls.reloadIntervalSeconds', 'tls.clientCAFile', 'tls.clientNames', 'metrics', 'metrics.listen',
   'policies', 'policies.files', 'policies.reloadIntervalSeconds', 'kubernetes', 'kubernetes.kubeconfig', 'kubernetes.policies',
   'kubernetes.pullSecrets', 'kubernetes.events', 'kubernetes.credentialsSecret', 'kubernetes.pullSecretNamespaces', 'kubernetes.namespaces', 'kubernetes.namespaces.scope',
-  'kubernetes.namespaces.excluded', 'defaultAction', 'mutateWorkloads', 'deadlineSeconds',
+  'kubernetes.namespaces.excluded', 'kubernetes.trustStores', 'kubernetes.trustStores.namespace', 'kubernetes.trustStores.secrets', 'defaultAction', 'mutateWorkloads', 'deadlineSeconds',
   'trust', 'trust.requestTimeoutSeconds', 'trust.servers', 'cache', 'cache.maxEntries', 'cache.maxBytes',
   'cache.maxTtlSeconds', 'cache.negativeTtlSeconds', 'maxRequestBytes', 'maxBytesInFlight', 'shutdownGraceSeconds', 'logLevel',
 ] as const;
@@ -115,7 +121,7 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
   g.onlyKeys(metricsObj, ['listen'], 'config.metrics');
   const metrics = metricsObj ? address(g, metricsObj.listen, 'config.metrics.listen') : undefined;
   const kube = g.optional(c?.kubernetes, (v) => g.object(v, 'config.kubernetes'));
-  g.onlyKeys(kube, ['kubeconfig', 'policies', 'pullSecrets', 'events', 'credentialsSecret', 'pullSecretNamespaces', 'namespaces'], 'config.kubernetes');
+  g.onlyKeys(kube, ['kubeconfig', 'policies', 'pullSecrets', 'events', 'credentialsSecret', 'pullSecretNamespaces', 'namespaces', 'trustStores'], 'config.kubernetes');
   const flag = (key: string, def: boolean) => g.optional(kube?.[key], (v) => g.boolean(v, `config.kubernetes.${key}`)) ?? def;
   const credentialsSecret = g.optional(kube?.credentialsSecret, (v) => {
     const o = g.object(v, 'config.kubernetes.credentialsSecret');
@@ -129,8 +135,16 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
     if (ns.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) g.fail(`config.kubernetes.pullSecretNamespaces[${i}]`, 'must be a namespace name (DNS-1123 label)');
   });
   const namespaces = namespaceScope(g, kube?.namespaces);
+  const trustStores = g.optional(kube?.trustStores, (v) => {
+    const o = g.object(v, 'config.kubernetes.trustStores');
+    g.onlyKeys(o, ['namespace', 'secrets'], 'config.kubernetes.trustStores');
+    const ns = g.string(o?.namespace, 'config.kubernetes.trustStores.namespace');
+    if (ns !== undefined && !NAMESPACE_NAME.test(ns)) g.fail('config.kubernetes.trustStores.namespace', 'must be a namespace name (DNS-1123 label)');
+    const secrets = g.optional(o?.secrets, (b) => g.boolean(b, 'config.kubernetes.trustStores.secrets')) ?? true;
+    return ns === undefined ? undefined : { namespace: ns, secrets };
+  });
   const kubernetes = kube
-    ? { kubeconfig: g.optional(kube.kubeconfig, (v) => g.string(v, 'config.kubernetes.kubeconfig')), policies: flag('policies', true), pullSecrets: flag('pullSecrets', true), events: flag('events', true), credentialsSecret, pullSecretNamespaces, namespaces }
+    ? { kubeconfig: g.optional(kube.kubeconfig, (v) => g.string(v, 'config.kubernetes.kubeconfig')), policies: flag('policies', true), pullSecrets: flag('pullSecrets', true), events: flag('events', true), credentialsSecret, pullSecretNamespaces, namespaces, trustStores }
     : undefined;
   const policiesObj = g.optional(c?.policies, (v) => g.object(v, 'config.policies'));
   if (!policiesObj && !kubernetes?.policies) g.fail('config.policies', 'required unless kubernetes.policies is on');

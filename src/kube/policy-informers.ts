@@ -6,7 +6,8 @@
 // between parses, and each namespace's ImagePolicy objects are held to NAMESPACE_BUDGET.
 import { CustomObjectsApi, ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { BudgetUsage, CLUSTER_BUDGET, describePolicy, NAMESPACE_BUDGET, parsePolicy, PolicyError, PolicyKind, rawCost, refusedStandIn, type Policy } from '../policy/index.js';
+import { BudgetUsage, CLUSTER_BUDGET, describePolicy, hasTrustStoreRefs, NAMESPACE_BUDGET, parsePolicy, PolicyError, PolicyKind, rawCost, refusedStandIn, resolveTrustStoreRefs, type Policy } from '../policy/index.js';
+import { TrustStoreInformers } from './trust-stores.js';
 
 const GROUP = 'trustgate.dev';
 const VERSION = 'v1alpha1';
@@ -50,21 +51,29 @@ export class PolicyInformers {
   /** A rebuild has finished since both kinds were listed: the set in force reflects them. */
   private built = false;
 
+  /** Notation trust stores from labelled ConfigMaps and Secrets of trustgate's namespace, when it is configured. */
+  private readonly trustStores: TrustStoreInformers | undefined;
+
   constructor(
     private readonly kubeConfig: KubeConfig,
     private readonly logger: Logger,
     /** Called with every valid policy whenever anything changes. */
     private readonly onChange: (policies: Policy[]) => void,
+    /** trustgate's own namespace, the only one configMapRef/secretRef are read from, and whether Secrets are. Undefined: refs are refused. */
+    trustStores?: { readonly namespace: string; readonly secrets: boolean },
   ) {
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.trustStores = trustStores && new TrustStoreInformers(kubeConfig, trustStores, logger.child({ component: 'trust-stores' }), () => this.schedule());
   }
 
-  /** Ready once both kinds have been listed and the policies built from them. */
+  /** Ready once both kinds (and the trust stores) have been listed and the policies built from them. */
   get ready(): boolean {
-    return this.synced.size === KINDS.length && this.built;
+    return this.synced.size === KINDS.length && this.built && (this.trustStores?.ready ?? true);
   }
 
   async start(): Promise<void> {
+    // Listed beside the policies, not before them: rebuilds wait for both (schedule()).
+    const trustStores = this.trustStores?.start();
     const api = this.api;
     for (const { kind, plural } of KINDS) {
       const path = `/apis/${GROUP}/${VERSION}/${plural}`;
@@ -86,11 +95,12 @@ export class PolicyInformers {
       informer.on('error', (error: unknown) => this.restart(informer, kind, error));
       this.informers.push(informer);
     }
-    await Promise.all(this.informers.map((i) => i.start()));
+    await Promise.all([...this.informers.map((i) => i.start()), trustStores]);
   }
 
   stop(): void {
     this.stopped = true;
+    this.trustStores?.stop();
     for (const informer of this.informers) void informer.stop();
   }
 
@@ -109,6 +119,8 @@ export class PolicyInformers {
 
   /** Coalesces changes: one rebuild runs at a time, and one more follows if anything changed meanwhile. */
   private schedule(): void {
+    // Until the trust stores are listed a ref would be refused for nothing: their list schedules one.
+    if (this.trustStores && !this.trustStores.ready) return;
     if (this.rebuilding) {
       this.again = true;
       return;
@@ -153,13 +165,17 @@ export class PolicyInformers {
       const namespace = object.metadata?.namespace ?? '';
       const source = `${kind}/${namespaced ? `${namespace}/` : ''}${name}`;
       const uid = object.metadata?.uid ?? source;
-      const version = `${object.metadata?.generation ?? object.metadata?.resourceVersion ?? ''}`;
+      // Trust store refs resolved first: the certificates they bring count against the budget,
+      // and the object is compiled again whenever an object it names changes (its version).
+      const refs = hasTrustStoreRefs(object.spec) ? resolveTrustStoreRefs(object.spec, this.trustStores?.index) : undefined;
+      const spec = refs?.spec ?? object.spec;
+      const version = `${object.metadata?.generation ?? object.metadata?.resourceVersion ?? ''}${refs ? `+${refs.inputs.join(',')}${refs.problems.length > 0 ? `!${refs.problems.join(';')}` : ''}` : ''}`;
       let problem: string | undefined;
       let policy: Policy | undefined;
       // Counted as the object costs once compiled (keys, pattern states, trusted roots), unparsed.
       const u = namespaced ? used.get(namespace) ?? { usage: new BudgetUsage(NAMESPACE_BUDGET), over: 0 } : undefined;
       if (u) used.set(namespace, u);
-      const exceeded = (u?.usage ?? cluster).add(rawCost(object.spec));
+      const exceeded = (u?.usage ?? cluster).add(rawCost(spec));
       if (u && exceeded !== undefined) {
         u.over += 1;
         const budget = `over the namespace budget of ${NAMESPACE_BUDGET.policies} ImagePolicy objects, ${NAMESPACE_BUDGET.keys} pinned keys, ${NAMESPACE_BUDGET.patternStates} identity-pattern states and ${NAMESPACE_BUDGET.trustedRootBytes} characters of trusted roots (this one would exceed ${exceeded}; older objects come first)`;
@@ -182,9 +198,11 @@ export class PolicyInformers {
           await new Promise((resolve) => setImmediate(resolve));
           sliceStart = performance.now();
         }
-        compiled = problem === undefined
-          ? this.compile(object, kind, namespaced, version, source)
-          : { version, policy: undefined, problem, refusedFor: problem };
+        compiled = problem !== undefined
+          ? { version, policy: undefined, problem, refusedFor: problem }
+          : refs && refs.problems.length > 0
+            ? this.refuse(source, version, refs.problems)
+            : this.compile({ ...object, spec }, kind, namespaced, version, source);
         this.compiled.set(uid, compiled);
       }
       seen.add(uid);
@@ -217,6 +235,13 @@ export class PolicyInformers {
       this.logger.error({ policy: source, problems: problem }, 'policy refused');
       return { version, policy: undefined, problem };
     }
+  }
+
+  /** A policy whose trust store refs could not be resolved: refused as a whole, never compiled in part. */
+  private refuse(source: string, version: string, problems: readonly string[]): Compiled {
+    const problem = problems.join('; ');
+    this.logger.error({ policy: source, problems: problem }, 'policy refused');
+    return { version, policy: undefined, problem };
   }
 
   /** Records the verdict in .status when it changed (a JSON Patch of /status). */

@@ -6,3 +6,4 @@ export { BudgetUsage } from './budget.js';
 export { PolicySet, bestMatch, type PolicyMatch } from './select.js';
 export { loadPolicyFiles, expandFilePatterns, PolicyFileWatcher, type LoadedPolicies } from './files.js';
 export { rawCost, rawKeyCount, supportedKinds, type PolicyCost } from './authorities.js';
+export { resolveTrustStoreRefs, hasTrustStoreRefs, certificatesPem, TRUST_STORE_LABEL, TRUST_STORE_REF_LIMITS, type TrustStoreSource, type TrustStoreObject, type TrustStoreObjectKind, type ResolvedRefs } from './trust-store-refs.js';

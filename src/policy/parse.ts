@@ -1,5 +1,6 @@
 // Checks ClusterImagePolicy / ImagePolicy objects (from YAML files now, CRDs later) and compiles
 // them: patterns normalised, pins and signer keys parsed. docs/policy.md documents every field.
+import { hasTrustStoreRefs, resolveTrustStoreRefs } from './trust-store-refs.js';
 import { Guard } from '../shared/guard.js';
 import { TrustKind } from '../trust/index.js';
 import { readAuthorities, trustAuthority } from './authorities.js';
@@ -42,6 +43,11 @@ export function parsePolicy(doc: unknown, source: string): Policy {
   const mutate = g.optional(spec?.mutate, (v) => g.boolean(v, 'spec.mutate')) ?? true;
   const required = g.optional(spec?.require, (v) => g.oneOf(v, Object.values(Require), 'spec.require')) ?? Require.ANY;
   const verify = readVerify(g, action, spec);
+  // Refs still here were not resolved by the API server's side (src/kube/trust-stores.ts): refused.
+  for (const problem of hasTrustStoreRefs(spec) ? resolveTrustStoreRefs(spec, undefined).problems : []) {
+    const at = problem.indexOf(': ');
+    g.fail(problem.slice(0, at), problem.slice(at + 2));
+  }
 
   if (!g.ok || !kind || !name || !images || !verify) throw new PolicyError(source, g.problems.length ? g.problems : ['unreadable']);
   const { authorities, trust } = verify;

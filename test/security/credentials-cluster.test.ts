@@ -118,11 +118,12 @@ describe('pullSecrets.namespaces', () => {
     const { manifests } = await render([]);
     const clusterRole = manifests.find((m) => m.kind === 'ClusterRole');
     expect(clusterRole?.rules).toContainEqual({ apiGroups: [''], resources: ['serviceaccounts', 'secrets'], verbs: ['get'] });
-    expect(manifests.filter((m) => m.kind === 'Role')).toEqual([]);
+    // The only Role: Notation trust stores, list/watch in trustgate's own namespace (trust-stores.test.ts).
+    expect(manifests.filter((m) => m.kind === 'Role').map((m) => [m.metadata.name, m.metadata.namespace])).toEqual([[`${RELEASE}-trustgate-trust-stores`, 'trustgate']]);
   });
 
   it('pullSecrets.namespaces: secrets are readable in the listed namespaces only, plus the credentials secret', async () => {
-    const { manifests } = await render(['--set', 'pullSecrets.namespaces={team-a,team-b}', '--set', 'config.credentialsSecret=regcred']);
+    const { manifests } = await render(['--set', 'pullSecrets.namespaces={team-a,team-b}', '--set', 'config.credentialsSecret=regcred', '--set', 'trustStores.secrets=false']);
     const clusterRole = manifests.find((m) => m.kind === 'ClusterRole');
     expect(clusterRole?.rules?.flatMap((r) => r.resources ?? [])).not.toContain('secrets');
     const config = manifests.find((m) => m.kind === 'ConfigMap')?.data?.['config.yaml'] ?? '';
@@ -138,8 +139,11 @@ describe('pullSecrets.namespaces', () => {
     // secret is mounted, never read through the API).
     expect(await canGet('secrets/regcred', 'trustgate')).toBe('yes');
     expect(await canGet('secrets/other', 'trustgate')).toBe('no');
-    // Never list or watch anywhere.
-    expect((await cp.kubectl(['auth', 'can-i', 'list', 'secrets', '-n', 'team-a', `--as=${SA}`])).stdout.trim()).toBe('no');
+    // Never list or watch Secrets anywhere, its own namespace included (trustStores.secrets=false);
+    // trust stores come from ConfigMaps there only.
+    for (const namespace of ['team-a', 'trustgate']) expect((await cp.kubectl(['auth', 'can-i', 'list', 'secrets', '-n', namespace, `--as=${SA}`])).stdout.trim()).toBe('no');
+    expect((await cp.kubectl(['auth', 'can-i', 'watch', 'configmaps', '-n', 'trustgate', `--as=${SA}`])).stdout.trim()).toBe('yes');
+    expect(config).toContain('trustStores: {namespace: "trustgate", secrets: false}');
   });
 
   it('refuses a namespace that is not a DNS-1123 label', async () => {

@@ -13,8 +13,11 @@ import { TRUST_STORE_LIMITS } from './trust-store.js';
 
 const objectRef = (what: string) => ({
   type: 'object', required: ['name'],
-  properties: { name: { type: 'string', minLength: 1, maxLength: 253, description: `The ${what}'s name, in trustgate's namespace.` } },
-  description: `Every PEM value of a ${what} in trustgate's own namespace labelled trustgate.dev/trust-store: "true" (read by the cluster side only).`,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 253, description: `The ${what}'s name, in trustgate's namespace.` },
+    key: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$', description: `One key of the ${what}; without it, every key holding certificates, in key order.` },
+  },
+  description: `The certificates of a ${what} in trustgate's own namespace labelled trustgate.dev/trust-store: "true" (read by the cluster side only; src/policy/trust-store-refs.ts).`,
 });
 
 export const NOTATION_AUTHORITY_SCHEMA = {

@@ -72,7 +72,7 @@ describe('trustgate verify --kind cosign', () => {
     [['--kind', 'cosign', '--certificate-identity-regexp', '(a)\\1', '--certificate-oidc-issuer', 'b'], 'back-references'],
     [['--kind', 'cosign', '--key', keyFile, '--certificate-identity', 'a', '--certificate-oidc-issuer', 'b'], 'not both'],
     [['--kind', 'cosign', '--certificate-identity', 'a', '--certificate-oidc-issuer', 'b', '--insecure-ignore-tlog'], 'keyless signatures need the log'],
-    [['--kind', 'rekor'], '--kind must be notary or cosign'],
+    [['--kind', 'rekor'], '--kind must be notary, cosign or notation'],
   ])('exits 2 on a usage error: %j', async (flags, message) => {
     const r = await cli(['verify', `${NAME}:1.0`, ...flags], signed().registry);
     expect(r.code).toBe(2);

@@ -35,6 +35,15 @@ describe('parseServeConfig', () => {
     expect(parseServeConfig(`${minimal}kubernetes: {}\n`, 'c.yaml').kubernetes?.pullSecretNamespaces).toBeUndefined();
   });
 
+  it('reads where Notation trust stores come from: trustgate\'s namespace, Secrets unless told not to', () => {
+    expect(parseServeConfig(`${minimal}kubernetes: {trustStores: {namespace: trustgate}}\n`, 'c.yaml').kubernetes?.trustStores).toEqual({ namespace: 'trustgate', secrets: true });
+    expect(parseServeConfig(`${minimal}kubernetes: {trustStores: {namespace: tg, secrets: false}}\n`, 'c.yaml').kubernetes?.trustStores).toEqual({ namespace: 'tg', secrets: false });
+    expect(parseServeConfig(`${minimal}kubernetes: {}\n`, 'c.yaml').kubernetes?.trustStores).toBeUndefined();
+    expect(() => parseServeConfig(`${minimal}kubernetes: {trustStores: {namespace: Not_A_Namespace}}\n`, 'c.yaml')).toThrow('config.kubernetes.trustStores.namespace: must be a namespace name');
+    expect(() => parseServeConfig(`${minimal}kubernetes: {trustStores: {secrets: true}}\n`, 'c.yaml')).toThrow('config.kubernetes.trustStores.namespace');
+    expect(() => parseServeConfig(`${minimal}kubernetes: {trustStores: {namespace: tg, labels: x}}\n`, 'c.yaml')).toThrow('config.kubernetes.trustStores.labels: unknown field');
+  });
+
   it('reads the client CA and names, and the reviewed namespaces (kube-system always excluded)', () => {
     const c = parseServeConfig(
       'tls: {certFile: s.crt, keyFile: s.key, clientCAFile: client-ca.crt, clientNames: [kube-apiserver]}\nkubernetes: {namespaces: {scope: clusterWide, excluded: [trustgate]}}\n',
