@@ -6,24 +6,15 @@
 // (unknown fields, plugin identities, bounds: docs/policy.md "What differs from notation") the
 // unit tests say so; those cases are not here.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Guard } from '../../src/shared/guard.js';
 import { readTrustPolicy } from '../../src/trust/notation/index.js';
+import { testTools } from '../support/test-tools.js';
 
-/**
- * The notation-tool binary scripts/build-test-tools.sh built into the cache (one directory per
- * source hash; the newest). TODO after the merge of issue 11: test/support/notation.ts's locator.
- */
-function notationTool(): string {
-  const bin = path.join(homedir(), '.cache/trustgate/bin');
-  const dirs = readdirSync(bin).filter((d) => d.startsWith('notation-tool-')).map((d) => path.join(bin, d, 'notation-tool'));
-  const newest = dirs.sort((a, b) => statMtime(b) - statMtime(a))[0];
-  if (!newest) throw new Error(`no notation-tool in ${bin}: run scripts/build-test-tools.sh`);
-  return newest;
-}
-const statMtime = (file: string): number => (existsSync(file) ? statSync(file).mtimeMs : 0);
+/** The notation-tool scripts/build-test-tools.sh built (for this source) into the binaries cache. */
+const notationTool = (): string => testTools().notationTool;
 
 const ID = 'x509.subject: C=US, ST=WA, O=acme-rockets.io';
 const st = (over: Record<string, unknown> = {}) => ({ name: 's', registryScopes: ['registry.example.com/team/app'], signatureVerification: { level: 'strict' }, trustStores: ['ca:acme'], trustedIdentities: [ID], ...over });
