@@ -234,7 +234,8 @@ export class TrustState {
 
   /**
    * Records `root` as the repository's trusted root, when there is none yet or when `from` (the
-   * root it was reached from by a verified rotation) is the one recorded. Returns the root in
+   * root it was verified from: a rotation, or the same version signed again) is the one
+   * recorded and `root` is no older. Returns the root in
    * force afterwards: `root`, or the one another replica recorded first, which the caller must
    * then verify from. Throws TRUST_STATE_FULL at the cap and TRUST_STATE_UNAVAILABLE when the
    * backend cannot take the write.
@@ -248,7 +249,7 @@ export class TrustState {
       const entry = this.entries.get(key);
       const base = entry?.remote;
       const current = base?.record.root;
-      if (current && (current.sha256 === root.sha256 || from !== current.sha256 || root.version <= current.version)) return current;
+      if (current && (current.sha256 === root.sha256 || from !== current.sha256 || root.version < current.version)) return current;
       if (!entry && this.entries.size >= this.options.maxRecords) {
         this.counts.refusedFull++;
         throw new TrustError('TRUST_STATE_FULL', `trust-on-first-use records are full (${this.options.maxRecords} repositories): ${gun} is not trusted until older records expire`);

@@ -141,16 +141,16 @@ describe('roots trusted on first use', () => {
 
   it('a newer root replaces the recorded one only when reached from it', async () => {
     const { a, b } = await pair();
-    const v1 = root('v1');
+    const v1 = root('v1', 2);
     await a.recordRoot(SERVER, GUN, v1, undefined);
     // From another root: refused, the recorded one stays.
-    await expect(b.recordRoot(SERVER, GUN, root('evil', 2), root('other').sha256)).resolves.toMatchObject({ sha256: v1.sha256 });
-    // Not newer: refused.
-    await expect(b.recordRoot(SERVER, GUN, root('v1-bis', 1), v1.sha256)).resolves.toMatchObject({ sha256: v1.sha256 });
-    const v2 = root('v2', 2);
+    await expect(b.recordRoot(SERVER, GUN, root('evil', 3), root('other').sha256)).resolves.toMatchObject({ sha256: v1.sha256 });
+    // Older: refused.
+    await expect(b.recordRoot(SERVER, GUN, root('v0', 1), v1.sha256)).resolves.toMatchObject({ sha256: v1.sha256 });
+    const v2 = root('v2', 3);
     await expect(b.recordRoot(SERVER, GUN, v2, v1.sha256)).resolves.toMatchObject({ sha256: v2.sha256 });
     expect(a.root(SERVER, GUN)?.sha256).toBe(v2.sha256);
-    expect(a.version(SERVER, GUN, 'root')).toBe(2);
+    expect(a.version(SERVER, GUN, 'root')).toBe(3);
   });
 
   it('a root survives a restart: a new replica lists it at start', async () => {
