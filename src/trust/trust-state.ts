@@ -165,6 +165,9 @@ export class TrustState {
   private flushTimer: NodeJS.Timeout | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private watching: { stop(): void } | undefined;
+  private listed = false;
+  /** Stopped: a caller retrying start gives up. */
+  stopped = false;
   private counts = { refusedFull: 0, writeFailures: 0, conflicts: 0, badRecords: 0 };
 
   constructor(private readonly options: TrustStateOptions) {
@@ -175,13 +178,22 @@ export class TrustState {
 
   /** Lists every record, then follows changes. Rejects when the first list fails. */
   async start(): Promise<void> {
-    this.watching = this.options.backend.watch?.((event) => this.apply(event));
+    this.watching ??= this.options.backend.watch?.((event) => this.apply(event));
     await this.relist();
-    this.refreshTimer = setInterval(() => void this.refresh(), this.options.refreshIntervalMs);
-    this.refreshTimer.unref();
+    this.listed = true;
+    if (this.refreshTimer === undefined) {
+      this.refreshTimer = setInterval(() => void this.refresh(), this.options.refreshIntervalMs);
+      this.refreshTimer.unref();
+    }
+  }
+
+  /** The store has been listed once: every recorded floor is known here (readiness). */
+  get ready(): boolean {
+    return this.listed;
   }
 
   stop(): void {
+    this.stopped = true;
     this.watching?.stop();
     clearInterval(this.refreshTimer);
     clearTimeout(this.flushTimer);
