@@ -121,7 +121,10 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
     onFetch: (server, _file, ms, ok) => metrics.trustFetch(server, ms, ok),
     budget,
   });
-  metrics.countTrustClient(() => ({ ...client.sizes() }));
+  metrics.countTrustClient(() => {
+    const state = trustState?.sizes();
+    return { ...client.sizes(), ...(state && { trustRecords: state.records, trustRecordsUnwritten: state.dirty, trustRecordsRefused: state.refusedFull }) };
+  });
   const registry = new OciRegistryClient({ budget });
   metrics.countRegistryClient(() => ({ ...registry.sizes() }));
   // Every kind of trust served: a policy's authority of a kind missing here is refused at verification.
