@@ -118,7 +118,8 @@ describe('pullSecrets.namespaces', () => {
     const { manifests } = await render([]);
     const clusterRole = manifests.find((m) => m.kind === 'ClusterRole');
     expect(clusterRole?.rules).toContainEqual({ apiGroups: [''], resources: ['serviceaccounts', 'secrets'], verbs: ['get'] });
-    expect(manifests.filter((m) => m.kind === 'Role')).toEqual([]);
+    // No Role grants them too (the chart's one default Role is for its TrustRecords: ADR 0013).
+    expect(manifests.filter((m) => m.kind === 'Role' && m.rules?.some((r) => r.resources?.some((x) => x === 'secrets' || x === 'serviceaccounts')))).toEqual([]);
   });
 
   it('pullSecrets.namespaces: secrets are readable in the listed namespaces only, plus the credentials secret', async () => {
