@@ -208,7 +208,8 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
     client.close();
     registry.close();
     // What replicas and the next start must know: versions verified since the last write.
-    await trustState?.settle();
+    // Bounded: an API server that does not answer must not hold the shutdown.
+    if (trustState) await Promise.race([trustState.settle(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     trustState?.stop();
     logger.info('stopped');
     clearInterval(flusher);

@@ -233,7 +233,11 @@ export class TrustState {
    */
   async lookup(server: string, gun: string): Promise<RecordedRoot | undefined> {
     const key = recordName(server, gun);
-    if (this.entries.get(key)?.remote) return this.root(server, gun);
+    const entry = this.entries.get(key);
+    if (entry?.remote) return this.root(server, gun);
+    // At the cap a repository with no record could not be recorded anyway: refused before any
+    // read, so a flood of new names costs the API server nothing.
+    if (!entry && this.entries.size >= this.options.maxRecords) throw this.full(gun);
     let stored: StoredRecord | undefined;
     try {
       stored = await this.options.backend.get(server, gun);
@@ -262,10 +266,7 @@ export class TrustState {
       const base = entry?.remote;
       const current = base?.record.root;
       if (current && (current.sha256 === root.sha256 || from !== current.sha256 || root.version < current.version)) return current;
-      if (!entry && this.entries.size >= this.options.maxRecords) {
-        this.counts.refusedFull++;
-        throw new TrustError('TRUST_STATE_FULL', `trust-on-first-use records are full (${this.options.maxRecords} repositories): ${gun} is not trusted until older records expire`);
-      }
+      if (!entry && this.entries.size >= this.options.maxRecords) throw this.full(gun);
       if (!this.take()) throw unavailable(gun, 'too many writes to the trust state at once');
       const versions = new Map(entry?.local ?? []);
       versions.set('root', Math.max(root.version, versions.get('root') ?? 0));
@@ -456,6 +457,11 @@ export class TrustState {
       void this.flush();
     }, ms);
     this.flushTimer.unref();
+  }
+
+  private full(gun: string): TrustError {
+    this.counts.refusedFull++;
+    return new TrustError('TRUST_STATE_FULL', `trust-on-first-use records are full (${this.options.maxRecords} repositories): ${gun} is not trusted until older records expire`);
   }
 
   /** A token of the write-rate bucket, if one is left. */

@@ -185,9 +185,13 @@ describe('bounds', () => {
     for (let i = 0; i < 3; i++) await a.recordRoot(SERVER, `registry.test/r${i}`, root(`r${i}`), undefined);
     await expect(a.recordRoot(SERVER, 'registry.test/flood', root('flood'), undefined)).rejects.toMatchObject({ code: 'TRUST_STATE_FULL' });
     expect(a.noteVerified(SERVER, 'registry.test/flood2', versions({ timestamp: 1 }))).toBe(false);
+    // Refused before any read: a flood of new names costs the API server nothing.
+    const reads = store.calls.filter((c) => c === 'get').length;
+    await expect(a.lookup(SERVER, 'registry.test/flood3')).rejects.toMatchObject({ code: 'TRUST_STATE_FULL' });
+    expect(store.calls.filter((c) => c === 'get')).toHaveLength(reads);
     expect(store.records.size).toBe(3);
     expect(a.root(SERVER, 'registry.test/r0')?.sha256).toBe(root('r0').sha256);
-    expect(a.sizes()).toMatchObject({ records: 3, refusedFull: 2 });
+    expect(a.sizes()).toMatchObject({ records: 3, refusedFull: 3 });
   });
 
   it('records not seen for expireAfter are removed, on every replica', async () => {
