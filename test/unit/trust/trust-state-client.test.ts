@@ -88,3 +88,26 @@ it('a new repository is refused while its root cannot be recorded', async () => 
   store.down = true;
   expect(await codeOf(load(a, repo()))).toBe('TRUST_STATE_UNAVAILABLE');
 });
+
+it('two replicas that first see different roots at the same moment end with one: the loser verifies from the winner\'s', async () => {
+  const store = new FakeTrustBackend();
+  const a = await replica(store);
+  const b = await replica(store);
+  const genuine = repo();
+  // While b is fetching the impostor's metadata, a trusts and records the genuine root.
+  const inner = new RecordedFetcher(impostor());
+  let raced = false;
+  const racing = {
+    async fetch(file: string, maxBytes: number) {
+      if (!raced && file === 'timestamp') {
+        raced = true;
+        await load(a, genuine);
+      }
+      return inner.fetch(file, maxBytes);
+    },
+  };
+  const loadB = b.loadRepository({ server: SERVER, gun: GUN, pins: NO_PINS, roles: { all: false, roles: [] }, caBundle: undefined, credentials: undefined, timeoutMs: 5000, fetcher: racing });
+  expect(await codeOf(loadB)).toBe('ROOT_KEY_MISMATCH');
+  expect(raced).toBe(true);
+  await expect(load(b, genuine)).resolves.toMatchObject({ gun: GUN });
+});
