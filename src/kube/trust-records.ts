@@ -1,8 +1,8 @@
 // The trust state (src/trust/trust-state.ts) as TrustRecord objects in trustgate's namespace
 // (ADR 0013): one per trust server and repository, named by a hash of both, written with the
-// object's resourceVersion as the optimistic-concurrency token, followed by a list+watch.
+// object's resourceVersion as the optimistic-concurrency token, followed by a list and a watch.
 // `kubectl get trustrecords -n <namespace>` shows each repository, its root and when last seen.
-import { CustomObjectsApi, ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { CustomObjectsApi, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { StateConflict, recordName, type StateEvent, type StoredRecord, type TrustRecord, type TrustStateBackend } from '../trust/trust-state.js';
 
@@ -176,48 +176,53 @@ export function kubeTrustRecords(kc: KubeConfig, namespace: string, logger: Logg
     },
   };
   const bad = (name: string, problem: string) => logger.warn({ name, problem }, 'TrustRecord ignored');
+  // A plain watch, not an informer: an informer would keep a second copy of every record (roots
+  // included) beside TrustState's own, doubling what the store costs in memory.
   const follow = (onEvent: (event: StateEvent) => void) => {
     const path = `/apis/${TRUST_RECORD_GROUP}/${TRUST_RECORD_VERSION}/namespaces/${namespace}/${TRUST_RECORD_PLURAL}`;
-    const list = async () => {
-      const items: TrustRecordObject[] = [];
-      let cont: string | undefined;
-      let resourceVersion = '';
-      do {
-        const answer = (await custom.listNamespacedCustomObject({ ...base, limit: PAGE, ...(cont !== undefined && { _continue: cont }) })) as { items?: TrustRecordObject[]; metadata?: { _continue?: string; resourceVersion?: string } };
-        items.push(...(answer.items ?? []));
-        cont = answer.metadata?._continue || undefined;
-        resourceVersion = answer.metadata?.resourceVersion ?? resourceVersion;
-      } while (cont);
-      return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion }, items };
-    };
-    const informer = new ListWatch<TrustRecordObject>(path, new Watch(kc), list, false);
+    const watch = new Watch(kc);
+    let stopped = false;
+    let failures = 0;
+    let request: AbortController | undefined;
     const put = (object: TrustRecordObject) => {
       const stored = fromObject(object);
       if (typeof stored === 'string') bad(String(object.metadata?.name ?? ''), stored);
       else onEvent({ type: 'put', stored });
     };
-    informer.on('add', put);
-    informer.on('update', put);
-    informer.on('delete', (object: TrustRecordObject) => {
-      const { server, gun } = object.spec ?? {};
-      if (typeof server === 'string' && typeof gun === 'string') onEvent({ type: 'delete', server, gun });
-    });
-    let stopped = false;
-    let failures = 0;
+    // List (each record is handed over, then dropped here), then watch from that list's version;
+    // after any end or error, the same again with backoff, so no change is missed for long.
+    const run = async (): Promise<void> => {
+      let cont: string | undefined;
+      let resourceVersion = '';
+      do {
+        const answer = (await custom.listNamespacedCustomObject({ ...base, limit: PAGE, ...(cont !== undefined && { _continue: cont }) })) as { items?: TrustRecordObject[]; metadata?: { _continue?: string; resourceVersion?: string } };
+        for (const object of answer.items ?? []) put(object);
+        cont = answer.metadata?._continue || undefined;
+        resourceVersion = answer.metadata?.resourceVersion ?? resourceVersion;
+      } while (cont);
+      if (stopped) return;
+      request = await watch.watch(path, { resourceVersion, allowWatchBookmarks: true }, (phase: string, object: TrustRecordObject) => {
+        failures = 0;
+        if (phase === 'ADDED' || phase === 'MODIFIED') put(object);
+        else if (phase === 'DELETED') {
+          const { server, gun } = object.spec ?? {};
+          if (typeof server === 'string' && typeof gun === 'string') onEvent({ type: 'delete', server, gun });
+        }
+      }, (error: unknown) => restart(error ?? new Error('watch closed')));
+    };
     const restart = (error: unknown) => {
       if (stopped) return;
       const delay = Math.min(30_000, 1000 * 2 ** failures++);
-      logger.warn({ err: error instanceof Error ? error.message : String(error), retryInMs: delay }, 'TrustRecord watch failed; reconnecting');
+      if (failures > 1) logger.warn({ err: error instanceof Error ? error.message : String(error), retryInMs: delay }, 'TrustRecord watch failed; reconnecting');
       setTimeout(() => {
-        if (!stopped) informer.start().then(() => (failures = 0), restart);
+        if (!stopped) run().catch(restart);
       }, delay).unref();
     };
-    informer.on('error', restart);
-    informer.start().catch(restart);
+    run().catch(restart);
     return {
       stop: () => {
         stopped = true;
-        void informer.stop();
+        request?.abort();
       },
     };
   };

@@ -145,8 +145,10 @@ it('a rollback one replica saw is refused by the other', async () => {
   await stack.init(gun);
   await stack.sign(gun, '1.0', v1);
   const [a, b] = replicas as [ServeProcess, ServeProcess];
-  // a sees version 1 of the metadata (the proxy keeps it), then version 2 after a new signature.
+  // Both see version 1 of the metadata (the proxy keeps it); then a alone sees version 2 after a
+  // new signature. b holds the record already, so only the watch can tell it of version 2.
   expect(await verdict(a, `${gun}:1.0`)).toBe('admitted');
+  expect(await verdict(b, `${gun}:1.0`)).toBe('admitted');
   const v2 = await stack.pushImage('team/rollback', '2.0', 'trust-state: rollback v2');
   await stack.sign(gun, '2.0', v2);
   expect(await verdict(a, `${gun}:2.0`)).toBe('admitted');
