@@ -1,4 +1,4 @@
-// Writes charts/trustgate/crds/*.yaml: both policy CRDs from one OpenAPI schema that mirrors
+// Writes charts/trustgate/crds/*.yaml: both policy CRDs from one OpenAPI schema (and TrustRecord's) that mirrors
 // what src/policy/parse.ts accepts, so `kubectl apply` refuses what trustgate would refuse.
 // Structural schemas may not say additionalProperties: false beside properties; the API server
 // prunes unknown fields instead and kubectl's strict field validation reports them.
@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { POLICY_LIMITS as L } from '../src/policy/limits.js';
 import { COSIGN_AUTHORITY_SCHEMA } from '../src/trust/cosign/schema.js';
 import { NOTATION_AUTHORITY_SCHEMA } from '../src/trust/notation/schema.js';
+import { RECORD_LIMITS } from '../src/trust/trust-state.js';
 
 // The API server refuses objects past these bounds, so no tenant can make trustgate parse more
 // than a few hundred keys per object (issue 9 item 6: 2,112 keys per object stalled admission).
@@ -116,9 +117,70 @@ export function crd(kind: string, plural: string, scope: 'Cluster' | 'Namespaced
   };
 }
 
+/**
+ * TrustRecord: what trustgate remembers of one repository on one trust server (ADR 0013), written
+ * only by trustgate's service account in its own namespace. The bounds are src/trust/trust-state.ts
+ * RECORD_LIMITS': the API server refuses a larger record before trustgate ever reads it.
+ */
+export function trustRecordCrd(): Record<string, unknown> {
+  const spec = {
+    type: 'object',
+    required: ['server', 'gun', 'versions', 'lastSeen'],
+    properties: {
+      server: { type: 'string', maxLength: RECORD_LIMITS.name, description: 'The trust server (Notary) base URL.' },
+      gun: { type: 'string', maxLength: RECORD_LIMITS.name, description: 'The repository (globally unique name).' },
+      root: {
+        type: 'object',
+        required: ['data', 'version', 'sha256'],
+        description: 'The root trusted on first use (policies with trustOnFirstUse); absent for pinned repositories.',
+        properties: {
+          data: { type: 'string', maxLength: Math.ceil(RECORD_LIMITS.rootBytes / 3) * 4, description: 'root.json, base64.' },
+          version: { type: 'integer', minimum: 1 },
+          sha256: { type: 'string', pattern: '^[a-f0-9]{64}$' },
+        },
+      },
+      versions: {
+        type: 'object', maxProperties: RECORD_LIMITS.roles,
+        description: 'The highest version trusted of every role (the rollback floor).',
+        additionalProperties: { type: 'integer', minimum: 0 },
+      },
+      lastSeen: { type: 'string', format: 'date-time', description: 'When a replica last verified the repository; records unseen for trustState.expireAfterSeconds are removed.' },
+    },
+  };
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'trustrecords.trustgate.dev' },
+    spec: {
+      group: 'trustgate.dev',
+      scope: 'Namespaced',
+      names: { kind: 'TrustRecord', listKind: 'TrustRecordList', plural: 'trustrecords', singular: 'trustrecord', shortNames: ['tr'], categories: ['trustgate'] },
+      versions: [{
+        name: 'v1alpha1', served: true, storage: true,
+        additionalPrinterColumns: [
+          { name: 'Repository', type: 'string', jsonPath: '.spec.gun' },
+          { name: 'Server', type: 'string', jsonPath: '.spec.server' },
+          { name: 'Root', type: 'integer', jsonPath: '.spec.root.version', description: 'Version of the root trusted on first use.' },
+          { name: 'Last-Seen', type: 'date', jsonPath: '.spec.lastSeen' },
+          { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+        ],
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            description: 'TrustRecord: a root trusted on first use and the rollback floor of one repository, kept by trustgate. See docs/adr/0013-durable-trust-state.md.',
+            required: ['spec'],
+            properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, spec },
+          },
+        },
+      }],
+    },
+  };
+}
+
 export const CRD_FILES: Record<string, Record<string, unknown>> = {
   'clusterimagepolicies.yaml': crd('ClusterImagePolicy', 'clusterimagepolicies', 'Cluster', 'cip'),
   'imagepolicies.yaml': crd('ImagePolicy', 'imagepolicies', 'Namespaced', 'ip'),
+  'trustrecords.yaml': trustRecordCrd(),
 };
 
 export function renderCrd(doc: Record<string, unknown>): string {

@@ -16,6 +16,7 @@ import express from 'express';
 import { ExitCode, UsageError } from './errors.js';
 import type { Output } from './output.js';
 import { SERVE_USAGE } from './serve-usage.js';
+import { openTrustState } from './serve-trust-state.js';
 import { readText, type Environment } from './trust-options.js';
 
 export async function runServe(argv: string[], _environment: Environment, out: Output): Promise<number> {
@@ -114,12 +115,17 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
   // cosign's manifests, referrers pages and blobs draw on the same 32 MiB, so adding a kind does
   // not add its own allowance to the peak the chart's memory limit was sized for.
   const budget = new MetadataBudget(DEFAULT_METADATA_BUDGET);
+  const trustState = await openTrustState(config, logger);
   const client = new TrustClient({
+    ...(trustState && { state: trustState }),
     requestTimeoutMs: config.trust.requestTimeoutSeconds * 1000,
     onFetch: (server, _file, ms, ok) => metrics.trustFetch(server, ms, ok),
     budget,
   });
-  metrics.countTrustClient(() => ({ ...client.sizes() }));
+  metrics.countTrustClient(() => {
+    const state = trustState?.sizes();
+    return { ...client.sizes(), ...(state && { trustRecords: state.records, trustRecordsUnwritten: state.dirty, trustRecordsRefused: state.refusedFull }) };
+  });
   const registry = new OciRegistryClient({ budget });
   metrics.countRegistryClient(() => ({ ...registry.sizes() }));
   // Every kind of trust served: a policy's authority of a kind missing here is refused at verification.
@@ -166,7 +172,7 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
   };
 
   const app = createRequestListener({
-    review, metrics, logger, ready: () => kube?.ready() ?? true, maxRequestBytes: config.maxRequestBytes, maxBytesInFlight: config.maxBytesInFlight, serveMetrics: config.metrics === undefined,
+    review, metrics, logger, ready: () => (kube?.ready() ?? true) && (trustState?.ready ?? true), maxRequestBytes: config.maxRequestBytes, maxBytesInFlight: config.maxBytesInFlight, serveMetrics: config.metrics === undefined,
     ...(config.tls.clientCAFile !== undefined && { clientCheck: clientCertificateCheck(config.tls.clientNames) }),
   });
   let tls;
@@ -175,6 +181,7 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
   } catch (error) {
     watcher?.stop();
     kube?.stop();
+    trustState?.stop();
     const files = [config.tls.certFile, config.tls.keyFile, config.tls.clientCAFile].filter(Boolean).join(' / ');
     throw new UsageError(`tls: cannot read ${files}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
@@ -202,6 +209,10 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
     await Promise.all([main.close(grace), metricsListener?.close(grace)]);
     client.close();
     registry.close();
+    // What replicas and the next start must know: versions verified since the last write.
+    // Bounded: an API server that does not answer must not hold the shutdown.
+    if (trustState) await Promise.race([trustState.settle(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    trustState?.stop();
     logger.info('stopped');
     clearInterval(flusher);
     process.off('exit', flushAtExit);

@@ -56,6 +56,8 @@ export interface ServeConfig {
     readonly maxTtlSeconds: number;
     readonly negativeTtlSeconds: number;
   };
+  /** Where roots trusted on first use and rollback floors are kept (ADR 0013). */
+  readonly trustState: TrustStateConfig;
   readonly maxRequestBytes: number;
   /** What the request bodies of reviews in flight may hold together (src/server/body-budget.ts). */
   readonly maxBytesInFlight: number;
@@ -63,6 +65,22 @@ export interface ServeConfig {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Directory relative paths in the file are resolved against. */
   readonly baseDir: string;
+}
+
+/** The durable trust state: TrustRecord objects, a file, or this process's memory only. */
+export interface TrustStateConfig {
+  readonly store: 'kubernetes' | 'file' | 'memory';
+  /** Namespace of the TrustRecord objects (store: kubernetes). */
+  readonly namespace: string | undefined;
+  /** Path of the state file (store: file). */
+  readonly file: string | undefined;
+  readonly maxFileBytes: number;
+  readonly maxRecords: number;
+  readonly expireAfterSeconds: number;
+  readonly touchIntervalSeconds: number;
+  readonly writesPerSecond: number;
+  readonly writeBurst: number;
+  readonly refreshIntervalSeconds: number;
 }
 
 /** Which namespaces the webhook configurations send for review, as the chart sets them up. */
@@ -80,7 +98,9 @@ export const CONFIG_KEYS = [
   'kubernetes.pullSecrets', 'kubernetes.events', 'kubernetes.credentialsSecret', 'kubernetes.pullSecretNamespaces', 'kubernetes.namespaces', 'kubernetes.namespaces.scope',
   'kubernetes.namespaces.excluded', 'kubernetes.trustStores', 'kubernetes.trustStores.namespace', 'kubernetes.trustStores.secrets', 'defaultAction', 'mutateWorkloads', 'deadlineSeconds',
   'trust', 'trust.requestTimeoutSeconds', 'trust.servers', 'cache', 'cache.maxEntries', 'cache.maxBytes',
-  'cache.maxTtlSeconds', 'cache.negativeTtlSeconds', 'maxRequestBytes', 'maxBytesInFlight', 'shutdownGraceSeconds', 'logLevel',
+  'cache.maxTtlSeconds', 'cache.negativeTtlSeconds', 'trustState', 'trustState.store', 'trustState.namespace', 'trustState.file',
+  'trustState.maxFileBytes', 'trustState.maxRecords', 'trustState.expireAfterSeconds', 'trustState.touchIntervalSeconds',
+  'trustState.writesPerSecond', 'trustState.writeBurst', 'trustState.refreshIntervalSeconds', 'maxRequestBytes', 'maxBytesInFlight', 'shutdownGraceSeconds', 'logLevel',
 ] as const;
 
 export class ConfigError extends Error {
@@ -163,6 +183,7 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
   const cache = g.optional(c?.cache, (v) => g.object(v, 'config.cache'));
   g.onlyKeys(cache, ['maxEntries', 'maxBytes', 'maxTtlSeconds', 'negativeTtlSeconds'], 'config.cache');
   const baseDir = path.dirname(path.resolve(source));
+  const trustState = trustStateOf(g, c?.trustState, num, { kubernetes: kubernetes !== undefined, baseDir });
   const logLevel = g.optional(c?.logLevel, (v) => g.oneOf(v, ['debug', 'info', 'warn', 'error'] as const, 'config.logLevel')) ?? 'info';
 
   const config: ServeConfig = {
@@ -187,6 +208,7 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
       maxTtlSeconds: num(cache?.maxTtlSeconds, 'config.cache.maxTtlSeconds', 300, 0, 86_400),
       negativeTtlSeconds: num(cache?.negativeTtlSeconds, 'config.cache.negativeTtlSeconds', 10, 0, 3600),
     },
+    trustState,
     maxRequestBytes: num(c?.maxRequestBytes, 'config.maxRequestBytes', 4 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
     maxBytesInFlight: num(c?.maxBytesInFlight, 'config.maxBytesInFlight', 32 * 1024 * 1024, 64 * 1024, 16 * 1024 * 1024 * 1024),
     shutdownGraceSeconds: num(c?.shutdownGraceSeconds, 'config.shutdownGraceSeconds', 20, 0, 600),
@@ -197,6 +219,41 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
   if (config.maxBytesInFlight < 2 * config.maxRequestBytes) g.fail('config.maxBytesInFlight', `must be at least twice maxRequestBytes (${2 * config.maxRequestBytes})`);
   if (!g.ok) throw new ConfigError(source, g.problems);
   return deepFreeze(config);
+}
+
+const TRUST_STATE_KEYS = CONFIG_KEYS.filter((k) => k.startsWith('trustState.')).map((k) => k.slice('trustState.'.length));
+
+function trustStateOf(
+  g: Guard,
+  value: unknown,
+  num: (v: unknown, p: string, def: number, min: number, max: number) => number,
+  context: { kubernetes: boolean; baseDir: string },
+): TrustStateConfig {
+  const o = g.optional(value, (v) => g.object(v, 'config.trustState'));
+  g.onlyKeys(o, TRUST_STATE_KEYS, 'config.trustState');
+  const store = g.optional(o?.store, (v) => g.oneOf(v, ['kubernetes', 'file', 'memory'] as const, 'config.trustState.store')) ?? 'memory';
+  const namespace = g.optional(o?.namespace, (v) => g.string(v, 'config.trustState.namespace'));
+  const file = g.optional(o?.file, (v) => g.string(v, 'config.trustState.file'));
+  if (store === 'kubernetes' && !context.kubernetes) g.fail('config.trustState.store', 'kubernetes needs the kubernetes section');
+  if (store === 'kubernetes' && namespace === undefined) g.fail('config.trustState.namespace', 'required with store: kubernetes (trustgate\'s own namespace)');
+  if (namespace !== undefined && !NAMESPACE_NAME.test(namespace)) g.fail('config.trustState.namespace', 'not a namespace name');
+  if (store === 'file' && file === undefined) g.fail('config.trustState.file', 'required with store: file');
+  const expire = num(o?.expireAfterSeconds, 'config.trustState.expireAfterSeconds', 90 * 86_400, 3600, 10 * 365 * 86_400);
+  const touch = num(o?.touchIntervalSeconds, 'config.trustState.touchIntervalSeconds', 3600, 1, 86_400);
+  // A record in use must be touched several times before it could expire.
+  if (expire < 4 * touch) g.fail('config.trustState.expireAfterSeconds', `must be at least four times touchIntervalSeconds (${4 * touch})`);
+  return {
+    store,
+    namespace,
+    file: file === undefined ? undefined : path.resolve(context.baseDir, file),
+    maxFileBytes: num(o?.maxFileBytes, 'config.trustState.maxFileBytes', 64 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+    maxRecords: num(o?.maxRecords, 'config.trustState.maxRecords', 10_000, 1, 1_000_000),
+    expireAfterSeconds: expire,
+    touchIntervalSeconds: touch,
+    writesPerSecond: num(o?.writesPerSecond, 'config.trustState.writesPerSecond', 5, 0.1, 1000),
+    writeBurst: num(o?.writeBurst, 'config.trustState.writeBurst', 20, 1, 10_000),
+    refreshIntervalSeconds: num(o?.refreshIntervalSeconds, 'config.trustState.refreshIntervalSeconds', 60, 1, 3600),
+  };
 }
 
 const MAX_CLIENT_NAMES = 100;

@@ -4,6 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 export { PolicyInformers } from './policy-informers.js';
 export { MAX_PULL_SECRETS, PullSecretError, PullSecretReader, dockerAuths, type OwnedCredentials, type PodCredentialsQuery } from './pull-secrets.js';
 export { EventBudget, EventRecorder, type AdmissionEvent } from './events.js';
+export { KubeTrustRecords, kubeTrustRecords, fromObject as trustRecordFromObject, toObject as trustRecordToObject, TRUST_RECORD_PLURAL, type TrustRecordApi, type TrustRecordObject } from './trust-records.js';
 export { ReviewedNamespaces, isReviewed, ENFORCE_LABEL } from './reviewed-namespaces.js';
 
 /** From a kubeconfig file, or the pod's service account when none is given. */

@@ -62,6 +62,8 @@ export const DENIAL_CODES = {
   DELEGATION_LIMIT: notary('simplify the repository\'s delegations or require a shallower signer'),
   INVALID_METADATA: notary('the trust server does not serve Notary v1 metadata; check the policy\'s trust server'),
   UNSUPPORTED_KEY: notary('the publisher must sign with standard Notary keys'),
+  TRUST_STATE_FULL: notary('trustgate holds trust-on-first-use records for trustState.maxRecords repositories; raise it, or pin these repositories\' root keys (rootKeys)', 'transient'),
+  TRUST_STATE_UNAVAILABLE: notary('trustgate could not record the repository\'s first trusted root (API server or state file unavailable, or too many new repositories at once); retry', 'transient'),
 
   // Signatures kept in the registry beside the image: cosign (src/trust/cosign/) and Notation
   // (src/trust/notation/). The same failure has the same code whichever kind found it.

@@ -9,10 +9,11 @@ import { TrustError } from './errors.js';
 import { NotaryFetcher, type MetadataFetcher } from './fetcher.js';
 import { SharedWork } from '../shared/shared-work.js';
 import { DEFAULT_LIMITS, type TrustLimits } from './limits.js';
-import type { RootPins } from './pins.js';
+import { hasPins, type RootPins } from './pins.js';
 import type { TrustedRepository } from './repository.js';
 import { updateRepository, type RoleSelection } from './update.js';
-import type { TrustedRoot } from './verify-root.js';
+import { restoreRoot, type TrustedRoot } from './verify-root.js';
+import type { TrustState } from './trust-state.js';
 import { VersionStore } from './versions.js';
 
 export interface TrustClientOptions {
@@ -33,6 +34,11 @@ export interface TrustClientOptions {
    * what the kinds of trust hold at once is one bound; instead of one made from metadataBudget.
    */
   readonly budget?: MetadataBudget;
+  /**
+   * Where roots trusted on first use and rollback floors are kept for every replica and restart
+   * (src/trust/trust-state.ts); without it they live in this process only (the CLI).
+   */
+  readonly state?: TrustState;
 }
 
 /**
@@ -168,19 +174,19 @@ export class TrustClient {
       deadline.signal,
     );
     try {
-      const repo = await updateRepository({
-        fetcher,
-        gun: req.gun,
-        pins: req.pins,
-        roles: req.roles,
-        limits: this.limits,
-        now: this.now(),
-        trustedRoot: this.roots.get(rootKey),
-        knownVersion: (role) => this.versions.get(server.href, req.gun, role),
-      });
-      // Only fully verified data moves what this process remembers.
-      this.versions.record(server.href, req.gun, repo.versions);
-      this.roots.set(rootKey, repo.root);
+      const state = this.options.state;
+      const knownVersion = (role: string) => maxOf(state?.version(server.href, req.gun, role), this.versions.get(server.href, req.gun, role));
+      const update = (trustedRoot: TrustedRoot | undefined) =>
+        updateRepository({ fetcher, gun: req.gun, pins: req.pins, roles: req.roles, limits: this.limits, now: this.now(), trustedRoot, knownVersion });
+      let repo: TrustedRepository;
+      if (state && !hasPins(req.pins)) {
+        repo = await this.loadTrustedOnFirstUse(state, server.href, req.gun, update);
+      } else {
+        repo = await update(this.roots.get(rootKey));
+        this.roots.set(rootKey, repo.root);
+      }
+      // Only fully verified data moves what is remembered.
+      if (!state?.noteVerified(server.href, req.gun, repo.versions)) this.versions.record(server.href, req.gun, repo.versions);
       return repo;
     } catch (error) {
       if (deadline.signal.aborted && !(error instanceof TrustError && error.code === 'TIMEOUT')) throw deadline.signal.reason;
@@ -191,6 +197,42 @@ export class TrustClient {
       // The documents read are garbage once the load settles (callers keep only its answer).
       fetcher.release();
     }
+  }
+
+  /**
+   * A repository under trust on first use: verified from the root the trust state recorded (any
+   * replica, any restart), else bootstrapped and its root recorded before it is trusted. When
+   * another replica recorded a different root first, the update runs again from that one, so a
+   * root that is no valid rotation of the recorded root is refused everywhere (ROOT_KEY_MISMATCH).
+   */
+  private async loadTrustedOnFirstUse(
+    state: TrustState,
+    server: string,
+    gun: string,
+    update: (root: TrustedRoot | undefined) => Promise<TrustedRepository>,
+  ): Promise<TrustedRepository> {
+    await state.lookup(server, gun);
+    let anchor = this.recordedRoot(state, server, gun);
+    for (let attempt = 0; ; attempt++) {
+      const repo = await update(anchor);
+      const from = anchor?.sha256.toString('hex');
+      const mine = repo.root.sha256.toString('hex');
+      if (mine === from) return repo;
+      const inForce = await state.recordRoot(server, gun, { bytes: repo.root.doc.bytes, version: repo.root.version, sha256: mine }, from);
+      if (inForce.sha256 === mine) return repo;
+      if (attempt > 0) throw new TrustError('ROOT_KEY_MISMATCH', `the root recorded for ${gun} changed while it was verified; retry`, { role: 'root' });
+      anchor = this.recordedRoot(state, server, gun);
+    }
+  }
+
+  private recordedRoot(state: TrustState, server: string, gun: string): TrustedRoot | undefined {
+    return state.parsedRoot(server, gun, (root) => {
+      try {
+        return restoreRoot(root.bytes, { gun, now: this.now(), limits: this.limits });
+      } catch (cause) {
+        throw new TrustError('INVALID_METADATA', `the root recorded for ${gun} on first use cannot be read back; remove its record to trust the repository anew`, { role: 'root', cause });
+      }
+    });
   }
 
   /** Closes idle keep-alive connections. */
@@ -231,6 +273,10 @@ function loadKey(req: RepositoryRequest): string {
     hash(req.caBundle),
     credentialsFingerprint(req.credentials),
   ]);
+}
+
+function maxOf(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }
 
 function hash(text: string | undefined): string {

@@ -96,6 +96,20 @@ export function recheckClockPins(root: TrustedRoot, pins: RootPins, ctx: RootCon
   if (pins.cas.length > 0) checkPins(root.doc, root.keyring, root.signers, pins, ctx);
 }
 
+/**
+ * A root trusted on first use earlier, read back from the trust state (src/trust/trust-state.ts):
+ * what notary's client does with the root in ~/.docker/trust (tufclient.go bootstrapClient loads
+ * it and validates a newer root against it). Its signatures are checked again (the record is
+ * data that left this process) but not its certificates' validity or its expiry: a stored root
+ * is the anchor of a rotation walk, and the root finally trusted is checked against the clock.
+ */
+export function restoreRoot(bytes: Buffer, ctx: RootContext): TrustedRoot {
+  const doc = parseRoot(bytes, ctx.limits);
+  const keyring = new Keyring(doc.body.keys, 'root');
+  const signers = checkThreshold(doc, doc.body.roles.root, keyring);
+  return trusted(doc, keyring, signers, true);
+}
+
 function trusted(doc: Signed<RootMetadata>, keyring: Keyring, signers: PublicKey[], trustOnFirstUse: boolean): TrustedRoot {
   return { doc, keyring, version: doc.body.version, sha256: sha256(doc.bytes), signers, trustOnFirstUse };
 }

@@ -118,8 +118,13 @@ describe('pullSecrets.namespaces', () => {
     const { manifests } = await render([]);
     const clusterRole = manifests.find((m) => m.kind === 'ClusterRole');
     expect(clusterRole?.rules).toContainEqual({ apiGroups: [''], resources: ['serviceaccounts', 'secrets'], verbs: ['get'] });
-    // The only Role: Notation trust stores, list/watch in trustgate's own namespace (trust-stores.test.ts).
-    expect(manifests.filter((m) => m.kind === 'Role').map((m) => [m.metadata.name, m.metadata.namespace])).toEqual([[`${RELEASE}-trustgate-trust-stores`, 'trustgate']]);
+    // Two Roles, both in trustgate's own namespace: its Notation trust stores (list/watch of
+    // labelled ConfigMaps and Secrets: trust-stores.test.ts) and its TrustRecords (ADR 0013);
+    // only the trust stores' reads Secrets, and neither serviceaccounts.
+    const roles = manifests.filter((m) => m.kind === 'Role');
+    expect(roles.map((m) => [m.metadata.name, m.metadata.namespace]).sort()).toEqual([[`${RELEASE}-trustgate-trust-records`, 'trustgate'], [`${RELEASE}-trustgate-trust-stores`, 'trustgate']]);
+    expect(roles.filter((m) => m.rules?.some((r) => r.resources?.some((x) => x === 'serviceaccounts')))).toEqual([]);
+    expect(roles.filter((m) => m.rules?.some((r) => r.resources?.includes('secrets'))).map((m) => m.metadata.name)).toEqual([`${RELEASE}-trustgate-trust-stores`]);
   });
 
   it('pullSecrets.namespaces: secrets are readable in the listed namespaces only, plus the credentials secret', async () => {

@@ -29,6 +29,13 @@ describe('parseServeConfig', () => {
     expect(c).toMatchObject({ listen: { host: '::1', port: 9443 }, metrics: { host: '0.0.0.0', port: 9090 }, defaultAction: 'allow', trust: { servers: { 'registry.example.com': 'https://notary.example.com' } } });
   });
 
+  it('keeps the trust state in memory unless told where, and reads where', () => {
+    expect(parseServeConfig(minimal, '/etc/trustgate/c.yaml').trustState).toMatchObject({ store: 'memory', maxRecords: 10_000, expireAfterSeconds: 90 * 86_400 });
+    expect(parseServeConfig(`${minimal}trustState: {store: file, file: state/trust.json}\n`, '/etc/trustgate/c.yaml').trustState).toMatchObject({ store: 'file', file: '/etc/trustgate/state/trust.json' });
+    const kube = parseServeConfig(`${minimal}kubernetes: {}\ntrustState: {store: kubernetes, namespace: trustgate, maxRecords: 50, writesPerSecond: 2}\n`, 'c.yaml').trustState;
+    expect(kube).toMatchObject({ store: 'kubernetes', namespace: 'trustgate', maxRecords: 50, writesPerSecond: 2 });
+  });
+
   it('reads the namespaces pull secrets may be read in', () => {
     const c = parseServeConfig(`${minimal}kubernetes: {pullSecretNamespaces: [team-a, team-b]}\n`, 'c.yaml');
     expect(c.kubernetes?.pullSecretNamespaces).toEqual(['team-a', 'team-b']);
@@ -71,6 +78,10 @@ describe('parseServeConfig', () => {
     [`${minimal}trust: {servers: {"host:80": "https://a", "a_b": "https://b"}}\n`, [/config.trust.servers\["host:80"\]: registry port 80 is refused/, /config.trust.servers\["a_b"\]: registry host "a_b" is not a valid host name/]],
     [`${minimal}kubernetes: {pullSecretNamespaces: ["team-a", "Team_B"]}\n`, [/config.kubernetes.pullSecretNamespaces\[1\]: must be a namespace name/]],
     [`${minimal}maxRequestBytes: 20971520\n`, [/config.maxBytesInFlight: must be at least twice maxRequestBytes \(41943040\)/]],
+    [`${minimal}trustState: {store: kubernetes}\n`, [/config.trustState.store: kubernetes needs the kubernetes section/, /config.trustState.namespace: required with store: kubernetes/]],
+    [`${minimal}trustState: {store: file}\n`, [/config.trustState.file: required with store: file/]],
+    [`${minimal}trustState: {store: etcd, maxRecords: 0}\n`, [/config.trustState.store: expected one of kubernetes, file, memory/, /config.trustState.maxRecords: expected a number from 1/]],
+    [`${minimal}trustState: {expireAfterSeconds: 7200, touchIntervalSeconds: 3600}\n`, [/config.trustState.expireAfterSeconds: must be at least four times touchIntervalSeconds/]],
     ['tls: [', [/not valid YAML/]],
   ])('refuses %j', (text, messages) => {
     expect(() => parseServeConfig(text, 'c.yaml')).toThrow(ConfigError);

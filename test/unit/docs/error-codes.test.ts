@@ -27,7 +27,7 @@ describe('the denial-code registry', () => {
   });
 
   it('says which trust codes a cache may keep: never the transient or those publishing cures', () => {
-    expect(DENIAL_CODE_NAMES.filter((c) => DENIAL_CODES[c].caching === 'transient')).toEqual(['TIMEOUT']);
+    expect(DENIAL_CODE_NAMES.filter((c) => DENIAL_CODES[c].caching === 'transient')).toEqual(['TIMEOUT', 'TRUST_STATE_FULL', 'TRUST_STATE_UNAVAILABLE']);
     expect(DENIAL_CODE_NAMES.filter((c) => DENIAL_CODES[c].caching === 'unpublished')).toEqual(['NO_TRUST_DATA', 'TAG_NOT_SIGNED', 'DIGEST_NOT_SIGNED', 'SIGNER_MISSING', 'NO_SIGNATURES']);
     expect(isCacheableRefusal('EXPIRED')).toBe(true);
     expect(isCacheableRefusal('TIMEOUT')).toBe(false);
