@@ -55,6 +55,8 @@ export class PolicyInformers {
     private readonly logger: Logger,
     /** Called with every valid policy whenever anything changes. */
     private readonly onChange: (policies: Policy[]) => void,
+    /** Record each object's verdict in its .status; off for a reader such as `trustgate check`. */
+    private readonly writesStatus = true,
   ) {
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
   }
@@ -221,6 +223,7 @@ export class PolicyInformers {
 
   /** Records the verdict in .status when it changed (a JSON Patch of /status). */
   private writeStatus(object: PolicyObject, plural: string, namespaced: boolean, problem: string | undefined): void {
+    if (!this.writesStatus) return;
     const generation = object.metadata?.generation;
     const status = { accepted: problem === undefined, message: problem ?? 'accepted', ...(generation !== undefined && { observedGeneration: generation }) };
     const current = object.status;
@@ -232,6 +235,27 @@ export class PolicyInformers {
       ? api.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace: object.metadata?.namespace ?? '', plural, name, body })
       : api.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural, name, body });
     request.catch((error: unknown) => this.logger.warn({ name, err: error instanceof Error ? error.message : String(error) }, 'could not write policy status'));
+  }
+}
+
+/**
+ * The policies in force now, read once (`trustgate check --kubeconfig`): the informers' own list
+ * and compile path, budgets and refused stand-ins included, without writing any status.
+ * @throws Error when both kinds are not listed within `timeoutMs`, with the last failure.
+ */
+export async function readPoliciesOnce(kubeConfig: KubeConfig, logger: Logger, timeoutMs: number): Promise<Policy[]> {
+  let latest: Policy[] = [];
+  const informers = new PolicyInformers(kubeConfig, logger, (policies) => (latest = policies), false);
+  try {
+    await informers.start();
+    const until = performance.now() + timeoutMs;
+    while (!informers.ready) {
+      if (performance.now() > until) throw new Error(`policies not listed within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return latest;
+  } finally {
+    informers.stop();
   }
 }
 
