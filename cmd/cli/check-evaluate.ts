@@ -46,7 +46,9 @@ export interface Finding {
 }
 
 export async function evaluateManifests(manifests: readonly Manifest[], ctx: EvaluationContext): Promise<ObjectResult[]> {
-  let images = 0;
+  // Counted before anything is verified: a flood of images is refused without one trust fetch.
+  const images = manifests.reduce((n, m) => n + (isReviewedKind(m.kind) ? countImages(m) : 0), 0);
+  if (images > MANIFEST_LIMITS.images) throw new UsageError(`the manifests name ${images} images, more than ${MANIFEST_LIMITS.images}`);
   const results: ObjectResult[] = [];
   for (const manifest of manifests) {
     const namespace = namespaceOf(manifest.object) ?? ctx.namespace ?? 'default';
@@ -54,8 +56,6 @@ export async function evaluateManifests(manifests: readonly Manifest[], ctx: Eva
       results.push({ manifest, namespace, decision: undefined, images: [] });
       continue;
     }
-    images += countImages(manifest);
-    if (images > MANIFEST_LIMITS.images) throw new UsageError(`the manifests name more than ${MANIFEST_LIMITS.images} images`);
     const decision = await decide(reviewOf(manifest, namespace), 'mutate', {
       policies: ctx.policies,
       verifier: ctx.verifier,

@@ -166,7 +166,12 @@ function parseAll(source: Source, counts: { documents: number; objects: number }
     index++;
     if (++counts.documents > MANIFEST_LIMITS.documents) throw new UsageError(`more than ${MANIFEST_LIMITS.documents} YAML documents`);
     const error = doc.errors[0];
-    if (error) throw new UsageError(`${at(source.file, index, lines.linePos(error.pos[0]).line)}: not valid YAML: ${printable(error.message.split('\n')[0] ?? '', 200)}`);
+    if (error) {
+      const where = at(source.file, index, lines.linePos(error.pos[0]).line);
+      // The composer reports its own stack overflow as a document error.
+      if (/call stack/i.test(error.message)) throw new UsageError(`${where}: too deeply nested to read`);
+      throw new UsageError(`${where}: not valid YAML: ${printable(error.message.split('\n')[0] ?? '', 200)}`);
+    }
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: MANIFEST_LIMITS.aliases });
