@@ -49,7 +49,7 @@ export function jsonReport(results: readonly ObjectResult[]): string {
       verifiedBy: outcome.kinds,
     })),
   }));
-  return JSON.stringify({ admitted: results.every((r) => r.decision?.allowed !== false), objects }, null, 2);
+  return safeJson({ admitted: results.every((r) => r.decision?.allowed !== false), objects });
 }
 
 const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -68,14 +68,22 @@ export function sarifReport(findings: readonly Finding[]): string {
     ruleId: f.code,
     ruleIndex: codes.indexOf(f.code),
     level: f.level === 'deny' ? 'error' : f.level === 'warn' ? 'warning' : 'note',
-    message: { text: `${f.object.manifest.kind}/${f.object.manifest.name}: ${f.message}` },
+    message: { text: `${objectName(f.object)}: ${f.message}` },
     locations: [{ physicalLocation: { artifactLocation: { uri: uriOf(f.file) }, region: { startLine: f.line } } }],
   }));
-  return JSON.stringify({ $schema: SARIF_SCHEMA, version: '2.1.0', runs: [{ tool: { driver: { name: 'trustgate', rules } }, results }] }, null, 2);
+  return safeJson({ $schema: SARIF_SCHEMA, version: '2.1.0', runs: [{ tool: { driver: { name: 'trustgate', rules } }, results }] });
 }
 
 /** A relative URI reference for the file (SARIF 3.10.2): forward slashes, percent-encoded. */
 function uriOf(file: string): string {
   if (file === '-') return 'stdin';
   return file.split(/[\\/]/).map((segment) => encodeURIComponent(segment)).join('/');
+}
+
+/**
+ * JSON with U+2028 and U+2029 escaped too: JSON.stringify leaves them raw (valid JSON), and a
+ * JavaScript or log viewer that reads them as line breaks would split a finding in two.
+ */
+function safeJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
