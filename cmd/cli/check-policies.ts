@@ -26,7 +26,9 @@ export async function loadPolicies(files: readonly string[] | undefined, kubecon
     return new PolicySet(await readPoliciesOnce(loadKubeConfig(kubeconfig), logger, CLUSTER_READ_TIMEOUT_MS));
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`--kubeconfig: cannot read the cluster's policies: ${printable(lastProblem || why, 300)}`);
+    // The thrown error carries the failure; a timeout, what the informers last logged.
+    const problem = lastProblem && !why.includes(lastProblem) ? `${why} (${lastProblem})` : why;
+    throw new UsageError(`--kubeconfig: cannot read the cluster's policies: ${printable(problem, 300)}`);
   }
 }
 

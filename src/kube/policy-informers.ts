@@ -49,6 +49,8 @@ export class PolicyInformers {
   private lastInput: string | undefined;
   /** A rebuild has finished since both kinds were listed: the set in force reflects them. */
   private built = false;
+  /** Why the last list or watch failed; cleared by a successful list. */
+  private lastFailure: string | undefined;
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -77,6 +79,7 @@ export class PolicyInformers {
         const answer = listOf(await api.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: plural }));
         this.synced.add(kind);
         this.failures.delete(kind);
+        this.lastFailure = undefined;
         this.schedule();
         return answer;
       };
@@ -96,9 +99,15 @@ export class PolicyInformers {
     for (const informer of this.informers) void informer.stop();
   }
 
+  /** Why the last list or watch failed, while no list has succeeded since. */
+  get failure(): string | undefined {
+    return this.lastFailure;
+  }
+
   /** Reconnect with exponential backoff (1 s … 30 s) after a watch or list failure. */
   private restart(informer: ListWatch<PolicyObject>, kind: string, error: unknown): void {
     if (this.stopped) return;
+    this.lastFailure = describeError(error);
     const attempt = (this.failures.get(kind) ?? 0) + 1;
     this.failures.set(kind, attempt);
     const delay = Math.min(30_000, 1000 * 2 ** (attempt - 1));
@@ -250,6 +259,8 @@ export async function readPoliciesOnce(kubeConfig: KubeConfig, logger: Logger, t
     await informers.start();
     const until = performance.now() + timeoutMs;
     while (!informers.ready) {
+      // Once, not a watch that must outlive an API server restart: the first failure is the answer.
+      if (informers.failure !== undefined) throw new Error(informers.failure);
       if (performance.now() > until) throw new Error(`policies not listed within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -257,6 +268,21 @@ export async function readPoliciesOnce(kubeConfig: KubeConfig, logger: Logger, t
   } finally {
     informers.stop();
   }
+}
+
+/** An error's message, with the network cause fetch hides behind "fetch failed". */
+function describeError(error: unknown): string {
+  const message = fieldOf(error, 'message') ?? String(error);
+  // Read by shape: undici's errors may come from another realm than this module's Error.
+  const cause = typeof error === 'object' && error !== null ? (error as { cause?: unknown }).cause : undefined;
+  const why = fieldOf(cause, 'code') ?? fieldOf(cause, 'message');
+  return why === undefined ? message : `${message}: ${why}`;
+}
+
+function fieldOf(value: unknown, key: 'code' | 'message'): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const field: unknown = (value as Record<string, unknown>)[key];
+  return typeof field === 'string' ? field : undefined;
 }
 
 /** Oldest first, then by name: the order the namespace budget is filled in. */
