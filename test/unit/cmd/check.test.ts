@@ -45,6 +45,14 @@ describe('trustgate check', () => {
     expect(summary).toMatch(/^1 objects, 2 images checked: 1 would be denied/);
   });
 
+  it('reads a directory of manifests, naming each finding\'s file and line (the docs\' first example)', async () => {
+    const dir = tempFiles({ 'web.yaml': DEPLOYMENT, 'ok.yml': 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: registry.test/team/app:1.0}]}\n', 'README.md': '# not read' });
+    const policies = policyFile(dir, ['registry.test/**']);
+    const r = await runCli(['check', '-f', dir, '--policies', policies], { verifier: verifier() });
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n')).toEqual([expect.stringMatching(/web\.yaml:14: deny: Deployment\/web: container "tool"/) as unknown, expect.stringMatching(/^2 objects, 3 images checked: 1 would be denied/) as unknown]);
+  });
+
   it('denies images no policy covers with the default action, unless --default-action allow', async () => {
     const { dir, policies } = setup({ 'p.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: other.test/x:1}]}\n' });
     const deny = await runCli(['check', '-f', path.join(dir, 'p.yaml'), '--policies', policies], { verifier: verifier() });
