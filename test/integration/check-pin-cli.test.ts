@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli, tempFiles } from '../support/check-cli.js';
+import { trustgate } from '../support/cli.js';
 import { TrustStack, type PushedImage } from '../support/stack.js';
 
 let stack: TrustStack;
@@ -105,5 +106,25 @@ describe('trustgate pin against a real notary-server', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('NO_TRUST_DATA');
     expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+});
+
+describe('the built trustgate command', () => {
+  it('exits 0, 1 and 2 as documented, reading helm output on stdin', async () => {
+    const ok = await trustgate(['check', '-f', '-', '--policies', policies], { input: deployment(`${app}:1.0`) });
+    expect(ok).toMatchObject({ code: 0, stderr: '' });
+    const denied = await trustgate(['check', '-f', '-', '--policies', policies, '--output', 'sarif'], { input: deployment(`${stack.registry}/team/unsigned:1.0`) });
+    expect(denied.code).toBe(1);
+    expect(JSON.parse(denied.stdout)).toMatchObject({ version: '2.1.0', runs: [{ results: [{ ruleId: 'NO_TRUST_DATA', level: 'error' }] }] });
+    const malformed = await trustgate(['check', '-f', '-', '--policies', policies], { input: 'kind: Pod\nspec: [\n' });
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/^trustgate: USAGE: stdin: document 1, line \d+: not valid YAML: [^\n]*\n?$/);
+  });
+
+  it('pins from stdin to stdout, byte for byte but the image', async () => {
+    const text = deployment(`${app}:1.0`);
+    const r = await trustgate(['pin', '-f', '-', '--policies', policies], { input: text });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(text.replace(`${app}:1.0`, `${app}:1.0@${signed.digest}`));
   });
 });

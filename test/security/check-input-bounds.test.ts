@@ -7,6 +7,8 @@ import path from 'node:path';
 import { MANIFEST_LIMITS } from '../../cmd/cli/manifests.js';
 import { ScriptedVerifier } from '../support/fake-verifier.js';
 import { policyFile, runCli, tempFiles } from '../support/check-cli.js';
+import { spawn } from 'node:child_process';
+import { CLI } from '../support/cli.js';
 
 const SIGNED = `sha256:${'a'.repeat(64)}`;
 const verifier = () => new ScriptedVerifier({ 'registry.test/team/app:1.0': SIGNED });
@@ -21,6 +23,28 @@ function expectInputError(r: { code: number; stderr: string }, message: RegExp |
   expect(r.stderr).toMatch(/^trustgate: USAGE: /);
   expect(r.stderr).toMatch(message);
   expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+/** Runs the built command with `bytes` of YAML comment piped in, as long as it reads them. */
+function pipeInto(args: string[], bytes: number): Promise<{ code: number; stdout: string; stderr: string; written: number }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out = { stdout: '', stderr: '', written: 0 };
+    child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
+    child.stdin.on('error', () => undefined); // EPIPE: the command stopped reading, as it should
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    chunk.write('# ');
+    const pump = () => {
+      while (out.written < bytes && !child.stdin.destroyed) {
+        out.written += chunk.length;
+        if (!child.stdin.write(chunk)) return void child.stdin.once('drain', pump);
+      }
+      child.stdin.end();
+    };
+    pump();
+    child.on('close', (code) => resolve({ code: code ?? -1, ...out }));
+  });
 }
 
 const pod = (name: string, image: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec: {containers: [{name: c, image: ${JSON.stringify(image)}}]}\n`;
@@ -53,6 +77,13 @@ describe('check: size and count bounds', () => {
     const dir = tempFiles({ 'big.yaml': big });
     expectInputError(await check(['-f', path.join(dir, 'big.yaml')]), /larger than 16777216 bytes/);
     expectInputError(await check(['-f', '-'], big), /larger than 16777216 bytes together/);
+  });
+
+  it('the built command stops reading stdin at the bound, and refuses', async () => {
+    const r = await pipeInto(['check', '-f', '-', '--policies', POLICIES], 4 * MANIFEST_LIMITS.bytes);
+    expectInputError(r, /larger than 16777216 bytes together/);
+    // It closed stdin before the writer was done: the rest was never read.
+    expect(r.written).toBeLessThan(4 * MANIFEST_LIMITS.bytes);
   });
 
   it('refuses files that are each small but together over the bound', async () => {
