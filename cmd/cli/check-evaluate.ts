@@ -49,26 +49,37 @@ export async function evaluateManifests(manifests: readonly Manifest[], ctx: Eva
   // Counted before anything is verified: a flood of images is refused without one trust fetch.
   const images = manifests.reduce((n, m) => n + (isReviewedKind(m.kind) ? countImages(m) : 0), 0);
   if (images > MANIFEST_LIMITS.images) throw new UsageError(`the manifests name ${images} images, more than ${MANIFEST_LIMITS.images}`);
-  const results: ObjectResult[] = [];
-  for (const manifest of manifests) {
-    const namespace = namespaceOf(manifest.object) ?? ctx.namespace ?? 'default';
-    if (!isReviewedKind(manifest.kind)) {
-      results.push({ manifest, namespace, decision: undefined, images: [] });
-      continue;
+  const results: ObjectResult[] = new Array<ObjectResult>(manifests.length);
+  // A few objects at a time: distinct images verify in parallel, and the verifier's cache and
+  // shared work make an image named by many objects one verification.
+  let next = 0;
+  const worker = async () => {
+    while (next < manifests.length) {
+      const i = next++;
+      results[i] = await evaluateOne(manifests[i]!, ctx);
     }
-    const decision = await decide(reviewOf(manifest, namespace), 'mutate', {
-      policies: ctx.policies,
-      verifier: ctx.verifier,
-      defaultAction: ctx.defaultAction,
-      // Pins are computed for workloads too: check reports them and pin writes them.
-      mutateWorkloads: true,
-      deadlineMs: ctx.deadlineMs,
-      // No pull secrets offline: public images, or trust servers that need no credentials.
-      credentialsFor: () => undefined,
-    });
-    results.push({ manifest, namespace, decision, images: decision.containers.map((outcome) => ({ outcome, line: lineOfField(manifest, outcome.container.pointer) })) });
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(OBJECTS_AT_ONCE, manifests.length) }, worker));
   return results;
+}
+
+/** Objects decided at once: each may verify up to MAX_IMAGES_PER_REVIEW images itself. */
+const OBJECTS_AT_ONCE = 4;
+
+async function evaluateOne(manifest: Manifest, ctx: EvaluationContext): Promise<ObjectResult> {
+  const namespace = namespaceOf(manifest.object) ?? ctx.namespace ?? 'default';
+  if (!isReviewedKind(manifest.kind)) return { manifest, namespace, decision: undefined, images: [] };
+  const decision = await decide(reviewOf(manifest, namespace), 'mutate', {
+    policies: ctx.policies,
+    verifier: ctx.verifier,
+    defaultAction: ctx.defaultAction,
+    // Pins are computed for workloads too: check reports them and pin writes them.
+    mutateWorkloads: true,
+    deadlineMs: ctx.deadlineMs,
+    // No pull secrets offline: public images, or trust servers that need no credentials.
+    credentialsFor: () => undefined,
+  });
+  return { manifest, namespace, decision, images: decision.containers.map((outcome) => ({ outcome, line: lineOfField(manifest, outcome.container.pointer) })) };
 }
 
 /** Malformed objects are counted as none here; decide() refuses them (MALFORMED_OBJECT). */

@@ -1,6 +1,7 @@
 // What `trustgate check` prints: a line per finding (text), every object and image (JSON), or
 // SARIF 2.1.0 for code-scanning tools. Strings from the manifests are escaped in text (no
 // terminal escape reaches the screen); JSON.stringify escapes them in JSON and SARIF.
+import path from 'node:path';
 import { fixFor } from '../../src/admission/index.js';
 import { DENIAL_CODES, isDenialCode } from '../../src/shared/denial-codes.js';
 import { printable } from '../../src/reference/index.js';
@@ -69,15 +70,19 @@ export function sarifReport(findings: readonly Finding[]): string {
     ruleIndex: codes.indexOf(f.code),
     level: f.level === 'deny' ? 'error' : f.level === 'warn' ? 'warning' : 'note',
     message: { text: `${objectName(f.object)}: ${f.message}` },
-    locations: [{ physicalLocation: { artifactLocation: { uri: uriOf(f.file) }, region: { startLine: f.line } } }],
+    locations: [{ physicalLocation: { artifactLocation: artifactOf(f.file), region: { startLine: f.line } } }],
   }));
   return safeJson({ $schema: SARIF_SCHEMA, version: '2.1.0', runs: [{ tool: { driver: { name: 'trustgate', rules } }, results }] });
 }
 
-/** A relative URI reference for the file (SARIF 3.10.2): forward slashes, percent-encoded. */
-function uriOf(file: string): string {
-  if (file === '-') return 'stdin';
-  return file.split(/[\\/]/).map((segment) => encodeURIComponent(segment)).join('/');
+/**
+ * The file as a URI reference (SARIF 3.4): forward slashes, percent-encoded; a relative path is
+ * relative to the checkout (`%SRCROOT%`), where code-scanning tools look for it.
+ */
+function artifactOf(file: string): { uri: string; uriBaseId?: string } {
+  if (file === '-') return { uri: 'stdin' };
+  const uri = file.split(/[\\/]/).map((segment) => encodeURIComponent(segment)).join('/');
+  return path.isAbsolute(file) ? { uri: `file://${uri}` } : { uri, uriBaseId: '%SRCROOT%' };
 }
 
 /**

@@ -3,7 +3,7 @@
 // documents stops at the bound, not at the end of memory), `List` objects expanded, and every
 // object kept with its YAML document so an image field can be found again: its line for the
 // findings, its byte range for the pin.
-import { lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { Composer, isAlias, isScalar, LineCounter, Parser, type Document, type Node } from 'yaml';
 import { printable } from '../../src/reference/index.js';
@@ -58,35 +58,42 @@ export async function readSources(paths: readonly string[], readStdin: () => Pro
   for (const given of paths) {
     if (given === '-') {
       if (sources.some((s) => s.file === '-')) throw new UsageError('-f - (stdin) may be given once');
-      sources.push(counted({ file: '-', text: await readStdin() }, budget));
+      const text = await readStdin();
+      charge(budget, Buffer.byteLength(text), 'stdin');
+      sources.push({ file: '-', text });
       continue;
     }
-    let stat;
-    try {
-      stat = lstatSync(given);
-    } catch (error) {
-      throw new UsageError(`-f: cannot read ${printable(given)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    }
-    if (stat.isDirectory()) for (const file of manifestFiles(given)) sources.push(counted({ file, text: readInput(file) }, budget));
-    else sources.push(counted({ file: given, text: readInput(given) }, budget));
+    // What the user named is followed, a symlink too; inside a directory, manifestFiles decides.
+    if (statOf(given).isDirectory()) for (const file of manifestFiles(given)) sources.push({ file, text: readInput(file, budget) });
+    else sources.push({ file: given, text: readInput(given, budget) });
     if (sources.length > MANIFEST_LIMITS.files) throw new UsageError(`more than ${MANIFEST_LIMITS.files} manifest files`);
   }
   return sources;
 }
 
-function counted(source: Source, budget: { bytes: number }): Source {
-  budget.bytes += Buffer.byteLength(source.text);
-  if (budget.bytes > MANIFEST_LIMITS.bytes) throw new UsageError(`manifests larger than ${MANIFEST_LIMITS.bytes} bytes together (at ${printable(source.file)})`);
-  return source;
+function statOf(file: string): Stats {
+  try {
+    return statSync(file);
+  } catch (error) {
+    throw new UsageError(`-f: cannot read ${printable(file)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
 }
 
-function readInput(file: string): string {
+function charge(budget: { bytes: number }, bytes: number, file: string): void {
+  budget.bytes += bytes;
+  if (budget.bytes > MANIFEST_LIMITS.bytes) throw new UsageError(`manifests larger than ${MANIFEST_LIMITS.bytes} bytes together (at ${printable(file === '-' ? 'stdin' : file)})`);
+}
+
+/** A regular file's text, its size charged to the budget before a byte is read. */
+function readInput(file: string, budget: { bytes: number }): string {
+  const stat = statOf(file);
+  // A FIFO or a device (/dev/zero) has no size to bound: stdin is `-f -`.
+  if (!stat.isFile()) throw new UsageError(`-f: ${printable(file)} is not a regular file or directory (use -f - for stdin)`);
+  if (stat.size > MANIFEST_LIMITS.bytes) throw new UsageError(`${printable(file)} is larger than ${MANIFEST_LIMITS.bytes} bytes`);
+  charge(budget, stat.size, file);
   try {
-    const stat = lstatSync(file);
-    if (stat.size > MANIFEST_LIMITS.bytes) throw new UsageError(`${printable(file)} is larger than ${MANIFEST_LIMITS.bytes} bytes`);
     return readFileSync(file, 'utf8');
   } catch (error) {
-    if (error instanceof UsageError) throw error;
     throw new UsageError(`-f: cannot read ${printable(file)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
 }
@@ -111,7 +118,7 @@ export function manifestFiles(dir: string): string[] {
       if (entry.isSymbolicLink()) {
         const target = resolvedInside(full, root);
         if (target === undefined) continue;
-        const stat = lstatSync(target);
+        const stat = statSync(target);
         isDir = stat.isDirectory();
         isFile = stat.isFile();
         // A directory link inside the tree is skipped: walking it would read files twice, or loop.

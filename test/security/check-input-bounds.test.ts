@@ -118,6 +118,26 @@ describe('check: size and count bounds', () => {
 });
 
 describe('check: directories and symlinks', () => {
+  it('refuses a device or FIFO named with -f instead of reading it without end', async () => {
+    expectInputError(await check(['-f', '/dev/zero']), /\/dev\/zero is not a regular file or directory/);
+  });
+
+  it('charges a symlinked file by its target\'s size, before reading it', async () => {
+    const dir = tempFiles({});
+    mkdirSync(path.join(dir, 'data'));
+    // Not a manifest name, so only the link reads it; inside the directory given, so followed.
+    writeFileSync(path.join(dir, 'data', 'big.txt'), `# ${'x'.repeat(MANIFEST_LIMITS.bytes)}\n`);
+    symlinkSync(path.join(dir, 'data', 'big.txt'), path.join(dir, 'link.yaml'));
+    expectInputError(await check(['-f', dir]), /link\.yaml is larger than 16777216 bytes/);
+  });
+
+  it('follows a symlink the user names with -f, to a directory too', async () => {
+    const dir = tempFiles({ 'app.yaml': pod('app', 'registry.test/team/app:1.0') });
+    const link = path.join(tempFiles({}), 'deploy');
+    symlinkSync(dir, link);
+    expect((await check(['-f', link])).code).toBe(0);
+  });
+
   it('does not follow a symlink out of the directory given, to a file or a directory', async () => {
     const outside = tempFiles({ 'secret.yaml': pod('stolen', 'registry.test/SECRET-CONTENT:1') });
     const dir = tempFiles({ 'app.yaml': pod('app', 'registry.test/team/app:1.0') });

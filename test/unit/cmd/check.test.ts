@@ -96,11 +96,15 @@ describe('trustgate check', () => {
     const { dir, policies } = setup({ 'web.yaml': DEPLOYMENT });
     const r = await runCli(['check', '-f', dir, '--policies', policies, '--output', 'sarif'], { verifier: verifier() });
     expect(r.code).toBe(1);
-    const sarif = JSON.parse(r.stdout) as { version: string; runs: { tool: { driver: { rules: { id: string; help: { text: string } }[] } }; results: { ruleId: string; level: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[] }[] };
+    const sarif = JSON.parse(r.stdout) as { version: string; runs: { tool: { driver: { rules: { id: string; help: { text: string } }[] } }; results: { ruleId: string; level: string; locations: { physicalLocation: { artifactLocation: { uri: string; uriBaseId?: string }; region: { startLine: number } } }[] }[] }[] };
     expect(sarif.version).toBe('2.1.0');
     const run = sarif.runs[0]!;
     expect(run.tool.driver.rules).toEqual([expect.objectContaining({ id: 'TAG_NOT_SIGNED', help: { text: 'sign this tag (docker trust sign IMAGE:TAG) or deploy a signed tag' } })]);
-    expect(run.results).toEqual([expect.objectContaining({ ruleId: 'TAG_NOT_SIGNED', level: 'error', locations: [{ physicalLocation: { artifactLocation: { uri: expect.stringMatching(/web\.yaml$/) as unknown }, region: { startLine: 14 } } }] })]);
+    expect(run.results).toEqual([expect.objectContaining({ ruleId: 'TAG_NOT_SIGNED', level: 'error', locations: [{ physicalLocation: { artifactLocation: { uri: `file://${path.join(dir, 'web.yaml')}` }, region: { startLine: 14 } } }] })]);
+    // A path relative to the checkout is given relative to %SRCROOT%, where code scanning looks.
+    const relative = path.relative(process.cwd(), path.join(dir, 'web.yaml'));
+    const again = JSON.parse((await runCli(['check', '-f', relative, '--policies', policies, '--output', 'sarif'], { verifier: verifier() })).stdout) as typeof sarif;
+    expect(again.runs[0]!.results[0]!.locations[0]!.physicalLocation.artifactLocation).toEqual({ uri: relative, uriBaseId: '%SRCROOT%' });
   });
 
   it('reports warn- and audit-mode findings without failing', async () => {
