@@ -201,22 +201,22 @@ interface Collecting {
   readonly counts: { documents: number; objects: number };
 }
 
-function collect(value: unknown, at_: (string | number)[], listDepth: number, c: Collecting): void {
-  const line = lineOf(c.doc, at_, c.lines);
+function collect(value: unknown, segments: (string | number)[], listDepth: number, c: Collecting): void {
+  const line = lineOf(c.doc, segments, c.lines);
   if (!isObject(value) || typeof value.kind !== 'string') {
     throw new UsageError(`${at(c.source.file, c.index, line)}: not a Kubernetes object (no kind)`);
   }
   const kind = value.kind;
   if (kind.endsWith('List') && Array.isArray(value.items)) {
     if (listDepth >= MANIFEST_LIMITS.listDepth) throw new UsageError(`${at(c.source.file, c.index, line)}: Lists nested deeper than ${MANIFEST_LIMITS.listDepth}`);
-    value.items.forEach((item: unknown, i) => collect(item, [...at_, 'items', i], listDepth + 1, c));
+    value.items.forEach((item: unknown, i) => collect(item, [...segments, 'items', i], listDepth + 1, c));
     return;
   }
   if (++c.counts.objects > MANIFEST_LIMITS.objects) throw new UsageError(`more than ${MANIFEST_LIMITS.objects} objects`);
   const metadata = isObject(value.metadata) ? value.metadata : {};
   const name = typeof metadata.name === 'string' ? metadata.name : typeof metadata.generateName === 'string' ? metadata.generateName : '';
   const apiVersion = typeof value.apiVersion === 'string' ? value.apiVersion : '';
-  c.out.push({ file: c.source.file, document: c.index, path: at_, object: value, kind, apiVersion, name, line: line ?? 1, doc: c.doc, lines: c.lines });
+  c.out.push({ file: c.source.file, document: c.index, path: segments, object: value, kind, apiVersion, name, line: line ?? 1, doc: c.doc, lines: c.lines });
 }
 
 /** The YAML node at a path from the document's root (an alias is returned as the alias). */
