@@ -12,9 +12,23 @@ const [{ describeFailure, ExitCode }, { main }, { processOutput }] = await Promi
   import('./cli/output.js'),
 ]);
 
+/**
+ * Stdin is read up to a bound: past it reading stops, and the command sees more than its own
+ * limit (manifests: 16 MiB) and refuses, instead of the process holding whatever is piped in.
+ */
+const MAX_STDIN_BYTES = 16 * 1024 * 1024 + 1;
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let bytes = 0;
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+    if (bytes >= MAX_STDIN_BYTES) {
+      process.stdin.destroy();
+      break;
+    }
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 

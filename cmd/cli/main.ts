@@ -12,6 +12,8 @@ Commands:
   inspect IMAGE   show a repository's signed tags, signers and keys (--kind cosign,
                   --kind notation: the image's signatures of that kind)
   serve           run the admission webhook
+  check           decide manifests as the webhook would (CI): exit 1 if any would be denied
+  pin             rewrite manifests' images to their signed digests, as the webhook pins them
 
 Run "trustgate COMMAND --help" for a command's options.`;
 
@@ -47,6 +49,8 @@ const COMMANDS: Record<string, (argv: string[], env: MainEnvironment, out: Outpu
   inspect: byKind(async () => (await import('./inspect.js')).runInspect, async () => (await import('./cosign.js')).runCosignInspect, async () => (await import('./notation.js')).runNotationInspect),
   // The webhook's module graph is large; the CLI's commands should not pay for it.
   serve: async (argv, env, out) => (await import('./serve.js')).runServe(argv, env, out),
+  check: async (argv, env, out) => (await import('./check.js')).runCheck(argv, env, out),
+  pin: async (argv, env, out) => (await import('./pin.js')).runPin(argv, env, out),
 };
 
 /** What main is given: the process's environment, and the registry client of --kind cosign and notation. */

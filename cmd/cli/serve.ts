@@ -2,22 +2,20 @@
 // checked config and handed down; nothing below cmd/ reads the environment.
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { CachingVerifier, credentialLookup, decide, type Endpoint, type ReviewRequest } from '../../src/admission/index.js';
+import { credentialLookup, decide, type Endpoint, type ReviewRequest } from '../../src/admission/index.js';
 import { ConfigError, parseServeConfig, type ServeConfig } from '../../src/config/index.js';
 import { LogBuffer, Metrics } from '../../src/observability/index.js';
 import { loadPolicyFiles, PolicyError, PolicyFileWatcher, PolicyKind, PolicySet, type Policy } from '../../src/policy/index.js';
 import { DOCKER_HUB_TRUST_SERVER } from '../../src/registry/index.js';
 import { clientCertificateCheck, createRequestListener, listenHttp, listenHttps, metricsHandler, readTls, TlsReloader, type Listener } from '../../src/server/index.js';
-import { DEFAULT_METADATA_BUDGET, MetadataBudget, NotaryVerifier, TrustClient, TrustKind, type NotarySpec } from '../../src/trust/index.js';
-import { CosignVerifier } from '../../src/trust/cosign/index.js';
-import { NotationVerifier } from '../../src/trust/notation/verifier.js';
-import { OciRegistryClient } from '../../src/registry/oci/index.js';
+import { TrustKind, type NotarySpec } from '../../src/trust/index.js';
 import express from 'express';
 import { ExitCode, UsageError } from './errors.js';
 import type { Output } from './output.js';
 import { SERVE_USAGE } from './serve-usage.js';
 import { openTrustState } from './serve-trust-state.js';
 import { readText, type Environment } from './trust-options.js';
+import { buildVerifiers } from './verifiers.js';
 
 export async function runServe(argv: string[], _environment: Environment, out: Output): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
@@ -111,42 +109,13 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
   );
   watcher?.start();
 
-  // One byte budget for what every kind's fetches hold at once (ADR 0008): Notary metadata and
-  // cosign's manifests, referrers pages and blobs draw on the same 32 MiB, so adding a kind does
-  // not add its own allowance to the peak the chart's memory limit was sized for.
-  const budget = new MetadataBudget(DEFAULT_METADATA_BUDGET);
   const trustState = await openTrustState(config, logger);
-  const client = new TrustClient({
-    ...(trustState && { state: trustState }),
-    requestTimeoutMs: config.trust.requestTimeoutSeconds * 1000,
-    onFetch: (server, _file, ms, ok) => metrics.trustFetch(server, ms, ok),
-    budget,
-  });
+  const { verifier, client, registry } = buildVerifiers(config, metrics, (server, _file, ms, ok) => metrics.trustFetch(server, ms, ok), trustState);
   metrics.countTrustClient(() => {
     const state = trustState?.sizes();
     return { ...client.sizes(), ...(state && { trustRecords: state.records, trustRecordsUnwritten: state.dirty, trustRecordsRefused: state.refusedFull }) };
   });
-  const registry = new OciRegistryClient({ budget });
   metrics.countRegistryClient(() => ({ ...registry.sizes() }));
-  // Every kind of trust served: a policy's authority of a kind missing here is refused at verification.
-  // Which credentials each verification carries is decide()'s (admission/credentials.ts, ADR 5):
-  // a cosign authority's connection is the image's registry, the namespace's when an ImagePolicy
-  // sets its CA or plain HTTP (COSIGN_AUTHORITY.choosesConnection); a Notation authority's too.
-  // Cosign and Notation share the registry client: its connections, token cache and the budget.
-  const kinds = [new NotaryVerifier(client, config.trust.servers), new CosignVerifier(registry), new NotationVerifier(registry)];
-  const verifier = new CachingVerifier(
-    kinds,
-    {
-      maxEntries: config.cache.maxEntries,
-      maxBytes: config.cache.maxBytes,
-      maxTtlMs: config.cache.maxTtlSeconds * 1000,
-      negativeTtlMs: config.cache.negativeTtlSeconds * 1000,
-      timeoutMs: config.deadlineSeconds * 1000,
-      servers: config.trust.servers,
-      now: Date.now,
-    },
-    metrics,
-  );
   metrics.countVerifications(() => verifier.verifications());
   const deadlineMs = config.deadlineSeconds * 1000;
   const review = async (endpoint: Endpoint, request: ReviewRequest) => {

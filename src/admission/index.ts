@@ -6,5 +6,5 @@ export { containerImages, isReviewedKind, podSpecOf, type ContainerImage } from 
 export { originalKey, pinPatch, ORIGINAL_IMAGES_ANNOTATION, VERIFIED_BY_ANNOTATION, type PatchOperation } from './patch.js';
 export { VerificationCache, type Lookup } from './verification-cache.js';
 export { kindList, kindLabel, type KindSet } from './kinds.js';
-export { AUDIT_ANNOTATION, fixFor } from './messages.js';
+export { AUDIT_ANNOTATION, denialLine, fixFor } from './messages.js';
 export { credentialLookup, credentialScope, CredentialScope, type CredentialFailure, type CredentialLookup, type PodCredentials } from './credentials.js';

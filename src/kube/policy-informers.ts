@@ -50,6 +50,8 @@ export class PolicyInformers {
   private lastInput: string | undefined;
   /** A rebuild has finished since both kinds were listed: the set in force reflects them. */
   private built = false;
+  /** Why the last list or watch failed; cleared by a successful list. */
+  private lastFailure: string | undefined;
 
   /** Notation trust stores from labelled ConfigMaps and Secrets of trustgate's namespace, when it is configured. */
   private readonly trustStores: TrustStoreInformers | undefined;
@@ -61,6 +63,8 @@ export class PolicyInformers {
     private readonly onChange: (policies: Policy[]) => void,
     /** trustgate's own namespace, the only one configMapRef/secretRef are read from, and whether Secrets are. Undefined: refs are refused. */
     trustStores?: { readonly namespace: string; readonly secrets: boolean },
+    /** Record each object's verdict in its .status; off for a reader such as `trustgate check`. */
+    private readonly writesStatus = true,
   ) {
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
     this.trustStores = trustStores && new TrustStoreInformers(kubeConfig, trustStores, logger.child({ component: 'trust-stores' }), () => this.schedule());
@@ -84,6 +88,7 @@ export class PolicyInformers {
         const answer = listOf(await api.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: plural }));
         this.synced.add(kind);
         this.failures.delete(kind);
+        this.lastFailure = undefined;
         this.schedule();
         return answer;
       };
@@ -104,9 +109,15 @@ export class PolicyInformers {
     for (const informer of this.informers) void informer.stop();
   }
 
+  /** Why the last list or watch failed, while no list has succeeded since. */
+  get failure(): string | undefined {
+    return this.lastFailure;
+  }
+
   /** Reconnect with exponential backoff (1 s … 30 s) after a watch or list failure. */
   private restart(informer: ListWatch<PolicyObject>, kind: string, error: unknown): void {
     if (this.stopped) return;
+    this.lastFailure = describeError(error);
     const attempt = (this.failures.get(kind) ?? 0) + 1;
     this.failures.set(kind, attempt);
     const delay = Math.min(30_000, 1000 * 2 ** (attempt - 1));
@@ -246,6 +257,7 @@ export class PolicyInformers {
 
   /** Records the verdict in .status when it changed (a JSON Patch of /status). */
   private writeStatus(object: PolicyObject, plural: string, namespaced: boolean, problem: string | undefined): void {
+    if (!this.writesStatus) return;
     const generation = object.metadata?.generation;
     const status = { accepted: problem === undefined, message: problem ?? 'accepted', ...(generation !== undefined && { observedGeneration: generation }) };
     const current = object.status;
@@ -258,6 +270,44 @@ export class PolicyInformers {
       : api.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural, name, body });
     request.catch((error: unknown) => this.logger.warn({ name, err: error instanceof Error ? error.message : String(error) }, 'could not write policy status'));
   }
+}
+
+/**
+ * The policies in force now, read once (`trustgate check --kubeconfig`): the informers' own list
+ * and compile path, budgets and refused stand-ins included, without writing any status.
+ * @throws Error when both kinds are not listed within `timeoutMs`, with the last failure.
+ */
+export async function readPoliciesOnce(kubeConfig: KubeConfig, logger: Logger, timeoutMs: number): Promise<Policy[]> {
+  let latest: Policy[] = [];
+  const informers = new PolicyInformers(kubeConfig, logger, (policies) => (latest = policies), undefined, false);
+  try {
+    await informers.start();
+    const until = performance.now() + timeoutMs;
+    while (!informers.ready) {
+      // Once, not a watch that must outlive an API server restart: the first failure is the answer.
+      if (informers.failure !== undefined) throw new Error(informers.failure);
+      if (performance.now() > until) throw new Error(`policies not listed within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return latest;
+  } finally {
+    informers.stop();
+  }
+}
+
+/** An error's message, with the network cause fetch hides behind "fetch failed". */
+function describeError(error: unknown): string {
+  const message = fieldOf(error, 'message') ?? String(error);
+  // Read by shape: undici's errors may come from another realm than this module's Error.
+  const cause = typeof error === 'object' && error !== null ? (error as { cause?: unknown }).cause : undefined;
+  const why = fieldOf(cause, 'code') ?? fieldOf(cause, 'message');
+  return why === undefined ? message : `${message}: ${why}`;
+}
+
+function fieldOf(value: unknown, key: 'code' | 'message'): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const field: unknown = (value as Record<string, unknown>)[key];
+  return typeof field === 'string' ? field : undefined;
 }
 
 /** Oldest first, then by name: the order the namespace budget is filled in. */

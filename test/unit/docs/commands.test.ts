@@ -19,6 +19,9 @@ const EXERCISED: readonly { command: RegExp; file: string; fragment: string }[] 
   { command: /^trustgate verify \S+ --kind cosign --key \S+$/, file: 'test/unit/cmd/cosign-cli.test.ts', fragment: "['verify', `${NAME}:1.0`, '--kind', 'cosign', '--key', keyFile, '--output', 'json']" },
   { command: /^kubectl get pods -A -o custom-columns=NAMESPACE:\.metadata\.namespace,NAME:\.metadata\.name,VERIFIED-BY:\.metadata\.annotations\.trustgate\\\.dev\/verified-by$/, file: 'test/e2e/cosign.test.ts', fragment: "['get', 'pods', '-A', '-o', 'custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,VERIFIED-BY:.metadata.annotations.trustgate\\\\.dev/verified-by']" },
   { command: /^trustgate inspect \S+ --trust-server https:\/\/\S+$/, file: 'test/integration/verify-cli.test.ts', fragment: "['inspect', gun, ...trust" },
+  { command: /^trustgate check -f \S+\/ --policies \S+$/, file: 'test/unit/cmd/check.test.ts', fragment: "['check', '-f', dir, '--policies', policies]" },
+  { command: /^trustgate check -f \S+\/ --policies \S+ --output sarif$/, file: 'test/unit/cmd/check.test.ts', fragment: "['check', '-f', dir, '--policies', policies, '--output', 'sarif']" },
+  { command: /^trustgate pin -f \S+ --policies \S+ --in-place$/, file: 'test/integration/check-pin-cli.test.ts', fragment: "['pin', '-f', file, '--policies', policies, '--in-place']" },
 ];
 
 function shellCommands(file: string): string[] {
