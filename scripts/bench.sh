@@ -21,6 +21,8 @@ node dist/bench/cosign-cli-vs-cosign.js
 echo
 node dist/bench/cosign-review.js
 echo
+node dist/bench/notation-review.js
+echo
 node dist/bench/verify-vs-notary.js
 echo
 node dist/bench/cli-startup.js
