@@ -4,8 +4,9 @@
 // registry (the OCI 1.1 referrers API), notation-go v1.3 signing (test/tools/notation-tool) and
 // trustgate serve on loopback. Every expected verdict is first confirmed by notation-go's own
 // verifier (`notationVerify`); trustgate is asserted through the API server, as kubectl sees it.
-// The ConfigMap/Secret trust store path is test/e2e/notation-trust-store-refs.test.ts's: here the
-// certificates are inline.
+// How a ref is resolved (labels, namespace, missing and deleted objects) is
+// test/e2e/notation-trust-store-refs.test.ts's; here one policy's store is a labelled ConfigMap,
+// to show a signature admitted through it and a rotation of it followed.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { trustgate } from '../support/cli.js';
@@ -50,6 +51,7 @@ const notationAuthority = () => ({
 const clusterPolicies = () => [
   { name: 'notation-only', spec: { images: [`${stack.registry}/notation/**`], authorities: [notationAuthority()] } },
   { name: 'notation-referrers', spec: { images: [`${referrers.host}/**`], authorities: [notationAuthority()] } },
+  { name: 'notation-configmap', spec: { images: [`${stack.registry}/refs/**`], authorities: [{ ...notationAuthority(), notation: { ...notationAuthority().notation, trustStores: [{ name: NOTATION_STORES.acme, configMapRef: { name: 'acme-ca' } }] } }] } },
   { name: 'migrate-any', spec: { images: [`${stack.registry}/migrate/**`], require: 'any', authorities: [notaryAuthority(), notationAuthority()] } },
 ];
 
@@ -80,6 +82,15 @@ async function notationSays(image: string, on: RegistryServer = registry) {
 const trustgateVerify = (image: string) =>
   trustgate(['verify', image, '--kind', 'notation', '--trust-policy', config.trustPolicy, '--trust-store', config.trustStore, '--insecure-registry', '--output', 'json']);
 
+/** The labelled ConfigMap `acme-ca` in trustgate's namespace, holding `caFile`'s PEM. */
+async function setConfigMapCa(caFile: string): Promise<void> {
+  await cp.kubectlOk(['apply', '-f', '-'], JSON.stringify({
+    apiVersion: 'v1', kind: 'ConfigMap',
+    metadata: { name: 'acme-ca', namespace: 'trustgate', labels: { 'trustgate.dev/trust-store': 'true' } },
+    data: { 'ca.crt': readFileSync(caFile, 'utf8') },
+  }));
+}
+
 beforeAll(async () => {
   [cp, stack, pki] = await Promise.all([ControlPlane.start(), TrustStack.start(), notationPki()]);
   registry = { kind: 'docker-registry', host: stack.registry, url: `http://${stack.registry}`, log: path.join(stack.dir, 'registry.log'), stop: () => Promise.resolve() };
@@ -106,20 +117,23 @@ beforeAll(async () => {
   referrers = await startReferrersRegistry(stack.dir);
   referred = await pushImage(referrers, 'team/app', '1.0', 'notation e2e: COSE on the referrers API', stack.dir);
   await notationSign(referred.ref, pki.p256, referrers, { envelope: 'cose', storage: 'referrers' });
+  // For the policy whose ca:acme store is a ConfigMap.
+  await notationSign(byDigest('refs/app', await push('refs/app', '1.0', 'notation e2e: trusted through a ConfigMap')), pki.p256, registry);
 
   const port = await freePort();
   const configFile = path.join(stack.dir, 'trustgate.yaml');
   writeFileSync(configFile, `listen: "127.0.0.1:${port}"
 tls: {certFile: ${stack.tls.cert}, keyFile: ${stack.tls.key}}
-kubernetes: {kubeconfig: ${cp.kubeconfig}}
+kubernetes: {kubeconfig: ${cp.kubeconfig}, trustStores: {namespace: trustgate}}
 defaultAction: deny
 `);
   await cp.installChart({ port, caPem: readFileSync(stack.tls.caCert, 'utf8'), policies: clusterPolicies() });
+  await setConfigMapCa(pki.rootCa);
   serve = await ServeProcess.start(configFile, stack.tls.caCert);
   await serve.waitReady();
   await cp.kubectlOk(['create', 'namespace', 'enforced']);
   await cp.kubectlOk(['label', 'namespace', 'enforced', 'trustgate.dev/enforce=true']);
-  for (const name of ['notation-only', 'notation-referrers', 'migrate-any']) {
+  for (const name of ['notation-only', 'notation-referrers', 'notation-configmap', 'migrate-any']) {
     await eventually(() => cp.kubectlOk(['get', 'clusterimagepolicy', name, '-o', 'jsonpath={.status.accepted} {.status.message}']), (v) => v.startsWith('true'), `${name} accepted`);
   }
 });
@@ -201,6 +215,24 @@ describe('a Notation authority', () => {
     const refused = await trustgateVerify(unsigned);
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.stdout)).toMatchObject({ verified: false, code: 'NO_SIGNATURES' });
+  });
+});
+
+describe('a Notation trust store from a labelled ConfigMap', () => {
+  it('admits an image whose chain ends in the ConfigMap\'s root, pinned; once the ConfigMap holds another root, its next pod is refused', async () => {
+    const image = `${repo('refs/app')}:1.0`;
+    expect((await notationSays(image)).verified).toBe(true);
+    expect((await runPod('refs-1', image)).stderr).toBe('');
+    expect(await podField('refs-1', '{.spec.containers[0].image}')).toBe(`${image}@${images['refs/app:1.0']!.digest}`);
+    expect(await verifiedBy('refs-1')).toBe('notation');
+
+    // notation-go's verdict with the unrelated CA as the ca:acme store: refused.
+    const rotated = await writeNotationConfig(path.join(stack.dir, 'notation-rotated'), notationTrustPolicy(), [{ store: NOTATION_STORES.acme, certificates: [pki.unrelatedCa] }]);
+    expect((await notationVerify(image, rotated, registry)).verified).toBe(false);
+    await setConfigMapCa(pki.unrelatedCa);
+    let n = 1;
+    const refused = await eventually(() => runPod(`refs-${++n}`, image), (r) => r.code !== 0, 'a pod refused once the ConfigMap changed');
+    expect(refused.stderr).toMatch(/refs\/app:1\.0": CERTIFICATE_INVALID: .*required by ClusterImagePolicy "notation-configmap"/);
   });
 });
 
