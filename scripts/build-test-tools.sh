@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the real tools the cosign tests run, from the Go module proxy, into a cache keyed by
+# Builds the real tools the cosign and Notation tests run, from the Go module proxy, into a cache keyed by
 # version (only a fresh machine pays for the build):
 #   cosign              github.com/sigstore/cosign/v3/cmd/cosign $COSIGN_VERSION (`go install
 #                       pkg@version`: exactly the dependency versions cosign's go.mod names)

@@ -10,7 +10,7 @@ echo "== lint"; npm run --silent lint
 echo "== build"; npm run --silent build
 echo "== control-plane binaries (built once into ~/.cache/trustgate; several minutes on a fresh machine)"
 bash scripts/build-control-plane.sh
-echo "== test tools: cosign and the referrers registry (built once into ~/.cache/trustgate)"
+echo "== test tools: cosign, the referrers registry, notation-tool (built once into ~/.cache/trustgate)"
 bash scripts/build-test-tools.sh
 echo "== manifest linters: kube-score and checkov (built once into ~/.cache/trustgate)"
 bash scripts/build-lint-tools.sh
