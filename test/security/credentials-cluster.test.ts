@@ -119,12 +119,19 @@ describe('pullSecrets.namespaces', () => {
     const clusterRole = manifests.find((m) => m.kind === 'ClusterRole');
     expect(clusterRole?.rules).toContainEqual({ apiGroups: [''], resources: ['serviceaccounts', 'secrets'], verbs: ['get'] });
     // Two Roles, both in trustgate's own namespace: its Notation trust stores (list/watch of
-    // labelled ConfigMaps and Secrets: trust-stores.test.ts) and its TrustRecords (ADR 0013);
-    // only the trust stores' reads Secrets, and neither serviceaccounts.
+    // labelled ConfigMaps: trust-stores.test.ts) and its TrustRecords (ADR 0013). By default
+    // neither reads Secrets (trust store certificates are public: ConfigMaps hold them), and
+    // neither serviceaccounts.
     const roles = manifests.filter((m) => m.kind === 'Role');
     expect(roles.map((m) => [m.metadata.name, m.metadata.namespace]).sort()).toEqual([[`${RELEASE}-trustgate-trust-records`, 'trustgate'], [`${RELEASE}-trustgate-trust-stores`, 'trustgate']]);
-    expect(roles.filter((m) => m.rules?.some((r) => r.resources?.some((x) => x === 'serviceaccounts')))).toEqual([]);
-    expect(roles.filter((m) => m.rules?.some((r) => r.resources?.includes('secrets'))).map((m) => m.metadata.name)).toEqual([`${RELEASE}-trustgate-trust-stores`]);
+    expect(roles.filter((m) => m.rules?.some((r) => r.resources?.some((x) => x === 'serviceaccounts' || x === 'secrets')))).toEqual([]);
+  });
+
+  it('trustStores.secrets=true: the trust stores\' Role alone lists and watches Secrets, in trustgate\'s namespace only', async () => {
+    const { manifests } = await render(['--set', 'trustStores.secrets=true']);
+    const roles = manifests.filter((m) => m.kind === 'Role' && m.rules?.some((r) => r.resources?.includes('secrets')));
+    expect(roles.map((m) => [m.metadata.name, m.metadata.namespace])).toEqual([[`${RELEASE}-trustgate-trust-stores`, 'trustgate']]);
+    expect(roles[0]!.rules!.filter((r) => r.resources?.includes('secrets')).flatMap((r) => r.verbs).sort()).toEqual(['list', 'watch']);
   });
 
   it('pullSecrets.namespaces: secrets are readable in the listed namespaces only, plus the credentials secret', async () => {
