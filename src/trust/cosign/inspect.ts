@@ -6,7 +6,9 @@ import type { X509Certificate } from '@sigstore/core';
 import { effectiveTag, type ImageReference } from '../../reference/index.js';
 import type { RegistryClient, RegistryConnection } from '../../registry/oci/types.js';
 import { TrustError, TrustErrorCode } from '../errors.js';
-import { discoverSignatures, inOrder } from './discover.js';
+import { inOrder } from '../in-order.js';
+import { discoverSignatures } from './discover.js';
+import { FETCH_CONCURRENCY } from './limits.js';
 import { asObject, readJson } from './json.js';
 import { LegacyAnnotation, type FoundSignature } from './signature.js';
 import { sigstoreBundle, sigstoreCore } from './sigstore-lib.js';
@@ -38,7 +40,7 @@ export async function inspectCosign(client: RegistryClient, conn: RegistryConnec
   if (digest === undefined) throw new TrustError(TrustErrorCode.REGISTRY_ERROR, `tag "${effectiveTag(ref)}" of ${ref.name} does not exist in the registry`);
   const found = await discoverSignatures(client, conn, ref.repository, digest);
   const signatures: CosignSignatureReport[] = [];
-  for await (const sig of inOrder(found.signatures)) signatures.push(describe(sig));
+  for await (const sig of inOrder(found.signatures, FETCH_CONCURRENCY)) signatures.push(describe(sig));
   return { image: ref.name, digest, tag, signatures };
 }
 

@@ -8,9 +8,10 @@ import { TrustError, TrustErrorCode } from '../errors.js';
 import { TrustKind, type CosignSignatureEvidence, type KindVerifier, type Verified, type VerifyContext } from '../kind.js';
 import { checkBundle } from './check-bundle.js';
 import { checkLegacy } from './check-legacy.js';
-import { discoverSignatures, inOrder } from './discover.js';
+import { inOrder } from '../in-order.js';
+import { discoverSignatures } from './discover.js';
 import type { KeyBudget } from './keys.js';
-import { MAX_KEY_OPERATIONS, MAX_MATCH_STEPS, MAX_MESSAGE_LENGTH } from './limits.js';
+import { FETCH_CONCURRENCY, MAX_KEY_OPERATIONS, MAX_MATCH_STEPS, MAX_MESSAGE_LENGTH } from './limits.js';
 import { describeOrigin, type FoundSignature, type SignatureCheck } from './signature.js';
 import type { CosignSpec } from './spec.js';
 
@@ -64,7 +65,7 @@ export class CosignVerifier implements KindVerifier<CosignSpec> {
     // Signatures already fetched resolve as microtasks: without a yield now and then, checking
     // 64 of them would hold the event loop (every other review, /healthz) for their whole sum.
     let ranSince = performance.now();
-    for await (const sig of inOrder(found.signatures)) {
+    for await (const sig of inOrder(found.signatures, FETCH_CONCURRENCY)) {
       if (performance.now() - ranSince > YIELD_AFTER_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         ranSince = performance.now();

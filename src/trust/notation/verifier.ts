@@ -4,12 +4,12 @@
 // (notation-go notation.go Verify: one is enough), and the pod is pinned to that digest.
 import { effectiveTag, formatPinned, type ImageReference } from '../../reference/index.js';
 import type { RegistryClient, RegistryConnection } from '../../registry/oci/types.js';
-import { inOrder } from '../cosign/discover.js';
+import { inOrder } from '../in-order.js';
 import { TrustError, TrustErrorCode } from '../errors.js';
 import { TrustKind, type KindVerifier, type NotationSignatureEvidence, type Verified, type VerifyContext } from '../kind.js';
 import { checkSignature, type TargetDescriptor } from './check.js';
 import { discoverSignatures, type FoundSignature } from './discover.js';
-import { MAX_IMAGE_MANIFEST_BYTES, MAX_KEY_OPERATIONS, MAX_MESSAGE_LENGTH, YIELD_AFTER_MS } from './limits.js';
+import { FETCH_CONCURRENCY, MAX_IMAGE_MANIFEST_BYTES, MAX_KEY_OPERATIONS, MAX_MESSAGE_LENGTH, YIELD_AFTER_MS } from './limits.js';
 import { selectStatement } from './select.js';
 import type { NotationSpec, TrustPolicyStatement } from './types.js';
 
@@ -75,7 +75,7 @@ export class NotationVerifier implements KindVerifier<NotationSpec> {
     const failures: Failure[] = [];
     const budget = { remaining: MAX_KEY_OPERATIONS };
     let ranSince = performance.now();
-    for await (const sig of inOrder(found)) {
+    for await (const sig of inOrder(found, FETCH_CONCURRENCY)) {
       if (performance.now() - ranSince > YIELD_AFTER_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         ranSince = performance.now();
