@@ -3,12 +3,13 @@
 // each is checked until `minSignatures` verify, and the pod is pinned to that digest — never to
 // a digest a signature names, so a later push to the tag cannot change what runs.
 import { effectiveTag, formatPinned, type ImageReference } from '../../reference/index.js';
-import type { RegistryClient, RegistryConnection } from '../../registry/oci/types.js';
+import type { RegistryClient } from '../../registry/oci/types.js';
 import { TrustError, TrustErrorCode } from '../errors.js';
 import { TrustKind, type CosignSignatureEvidence, type KindVerifier, type Verified, type VerifyContext } from '../kind.js';
 import { checkBundle } from './check-bundle.js';
 import { checkLegacy } from './check-legacy.js';
 import { inOrder } from '../in-order.js';
+import { connectionFor, digestOf } from '../registry-kind.js';
 import { discoverSignatures } from './discover.js';
 import type { KeyBudget } from './keys.js';
 import { FETCH_CONCURRENCY, MAX_KEY_OPERATIONS, MAX_MATCH_STEPS, MAX_MESSAGE_LENGTH } from './limits.js';
@@ -45,16 +46,8 @@ export class CosignVerifier implements KindVerifier<CosignSpec> {
   }
 
   async verify(ref: ImageReference, spec: CosignSpec, ctx: VerifyContext): Promise<Verified> {
-    const conn: RegistryConnection = {
-      registry: ref.registry,
-      insecure: spec.registry.insecure,
-      caBundle: spec.registry.caBundle,
-      credentials: ctx.credentials,
-      // The whole verification, every fetch included, ends at timeoutMs or the review's deadline.
-      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.timeoutMs)]),
-      timeoutMs: ctx.timeoutMs,
-    };
-    const digest = ref.digest ?? (await this.resolve(conn, ref));
+    const conn = connectionFor(ref, spec.registry, ctx);
+    const digest = await digestOf(this.client, conn, ref);
     const found = await discoverSignatures(this.client, conn, ref.repository, digest);
     if (found.signatures.length === 0) throw new TrustError(TrustErrorCode.NO_SIGNATURES, `${ref.name}@${digest} has no cosign signatures: ${found.looked}`);
 
@@ -95,12 +88,6 @@ export class CosignVerifier implements KindVerifier<CosignSpec> {
     };
   }
 
-  private async resolve(conn: RegistryConnection, ref: ImageReference): Promise<string> {
-    const tag = effectiveTag(ref);
-    const digest = await this.client.resolveTag(conn, ref.repository, tag);
-    if (digest === undefined) throw new TrustError(TrustErrorCode.REGISTRY_ERROR, `tag "${tag}" of ${ref.name} does not exist in the registry`);
-    return digest;
-  }
 }
 
 /** Who made a verified signature: the key, or the certificate's issuer and subject. */

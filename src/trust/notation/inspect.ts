@@ -5,7 +5,7 @@
 import { effectiveTag, type ImageReference } from '../../reference/index.js';
 import type { RegistryClient, RegistryConnection } from '../../registry/oci/types.js';
 import { inOrder } from '../in-order.js';
-import { TrustError, TrustErrorCode } from '../errors.js';
+import { digestOf } from '../registry-kind.js';
 import { readCertificate } from './certificates.js';
 import { readEnvelope } from './check.js';
 import { discoverSignatures, type FoundSignature } from './discover.js';
@@ -37,8 +37,7 @@ export interface NotationReport {
 
 export async function inspectNotation(client: RegistryClient, conn: RegistryConnection, ref: ImageReference): Promise<NotationReport> {
   const tag = ref.digest === undefined ? effectiveTag(ref) : ref.tag;
-  const digest = ref.digest ?? (await client.resolveTag(conn, ref.repository, effectiveTag(ref)));
-  if (digest === undefined) throw new TrustError(TrustErrorCode.REGISTRY_ERROR, `tag "${effectiveTag(ref)}" of ${ref.name} does not exist in the registry`);
+  const digest = await digestOf(client, conn, ref);
   const signatures: NotationSignatureReport[] = [];
   for await (const sig of inOrder(await discoverSignatures(client, conn, ref.repository, digest), FETCH_CONCURRENCY)) signatures.push(describe(sig));
   return { image: ref.name, digest, tag, signatures };

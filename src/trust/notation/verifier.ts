@@ -5,6 +5,7 @@
 import { effectiveTag, formatPinned, type ImageReference } from '../../reference/index.js';
 import type { RegistryClient, RegistryConnection } from '../../registry/oci/types.js';
 import { inOrder } from '../in-order.js';
+import { connectionFor, digestOf } from '../registry-kind.js';
 import { TrustError, TrustErrorCode } from '../errors.js';
 import { TrustKind, type KindVerifier, type NotationSignatureEvidence, type Verified, type VerifyContext } from '../kind.js';
 import { checkSignature, type TargetDescriptor } from './check.js';
@@ -55,15 +56,8 @@ export class NotationVerifier implements KindVerifier<NotationSpec> {
   async verify(ref: ImageReference, spec: NotationSpec, ctx: VerifyContext): Promise<Verified> {
     const statement = selectStatement(spec.trustPolicy, ref.registry, ref.repository);
     if (!statement) throw new TrustError(TrustErrorCode.NO_TRUST_POLICY, `no statement of the trust policy applies to ${ref.registry}/${ref.repository} (and none has registryScopes ["*"])`);
-    const conn: RegistryConnection = {
-      registry: ref.registry,
-      insecure: spec.registry.insecure,
-      caBundle: spec.registry.caBundle,
-      credentials: ctx.credentials,
-      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.timeoutMs)]),
-      timeoutMs: ctx.timeoutMs,
-    };
-    const digest = ref.digest ?? (await this.resolve(conn, ref));
+    const conn = connectionFor(ref, spec.registry, ctx);
+    const digest = await digestOf(this.client, conn, ref);
     const base = { ref, digest, statement };
     // Level skip (trust-store-trust-policy.md): no signature is fetched or checked.
     if (statement.signatureVerification.level === 'skip') return answer(base, { unchecked: true, expires: Number.POSITIVE_INFINITY, signatures: [], logged: [] });
@@ -91,13 +85,6 @@ export class NotationVerifier implements KindVerifier<NotationSpec> {
       return answer(base, { unchecked: result.untrusted, expires: result.expires, signatures: [evidence], logged: result.logged });
     }
     throw refusal(ref, digest, failures);
-  }
-
-  private async resolve(conn: RegistryConnection, ref: ImageReference): Promise<string> {
-    const tag = effectiveTag(ref);
-    const digest = await this.client.resolveTag(conn, ref.repository, tag);
-    if (digest === undefined) throw new TrustError(TrustErrorCode.REGISTRY_ERROR, `tag "${tag}" of ${ref.name} does not exist in the registry`);
-    return digest;
   }
 
   /** The image's descriptor, as the payload must name it: the manifest's media type and size. */
