@@ -18,6 +18,7 @@ const EXERCISED: readonly { command: RegExp; file: string; fragment: string }[] 
   { command: /^trustgate verify \S+ --kind cosign --key \S+ --insecure-ignore-tlog$/, file: 'test/e2e/cosign.test.ts', fragment: "'--kind', 'cosign', '--key', key.pub, '--insecure-ignore-tlog'" },
   { command: /^trustgate verify \S+ --kind cosign --key \S+$/, file: 'test/unit/cmd/cosign-cli.test.ts', fragment: "['verify', `${NAME}:1.0`, '--kind', 'cosign', '--key', keyFile, '--output', 'json']" },
   { command: /^kubectl get pods -A -o custom-columns=NAMESPACE:\.metadata\.namespace,NAME:\.metadata\.name,VERIFIED-BY:\.metadata\.annotations\.trustgate\\\.dev\/verified-by$/, file: 'test/e2e/cosign.test.ts', fragment: "['get', 'pods', '-A', '-o', 'custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,VERIFIED-BY:.metadata.annotations.trustgate\\\\.dev/verified-by']" },
+  { command: /^trustgate verify \S+ --kind notation --trust-policy \S+ --trust-store \S+$/, file: 'test/unit/cmd/notation-cli.test.ts', fragment: "'--kind', 'notation', '--trust-policy', policyFile, '--trust-store', storeFile]" },
   { command: /^trustgate inspect \S+ --trust-server https:\/\/\S+$/, file: 'test/integration/verify-cli.test.ts', fragment: "['inspect', gun, ...trust" },
 ];
 
