@@ -43,3 +43,23 @@ export function readBoundedJson(bytes: Uint8Array, shape: JsonShapeLimits): unkn
 export function asObject(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
+
+/** Why one signature examined did not count, for the refusal that names them all. */
+export interface SignatureFailure {
+  /** Where it was found (a referrer's digest, a tag). */
+  readonly origin: string;
+  readonly code: TrustErrorCode;
+  readonly reason: string;
+}
+
+/** The code of the signature that got furthest: the first of `order` any failure has. */
+export function furthestCode(order: readonly TrustErrorCode[], failures: readonly SignatureFailure[]): TrustErrorCode {
+  return order.find((c) => failures.some((f) => f.code === c)) ?? TrustErrorCode.SIGNATURE_INVALID;
+}
+
+/** A refusal that names every signature examined and why each failed, cut at `maxLength` characters. */
+export function refusalListing(code: TrustErrorCode, head: string, failures: readonly SignatureFailure[], maxLength: number): TrustError {
+  let message = `${head}: ${failures.map((f) => `${f.origin}: ${f.code}: ${f.reason}`).join('; ')}`;
+  if (message.length > maxLength) message = `${message.slice(0, maxLength - 1)}…`;
+  return new TrustError(code, message);
+}

@@ -9,7 +9,7 @@ import { TrustKind, type CosignSignatureEvidence, type KindVerifier, type Verifi
 import { checkBundle } from './check-bundle.js';
 import { checkLegacy } from './check-legacy.js';
 import { inOrder } from '../in-order.js';
-import { connectionFor, digestOf } from '../registry-kind.js';
+import { connectionFor, digestOf, furthestCode, refusalListing, type SignatureFailure } from '../registry-kind.js';
 import { discoverSignatures } from './discover.js';
 import type { KeyBudget } from './keys.js';
 import { FETCH_CONCURRENCY, MAX_KEY_OPERATIONS, MAX_MATCH_STEPS, MAX_MESSAGE_LENGTH } from './limits.js';
@@ -52,7 +52,7 @@ export class CosignVerifier implements KindVerifier<CosignSpec> {
     if (found.signatures.length === 0) throw new TrustError(TrustErrorCode.NO_SIGNATURES, `${ref.name}@${digest} has no cosign signatures: ${found.looked}`);
 
     const verified: CosignSignatureEvidence[] = [];
-    const failures: { origin: string; code: TrustErrorCode; reason: string }[] = [];
+    const failures: SignatureFailure[] = [];
     // Public-key operations (and full keyless checks) for this image, across all its signatures.
     const budget = newBudget();
     // Signatures already fetched resolve as microtasks: without a yield now and then, checking
@@ -109,12 +109,10 @@ export function checkSignature(sig: FoundSignature, spec: CosignSpec, digest: st
   return sig.format === 'legacy' ? checkLegacy(sig, spec, digest, budget) : checkBundle(sig, spec, digest, budget);
 }
 
-function refusal(ref: ImageReference, digest: string, spec: CosignSpec, count: number, failures: readonly { origin: string; code: TrustErrorCode; reason: string }[]): TrustError {
-  const code = count > 0 ? TrustErrorCode.THRESHOLD_NOT_MET : (FURTHEST.find((c) => failures.some((f) => f.code === c)) ?? TrustErrorCode.SIGNATURE_INVALID);
+function refusal(ref: ImageReference, digest: string, spec: CosignSpec, count: number, failures: readonly SignatureFailure[]): TrustError {
+  const code = count > 0 ? TrustErrorCode.THRESHOLD_NOT_MET : furthestCode(FURTHEST, failures);
   const head = count > 0
     ? `${ref.name}@${digest}: cosign signatures of ${count} of the ${spec.minSignatures} distinct signers required verified`
     : `${ref.name}@${digest}: none of its ${failures.length} cosign signature${failures.length === 1 ? '' : 's'} verified`;
-  let message = `${head}: ${failures.map((f) => `${f.origin}: ${f.code}: ${f.reason}`).join('; ')}`;
-  if (message.length > MAX_MESSAGE_LENGTH) message = `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…`;
-  return new TrustError(code, message);
+  return refusalListing(code, head, failures, MAX_MESSAGE_LENGTH);
 }

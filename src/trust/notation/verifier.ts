@@ -5,7 +5,7 @@
 import { effectiveTag, formatPinned, type ImageReference } from '../../reference/index.js';
 import type { RegistryClient, RegistryConnection } from '../../registry/oci/types.js';
 import { inOrder } from '../in-order.js';
-import { connectionFor, digestOf } from '../registry-kind.js';
+import { connectionFor, digestOf, furthestCode, refusalListing, type SignatureFailure } from '../registry-kind.js';
 import { TrustError, TrustErrorCode } from '../errors.js';
 import { TrustKind, type KindVerifier, type NotationSignatureEvidence, type Verified, type VerifyContext } from '../kind.js';
 import { checkSignature, type TargetDescriptor } from './check.js';
@@ -29,12 +29,6 @@ const FURTHEST: readonly TrustErrorCode[] = [
   TrustErrorCode.INVALID_METADATA,
   TrustErrorCode.REGISTRY_ERROR,
 ];
-
-interface Failure {
-  readonly origin: string;
-  readonly code: TrustErrorCode;
-  readonly reason: string;
-}
 
 export class NotationVerifier implements KindVerifier<NotationSpec> {
   readonly kind = TrustKind.NOTATION;
@@ -66,7 +60,7 @@ export class NotationVerifier implements KindVerifier<NotationSpec> {
     const found = await discoverSignatures(this.client, conn, ref.repository, digest);
     if (found.length === 0) throw new TrustError(TrustErrorCode.NO_SIGNATURES, `${ref.name}@${digest} has no Notation signatures (no referrers of type application/vnd.cncf.notary.signature)`);
 
-    const failures: Failure[] = [];
+    const failures: SignatureFailure[] = [];
     const budget = { remaining: MAX_KEY_OPERATIONS };
     let ranSince = performance.now();
     for await (const sig of inOrder(found, FETCH_CONCURRENCY)) {
@@ -125,9 +119,7 @@ function answer(
   };
 }
 
-function refusal(ref: ImageReference, digest: string, failures: readonly Failure[]): TrustError {
-  const code = FURTHEST.find((c) => failures.some((f) => f.code === c)) ?? TrustErrorCode.SIGNATURE_INVALID;
-  let message = `${ref.name}@${digest}: none of its ${failures.length} Notation signature${failures.length === 1 ? '' : 's'} verified: ${failures.map((f) => `${f.origin}: ${f.code}: ${f.reason}`).join('; ')}`;
-  if (message.length > MAX_MESSAGE_LENGTH) message = `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…`;
-  return new TrustError(code, message);
+function refusal(ref: ImageReference, digest: string, failures: readonly SignatureFailure[]): TrustError {
+  const head = `${ref.name}@${digest}: none of its ${failures.length} Notation signature${failures.length === 1 ? '' : 's'} verified`;
+  return refusalListing(furthestCode(FURTHEST, failures), head, failures, MAX_MESSAGE_LENGTH);
 }
