@@ -6,6 +6,7 @@
 // between parses, and each namespace's ImagePolicy objects are held to NAMESPACE_BUDGET.
 import { CustomObjectsApi, ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { WatchRestarts } from './watch-restarts.js';
 import { BudgetUsage, CLUSTER_BUDGET, describePolicy, hasTrustStoreRefs, NAMESPACE_BUDGET, parsePolicy, PolicyError, PolicyKind, rawCost, refusedStandIn, resolveTrustStoreRefs, type Policy } from '../policy/index.js';
 import { TrustStoreInformers } from './trust-stores.js';
 
@@ -38,9 +39,8 @@ const SLICE_MS = 5;
 export class PolicyInformers {
   private readonly informers: ListWatch<PolicyObject>[] = [];
   private readonly synced = new Set<string>();
-  /** Consecutive failures per kind, for the reconnect backoff; a successful list resets it. */
-  private readonly failures = new Map<string, number>();
-  private stopped = false;
+  /** Reconnects a failed watch with backoff (src/kube/watch-restarts.ts); stopped by stop(). */
+  private readonly restarts: WatchRestarts;
   private readonly api: CustomObjectsApi;
   /** Verdicts by uid; entries of deleted objects are dropped on each rebuild (bounded by the objects). */
   private readonly compiled = new Map<string, Compiled>();
@@ -67,6 +67,7 @@ export class PolicyInformers {
     private readonly writesStatus = true,
   ) {
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.restarts = new WatchRestarts(logger, 'policy watch failed; reconnecting');
     this.trustStores = trustStores && new TrustStoreInformers(kubeConfig, trustStores, logger.child({ component: 'trust-stores' }), () => this.schedule());
   }
 
@@ -87,8 +88,8 @@ export class PolicyInformers {
       const list = async () => {
         const answer = listOf(await api.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: plural }));
         this.synced.add(kind);
-        this.failures.delete(kind);
         this.lastFailure = undefined;
+        this.restarts.listed(kind);
         this.schedule();
         return answer;
       };
@@ -97,14 +98,17 @@ export class PolicyInformers {
       informer.on('add', changed);
       informer.on('update', changed);
       informer.on('delete', changed);
-      informer.on('error', (error: unknown) => this.restart(informer, kind, error));
+      informer.on('error', (error: unknown) => {
+        this.lastFailure = describeError(error);
+        this.restarts.restart(informer, kind, error);
+      });
       this.informers.push(informer);
     }
     await Promise.all([...this.informers.map((i) => i.start()), trustStores]);
   }
 
   stop(): void {
-    this.stopped = true;
+    this.restarts.stop();
     this.trustStores?.stop();
     for (const informer of this.informers) void informer.stop();
   }
@@ -112,20 +116,6 @@ export class PolicyInformers {
   /** Why the last list or watch failed, while no list has succeeded since. */
   get failure(): string | undefined {
     return this.lastFailure;
-  }
-
-  /** Reconnect with exponential backoff (1 s … 30 s) after a watch or list failure. */
-  private restart(informer: ListWatch<PolicyObject>, kind: string, error: unknown): void {
-    if (this.stopped) return;
-    this.lastFailure = describeError(error);
-    const attempt = (this.failures.get(kind) ?? 0) + 1;
-    this.failures.set(kind, attempt);
-    const delay = Math.min(30_000, 1000 * 2 ** (attempt - 1));
-    this.logger.warn({ kind, err: error instanceof Error ? error.message : String(error), retryInMs: delay }, 'policy watch failed; reconnecting');
-    setTimeout(() => {
-      if (this.stopped) return;
-      informer.start().catch((e: unknown) => this.restart(informer, kind, e));
-    }, delay).unref();
   }
 
   /** Coalesces changes: one rebuild runs at a time, and one more follows if anything changed meanwhile. */
@@ -142,7 +132,7 @@ export class PolicyInformers {
         .catch((error: unknown) => this.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'policy rebuild failed'))
         .finally(() => {
           this.rebuilding = false;
-          if (this.again && !this.stopped) {
+          if (this.again && !this.restarts.isStopped) {
             this.again = false;
             this.schedule();
           }

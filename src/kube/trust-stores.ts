@@ -7,6 +7,7 @@
 // an object again when it changes.
 import { CoreV1Api, ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { WatchRestarts } from './watch-restarts.js';
 import { certificatesPem, TRUST_STORE_LABEL, TRUST_STORE_REF_LIMITS, type TrustStoreObject, type TrustStoreObjectKind, type TrustStoreSource } from '../policy/index.js';
 
 /** Labelled objects of each kind kept; past it, refs to others are refused as "too many". */
@@ -96,8 +97,7 @@ export class TrustStoreInformers {
   readonly index: TrustStoreIndex;
   private readonly informers: ListWatch<DataObject>[] = [];
   private readonly synced = new Set<string>();
-  private readonly failures = new Map<string, number>();
-  private stopped = false;
+  private readonly restarts: WatchRestarts;
   private readonly api: CoreV1Api;
 
   private readonly kinds: readonly (typeof KINDS)[number][];
@@ -113,6 +113,7 @@ export class TrustStoreInformers {
     this.kinds = KINDS.filter((k) => config.secrets || k.kind !== 'Secret');
     this.index = new TrustStoreIndex(config.namespace, new Set(this.kinds.map((k) => k.kind)));
     this.api = kubeConfig.makeApiClient(CoreV1Api);
+    this.restarts = new WatchRestarts(logger, 'trust store watch failed; reconnecting');
   }
 
   /** Every kind read listed once. */
@@ -131,7 +132,7 @@ export class TrustStoreInformers {
         // ListWatch turns the list into add, update and delete events (objects gone meanwhile
         // included), which keep the index; rebuild on the next tick, after they ran.
         this.synced.add(kind);
-        this.failures.delete(kind);
+        this.restarts.listed(kind);
         setImmediate(this.onChange);
         return answer as unknown as { apiVersion: string; kind: string; metadata: Record<string, string>; items: DataObject[] };
       };
@@ -146,28 +147,15 @@ export class TrustStoreInformers {
         this.index.delete(kind, object.metadata?.name ?? '');
         this.onChange();
       });
-      informer.on('error', (error: unknown) => this.restart(informer, kind, error));
+      informer.on('error', (error: unknown) => this.restarts.restart(informer, kind, error));
       this.informers.push(informer);
     }
     await Promise.all(this.informers.map((i) => i.start()));
   }
 
   stop(): void {
-    this.stopped = true;
+    this.restarts.stop();
     for (const informer of this.informers) void informer.stop();
   }
 
-  /** Reconnect with exponential backoff (1 s … 30 s), as the policy informers do. */
-  private restart(informer: ListWatch<DataObject>, kind: string, error: unknown): void {
-    if (this.stopped) return;
-    const attempt = (this.failures.get(kind) ?? 0) + 1;
-    this.failures.set(kind, attempt);
-    const delay = Math.min(30_000, 1000 * 2 ** (attempt - 1));
-    // The error's message only: never an object of the watch.
-    this.logger.warn({ kind, err: error instanceof Error ? error.message : 'watch failed', retryInMs: delay }, 'trust store watch failed; reconnecting');
-    setTimeout(() => {
-      if (this.stopped) return;
-      informer.start().catch((e: unknown) => this.restart(informer, kind, e));
-    }, delay).unref();
-  }
 }

@@ -1,9 +1,9 @@
 // What one cosign verification holds while it runs is bounded (found by an attacker in issue 10;
-// the defence: src/trust/cosign/discover.ts inOrder lets each signature go once it is handed out,
+// the defence: src/trust/in-order.ts inOrder lets each signature go once it is handed out,
 // so a verification holds at most FETCH_CONCURRENCY fetched signatures and the one checked).
 //
 // The finding: what one cosign verification keeps while it runs is not bounded by the
-// registry client's byte budget (24 MiB for everything in flight): discover.ts's inOrder()
+// registry client's byte budget (24 MiB for everything in flight): src/trust/in-order.ts inOrder()
 // keeps every fetched signature (bundles up to 256 KiB, payloads up to 64 KiB, 32 of each, plus
 // the parsed .sig manifest) until the verification ends, and the fair share lets 16 run per
 // namespace (64 in all). Whoever can make trustgate verify images on a registry they run — a

@@ -1,64 +1,57 @@
 // BYPASS: a tenant relaxing the cluster through a Notation authority of its own ImagePolicy —
 // level skip, audit, or an override that only logs authenticity — and identity injection in
 // trustedIdentities. The tenant's policies are parsed for real (parsePolicy, the Notation
-// parser); the cluster's requirement is a scripted Notary verifier, and the tenant's Notation
-// answers come from a stand-in that applies the brief's level semantics to the compiled spec
-// (skip: admitted unchecked, without a signature; audit, or authenticity overridden to log, with
-// an untrusted signer: admitted unchecked). What must hold whatever the Notation verifier
-// answers: each policy is a requirement of its own, so an unchecked (or any) answer of the
-// tenant's never admits what the cluster refuses, nor undoes the cluster's pin.
+// parser) and its Notation authority is answered by the real NotationVerifier over a registry
+// (MemoryRegistry) that serves, for every image, a real JWS signature by a signer the tenant's
+// trust store does not vouch for (test/support/notation-pki.ts); the cluster's requirement is a
+// scripted Notary verifier. What must hold whatever the Notation verifier answers: each policy is
+// a requirement of its own, so an unchecked (or any) answer of the tenant's never admits what the
+// cluster refuses, nor undoes the cluster's pin. The premise is checked too: each relaxing
+// authority alone gets an unchecked answer (admitted, not trusted), not a refusal.
 import { decide, parseReview, type DecisionContext, type ImageVerifier } from '../../src/admission/index.js';
 import { PolicyError, PolicySet, refusedStandIn, type Policy } from '../../src/policy/index.js';
-import { formatPinned, type ImageReference } from '../../src/reference/index.js';
-import { TrustError, TrustKind, type AuthoritySpec, type Verified } from '../../src/trust/index.js';
-import type { NotationSpec, TrustPolicyStatement } from '../../src/trust/notation/index.js';
+import { parseReference, type ImageReference } from '../../src/reference/index.js';
+import { TrustKind, type AuthoritySpec, type Verified } from '../../src/trust/index.js';
+import type { NotationSpec } from '../../src/trust/notation/index.js';
+import { NotationVerifier } from '../../src/trust/notation/verifier.js';
 import { readFileSync } from 'node:fs';
-import { FAR, ScriptedVerifier } from '../support/fake-verifier.js';
+import { ScriptedVerifier } from '../support/fake-verifier.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
+import { makeJws, makePki, pushImage, pushSignature } from '../support/notation-pki.js';
 import { policy, TOFU } from '../support/policies.js';
 import { applyPatch, review, workload, type PodSpecLike } from '../support/reviews.js';
 
 const REPO = 'registry.example.com/team/app';
-const SIGNED = `sha256:${'1'.repeat(64)}`;
-const TENANT_DIGEST = `sha256:${'9'.repeat(64)}`;
-/** What the registry serves for each tag now (a skip statement resolves the tag, no more). */
-const SERVED: Record<string, string> = { '1.0': SIGNED, '2.0': TENANT_DIGEST };
 const ROOT = readFileSync('test/fixtures/notation/policy/certs/ca_valid-trust-store_NotationTestRoot.pem', 'utf8');
 const ID = 'x509.subject: C=US, ST=WA, O=Notary';
 
 /**
- * The brief's semantics of a Notation answer, on the compiled spec: the statement for the
- * repository (exact scope, else `*`), then skip → unchecked; authenticity failed (the registry
- * serves only a signature by a signer no trust store vouches for) and logged → unchecked.
+ * One registry (MemoryRegistry keys by repository, whatever the host): team/app:1.0 (the digest
+ * the cluster's Notary data signs), team/app:2.0 (the tenant's own), x/y:1.0 (no cluster policy
+ * names it); each with a signature by Acme's signer, whom the tenant's store (Notary's test root)
+ * does not vouch for.
  */
-class NotationStandIn implements ImageVerifier {
-  async verify(ref: ImageReference, spec: AuthoritySpec): Promise<Verified> {
-    return Promise.resolve(this.answer(ref, spec as NotationSpec));
-  }
-  peek(): undefined {
-    return undefined;
-  }
-  private answer(ref: ImageReference, spec: NotationSpec): Verified {
-    const statements = spec.trustPolicy.statements;
-    const s: TrustPolicyStatement | undefined = statements.find((x) => x.registryScopes.includes(ref.name)) ?? statements.find((x) => x.registryScopes.includes('*'));
-    if (!s) throw new TrustError('NO_TRUST_POLICY', `no statement for ${ref.name}`);
-    const level = s.signatureVerification.level;
-    const untrustedSigner = s.signatureVerification.actions.authenticity === 'log';
-    if (level !== 'skip' && !untrustedSigner) throw new TrustError('IDENTITY_MISMATCH', 'signed by an untrusted signer');
-    const digest = ref.digest ?? SERVED[ref.tag ?? 'latest'] ?? TENANT_DIGEST;
-    return {
-      kind: TrustKind.NOTATION, image: ref.name, reference: formatPinned(ref, digest), digest, tag: ref.tag, unchecked: true, expires: FAR,
-      evidence: { kind: TrustKind.NOTATION, registry: ref.registry, trustPolicy: s.name, level, signatures: [], logged: level === 'skip' ? [] : ['authenticity: untrusted signer'] },
-    };
-  }
+const REGISTRY = new MemoryRegistry();
+const ACME = makePki();
+function served(repository: string, tag: string, seed: string): string {
+  const target = pushImage(REGISTRY, repository, tag, seed);
+  pushSignature(REGISTRY, repository, target, makeJws({ target, chain: [ACME.leaf.der, ACME.intermediate.der, ACME.root.der], key: ACME.leafKey }));
+  return target.digest;
 }
+const SIGNED = served('team/app', '1.0', 'signed');
+const TENANT_DIGEST = served('team/app', '2.0', 'tenant');
+served('x/y', '1.0', 'elsewhere');
 
+/** The real Notation verifier for Notation authorities, the scripted Notary one for the rest. */
 class ByKind implements ImageVerifier {
-  constructor(private readonly notary: ScriptedVerifier, private readonly notation = new NotationStandIn()) {}
-  verify(ref: ImageReference, spec: AuthoritySpec, credentials: undefined, namespace?: string, signal?: AbortSignal) {
-    return spec.kind === TrustKind.NOTATION ? this.notation.verify(ref, spec) : this.notary.verify(ref, spec, credentials, namespace, signal);
+  private readonly notation = new NotationVerifier(REGISTRY);
+  constructor(private readonly notary: ScriptedVerifier) {}
+  verify(ref: ImageReference, spec: AuthoritySpec, credentials: undefined, namespace?: string, signal?: AbortSignal): Promise<Verified> {
+    if (spec.kind !== TrustKind.NOTATION) return this.notary.verify(ref, spec, credentials, namespace, signal);
+    return this.notation.verify(ref, spec as NotationSpec, { credentials: undefined, signal: signal ?? new AbortController().signal, timeoutMs: 2000 });
   }
   peek(ref: ImageReference, spec: AuthoritySpec) {
-    return spec.kind === TrustKind.NOTATION ? this.notation.peek() : this.notary.peek(ref);
+    return spec.kind === TrustKind.NOTATION ? undefined : this.notary.peek(ref);
   }
 }
 
@@ -98,6 +91,12 @@ describe.each(RELAXING)('a tenant ImagePolicy with a Notation authority of %s', 
     expect(make().authorities[0]!.spec.kind).toBe(TrustKind.NOTATION);
   });
 
+  it.each([`${REPO}:1.0`, `${REPO}:2.0`, `${REPO}@${TENANT_DIGEST}`])('is answered unchecked (admitted, not trusted) for %s by the real verifier, not refused', async (image) => {
+    const spec = make().authorities[0]!.spec as NotationSpec;
+    const v = await new NotationVerifier(REGISTRY).verify(parseReference(image), spec, { credentials: undefined, signal: new AbortController().signal, timeoutMs: 2000 });
+    expect(v).toMatchObject({ kind: TrustKind.NOTATION, unchecked: true, digest: image.endsWith(':1.0') ? SIGNED : TENANT_DIGEST });
+  });
+
   it.each([`${REPO}:2.0`, `${REPO}@${TENANT_DIGEST}`])('does not admit %s, which the cluster refuses', async (image) => {
     const { decision } = await pod(image, context([CLUSTER(), make()]));
     expect(decision.allowed).toBe(false);
@@ -114,6 +113,14 @@ describe.each(RELAXING)('a tenant ImagePolicy with a Notation authority of %s', 
     const { decision } = await pod('elsewhere.example.com/x/y:1.0', context([make()]));
     expect(decision.allowed).toBe(false);
     expect(decision.reasons).toContain('NO_POLICY');
+  });
+});
+
+describe('the signatures the registry serves', () => {
+  it('are refused by the same tenant authority at level strict: the signer is not trusted, so the relaxed answers above are the relaxation\'s doing', async () => {
+    const spec = tenant([strict('all', '*')]).authorities[0]!.spec as NotationSpec;
+    const v = new NotationVerifier(REGISTRY).verify(parseReference(`${REPO}:2.0`), spec, { credentials: undefined, signal: new AbortController().signal, timeoutMs: 2000 });
+    await expect(v).rejects.toMatchObject({ code: 'CERTIFICATE_INVALID' });
   });
 });
 

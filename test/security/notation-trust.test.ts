@@ -2,6 +2,8 @@
 // certificate presented as the signer, identities tricked by the shape of a subject, a signature
 // of one image presented for another, expired signatures, many signatures, and a trust policy
 // whose `*` statement would be weaker than the specific one.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseReference } from '../../src/reference/index.js';
 import { checkSignature } from '../../src/trust/notation/check.js';
 import { MAX_SIGNATURES } from '../../src/trust/notation/limits.js';
@@ -120,6 +122,30 @@ describe('images and time', () => {
     const st = statement({ trustStores: [{ type: 'ca', name: 'acme' }, { type: 'tsa', name: 'tsa' }] });
     const r = check(Buffer.from(JSON.stringify(envelope)), spec([st], { 'ca:acme': [pki.root.der], 'tsa:tsa': [pki.root.der] }));
     expect(r).toMatchObject({ ok: false, code: 'TIMESTAMP_INVALID', reason: expect.stringContaining('not a well-formed RFC 3161') });
+  });
+});
+
+describe('revocation', () => {
+  it('a CRL URL in the chain is never fetched: the status is unknown (REVOCATION_UNAVAILABLE under strict, logged under permissive), and nothing connects to the URL', async () => {
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ca.crl`;
+      const p = makePki({ leaf: { crl: url } });
+      const reg = new MemoryRegistry();
+      const image = pushImage(reg, REPO, '1.0');
+      pushSignature(reg, REPO, image, makeJws({ target: image, chain: [p.leaf.der, p.intermediate.der, p.root.der], key: p.leafKey }));
+      await expect(refusal(verifyWith(reg, spec([statement()], { 'ca:acme': [p.root.der] })))).resolves.toMatchObject({ code: 'REVOCATION_UNAVAILABLE' });
+      const permissive = await verifyWith(reg, spec([statement({ signatureVerification: verification('permissive') })], { 'ca:acme': [p.root.der] }));
+      expect(permissive.unchecked).toBe(false);
+      expect(requests).toEqual([]);
+    } finally {
+      server.close();
+    }
   });
 });
 

@@ -73,7 +73,8 @@ export interface CertOptions {
   readonly keyUsageCritical?: boolean;
   readonly basicConstraints?: 'none';
   readonly eku?: readonly string[];
-  readonly crl?: boolean;
+  /** A CRL distribution point: true for http://crl.example/ca.crl, or this URL. */
+  readonly crl?: boolean | string;
   readonly notBefore?: number;
   readonly notAfter?: number;
   /** The SPKI to put in the certificate instead of `key`'s public key (keys openssl will not make). */
@@ -102,7 +103,7 @@ export function makeCert(o: CertOptions): Cert {
     exts.push(seq(oid('2.5.29.15'), ...(o.keyUsageCritical === false ? [] : [tlv(0x01, Buffer.from([0xff]))]), tlv(0x04, bits(ku))));
   }
   if (o.eku) exts.push(seq(oid('2.5.29.37'), tlv(0x04, seq(...o.eku.map(oid)))));
-  if (o.crl) exts.push(seq(oid('2.5.29.31'), tlv(0x04, seq(seq(tlv(0xa0, tlv(0xa0, tlv(0x86, Buffer.from('http://crl.example/ca.crl')))))))));
+  if (o.crl) exts.push(seq(oid('2.5.29.31'), tlv(0x04, seq(seq(tlv(0xa0, tlv(0xa0, tlv(0x86, Buffer.from(typeof o.crl === 'string' ? o.crl : 'http://crl.example/ca.crl')))))))));
   const now = Date.now();
   const spki = o.spki ?? createPublicKey(o.key).export({ type: 'spki', format: 'der' });
   const tbs = seq(

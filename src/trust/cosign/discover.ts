@@ -6,7 +6,7 @@
 import type { FetchedManifest, RegistryClient, RegistryConnection } from '../../registry/oci/types.js';
 import { isTrustError, TrustError, TrustErrorCode } from '../errors.js';
 import { asObject, readJson } from './json.js';
-import { FETCH_CONCURRENCY, MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES, MAX_SIGNATURES } from './limits.js';
+import { MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES, MAX_SIGNATURES } from './limits.js';
 import { CosignMediaType, type FoundSignature, type SignatureOrigin } from './signature.js';
 
 /** The legacy signature tag of an image digest: `sha256:<hex>` → `sha256-<hex>.sig`. */
@@ -96,30 +96,5 @@ async function perSignature(origin: SignatureOrigin, fetch: () => Promise<FoundS
   } catch (e) {
     if (isTrustError(e) && PER_SIGNATURE.has(e.code)) return unreadable(origin, e.code, e.message.slice(0, 160));
     throw e;
-  }
-}
-
-/**
- * Yields the results of `tasks` in order, running at most FETCH_CONCURRENCY ahead; a caller that
- * stops early leaves at most that many fetches to finish on their own (their failures ignored).
- */
-export async function* inOrder<T>(tasks: readonly (() => Promise<T>)[]): AsyncGenerator<T> {
-  // A result is let go once yielded: a verification holds at most FETCH_CONCURRENCY fetched
-  // signatures (bundles up to 256 KiB, payloads 64 KiB) plus the one being checked, not all 64
-  // of them until it ends, so a registry that stalls the last fetch pins a few hundred KiB.
-  const started: (Promise<T> | undefined)[] = [];
-  let next = 0;
-  const fill = (upTo: number): void => {
-    while (next < tasks.length && next < upTo) {
-      const p = tasks[next++]!();
-      p.catch(() => undefined); // awaited below in order; never an unhandled rejection meanwhile
-      started.push(p);
-    }
-  };
-  for (let i = 0; i < tasks.length; i++) {
-    fill(i + FETCH_CONCURRENCY);
-    const result = await started[i]!;
-    started[i] = undefined;
-    yield result;
   }
 }

@@ -5,8 +5,10 @@
 import type { X509Certificate } from '@sigstore/core';
 import { effectiveTag, type ImageReference } from '../../reference/index.js';
 import type { RegistryClient, RegistryConnection } from '../../registry/oci/types.js';
-import { TrustError, TrustErrorCode } from '../errors.js';
-import { discoverSignatures, inOrder } from './discover.js';
+import { inOrder } from '../in-order.js';
+import { digestOf } from '../registry-kind.js';
+import { discoverSignatures } from './discover.js';
+import { FETCH_CONCURRENCY } from './limits.js';
 import { asObject, readJson } from './json.js';
 import { LegacyAnnotation, type FoundSignature } from './signature.js';
 import { sigstoreBundle, sigstoreCore } from './sigstore-lib.js';
@@ -34,11 +36,10 @@ export interface CosignReport {
 
 export async function inspectCosign(client: RegistryClient, conn: RegistryConnection, ref: ImageReference): Promise<CosignReport> {
   const tag = ref.digest === undefined ? effectiveTag(ref) : ref.tag;
-  const digest = ref.digest ?? (await client.resolveTag(conn, ref.repository, effectiveTag(ref)));
-  if (digest === undefined) throw new TrustError(TrustErrorCode.REGISTRY_ERROR, `tag "${effectiveTag(ref)}" of ${ref.name} does not exist in the registry`);
+  const digest = await digestOf(client, conn, ref);
   const found = await discoverSignatures(client, conn, ref.repository, digest);
   const signatures: CosignSignatureReport[] = [];
-  for await (const sig of inOrder(found.signatures)) signatures.push(describe(sig));
+  for await (const sig of inOrder(found.signatures, FETCH_CONCURRENCY)) signatures.push(describe(sig));
   return { image: ref.name, digest, tag, signatures };
 }
 

@@ -3,14 +3,16 @@
 // each is checked until `minSignatures` verify, and the pod is pinned to that digest — never to
 // a digest a signature names, so a later push to the tag cannot change what runs.
 import { effectiveTag, formatPinned, type ImageReference } from '../../reference/index.js';
-import type { RegistryClient, RegistryConnection } from '../../registry/oci/types.js';
+import type { RegistryClient } from '../../registry/oci/types.js';
 import { TrustError, TrustErrorCode } from '../errors.js';
 import { TrustKind, type CosignSignatureEvidence, type KindVerifier, type Verified, type VerifyContext } from '../kind.js';
 import { checkBundle } from './check-bundle.js';
 import { checkLegacy } from './check-legacy.js';
-import { discoverSignatures, inOrder } from './discover.js';
+import { inOrder } from '../in-order.js';
+import { connectionFor, digestOf, furthestCode, refusalListing, type SignatureFailure } from '../registry-kind.js';
+import { discoverSignatures } from './discover.js';
 import type { KeyBudget } from './keys.js';
-import { MAX_KEY_OPERATIONS, MAX_MATCH_STEPS, MAX_MESSAGE_LENGTH } from './limits.js';
+import { FETCH_CONCURRENCY, MAX_KEY_OPERATIONS, MAX_MATCH_STEPS, MAX_MESSAGE_LENGTH } from './limits.js';
 import { describeOrigin, type FoundSignature, type SignatureCheck } from './signature.js';
 import type { CosignSpec } from './spec.js';
 
@@ -44,27 +46,19 @@ export class CosignVerifier implements KindVerifier<CosignSpec> {
   }
 
   async verify(ref: ImageReference, spec: CosignSpec, ctx: VerifyContext): Promise<Verified> {
-    const conn: RegistryConnection = {
-      registry: ref.registry,
-      insecure: spec.registry.insecure,
-      caBundle: spec.registry.caBundle,
-      credentials: ctx.credentials,
-      // The whole verification, every fetch included, ends at timeoutMs or the review's deadline.
-      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.timeoutMs)]),
-      timeoutMs: ctx.timeoutMs,
-    };
-    const digest = ref.digest ?? (await this.resolve(conn, ref));
+    const conn = connectionFor(ref, spec.registry, ctx);
+    const digest = await digestOf(this.client, conn, ref);
     const found = await discoverSignatures(this.client, conn, ref.repository, digest);
     if (found.signatures.length === 0) throw new TrustError(TrustErrorCode.NO_SIGNATURES, `${ref.name}@${digest} has no cosign signatures: ${found.looked}`);
 
     const verified: CosignSignatureEvidence[] = [];
-    const failures: { origin: string; code: TrustErrorCode; reason: string }[] = [];
+    const failures: SignatureFailure[] = [];
     // Public-key operations (and full keyless checks) for this image, across all its signatures.
     const budget = newBudget();
     // Signatures already fetched resolve as microtasks: without a yield now and then, checking
     // 64 of them would hold the event loop (every other review, /healthz) for their whole sum.
     let ranSince = performance.now();
-    for await (const sig of inOrder(found.signatures)) {
+    for await (const sig of inOrder(found.signatures, FETCH_CONCURRENCY)) {
       if (performance.now() - ranSince > YIELD_AFTER_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         ranSince = performance.now();
@@ -94,12 +88,6 @@ export class CosignVerifier implements KindVerifier<CosignSpec> {
     };
   }
 
-  private async resolve(conn: RegistryConnection, ref: ImageReference): Promise<string> {
-    const tag = effectiveTag(ref);
-    const digest = await this.client.resolveTag(conn, ref.repository, tag);
-    if (digest === undefined) throw new TrustError(TrustErrorCode.REGISTRY_ERROR, `tag "${tag}" of ${ref.name} does not exist in the registry`);
-    return digest;
-  }
 }
 
 /** Who made a verified signature: the key, or the certificate's issuer and subject. */
@@ -121,12 +109,10 @@ export function checkSignature(sig: FoundSignature, spec: CosignSpec, digest: st
   return sig.format === 'legacy' ? checkLegacy(sig, spec, digest, budget) : checkBundle(sig, spec, digest, budget);
 }
 
-function refusal(ref: ImageReference, digest: string, spec: CosignSpec, count: number, failures: readonly { origin: string; code: TrustErrorCode; reason: string }[]): TrustError {
-  const code = count > 0 ? TrustErrorCode.THRESHOLD_NOT_MET : (FURTHEST.find((c) => failures.some((f) => f.code === c)) ?? TrustErrorCode.SIGNATURE_INVALID);
+function refusal(ref: ImageReference, digest: string, spec: CosignSpec, count: number, failures: readonly SignatureFailure[]): TrustError {
+  const code = count > 0 ? TrustErrorCode.THRESHOLD_NOT_MET : furthestCode(FURTHEST, failures);
   const head = count > 0
     ? `${ref.name}@${digest}: cosign signatures of ${count} of the ${spec.minSignatures} distinct signers required verified`
     : `${ref.name}@${digest}: none of its ${failures.length} cosign signature${failures.length === 1 ? '' : 's'} verified`;
-  let message = `${head}: ${failures.map((f) => `${f.origin}: ${f.code}: ${f.reason}`).join('; ')}`;
-  if (message.length > MAX_MESSAGE_LENGTH) message = `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…`;
-  return new TrustError(code, message);
+  return refusalListing(code, head, failures, MAX_MESSAGE_LENGTH);
 }

@@ -4,12 +4,13 @@
 // the signature is not checked); verify says whether a trust policy would admit the image.
 import { effectiveTag, type ImageReference } from '../../reference/index.js';
 import type { RegistryClient, RegistryConnection } from '../../registry/oci/types.js';
-import { inOrder } from '../cosign/discover.js';
-import { TrustError, TrustErrorCode } from '../errors.js';
+import { inOrder } from '../in-order.js';
+import { digestOf } from '../registry-kind.js';
 import { readCertificate } from './certificates.js';
 import { readEnvelope } from './check.js';
 import { discoverSignatures, type FoundSignature } from './discover.js';
 import { asObject, readJson } from './json.js';
+import { FETCH_CONCURRENCY } from './limits.js';
 
 export interface NotationSignatureReport {
   readonly manifestDigest: string;
@@ -36,10 +37,9 @@ export interface NotationReport {
 
 export async function inspectNotation(client: RegistryClient, conn: RegistryConnection, ref: ImageReference): Promise<NotationReport> {
   const tag = ref.digest === undefined ? effectiveTag(ref) : ref.tag;
-  const digest = ref.digest ?? (await client.resolveTag(conn, ref.repository, effectiveTag(ref)));
-  if (digest === undefined) throw new TrustError(TrustErrorCode.REGISTRY_ERROR, `tag "${effectiveTag(ref)}" of ${ref.name} does not exist in the registry`);
+  const digest = await digestOf(client, conn, ref);
   const signatures: NotationSignatureReport[] = [];
-  for await (const sig of inOrder(await discoverSignatures(client, conn, ref.repository, digest))) signatures.push(describe(sig));
+  for await (const sig of inOrder(await discoverSignatures(client, conn, ref.repository, digest), FETCH_CONCURRENCY)) signatures.push(describe(sig));
   return { image: ref.name, digest, tag, signatures };
 }
 

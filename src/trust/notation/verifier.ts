@@ -4,12 +4,13 @@
 // (notation-go notation.go Verify: one is enough), and the pod is pinned to that digest.
 import { effectiveTag, formatPinned, type ImageReference } from '../../reference/index.js';
 import type { RegistryClient, RegistryConnection } from '../../registry/oci/types.js';
-import { inOrder } from '../cosign/discover.js';
+import { inOrder } from '../in-order.js';
+import { connectionFor, digestOf, furthestCode, refusalListing, type SignatureFailure } from '../registry-kind.js';
 import { TrustError, TrustErrorCode } from '../errors.js';
 import { TrustKind, type KindVerifier, type NotationSignatureEvidence, type Verified, type VerifyContext } from '../kind.js';
 import { checkSignature, type TargetDescriptor } from './check.js';
 import { discoverSignatures, type FoundSignature } from './discover.js';
-import { MAX_IMAGE_MANIFEST_BYTES, MAX_KEY_OPERATIONS, MAX_MESSAGE_LENGTH, YIELD_AFTER_MS } from './limits.js';
+import { FETCH_CONCURRENCY, MAX_IMAGE_MANIFEST_BYTES, MAX_KEY_OPERATIONS, MAX_MESSAGE_LENGTH, YIELD_AFTER_MS } from './limits.js';
 import { selectStatement } from './select.js';
 import type { NotationSpec, TrustPolicyStatement } from './types.js';
 
@@ -28,12 +29,6 @@ const FURTHEST: readonly TrustErrorCode[] = [
   TrustErrorCode.INVALID_METADATA,
   TrustErrorCode.REGISTRY_ERROR,
 ];
-
-interface Failure {
-  readonly origin: string;
-  readonly code: TrustErrorCode;
-  readonly reason: string;
-}
 
 export class NotationVerifier implements KindVerifier<NotationSpec> {
   readonly kind = TrustKind.NOTATION;
@@ -55,15 +50,8 @@ export class NotationVerifier implements KindVerifier<NotationSpec> {
   async verify(ref: ImageReference, spec: NotationSpec, ctx: VerifyContext): Promise<Verified> {
     const statement = selectStatement(spec.trustPolicy, ref.registry, ref.repository);
     if (!statement) throw new TrustError(TrustErrorCode.NO_TRUST_POLICY, `no statement of the trust policy applies to ${ref.registry}/${ref.repository} (and none has registryScopes ["*"])`);
-    const conn: RegistryConnection = {
-      registry: ref.registry,
-      insecure: spec.registry.insecure,
-      caBundle: spec.registry.caBundle,
-      credentials: ctx.credentials,
-      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.timeoutMs)]),
-      timeoutMs: ctx.timeoutMs,
-    };
-    const digest = ref.digest ?? (await this.resolve(conn, ref));
+    const conn = connectionFor(ref, spec.registry, ctx);
+    const digest = await digestOf(this.client, conn, ref);
     const base = { ref, digest, statement };
     // Level skip (trust-store-trust-policy.md): no signature is fetched or checked.
     if (statement.signatureVerification.level === 'skip') return answer(base, { unchecked: true, expires: Number.POSITIVE_INFINITY, signatures: [], logged: [] });
@@ -72,10 +60,10 @@ export class NotationVerifier implements KindVerifier<NotationSpec> {
     const found = await discoverSignatures(this.client, conn, ref.repository, digest);
     if (found.length === 0) throw new TrustError(TrustErrorCode.NO_SIGNATURES, `${ref.name}@${digest} has no Notation signatures (no referrers of type application/vnd.cncf.notary.signature)`);
 
-    const failures: Failure[] = [];
+    const failures: SignatureFailure[] = [];
     const budget = { remaining: MAX_KEY_OPERATIONS };
     let ranSince = performance.now();
-    for await (const sig of inOrder(found)) {
+    for await (const sig of inOrder(found, FETCH_CONCURRENCY)) {
       if (performance.now() - ranSince > YIELD_AFTER_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         ranSince = performance.now();
@@ -91,13 +79,6 @@ export class NotationVerifier implements KindVerifier<NotationSpec> {
       return answer(base, { unchecked: result.untrusted, expires: result.expires, signatures: [evidence], logged: result.logged });
     }
     throw refusal(ref, digest, failures);
-  }
-
-  private async resolve(conn: RegistryConnection, ref: ImageReference): Promise<string> {
-    const tag = effectiveTag(ref);
-    const digest = await this.client.resolveTag(conn, ref.repository, tag);
-    if (digest === undefined) throw new TrustError(TrustErrorCode.REGISTRY_ERROR, `tag "${tag}" of ${ref.name} does not exist in the registry`);
-    return digest;
   }
 
   /** The image's descriptor, as the payload must name it: the manifest's media type and size. */
@@ -138,9 +119,7 @@ function answer(
   };
 }
 
-function refusal(ref: ImageReference, digest: string, failures: readonly Failure[]): TrustError {
-  const code = FURTHEST.find((c) => failures.some((f) => f.code === c)) ?? TrustErrorCode.SIGNATURE_INVALID;
-  let message = `${ref.name}@${digest}: none of its ${failures.length} Notation signature${failures.length === 1 ? '' : 's'} verified: ${failures.map((f) => `${f.origin}: ${f.code}: ${f.reason}`).join('; ')}`;
-  if (message.length > MAX_MESSAGE_LENGTH) message = `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…`;
-  return new TrustError(code, message);
+function refusal(ref: ImageReference, digest: string, failures: readonly SignatureFailure[]): TrustError {
+  const head = `${ref.name}@${digest}: none of its ${failures.length} Notation signature${failures.length === 1 ? '' : 's'} verified`;
+  return refusalListing(furthestCode(FURTHEST, failures), head, failures, MAX_MESSAGE_LENGTH);
 }

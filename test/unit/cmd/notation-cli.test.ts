@@ -12,6 +12,7 @@ import type { Output } from '../../../cmd/cli/output.js';
 import type { TrustStoreRef } from '../../../src/trust/notation/types.js';
 import { MemoryRegistry } from '../../support/memory-registry.js';
 import { selfSignedCertificate } from '../../support/keys.js';
+import { makeJws, makePki, pushImage, pushSignature } from '../../support/notation-pki.js';
 
 const ca = selfSignedCertificate(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, { cn: 'acme root', ca: true });
 const other = selfSignedCertificate(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, { cn: 'acme tsa', ca: true });
@@ -145,10 +146,9 @@ describe('a trust store directory (notation-go verifier/truststore/truststore.go
   });
 });
 
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: string[], env: Record<string, string> = {}, registry = new MemoryRegistry()): Promise<{ code: number; stdout: string; stderr: string }> {
   const lines = { stdout: [] as string[], stderr: [] as string[] };
   const out: Output = { format: 'text', stdout: (t) => lines.stdout.push(t), stderr: (t) => lines.stderr.push(t) };
-  const registry = new MemoryRegistry();
   const code = await main(args, { env: { HOME: tmp(), DOCKER_CONFIG: tmp(), ...env }, readStdin: () => Promise.resolve('secret\n'), registryClient: () => Promise.resolve(registry) }, out);
   return { code, stdout: lines.stdout.join('\n'), stderr: lines.stderr.join('\n') };
 }
@@ -214,5 +214,37 @@ describe('the JSON of a Notation verification', () => {
     });
     expect(Object.keys(json)).toEqual(['kind', 'image', 'reference', 'digest', 'tag', 'signatures', 'trustPolicy', 'level', 'logged', 'unchecked']);
     expect(json).toMatchObject({ trustPolicy: 'acme', level: 'strict', logged: ['expiry: …'] });
+  });
+});
+
+describe('trustgate verify IMAGE --kind notation, as docs/migration.md runs it', () => {
+  // A registry holding team/app:1.4 signed as notation signs it, and team/app:1.5 unsigned.
+  const pki = makePki();
+  const registry = new MemoryRegistry();
+  const signed = pushImage(registry, 'team/app', '1.4', 'signed');
+  pushSignature(registry, 'team/app', signed, makeJws({ target: signed, chain: [pki.leaf.der, pki.intermediate.der, pki.root.der], key: pki.leafKey }));
+  pushImage(registry, 'team/app', '1.5', 'unsigned');
+  const policyFile = path.join(tmp(), 'trustpolicy.json');
+  writeFileSync(policyFile, JSON.stringify({ version: '1.0', trustPolicies: [{ name: 'acme', registryScopes: ['*'], signatureVerification: { level: 'strict' }, trustStores: ['ca:acme'], trustedIdentities: ['*'] }] }));
+  const storeFile = storeDir({ 'x509/ca/acme/root.crt': pki.root.der });
+
+  it('admits the signed tag, printing the digest a pod would be pinned to', async () => {
+    const r = await cli(['verify', 'registry.test/team/app:1.4', '--kind', 'notation', '--trust-policy', policyFile, '--trust-store', storeFile], {}, registry);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(signed.digest);
+  });
+
+  it('refuses the unsigned tag with NO_SIGNATURES', async () => {
+    const r = await cli(['verify', 'registry.test/team/app:1.5', '--kind', 'notation', '--trust-policy', policyFile, '--trust-store', storeFile], {}, registry);
+    expect(r.code).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toContain('NO_SIGNATURES');
+  });
+
+  it('inspect lists the signature it found, without a trust policy', async () => {
+    const r = await cli(['inspect', 'registry.test/team/app:1.4', '--kind', 'notation'], {}, registry);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(signed.digest);
+    expect(r.stdout).toContain('acme-signer');
   });
 });
