@@ -44,7 +44,7 @@ it('a payload digest with escapes (inspect does not verify the payload) is not p
   const reg = new MemoryRegistry();
   const img = pushImage(reg, REPO, '1.0');
   const lie = { ...img, digest: '\u001b[2K\r  payload names: this image\u001b[8m' };
-  pushSignature(reg, REPO, img, makeJws({ target: lie as Target, chain: [pki.leaf.der, pki.intermediate.der, pki.root.der], key: pki.leafKey }));
+  pushSignature(reg, REPO, img, makeJws({ target: lie, chain: [pki.leaf.der, pki.intermediate.der, pki.root.der], key: pki.leafKey }));
   expect(await report(reg)).not.toMatch(CONTROL);
 });
 
@@ -67,7 +67,7 @@ it('a refusal reason (verify, webhook denial) never carries the payload\'s contr
   const lie = { ...target, digest: '\u001b[2K\rverified OK\u001b[8m', mediaType: '\u001b]0;pwned\u0007' };
   const pki = makePki();
   const s = spec([statement({ signatureVerification: verification('audit') })], { 'ca:acme': [pki.root.der] });
-  const r = checkSignature({ envelope: makeJws({ target: lie as Target, chain: [self.der], key: k }), mediaType: 'application/jose+json', statement: s.trustPolicy.statements[0]!, spec: s, target, now: Date.now(), budget: { remaining: 256 } });
+  const r = checkSignature({ envelope: makeJws({ target: lie, chain: [self.der], key: k }), mediaType: 'application/jose+json', statement: s.trustPolicy.statements[0]!, spec: s, target, now: Date.now(), budget: { remaining: 256 } });
   expect(r).toMatchObject({ ok: false, code: 'PAYLOAD_MISMATCH' });
   expect((r as { reason: string }).reason).not.toMatch(CONTROL);
 });
