@@ -67,7 +67,7 @@ function token(tsa: Tsa, signature: Buffer, time: number, accuracySeconds?: bigi
   ];
   const signedAttrsSet = set(...attrs);
   const sig = sign('sha256', signedAttrsSet, tsa.key);
-  const leaf = Asn1Certificate.parse(tsa.leaf);
+  const leaf = Asn1Certificate.parse(Buffer.from(tsa.leaf));
   const sid = seq(tlv(0x30, Buffer.from(leaf.issuer)), tlv(0x02, Buffer.from(leaf.serialNumber)));
   const signerInfo = seq(int(1n), sid, seq(oid('2.16.840.1.101.3.4.2.1')), tlv(0xa0, ...attrs), seq(oid('1.2.840.10045.4.3.2')), tlv(0x04, sig));
   const encap = seq(oid('1.2.840.113549.1.9.16.1.4'), tlv(0xa0, tlv(0x04, tstInfo)));
