@@ -9,6 +9,8 @@
 // counted by the key-operation budget (readCertificate runs for all ten x5c entries of every
 // signature before the budget is consulted), so ~3.5 ms per 16 KiB certificate × 1,000 = 3-4 s of
 // event-loop CPU per image, for ~25 MB served by the attacker's registry.
+// Second test: 100 signature manifests of just under 4 MiB (MAX_MANIFEST_BYTES) and 50,000 JSON
+// values each cost ~50 ms apiece to shape-check and parse, ~5 s and 400 MiB read per image.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createPublicKey, sign } from 'node:crypto';
 import { parseReference } from '../../src/reference/index.js';
@@ -72,4 +74,26 @@ it('100 signatures of 10 fat certificates each: refused, loop never held > 100 m
   expect(r.code).not.toBe('OK');
   expect(maxGap).toBeLessThan(100);
   expect(took).toBeLessThan(1000);
+}, 120_000);
+
+it('signature manifests of 4 MiB each (notation-go\'s maxManifestSizeLimit): the per-manifest cost, 20 of them, extrapolated to 100 under 1 s', async () => {
+  const reg = new MemoryRegistry();
+  const img = pushImage(reg, REPO, '1.0');
+  const env = makeJws({ target: img, chain: [pki.leaf.der, pki.intermediate.der, pki.root.der], key: pki.leafKey, tamper: (x) => Buffer.from(x.map((b) => b ^ 1)) });
+  const blob = reg.putBlob(env);
+  const empty = reg.putBlob(Buffer.from('{}'));
+  const N = 20;
+  for (let i = 0; i < N; i++) {
+    // 49,000 annotation values of ~80 bytes: just under the JSON value bound, just under 4 MiB.
+    const annotations: Record<string, string> = {};
+    for (let j = 0; j < 24_000; j++) annotations[`k${i}.${j}`] = 'x'.repeat(160);
+    const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.cncf.notary.signature', config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: empty.digest, size: 2 }, layers: [{ mediaType: 'application/jose+json', digest: blob.digest, size: blob.size }], subject: img, annotations }));
+    expect(bytes.length).toBeLessThanOrEqual(4 * 1024 * 1024);
+    reg.putManifest(REPO, bytes);
+  }
+  const start = performance.now();
+  const r = await refusal(new NotationVerifier(reg).verify(parseReference(`${NAME}:1.0`), s, { credentials: undefined, signal: new AbortController().signal, timeoutMs: 60_000 }));
+  const took = performance.now() - start;
+  console.log(`${N} manifests of ~4 MiB: ${took.toFixed(0)} ms (${(took / N).toFixed(1)} ms each; ×100 ≈ ${((took / N) * 100).toFixed(0)} ms); code ${r.code}`);
+  expect((took / N) * 100).toBeLessThan(1000);
 }, 120_000);
