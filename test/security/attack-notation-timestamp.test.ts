@@ -58,9 +58,9 @@ function makeTsa(): Tsa {
 }
 
 /** A TimeStampToken over `signature`, at `time`, with Accuracy `accuracySeconds` (omitted when undefined). */
-function token(tsa: Tsa, signature: Buffer, time: number, accuracySeconds?: bigint): Buffer {
+function token(tsa: Tsa, signature: Buffer, time: number, accuracySeconds?: bigint | Buffer): Buffer {
   const imprint = seq(seq(oid('2.16.840.1.101.3.4.2.1')), tlv(0x04, createHash('sha256').update(signature).digest()));
-  const tstInfo = seq(int(1n), oid('1.2.3.4.1'), imprint, int(42n), gen(time), ...(accuracySeconds === undefined ? [] : [seq(int(accuracySeconds))]));
+  const tstInfo = seq(int(1n), oid('1.2.3.4.1'), imprint, int(42n), gen(time), ...(accuracySeconds === undefined ? [] : [Buffer.isBuffer(accuracySeconds) ? accuracySeconds : seq(int(accuracySeconds))]));
   const attrs = [
     seq(oid('1.2.840.113549.1.9.3'), set(oid('1.2.840.113549.1.9.16.1.4'))),
     seq(oid('1.2.840.113549.1.9.4'), set(tlv(0x04, createHash('sha256').update(tstInfo).digest()))),
@@ -120,5 +120,25 @@ describe('timestamp tokens', () => {
     const env = envelope(now - 60_000);
     const r = check(env, token(tsa, Buffer.from(env.signature, 'base64url'), now - 60_000, -3n * 86400n));
     expect(r).toMatchObject({ ok: false });
+  });
+
+  // RFC 3161 Accuracy: millis [0] and micros [1] are INTEGER (1..999), seconds not negative.
+  const ctx = (n: number, v: bigint) => Buffer.from([0x80 | n, ...int(v).subarray(1)]);
+  it.each([
+    ['seconds -1 on a valid leaf', seq(int(-1n))],
+    ['millis 0', seq(ctx(0, 0n))],
+    ['millis 1000', seq(ctx(0, 1000n))],
+    ['micros -5', seq(ctx(1, -5n))],
+    ['a field of another type', seq(tlv(0x01, Buffer.from([0xff])))],
+  ])('an accuracy with %s is refused (TIMESTAMP_INVALID) even where the leaf is valid', (_what, accuracy) => {
+    const { tsa, envelope, check } = setup({ notBefore: now - 10 * DAY, notAfter: now + 10 * DAY });
+    const env = envelope(now - 60_000);
+    expect(check(env, token(tsa, Buffer.from(env.signature, 'base64url'), now - 60_000, accuracy))).toMatchObject({ ok: false, code: 'TIMESTAMP_INVALID' });
+  });
+
+  it('control: seconds 0, millis 999 and micros 1 (in range) verify', () => {
+    const { tsa, envelope, check } = setup({ notBefore: now - 10 * DAY, notAfter: now + 10 * DAY });
+    const env = envelope(now - 60_000);
+    expect(check(env, token(tsa, Buffer.from(env.signature, 'base64url'), now - 60_000, seq(int(0n), ctx(0, 999n), ctx(1, 1n))))).toMatchObject({ ok: true });
   });
 });
