@@ -5,6 +5,7 @@
 // revocation, and the payload's target. Each check's failure is refused, logged or ignored as
 // the statement's level (with `override`) says. Pure: bytes, statement, trust stores, time in.
 import { createHash, constants, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { printable } from '../../reference/index.js';
 import { TrustErrorCode } from '../errors.js';
 import type { NotationSignatureEvidence } from '../kind.js';
 import { algorithmOf, checkChain, readCertificate, type ChainCertificate, type KeyBudget } from './certificates.js';
@@ -49,7 +50,20 @@ export interface CheckInput {
 type Fail = { readonly ok: false; readonly code: TrustErrorCode; readonly reason: string };
 const fail = (code: TrustErrorCode, reason: string): Fail => ({ ok: false, code, reason });
 
+/**
+ * One signature checked against one statement. Reasons and logged lines quote what the registry
+ * served (payload digests and media types, header names, certificate subjects); they reach
+ * denials, logs and `trustgate verify`'s output, so control characters are escaped here, once.
+ */
 export function checkSignature(input: CheckInput): SignatureCheck {
+  const r = checkSignatureRaw(input);
+  if (!r.ok) return { ...r, reason: printable(r.reason, REASON_CHARS) };
+  return r.logged.length === 0 ? r : { ...r, logged: r.logged.map((l) => printable(l, REASON_CHARS)) };
+}
+/** A reason's length once escaped; the refusal naming every signature cuts it shorter still. */
+const REASON_CHARS = 1000;
+
+function checkSignatureRaw(input: CheckInput): SignatureCheck {
   const integrity = checkIntegrity(input);
   if (!integrity.ok) return integrity;
   const { envelope, chain } = integrity;
