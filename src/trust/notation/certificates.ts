@@ -2,11 +2,11 @@
 // @sigstore/core's ASN.1 for the extensions node:crypto does not expose), then checked as the
 // Notary Project's signature-specification.md "Certificate Requirements" says and
 // notation-core-go x509/codesigning_cert_validations.go (ValidateCodeSigningCertChain) does.
-import { X509Certificate as NodeCertificate, type KeyObject } from 'node:crypto';
+import { createHash, X509Certificate as NodeCertificate, type KeyObject } from 'node:crypto';
 import { ASN1Obj, X509Certificate as Asn1Certificate } from '@sigstore/core';
 import { TrustErrorCode } from '../errors.js';
 import type { Algorithm } from './envelope.js';
-import { MAX_CERTIFICATE_BYTES } from './limits.js';
+import { CERTIFICATE_CACHE_ENTRIES, MAX_CERTIFICATE_BYTES } from './limits.js';
 
 const Oid = {
   KEY_USAGE: '2.5.29.15',
@@ -72,9 +72,51 @@ export interface ChainCertificate {
 
 export type Failure = { readonly code: TrustErrorCode; readonly reason: string };
 
-export function readCertificate(der: Buffer, index: number): ChainCertificate | Failure {
+/**
+ * Parsed certificates by SHA-256 of their DER (a parse that failed as `undefined`), least
+ * recently used dropped past CERTIFICATE_CACHE_ENTRIES: the 100 signatures of an image, and
+ * every image a CA signs for, carry the same intermediates and roots, which then parse once.
+ * Parsing is a pure function of the bytes, so a hit is what a parse would give.
+ */
+const parsed = new Map<string, ChainCertificate | undefined>();
+
+/** Entries of the parsed-certificate cache (the `notationCertificates` gauge). */
+export function certificateCacheSize(): number {
+  return parsed.size;
+}
+
+/** Empties the parsed-certificate cache (bench/notation-verify-cpu.ts measures cold verifications). */
+export function clearCertificateCache(): void {
+  parsed.clear();
+}
+
+/**
+ * One certificate of a chain, read (or from the cache). With `budget.parseBytes`, a certificate
+ * not in the cache is parsed only if its bytes fit what is left of the image's parse budget
+ * (TOO_LARGE past it): parsing an attacker's DER of thousands of tiny ASN.1 items costs ~0.2 ms
+ * per KiB, and is counted like the public-key operations.
+ */
+export function readCertificate(der: Buffer, index: number, budget?: KeyBudget): ChainCertificate | Failure {
   const at = `certificate ${index} of the chain`;
   if (der.length > MAX_CERTIFICATE_BYTES) return { code: TrustErrorCode.SIGNATURE_INVALID, reason: `${at} is ${der.length} bytes, more than ${MAX_CERTIFICATE_BYTES}` };
+  const id = createHash('sha256').update(der).digest('base64');
+  let cert: ChainCertificate | undefined;
+  if (parsed.has(id)) {
+    cert = parsed.get(id);
+    parsed.delete(id);
+  } else {
+    if (budget?.parseBytes !== undefined) {
+      if (budget.parseBytes < der.length) return { code: TrustErrorCode.TOO_LARGE, reason: `${at}: the certificate bytes this image's signatures may have parsed are spent` };
+      budget.parseBytes -= der.length;
+    }
+    cert = parseCertificate(Buffer.from(der)); // a copy: never hold a view of a whole envelope
+    if (parsed.size >= CERTIFICATE_CACHE_ENTRIES) parsed.delete(parsed.keys().next().value!);
+  }
+  parsed.set(id, cert);
+  return cert ?? { code: TrustErrorCode.SIGNATURE_INVALID, reason: `${at} is not a well-formed X.509 certificate` };
+}
+
+function parseCertificate(der: Buffer): ChainCertificate | undefined {
   try {
     const node = new NodeCertificate(der);
     const asn1 = Asn1Certificate.parse(Buffer.from(der));
@@ -104,7 +146,7 @@ export function readCertificate(der: Buffer, index: number): ChainCertificate | 
       version: versioned ? Number(tbs.subs[0]!.subs[0]!.toInteger()) + 1 : 1,
     };
   } catch {
-    return { code: TrustErrorCode.SIGNATURE_INVALID, reason: `${at} is not a well-formed X.509 certificate` };
+    return undefined;
   }
 }
 
@@ -254,9 +296,13 @@ export function checkCaKey(key: KeyObject): string | undefined {
   return `a ${String(key.asymmetricKeyType)} key`;
 }
 
-/** `budget` counts public-key operations; each signature check takes one. */
+/**
+ * One image's budget: `remaining` counts public-key operations (each signature check takes one);
+ * `parseBytes`, when set, the certificate and timestamp-token bytes its signatures may have parsed.
+ */
 export interface KeyBudget {
   remaining: number;
+  parseBytes?: number;
 }
 
 /** Whether `child`'s signature verifies with `parent`'s key (Go CheckSignatureFrom's constraints included). */

@@ -45,6 +45,8 @@ export interface CheckInput {
   readonly target: TargetDescriptor;
   readonly now: number;
   readonly budget: KeyBudget;
+  /** The envelope already read from `envelope` (the verifier reads it to parse its chain with turns for the event loop). */
+  readonly read?: ReturnType<typeof readEnvelope>;
 }
 
 type Fail = { readonly ok: false; readonly code: TrustErrorCode; readonly reason: string };
@@ -142,12 +144,12 @@ export function readEnvelope(bytes: Buffer, mediaType: string): { ok: true; enve
  * every critical attribute is one Notation defines, the payload is Notation's.
  */
 function checkIntegrity(input: CheckInput): { ok: true; envelope: Envelope; chain: ChainCertificate[] } | Fail {
-  const read = readEnvelope(input.envelope, input.mediaType);
+  const read = input.read ?? readEnvelope(input.envelope, input.mediaType);
   if (!read.ok) return read;
   const envelope = read.envelope;
   const chain: ChainCertificate[] = [];
   for (const [i, der] of envelope.certificates.entries()) {
-    const cert = readCertificate(der, i);
+    const cert = readCertificate(der, i, input.budget);
     if ('code' in cert) return fail(cert.code, cert.reason);
     chain.push(cert);
   }

@@ -7,7 +7,7 @@
 import { createHash, verify as cryptoVerify } from 'node:crypto';
 import { ASN1Obj } from '@sigstore/core';
 import { checkChain, readCertificate, type ChainCertificate, type KeyBudget } from './certificates.js';
-import { MAX_CHAIN_LENGTH } from './limits.js';
+import { MAX_CHAIN_LENGTH, MAX_TIMESTAMP_TOKEN_BYTES } from './limits.js';
 
 const Oid = {
   SIGNED_DATA: '1.2.840.113549.1.7.2',
@@ -46,6 +46,12 @@ class TokenError extends Error {}
  * Never throws: anything unreadable or unverified is a reason.
  */
 export function verifyTimestamp(token: Buffer, signature: Buffer, roots: readonly Buffer[], budget: KeyBudget): TimestampCheck {
+  // Parsing a token costs with its count of ASN.1 items: bounded, and counted like certificates.
+  if (token.length > MAX_TIMESTAMP_TOKEN_BYTES) return { ok: false, reason: `the timestamp token is ${token.length} bytes, more than ${MAX_TIMESTAMP_TOKEN_BYTES}` };
+  if (budget.parseBytes !== undefined) {
+    if (budget.parseBytes < token.length) return { ok: false, reason: "the bytes this image's signatures may have parsed are spent" };
+    budget.parseBytes -= token.length;
+  }
   try {
     return check(token, signature, roots, budget);
   } catch (e) {
@@ -93,7 +99,7 @@ function check(token: Buffer, signature: Buffer, roots: readonly Buffer[], budge
 
   const certs: ChainCertificate[] = [];
   for (const [i, c] of certObjs.entries()) {
-    const read = readCertificate(c.toDER(), i);
+    const read = readCertificate(c.toDER(), i, budget);
     if ('code' in read) throw new TokenError(`the timestamp token's ${read.reason}`);
     certs.push(read);
   }
