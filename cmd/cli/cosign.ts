@@ -1,7 +1,7 @@
 // `trustgate verify|inspect IMAGE --kind cosign`: the cosign authority of a policy, from flags
 // named as cosign names them (cmd/cosign/cli/options/verify.go, certificate.go).
 import { parseArgs } from 'node:util';
-import type { ImageReference } from '../../src/reference/index.js';
+import { printable, type ImageReference } from '../../src/reference/index.js';
 import type { RegistryClient, RegistryConnection } from '../../src/registry/oci/types.js';
 import type { CosignReport } from '../../src/trust/cosign/inspect.js';
 import { parseCosignAuthority, type CosignSpec } from '../../src/trust/cosign/spec.js';
@@ -122,29 +122,32 @@ function verifiedJson(v: Verified): Record<string, unknown> {
   return { kind: v.kind, image: v.image, reference: v.reference, digest: v.digest, tag: v.tag ?? null, signatures: v.evidence.kind === 'cosign' ? v.evidence.signatures : [] };
 }
 
-function verifiedText(v: Verified): string {
+export function verifiedText(v: Verified): string {
   const signatures = v.evidence.kind === 'cosign' ? v.evidence.signatures : [];
   return [
     v.reference,
     `  image:      ${v.image}`,
     `  digest:     ${v.digest}`,
     ...signatures.map((s) => {
-      const by = s.keyId !== undefined ? `key ${s.keyId}` : `${s.identity?.subject ?? '?'} (issuer ${s.identity?.issuer ?? '?'})`;
+      // Identities and issuers come from certificates the registry served: escaped (printable).
+      const by = s.keyId !== undefined ? `key ${printable(s.keyId, 200)}` : `${printable(s.identity?.subject ?? '?', 512)} (issuer ${printable(s.identity?.issuer ?? '?', 512)})`;
       const log = s.tlog ? `, log index ${s.tlog.logIndex} at ${new Date(s.tlog.integratedTime * 1000).toISOString()}` : ', no log entry checked';
       return `  signed:     ${s.format} ${s.manifestDigest.slice(0, 19)}… by ${by}${log}`;
     }),
   ].join('\n');
 }
 
-function reportText(r: CosignReport): string {
-  const lines = [`cosign signatures of ${r.image}${r.tag === undefined ? '' : `:${r.tag}`}@${r.digest}`, ''];
+/** Unverified registry content (subjects, issuers, the payload's digest, problems): every field escaped. */
+export function reportText(r: CosignReport): string {
+  const p = (text: string): string => printable(text, 512);
+  const lines = [`cosign signatures of ${p(r.image)}${r.tag === undefined ? '' : `:${p(r.tag)}`}@${p(r.digest)}`, ''];
   if (r.signatures.length === 0) lines.push('No signatures.');
   for (const s of r.signatures) {
-    const by = 'key' in s.signer ? 'a key' : `${s.signer.subject ?? '?'} (issuer ${s.signer.issuer ?? '?'})`;
-    lines.push(`${s.format === 'legacy' ? `.sig layer ${s.layer ?? 0}` : 'bundle'} ${s.manifestDigest}`);
-    lines.push(`  signed by:  ${by}`, `  names:      ${s.signedDigest ?? 'nothing readable'}${s.signedDigest !== undefined && s.signedDigest !== r.digest ? ' (ANOTHER IMAGE)' : ''}`);
-    lines.push(`  log entry:  ${s.tlog ? `index ${s.tlog.logIndex} at ${s.tlog.integratedTime}` : 'none'}`);
-    if (s.problem) lines.push(`  problem:    ${s.problem}`);
+    const by = 'key' in s.signer ? 'a key' : `${p(s.signer.subject ?? '?')} (issuer ${p(s.signer.issuer ?? '?')})`;
+    lines.push(`${s.format === 'legacy' ? `.sig layer ${s.layer ?? 0}` : 'bundle'} ${p(s.manifestDigest)}`);
+    lines.push(`  signed by:  ${by}`, `  names:      ${s.signedDigest === undefined ? 'nothing readable' : p(s.signedDigest)}${s.signedDigest !== undefined && s.signedDigest !== r.digest ? ' (ANOTHER IMAGE)' : ''}`);
+    lines.push(`  log entry:  ${s.tlog ? `index ${p(String(s.tlog.logIndex))} at ${p(String(s.tlog.integratedTime))}` : 'none'}`);
+    if (s.problem) lines.push(`  problem:    ${p(s.problem)}`);
   }
   lines.push('', 'Nothing above is verified: trustgate verify IMAGE --kind cosign checks it against keys or identities.');
   return lines.join('\n');

@@ -1,3 +1,4 @@
+import { printable } from '../../src/reference/index.js';
 import type { RegistryEnvironment } from './common-options.js';
 import { describeFailure, ExitCode, UsageError } from './errors.js';
 import type { Output } from './output.js';
@@ -64,8 +65,12 @@ export async function main(argv: string[], environment: MainEnvironment, out: Ou
     return command === undefined ? ExitCode.USAGE : ExitCode.OK;
   }
   const run = COMMANDS[command];
+  if (!run) {
+    // Not through describeFailure, which escapes newlines: the usage text keeps its lines.
+    out.stderr(`trustgate: USAGE: unknown command "${printable(command, 100)}"\n\n${USAGE}`);
+    return ExitCode.USAGE;
+  }
   try {
-    if (!run) throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
     return await run(rest, environment, out);
   } catch (error) {
     // node:util parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes for unknown or bad flags.

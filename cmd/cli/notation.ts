@@ -3,6 +3,7 @@
 // directory, read as notation-go reads them (notation-files.ts).
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { printable } from '../../src/reference/index.js';
 import type { Verified } from '../../src/trust/kind.js';
 import { notationSpecOf } from '../../src/trust/notation/spec.js';
 import type { NotationSpec } from '../../src/trust/notation/types.js';
@@ -107,14 +108,15 @@ export function verifiedJson(v: Verified): Record<string, unknown> {
   };
 }
 
-function verifiedText(v: Verified): string {
+export function verifiedText(v: Verified): string {
   const e = v.evidence.kind === 'notation' ? v.evidence : undefined;
   const lines = [v.reference, `  image:      ${v.image}`, `  digest:     ${v.digest}`, `  policy:     ${e?.trustPolicy ?? '?'} (level ${e?.level ?? '?'})`];
   if (v.unchecked) lines.push(e?.level === 'skip' ? '  signatures: not checked (level skip)' : '  signatures: admitted by level audit, not trusted');
   for (const s of e?.signatures ?? []) {
     const at = s.signedAt === undefined ? '' : ` at ${new Date(s.signedAt).toISOString()}`;
-    lines.push(`  signed:     ${s.envelope} ${s.manifestDigest.slice(0, 19)}… by ${s.signer}${at} (${s.signingScheme})`);
+    // The signer's subject and logged reasons quote certificates the registry served: escaped.
+    lines.push(`  signed:     ${s.envelope} ${s.manifestDigest.slice(0, 19)}… by ${printable(s.signer, 512)}${at} (${s.signingScheme})`);
   }
-  for (const l of e?.logged ?? []) lines.push(`  logged:     ${l}`);
+  for (const l of e?.logged ?? []) lines.push(`  logged:     ${printable(l, 1000)}`);
   return lines.join('\n');
 }

@@ -9,6 +9,7 @@ import { loadPolicyFiles, PolicyError, PolicyFileWatcher, PolicyKind, PolicySet,
 import { DOCKER_HUB_TRUST_SERVER } from '../../src/registry/index.js';
 import { clientCertificateCheck, createRequestListener, listenHttp, listenHttps, metricsHandler, readTls, TlsReloader, type Listener } from '../../src/server/index.js';
 import { TrustKind, type NotarySpec } from '../../src/trust/index.js';
+import { certificateCacheSize } from '../../src/trust/notation/certificates.js';
 import express from 'express';
 import { ExitCode, UsageError } from './errors.js';
 import type { Output } from './output.js';
@@ -115,7 +116,8 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
     const state = trustState?.sizes();
     return { ...client.sizes(), ...(state && { trustRecords: state.records, trustRecordsUnwritten: state.dirty, trustRecordsRefused: state.refusedFull }) };
   });
-  metrics.countRegistryClient(() => ({ ...registry.sizes() }));
+  // notationCertificates: the parsed-certificate cache of Notation signatures (trust/notation/certificates.ts).
+  metrics.countRegistryClient(() => ({ ...registry.sizes(), notationCertificates: certificateCacheSize() }));
   metrics.countVerifications(() => verifier.verifications());
   const deadlineMs = config.deadlineSeconds * 1000;
   const review = async (endpoint: Endpoint, request: ReviewRequest) => {

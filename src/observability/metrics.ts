@@ -95,7 +95,7 @@ export class Metrics implements CacheObserver {
     );
     this.entriesGauge(
       'trustgate_registry_client_entries',
-      'Entries the OCI registry client (cosign signatures) remembers, by structure (agents, challenges, tokens; bytesHeld and bytesWaiting: the byte budget it shares with the trust client, held and documents waiting).',
+      'Entries the OCI registry client (cosign and Notation signatures) remembers, by structure (agents, challenges, tokens; bytesHeld and bytesWaiting: the byte budget it shares with the trust client, held and documents waiting; notationCertificates: parsed Notation certificates kept).',
       () => this.registryClientSizes(),
     );
     const verifications = () => this.verificationSizes();

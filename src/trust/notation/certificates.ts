@@ -2,11 +2,11 @@
 // @sigstore/core's ASN.1 for the extensions node:crypto does not expose), then checked as the
 // Notary Project's signature-specification.md "Certificate Requirements" says and
 // notation-core-go x509/codesigning_cert_validations.go (ValidateCodeSigningCertChain) does.
-import { X509Certificate as NodeCertificate, type KeyObject } from 'node:crypto';
+import { createHash, X509Certificate as NodeCertificate, type KeyObject } from 'node:crypto';
 import { ASN1Obj, X509Certificate as Asn1Certificate } from '@sigstore/core';
 import { TrustErrorCode } from '../errors.js';
 import type { Algorithm } from './envelope.js';
-import { MAX_CERTIFICATE_BYTES } from './limits.js';
+import { CERTIFICATE_CACHE_ENTRIES, MAX_CERTIFICATE_BYTES } from './limits.js';
 
 const Oid = {
   KEY_USAGE: '2.5.29.15',
@@ -53,7 +53,7 @@ export interface ChainCertificate {
   readonly rawSubject: Buffer;
   readonly rawIssuer: Buffer;
   /** Subject attributes in DER order: [type OID, value] per attribute, and the RDN each is in. */
-  readonly subjectAttributes: readonly { readonly oid: string; readonly value: string | undefined; readonly rdn: number }[];
+  readonly subjectAttributes: readonly { readonly oid: string; readonly value: string; readonly rdn: number }[];
   readonly notBefore: number;
   readonly notAfter: number;
   readonly signatureAlgorithm: string;
@@ -72,16 +72,60 @@ export interface ChainCertificate {
 
 export type Failure = { readonly code: TrustErrorCode; readonly reason: string };
 
-export function readCertificate(der: Buffer, index: number): ChainCertificate | Failure {
+/**
+ * Parsed certificates by SHA-256 of their DER (a parse that failed as `undefined`), least
+ * recently used dropped past CERTIFICATE_CACHE_ENTRIES: the 100 signatures of an image, and
+ * every image a CA signs for, carry the same intermediates and roots, which then parse once.
+ * Parsing is a pure function of the bytes, so a hit is what a parse would give.
+ */
+const parsed = new Map<string, ChainCertificate | undefined>();
+
+/** Entries of the parsed-certificate cache (the `notationCertificates` gauge). */
+export function certificateCacheSize(): number {
+  return parsed.size;
+}
+
+/** Empties the parsed-certificate cache (bench/notation-verify-cpu.ts measures cold verifications). */
+export function clearCertificateCache(): void {
+  parsed.clear();
+}
+
+/**
+ * One certificate of a chain, read (or from the cache). With `budget.parseBytes`, a certificate
+ * not in the cache is parsed only if its bytes fit what is left of the image's parse budget
+ * (TOO_LARGE past it): parsing an attacker's DER of thousands of tiny ASN.1 items costs ~0.2 ms
+ * per KiB, and is counted like the public-key operations.
+ */
+export function readCertificate(der: Buffer, index: number, budget?: KeyBudget): ChainCertificate | Failure {
   const at = `certificate ${index} of the chain`;
   if (der.length > MAX_CERTIFICATE_BYTES) return { code: TrustErrorCode.SIGNATURE_INVALID, reason: `${at} is ${der.length} bytes, more than ${MAX_CERTIFICATE_BYTES}` };
+  const id = createHash('sha256').update(der).digest('base64');
+  let cert: ChainCertificate | undefined;
+  if (parsed.has(id)) {
+    cert = parsed.get(id);
+    parsed.delete(id);
+  } else {
+    if (budget?.parseBytes !== undefined) {
+      if (budget.parseBytes < der.length) return { code: TrustErrorCode.TOO_LARGE, reason: `${at}: the certificate bytes this image's signatures may have parsed are spent` };
+      budget.parseBytes -= der.length;
+    }
+    cert = parseCertificate(Buffer.from(der)); // a copy: never hold a view of a whole envelope
+    if (parsed.size >= CERTIFICATE_CACHE_ENTRIES) parsed.delete(parsed.keys().next().value!);
+  }
+  parsed.set(id, cert);
+  return cert ?? { code: TrustErrorCode.SIGNATURE_INVALID, reason: `${at} is not a well-formed X.509 certificate` };
+}
+
+function parseCertificate(der: Buffer): ChainCertificate | undefined {
   try {
     const node = new NodeCertificate(der);
     const asn1 = Asn1Certificate.parse(Buffer.from(der));
     const tbs = asn1.tbsCertificate;
     const versioned = tbs.subs[0]?.tag.isContextSpecific(0) ?? false;
     const subjectObj = tbs.subs[versioned ? 5 : 4];
-    if (!subjectObj) throw new Error('no subject');
+    const issuerObj = tbs.subs[versioned ? 3 : 2];
+    if (!subjectObj || !issuerObj) throw new Error('no subject or issuer');
+    readName(issuerObj); // Go refuses the certificate if its issuer's values are not read either
     return {
       der,
       node,
@@ -102,7 +146,7 @@ export function readCertificate(der: Buffer, index: number): ChainCertificate | 
       version: versioned ? Number(tbs.subs[0]!.subs[0]!.toInteger()) + 1 : 1,
     };
   } catch {
-    return { code: TrustErrorCode.SIGNATURE_INVALID, reason: `${at} is not a well-formed X.509 certificate` };
+    return undefined;
   }
 }
 
@@ -137,31 +181,64 @@ function readBasicConstraints(c: Asn1Certificate): ChainCertificate['basicConstr
 }
 
 function readName(name: ASN1Obj): ChainCertificate['subjectAttributes'] {
-  const out: { oid: string; value: string | undefined; rdn: number }[] = [];
+  const out: { oid: string; value: string; rdn: number }[] = [];
   name.subs.forEach((set, rdn) => {
     for (const atv of set.subs) {
       const [type, value] = atv.subs;
-      if (!type || !value) continue;
+      // Go's parseName refuses an attribute without a type or value.
+      if (!type || !value) throw new Error('an invalid name attribute');
       out.push({ oid: type.toOID(), value: stringValue(value), rdn });
     }
   });
   return out;
 }
 
-/** The directory string kinds Go's encoding/asn1 reads as a string (UTF8, Printable, IA5, T61, BMP). */
-function stringValue(v: ASN1Obj): string | undefined {
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Go crypto/x509 isPrintable: PrintableString's set, plus `*` and `&` that Go tolerates. */
+function printable(b: number): boolean {
+  return (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39) || (b >= 0x27 && b <= 0x29) || (b >= 0x2b && b <= 0x2f) || b === 0x20 || b === 0x3a || b === 0x3d || b === 0x3f || b === 0x2a || b === 0x26;
+}
+
+/**
+ * An attribute value as Go's crypto/x509 parseASN1String (parser.go, Go 1.25/1.26, what
+ * notation is built with) reads it: T61String as Latin-1, UTF8String only if valid UTF-8,
+ * PrintableString/IA5String/NumericString only with their characters, BMPString without
+ * surrogates or noncharacters; any other string type, or a value breaking these rules, makes Go
+ * refuse the whole certificate, so this throws (and the certificate is refused) too. Reading it
+ * more leniently would let a subject match an identity notation never matches.
+ */
+function stringValue(v: ASN1Obj): string {
+  const b = Buffer.from(v.value);
+  if (v.tag.constructed || !v.tag.isUniversal()) throw new Error('a name attribute value that is not a string');
   switch (v.tag.number) {
-    case 0x0c:
-    case 0x13:
-    case 0x16:
-    case 0x14:
-      return v.value.toString(v.tag.number === 0x0c ? 'utf8' : 'latin1');
+    case 0x14: // T61String
+      return b.toString('latin1');
+    case 0x13: // PrintableString
+      if (!b.every(printable)) throw new Error('invalid PrintableString');
+      return b.toString('latin1');
+    case 0x0c: // UTF8String
+      return STRICT_UTF8.decode(b);
+    case 0x16: // IA5String
+      if (!b.every((c) => c < 0x80)) throw new Error('invalid IA5String');
+      return b.toString('latin1');
+    case 0x12: // NumericString
+      if (!b.every((c) => (c >= 0x30 && c <= 0x39) || c === 0x20)) throw new Error('invalid NumericString');
+      return b.toString('latin1');
     case 0x1e: {
-      const b = Buffer.from(v.value);
-      return b.length % 2 === 0 ? b.swap16().toString('utf16le') : undefined;
+      // BMPString: UCS-2, a trailing NUL pair dropped.
+      if (b.length % 2 !== 0) throw new Error('invalid BMPString');
+      const units = b.length >= 2 && b[b.length - 1] === 0 && b[b.length - 2] === 0 ? b.subarray(0, b.length - 2) : b;
+      const codes: number[] = [];
+      for (let i = 0; i < units.length; i += 2) {
+        const p = (units[i]! << 8) | units[i + 1]!;
+        if (p === 0xfffe || p === 0xffff || (p >= 0xfdd0 && p <= 0xfdef) || (p >= 0xd800 && p <= 0xdfff)) throw new Error('invalid BMPString');
+        codes.push(p);
+      }
+      return String.fromCharCode(...codes);
     }
     default:
-      return undefined;
+      throw new Error(`unsupported string type ${v.tag.number}`);
   }
 }
 
@@ -219,9 +296,13 @@ export function checkCaKey(key: KeyObject): string | undefined {
   return `a ${String(key.asymmetricKeyType)} key`;
 }
 
-/** `budget` counts public-key operations; each signature check takes one. */
+/**
+ * One image's budget: `remaining` counts public-key operations (each signature check takes one);
+ * `parseBytes`, when set, the certificate and timestamp-token bytes its signatures may have parsed.
+ */
 export interface KeyBudget {
   remaining: number;
+  parseBytes?: number;
 }
 
 /** Whether `child`'s signature verifies with `parent`'s key (Go CheckSignatureFrom's constraints included). */

@@ -5,6 +5,7 @@
 // revocation, and the payload's target. Each check's failure is refused, logged or ignored as
 // the statement's level (with `override`) says. Pure: bytes, statement, trust stores, time in.
 import { createHash, constants, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { printable } from '../../reference/index.js';
 import { TrustErrorCode } from '../errors.js';
 import type { NotationSignatureEvidence } from '../kind.js';
 import { algorithmOf, checkChain, readCertificate, type ChainCertificate, type KeyBudget } from './certificates.js';
@@ -44,12 +45,27 @@ export interface CheckInput {
   readonly target: TargetDescriptor;
   readonly now: number;
   readonly budget: KeyBudget;
+  /** The envelope already read from `envelope` (the verifier reads it to parse its chain with turns for the event loop). */
+  readonly read?: ReturnType<typeof readEnvelope>;
 }
 
 type Fail = { readonly ok: false; readonly code: TrustErrorCode; readonly reason: string };
 const fail = (code: TrustErrorCode, reason: string): Fail => ({ ok: false, code, reason });
 
+/**
+ * One signature checked against one statement. Reasons and logged lines quote what the registry
+ * served (payload digests and media types, header names, certificate subjects); they reach
+ * denials, logs and `trustgate verify`'s output, so control characters are escaped here, once.
+ */
 export function checkSignature(input: CheckInput): SignatureCheck {
+  const r = checkSignatureRaw(input);
+  if (!r.ok) return { ...r, reason: printable(r.reason, REASON_CHARS) };
+  return r.logged.length === 0 ? r : { ...r, logged: r.logged.map((l) => printable(l, REASON_CHARS)) };
+}
+/** A reason's length once escaped; the refusal naming every signature cuts it shorter still. */
+const REASON_CHARS = 1000;
+
+function checkSignatureRaw(input: CheckInput): SignatureCheck {
   const integrity = checkIntegrity(input);
   if (!integrity.ok) return integrity;
   const { envelope, chain } = integrity;
@@ -128,12 +144,12 @@ export function readEnvelope(bytes: Buffer, mediaType: string): { ok: true; enve
  * every critical attribute is one Notation defines, the payload is Notation's.
  */
 function checkIntegrity(input: CheckInput): { ok: true; envelope: Envelope; chain: ChainCertificate[] } | Fail {
-  const read = readEnvelope(input.envelope, input.mediaType);
+  const read = input.read ?? readEnvelope(input.envelope, input.mediaType);
   if (!read.ok) return read;
   const envelope = read.envelope;
   const chain: ChainCertificate[] = [];
   for (const [i, der] of envelope.certificates.entries()) {
-    const cert = readCertificate(der, i);
+    const cert = readCertificate(der, i, input.budget);
     if ('code' in cert) return fail(cert.code, cert.reason);
     chain.push(cert);
   }

@@ -5,7 +5,9 @@
 // reads the same attributes from the DER directly, with the same outcomes: an attribute type Go
 // does not name (e.g. emailAddress) is printed `oid=#hex`, which notation refuses to parse, and
 // a type given twice becomes a multi-valued RDN, which it refuses too: such a leaf matches only
-// `*`. Reading DER, not a printed string, leaves no escaping to trick (ADR 0011).
+// `*`. Reading DER, not a printed string, leaves no escaping to trick (ADR 0011). The values are
+// decoded as Go's crypto/x509 parseASN1String decodes them (certificates.ts stringValue): a
+// certificate Go cannot read is refused before any identity is matched.
 import type { TrustedIdentity } from './types.js';
 import type { ChainCertificate } from './certificates.js';
 
@@ -30,7 +32,6 @@ export function leafSubject(leaf: ChainCertificate): ReadonlyMap<string, string>
   for (const a of leaf.subjectAttributes) {
     const name = NAMES.get(a.oid);
     if (name === undefined) return `its subject has attribute ${a.oid}, which notation cannot match`;
-    if (a.value === undefined) continue; // Go's FillFromRDNSequence skips non-string values
     if (SINGLE.has(name)) lists.set(name, [a.value]);
     else lists.set(name, [...(lists.get(name) ?? []), a.value]);
   }

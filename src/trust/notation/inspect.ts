@@ -2,7 +2,7 @@
 // without a trust policy: envelope, signing scheme, the signer's subject and chain, signing time,
 // expiry, what the payload names. Nothing here is verified (a subject is read, not trusted;
 // the signature is not checked); verify says whether a trust policy would admit the image.
-import { effectiveTag, type ImageReference } from '../../reference/index.js';
+import { effectiveTag, printable, type ImageReference } from '../../reference/index.js';
 import type { RegistryClient, RegistryConnection } from '../../registry/oci/types.js';
 import { inOrder } from '../in-order.js';
 import { digestOf } from '../registry-kind.js';
@@ -67,22 +67,28 @@ function describe(sig: FoundSignature): NotationSignatureReport {
   };
 }
 
-/** The report as text for the CLI (the JSON is the report itself). */
+/**
+ * The report as text for the CLI (the JSON is the report itself). Everything in it but the image
+ * reference comes from the registry unverified (subjects, the payload's digest, the unsigned
+ * signing agent, problems quoting them): each goes through printable(), so terminal control
+ * sequences are shown escaped and cannot rewrite what the operator reads.
+ */
 export function formatNotationReport(r: NotationReport): string {
-  const lines = [`${r.image}${r.tag === undefined ? '' : `:${r.tag}`}@${r.digest}`, `${r.signatures.length} Notation signature${r.signatures.length === 1 ? '' : 's'}`];
+  const p = (text: string): string => printable(text, 512);
+  const lines = [`${p(r.image)}${r.tag === undefined ? '' : `:${p(r.tag)}`}@${p(r.digest)}`, `${r.signatures.length} Notation signature${r.signatures.length === 1 ? '' : 's'}`];
   for (const s of r.signatures) {
-    lines.push(`- ${s.manifestDigest}`);
+    lines.push(`- ${p(s.manifestDigest)}`);
     if (s.problem !== undefined) {
-      lines.push(`  unreadable: ${s.problem}`);
+      lines.push(`  unreadable: ${p(s.problem)}`);
       continue;
     }
-    lines.push(`  envelope: ${s.envelope ?? '?'}, scheme: ${s.signingScheme ?? '?'}${s.timestamped ? ', timestamped' : ''}`);
-    lines.push(`  signer: ${s.chain[0]?.subject ?? '?'}`);
-    for (const c of s.chain.slice(1)) lines.push(`    issued by: ${c.subject}`);
-    lines.push(`  signed: ${s.signingTime ?? '?'}${s.expiry === undefined ? '' : `, expires: ${s.expiry}`}`);
-    const names = s.signedDigest === undefined ? 'nothing readable' : s.signedDigest === r.digest ? 'this image' : `ANOTHER image, ${s.signedDigest}`;
+    lines.push(`  envelope: ${p(s.envelope ?? '?')}, scheme: ${p(s.signingScheme ?? '?')}${s.timestamped ? ', timestamped' : ''}`);
+    lines.push(`  signer: ${p(s.chain[0]?.subject ?? '?')}`);
+    for (const c of s.chain.slice(1)) lines.push(`    issued by: ${p(c.subject)}`);
+    lines.push(`  signed: ${p(s.signingTime ?? '?')}${s.expiry === undefined ? '' : `, expires: ${p(s.expiry)}`}`);
+    const names = s.signedDigest === undefined ? 'nothing readable' : s.signedDigest === r.digest ? 'this image' : `ANOTHER image, ${p(s.signedDigest)}`;
     lines.push(`  payload names: ${names}`);
-    if (s.signingAgent !== undefined) lines.push(`  signing agent: ${s.signingAgent}`);
+    if (s.signingAgent !== undefined) lines.push(`  signing agent: ${p(s.signingAgent)}`);
   }
   return lines.join('\n');
 }

@@ -11,8 +11,34 @@
  */
 export const MAX_SIGNATURES = 100;
 
-/** Bytes of a signature manifest: notation-go's maxManifestSizeLimit. */
-export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+/**
+ * Bytes of a signature manifest. notation-go reads up to 4 MiB (maxManifestSizeLimit); a real
+ * Notation signature manifest (one config, one layer, a subject, two annotations) is under
+ * 1 KiB, and 100 manifests of 4 MiB cost ~5 s of JSON parsing and 400 MiB read per image.
+ * 64 KiB is sixty times a real one (ADR 0011).
+ */
+export const MAX_MANIFEST_BYTES = 64 * 1024;
+
+/**
+ * Bytes of signature manifests and envelopes one image's verification may read in all: a real
+ * image's signatures are a few of ~13 KiB each (100 of them: 1.3 MiB). Past it, the signatures
+ * left are refused (TOO_LARGE) unfetched.
+ */
+export const MAX_SIGNATURE_BYTES_PER_IMAGE = 4 * 1024 * 1024;
+
+/**
+ * Bytes of certificates (not already parsed: see CERTIFICATE_CACHE_ENTRIES) and timestamp tokens
+ * one image's signatures may have parsed. A real chain is 3 certificates of ~1.5 KiB and a token
+ * ~5 KiB; an attacker's DER of tiny ASN.1 items costs ~0.2 ms per KiB, so this bounds parsing at
+ * ~60 ms per image. Past it, the signatures left are refused (TOO_LARGE).
+ */
+export const MAX_PARSE_BYTES_PER_IMAGE = 256 * 1024;
+
+/** Bytes of an RFC 3161 timestamp token (a real one, with its TSA chain, is 2–7 KiB). */
+export const MAX_TIMESTAMP_TOKEN_BYTES = 64 * 1024;
+
+/** Parsed certificates kept by DER digest (certificates.ts), each at most 16 KiB twice over. */
+export const CERTIFICATE_CACHE_ENTRIES = 256;
 
 /**
  * Bytes of a signature envelope. notation-go reads up to 32 MiB (maxBlobSizeLimit). The

@@ -7,7 +7,7 @@
 import { createHash, verify as cryptoVerify } from 'node:crypto';
 import { ASN1Obj } from '@sigstore/core';
 import { checkChain, readCertificate, type ChainCertificate, type KeyBudget } from './certificates.js';
-import { MAX_CHAIN_LENGTH } from './limits.js';
+import { MAX_CHAIN_LENGTH, MAX_TIMESTAMP_TOKEN_BYTES } from './limits.js';
 
 const Oid = {
   SIGNED_DATA: '1.2.840.113549.1.7.2',
@@ -46,6 +46,12 @@ class TokenError extends Error {}
  * Never throws: anything unreadable or unverified is a reason.
  */
 export function verifyTimestamp(token: Buffer, signature: Buffer, roots: readonly Buffer[], budget: KeyBudget): TimestampCheck {
+  // Parsing a token costs with its count of ASN.1 items: bounded, and counted like certificates.
+  if (token.length > MAX_TIMESTAMP_TOKEN_BYTES) return { ok: false, reason: `the timestamp token is ${token.length} bytes, more than ${MAX_TIMESTAMP_TOKEN_BYTES}` };
+  if (budget.parseBytes !== undefined) {
+    if (budget.parseBytes < token.length) return { ok: false, reason: "the bytes this image's signatures may have parsed are spent" };
+    budget.parseBytes -= token.length;
+  }
   try {
     return check(token, signature, roots, budget);
   } catch (e) {
@@ -93,7 +99,7 @@ function check(token: Buffer, signature: Buffer, roots: readonly Buffer[], budge
 
   const certs: ChainCertificate[] = [];
   for (const [i, c] of certObjs.entries()) {
-    const read = readCertificate(c.toDER(), i);
+    const read = readCertificate(c.toDER(), i, budget);
     if ('code' in read) throw new TokenError(`the timestamp token's ${read.reason}`);
     certs.push(read);
   }
@@ -161,16 +167,36 @@ function generalizedTime(o: ASN1Obj): number {
   return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) + Math.floor(Number(frac ?? 0) * 1000);
 }
 
-/** Accuracy ::= SEQUENCE { seconds INTEGER OPTIONAL, millis [0] OPTIONAL, micros [1] OPTIONAL }, in ms. */
+/** A DER INTEGER's contents, two's complement; refused when empty or beyond a safe integer. */
+function signedInteger(value: Buffer): number {
+  if (value.length === 0 || value.length > 6) throw new TokenError('the timestamp accuracy has an integer out of range');
+  let n = value[0]! & 0x80 ? -1n : 0n;
+  for (const b of value) n = (n << 8n) | BigInt(b);
+  return Number(BigInt.asIntN(value.length * 8, n));
+}
+
+/**
+ * Accuracy ::= SEQUENCE { seconds INTEGER OPTIONAL, millis [0] INTEGER (1..999) OPTIONAL,
+ * micros [1] INTEGER (1..999) OPTIONAL } (RFC 3161 2.4.2), in ms. A token whose accuracy is
+ * negative, or whose millis or micros are outside 1..999, is refused: a negative accuracy turns
+ * the window genTime ± accuracy inside out, and the check that it lies within every certificate's
+ * validity then admits a time up to |accuracy| AFTER the signing certificate expired.
+ * tspclient-go (token.go TSTInfo.Validate, timestamp.go BoundedBefore/BoundedAfter) takes the
+ * values as written and has that weakness; this is stricter, as ADR 0011 records.
+ */
 function readAccuracy(o: ASN1Obj | undefined): number {
   // tspclient-go takes a missing accuracy as one second, so the bounds stay conservative.
   if (!o || !o.tag.isUniversal() || o.tag.number !== 0x10) return 1000;
   let ms = 0;
   for (const f of o.subs) {
-    const n = Number(f.tag.isContextSpecific() ? BigInt(`0x${f.value.toString('hex') || '0'}`) : f.toInteger());
-    if (f.tag.isContextSpecific(0)) ms += n;
-    else if (f.tag.isContextSpecific(1)) ms += n / 1000;
-    else ms += n * 1000;
+    const n = signedInteger(f.value);
+    if (f.tag.isContextSpecific(0) || f.tag.isContextSpecific(1)) {
+      if (n < 1 || n > 999) throw new TokenError(`the timestamp accuracy's ${f.tag.isContextSpecific(0) ? 'millis' : 'micros'} ${n} is outside 1-999 (RFC 3161)`);
+      ms += f.tag.isContextSpecific(0) ? n : n / 1000;
+    } else if (f.tag.isUniversal() && f.tag.number === 0x02) {
+      if (n < 0) throw new TokenError(`the timestamp accuracy's seconds ${n} is negative`);
+      ms += n * 1000;
+    } else throw new TokenError('the timestamp accuracy is not well-formed');
   }
   return Math.min(ms, 86400_000);
 }

@@ -8,9 +8,10 @@ import { inOrder } from '../in-order.js';
 import { connectionFor, digestOf, furthestCode, refusalListing, type SignatureFailure } from '../registry-kind.js';
 import { TrustError, TrustErrorCode } from '../errors.js';
 import { TrustKind, type KindVerifier, type NotationSignatureEvidence, type Verified, type VerifyContext } from '../kind.js';
-import { checkSignature, type TargetDescriptor } from './check.js';
+import { readCertificate, type KeyBudget } from './certificates.js';
+import { checkSignature, readEnvelope, type TargetDescriptor } from './check.js';
 import { discoverSignatures, type FoundSignature } from './discover.js';
-import { FETCH_CONCURRENCY, MAX_IMAGE_MANIFEST_BYTES, MAX_KEY_OPERATIONS, MAX_MESSAGE_LENGTH, YIELD_AFTER_MS } from './limits.js';
+import { FETCH_CONCURRENCY, MAX_IMAGE_MANIFEST_BYTES, MAX_KEY_OPERATIONS, MAX_MESSAGE_LENGTH, MAX_PARSE_BYTES_PER_IMAGE, YIELD_AFTER_MS } from './limits.js';
 import { selectStatement } from './select.js';
 import type { NotationSpec, TrustPolicyStatement } from './types.js';
 
@@ -61,16 +62,30 @@ export class NotationVerifier implements KindVerifier<NotationSpec> {
     if (found.length === 0) throw new TrustError(TrustErrorCode.NO_SIGNATURES, `${ref.name}@${digest} has no Notation signatures (no referrers of type application/vnd.cncf.notary.signature)`);
 
     const failures: SignatureFailure[] = [];
-    const budget = { remaining: MAX_KEY_OPERATIONS };
+    const budget = { remaining: MAX_KEY_OPERATIONS, parseBytes: MAX_PARSE_BYTES_PER_IMAGE };
     let ranSince = performance.now();
+    /** A turn for the event loop when the checks have run YIELD_AFTER_MS since the last. */
+    const turn = async (): Promise<void> => {
+      if (performance.now() - ranSince <= YIELD_AFTER_MS) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      ranSince = performance.now();
+    };
     for await (const sig of inOrder(found, FETCH_CONCURRENCY)) {
-      if (performance.now() - ranSince > YIELD_AFTER_MS) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        ranSince = performance.now();
-      }
+      await turn();
       if (conn.signal?.aborted) throw new TrustError(TrustErrorCode.TIMEOUT, `${ref.name}@${digest}: the Notation verification ran out of time after ${failures.length} signatures`);
       const origin = `signature ${sig.manifestDigest.slice(0, 19)}…`;
-      const result = check(sig, statement, spec, target, this.now(), budget);
+      let read: ReturnType<typeof readEnvelope> | undefined;
+      if (!('unreadable' in sig)) {
+        // The chain is parsed here, a turn between certificates, so no signature holds the loop
+        // for its whole chain; checkSignature then finds them in the certificate cache.
+        read = readEnvelope(sig.envelope, sig.mediaType);
+        for (const [i, der] of read.ok ? read.envelope.certificates.entries() : []) {
+          await turn();
+          if ('code' in readCertificate(der, i, budget)) break;
+        }
+        await turn();
+      }
+      const result = check(sig, statement, spec, target, this.now(), budget, read);
       if (!result.ok) {
         failures.push({ origin, code: result.code, reason: result.reason });
         continue;
@@ -89,9 +104,17 @@ export class NotationVerifier implements KindVerifier<NotationSpec> {
   }
 }
 
-function check(sig: FoundSignature, statement: TrustPolicyStatement, spec: NotationSpec, target: TargetDescriptor, now: number, budget: { remaining: number }): ReturnType<typeof checkSignature> {
+function check(
+  sig: FoundSignature,
+  statement: TrustPolicyStatement,
+  spec: NotationSpec,
+  target: TargetDescriptor,
+  now: number,
+  budget: KeyBudget,
+  read: ReturnType<typeof readEnvelope> | undefined,
+): ReturnType<typeof checkSignature> {
   if ('unreadable' in sig) return { ok: false, ...sig.unreadable };
-  return checkSignature({ envelope: sig.envelope, mediaType: sig.mediaType, statement, spec, target, now, budget });
+  return checkSignature({ envelope: sig.envelope, mediaType: sig.mediaType, statement, spec, target, now, budget, ...(read && { read }) });
 }
 
 function answer(
