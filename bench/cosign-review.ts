@@ -9,42 +9,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { manifestGet, postReview } from './cold-review-requests.js';
 import { Cosign, type CosignFormat } from '../test/support/cosign.js';
-import { pushImage, registryRequest, startDockerRegistry, startReferrersRegistry, type PushedImage, type RegistryServer } from '../test/support/registries.js';
-import { review, workload } from '../test/support/reviews.js';
+import { pushImage, startDockerRegistry, startReferrersRegistry, type PushedImage, type RegistryServer } from '../test/support/registries.js';
 import { ServeProcess } from '../test/support/serve-process.js';
 import { makeTls } from '../test/support/tls.js';
 import { fmt, summarise } from './stats.js';
 
 const PER_REGISTRY = Number(process.env.BENCH_IMAGES ?? 20);
-
-function postReview(port: number, ca: Buffer, agent: https.Agent, image: string): Promise<number> {
-  const body = JSON.stringify(review('Pod', workload('Pod', 'web', { containers: [{ name: 'app', image }] })));
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const req = https.request({ host: '127.0.0.1', port, path: '/mutate', method: 'POST', ca, agent, headers: { 'content-type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const ms = performance.now() - start;
-        const answer = JSON.parse(Buffer.concat(chunks).toString()) as { response: { allowed: boolean; patch?: string; status?: { message: string } } };
-        // Admitted and pinned: a review that was refused fast would flatter the figure.
-        if (!answer.response.allowed || answer.response.patch === undefined) reject(new Error(`${image}: ${answer.response.status?.message ?? 'not pinned'}`));
-        else resolve(ms);
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function manifestGet(registry: RegistryServer, image: PushedImage): Promise<number> {
-  const t = performance.now();
-  const r = await registryRequest(registry, `/v2/${image.repository}/manifests/${image.tagged.split(':').pop()!}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
-  if (r.status !== 200) throw new Error(`baseline GET: ${r.status}`);
-  return performance.now() - t;
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-cosign-review-'));
