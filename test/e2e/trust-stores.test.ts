@@ -1,6 +1,7 @@
 // Notation trust stores from ConfigMaps and Secrets on the real API server, read with the chart's
-// own RBAC (the ServiceAccount's token): trustgate may list and watch them in its own namespace
-// only, asks only for labelled ones, and follows them as they are created, changed, unlabelled
+// own RBAC (the ServiceAccount's token) with Secrets turned on (`trustStores.secrets=true`; the
+// default reads ConfigMaps only: test/security/credentials-cluster.test.ts): trustgate may list
+// and watch them in its own namespace only, asks only for labelled ones, and follows them as they are created, changed, unlabelled
 // and deleted (src/kube/trust-stores.ts).
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +27,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'tg-trust-stores-'));
   let tls;
   [cp, tls] = await Promise.all([ControlPlane.start(), makeTls(dir)]);
-  await cp.installChart({ port: 8443, caPem: readFileSync(tls.caCert, 'utf8'), policies: [] });
+  await cp.installChart({ port: 8443, caPem: readFileSync(tls.caCert, 'utf8'), policies: [], extra: ['--set', 'trustStores.secrets=true'] });
   await cp.kubectlOk(['create', 'namespace', 'team-a']);
 });
 
