@@ -10,5 +10,5 @@ export { DEFAULT_METADATA_BUDGET, MetadataBudget, type MetadataBudgetBounds } fr
 export type { MetadataFetcher } from './fetcher.js';
 export type { TrustedRepository } from './repository.js';
 export { RELEASES_ROLE, TARGETS_ROLE } from './repository.js';
-export { TrustKind, TRUST_KINDS, type AuthorityCost, type AuthorityParser, type AuthoritySpec, type Evidence, type KindVerifier, type NotaryEvidence, type CosignEvidence, type Verified, type VerifyContext } from './kind.js';
+export { TrustKind, TRUST_KINDS, type AuthorityCost, type AuthorityParser, type AuthoritySpec, type Evidence, type KindVerifier, type NotaryEvidence, type CosignEvidence, type StaleAnswer, type Verified, type VerifyContext } from './kind.js';
 export { NotaryVerifier, notaryVerified, type NotarySpec } from './notary/verifier.js';

@@ -93,6 +93,19 @@ export interface Verified {
   /** When the evidence behind this answer stops being good (ms since epoch); caches never keep it longer. */
   readonly expires: number;
   readonly evidence: Evidence;
+  /**
+   * Set only on an answer reused while its server could not be asked (an outage): the
+   * verification cache's (src/admission/verification-cache.ts, docs/adr/0014). Absent otherwise.
+   */
+  readonly stale?: StaleAnswer;
+}
+
+/** Why an answer was not refreshed, and until when it may stand in. */
+export interface StaleAnswer {
+  /** The outage's code: TIMEOUT, UNREACHABLE or SERVER_ERROR. */
+  readonly code: string;
+  /** ms since epoch: the earliest expiry of its evidence, or the `cache.staleForSeconds` bound. */
+  readonly until: number;
 }
 
 /** What a verification is given besides the image and the authority. */

@@ -96,11 +96,11 @@ export class KindsVerifier implements ImageVerifier {
 
 /** The spec of the fake second kind: `key` stands for everything of a spec that decides the answer. */
 export interface FakeSpec extends AuthoritySpec {
-  readonly kind: typeof TrustKind.COSIGN;
+  readonly kind: TrustKind;
   readonly key: string;
 }
 
-export const fakeSpec = (key = 'k1'): FakeSpec => ({ kind: TrustKind.COSIGN, key });
+export const fakeSpec = (key = 'k1', kind: TrustKind = TrustKind.COSIGN): FakeSpec => ({ kind, key });
 
 /** One scripted answer: a digest (verified, expiring at `expires`), or a refusal code. */
 export type FakeAnswer = string | { readonly digest: string; readonly expires: number };
@@ -111,7 +111,6 @@ export type FakeAnswer = string | { readonly digest: string; readonly expires: n
  * verifier must (its pending "fetch" stops, and it rejects with TIMEOUT).
  */
 export class FakeKindVerifier implements KindVerifier<FakeSpec> {
-  readonly kind = TrustKind.COSIGN;
   /** Verifications started, by normalised reference. */
   readonly started: string[] = [];
   /** Verifications stopped by their signal. */
@@ -121,6 +120,8 @@ export class FakeKindVerifier implements KindVerifier<FakeSpec> {
   constructor(
     readonly script: Record<string, FakeAnswer>,
     private readonly delayMs = 0,
+    /** The kind it answers as (its specs are still FakeSpecs). */
+    readonly kind: TrustKind = TrustKind.COSIGN,
   ) {}
 
   specKey(spec: FakeSpec): string {
