@@ -4,10 +4,10 @@ import { setMaxListeners } from 'node:events';
 import { formatPinned, parseReference, ReferenceError, type ImageReference } from '../reference/index.js';
 import { Action, describePolicy, Mode, Require, type Authority, type Policy, type PolicySet } from '../policy/index.js';
 import { Memo } from '../shared/memo.js';
-import { TrustError, type TrustKind, type Verified } from '../trust/index.js';
+import { TrustError, type StaleAnswer, type TrustKind, type Verified } from '../trust/index.js';
 import { credentialScope, isCredentialFailure, type CredentialLookup } from './credentials.js';
 import { ALL_KINDS, kindBit, kindLabel, kindList, kindSetOf, NO_KINDS, type KindSet } from './kinds.js';
-import { AUDIT_ANNOTATION, denialLine, warningLine, type Failure } from './messages.js';
+import { AUDIT_ANNOTATION, denialLine, staleLine, warningLine, type Failure } from './messages.js';
 import { originalKey, pinPatch, type PatchOperation } from './patch.js';
 import type { ReviewRequest } from './review.js';
 import type { ImageVerifier } from './verifier.js';
@@ -47,6 +47,8 @@ export interface ContainerOutcome {
   readonly pinned: string | undefined;
   /** The enforcing policy the pin comes from, if one: /validate refuses the image without it (NOT_PINNED). */
   readonly pinnedBy: string | undefined;
+  /** Admitted on an answer its server could not refresh (an outage): the warning says so. */
+  readonly stale: StaleAnswer | undefined;
 }
 
 export interface Decision {
@@ -68,6 +70,9 @@ export interface Decision {
 }
 
 const DEFAULT_POLICY = 'the default action (no ClusterImagePolicy matches)';
+
+/** The reason an admission on a stale answer (src/admission/verification-cache.ts) logs. */
+export const STALE_ANSWER = 'STALE_ANSWER';
 
 /**
  * Distinct images one object may name: far above any real pod, far below a flood (each
@@ -133,7 +138,7 @@ function requirePins(outcomes: ContainerOutcome[], before: ReadonlySet<string>):
   return outcomes.map((o) => {
     if (o.pinnedBy === undefined || o.pinned === undefined || o.pinned === o.container.image || before.has(imageKey(o.container))) return o;
     const failure = { code: 'NOT_PINNED', message: `it must arrive pinned as ${o.pinned}; something changed it after trustgate pinned it`, policy: o.pinnedBy, mode: Mode.ENFORCE };
-    return { container: o.container, failures: [...o.failures, failure], verified: o.verified, kinds: o.kinds, repository: o.repository, pinned: o.pinned, pinnedBy: o.pinnedBy };
+    return { container: o.container, failures: [...o.failures, failure], verified: o.verified, kinds: o.kinds, repository: o.repository, pinned: o.pinned, pinnedBy: o.pinnedBy, stale: o.stale };
   });
 }
 
@@ -161,7 +166,7 @@ async function evaluate(containers: ContainerImage[], namespace: string | undefi
   if (unknown.length > 0) for (const [image, result] of await verifyAll(unknown, namespace, ctx)) results.set(image, result);
   return containers.map((container) => {
     const r = results.get(container.image)!;
-    return { container, failures: r.failures, verified: r.verified, kinds: kindList(r.kinds), repository: r.repository, pinned: r.pinned, pinnedBy: r.pinnedBy };
+    return { container, failures: r.failures, verified: r.verified, kinds: kindList(r.kinds), repository: r.repository, pinned: r.pinned, pinnedBy: r.pinnedBy, stale: r.stale };
   });
 }
 
@@ -172,6 +177,7 @@ interface ImageResult {
   readonly repository: string | undefined;
   readonly pinned: string | undefined;
   readonly pinnedBy: string | undefined;
+  readonly stale: StaleAnswer | undefined;
 }
 
 /** A verification to pin to comes with the mode and name of the policy that asked for it. */
@@ -215,7 +221,7 @@ function parseOrError(image: string): ImageReference | ReferenceError {
 function plan(image: string, namespace: string | undefined, ctx: DecisionContext): ImagePlan | ImageResult {
   const ref = references.get(image, parseOrError);
   if (ref instanceof ReferenceError) {
-    return { failures: [{ code: 'INVALID_REFERENCE', message: ref.reason, policy: 'image reference syntax', mode: Mode.ENFORCE }], verified: undefined, kinds: NO_KINDS, repository: undefined, pinned: undefined, pinnedBy: undefined };
+    return { failures: [{ code: 'INVALID_REFERENCE', message: ref.reason, policy: 'image reference syntax', mode: Mode.ENFORCE }], verified: undefined, kinds: NO_KINDS, repository: undefined, pinned: undefined, pinnedBy: undefined, stale: undefined };
   }
   const { cluster, namespace: local } = ctx.policies.applicable(namespace, ref.name);
   const requirements = [requirement(ref, cluster?.policy, ctx)];
@@ -399,8 +405,16 @@ function combine(p: ImagePlan, results: readonly RequirementResult[]): ImageResu
   // Held at /validate (NOT_PINNED) for an enforcing policy that verified it, not one that admitted it unchecked.
   const pinnedBy = pinned !== undefined ? agreeing.find((v) => v.mode === Mode.ENFORCE && !v.verified.unchecked)?.policy : undefined;
   let kinds = NO_KINDS;
-  if (ok) for (const v of verified) if (v.verified.digest === ok.verified.digest) kinds |= v.kinds;
-  return { failures, verified: wanted?.verified, kinds, repository: p.ref.name, pinned, pinnedBy };
+  // Any answer the admission rests on that stood in for an outage is named in a warning.
+  let stale: StaleAnswer | undefined;
+  if (ok) {
+    for (const v of verified) {
+      if (v.verified.digest !== ok.verified.digest) continue;
+      kinds |= v.kinds;
+      stale ??= v.verified.stale;
+    }
+  }
+  return { failures, verified: wanted?.verified, kinds, repository: p.ref.name, pinned, pinnedBy, stale };
 }
 
 /** The images to rewrite: verified, mutation wanted, and not already carrying the digest. */
@@ -427,23 +441,32 @@ function summarise(outcomes: ContainerOutcome[], pins: ReturnType<typeof pinsFor
   let kinds = NO_KINDS;
   // The kinds that verified every image (the verified-by annotation), pinned now or not.
   let everyImage = ALL_KINDS;
-  for (const { container, failures, kinds: verifiedBy } of outcomes) {
+  // Warnings of warn-mode policies (the decision is then `warn`), not those of stale answers.
+  let warned = false;
+  for (const { container, failures, kinds: verifiedBy, stale } of outcomes) {
     const set = kindSetOf(verifiedBy);
     kinds |= set;
     everyImage &= set;
     if (!images.includes(container.image)) images.push(container.image);
+    if (stale !== undefined) {
+      warnings.push(staleLine(container, stale));
+      if (!reasons.includes(STALE_ANSWER)) reasons.push(STALE_ANSWER);
+    }
     for (const failure of failures) {
       if (!reasons.includes(failure.code)) reasons.push(failure.code);
       if (!policies.includes(failure.policy)) policies.push(failure.policy);
       if (failure.mode === Mode.ENFORCE) denials.push(denialLine(container, failure));
-      else if (failure.mode === Mode.WARN) warnings.push(warningLine(container, failure));
+      else if (failure.mode === Mode.WARN) {
+        warnings.push(warningLine(container, failure));
+        warned = true;
+      }
       else audits.push(denialLine(container, failure));
     }
   }
   if (denials.length > 0) return decision(false, denials.join('\n'), [], NO_ANNOTATIONS, [], reasons, 'deny', images, policies, outcomes, kindList(kinds));
   const patch = req.object ? pinPatch(req.object, pins, labels ? verifiedByLabel(kinds, everyImage) : undefined) : [];
   const annotations = audits.length > 0 ? { [AUDIT_ANNOTATION]: audits.join('\n').slice(0, 10_000) } : NO_ANNOTATIONS;
-  const kind = warnings.length > 0 ? 'warn' : audits.length > 0 ? 'audit' : 'allow';
+  const kind = warned ? 'warn' : audits.length > 0 ? 'audit' : 'allow';
   return decision(true, '', warnings, annotations, patch, reasons, kind, images, policies, outcomes, kindList(kinds));
 }
 

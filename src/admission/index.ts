@@ -1,4 +1,4 @@
-export { decide, type Decision, type DecisionContext, type Endpoint, type ContainerOutcome } from './decide.js';
+export { decide, STALE_ANSWER, type Decision, type DecisionContext, type Endpoint, type ContainerOutcome } from './decide.js';
 export { parseReview, ReviewError, ADMISSION_API_VERSION, type ReviewRequest } from './review.js';
 export { admissionResponse, denialResponse } from './respond.js';
 export { CachingVerifier, type AnySpec, type ImageVerifier, type CacheOptions, type CacheObserver } from './verifier.js';

@@ -2,6 +2,7 @@
 // audit annotations. docs/troubleshooting.md explains each code at length.
 import { printable } from '../reference/index.js';
 import { DENIAL_CODES, isDenialCode } from '../shared/denial-codes.js';
+import type { StaleAnswer } from '../trust/index.js';
 import { ContainerType, type ContainerImage } from './workloads.js';
 
 /**
@@ -37,4 +38,13 @@ export function denialLine(container: ContainerImage, failure: Failure): string 
 /** Kubernetes truncates long warnings: keep them short, the log has the rest. */
 export function warningLine(container: ContainerImage, failure: Failure): string {
   return `trustgate: ${subject(container)} image "${printable(container.image, 100)}" would be denied: ${failure.code} (${failure.policy}, mode warn)`;
+}
+
+/**
+ * An image admitted on its last verified answer because its server could not be asked: what
+ * failed, and until when that answer may stand in (docs/adr/0014).
+ */
+export function staleLine(container: ContainerImage, stale: StaleAnswer): string {
+  const until = Number.isFinite(stale.until) ? new Date(stale.until).toISOString() : 'its refresh';
+  return `trustgate: ${subject(container)} image "${printable(container.image, 100)}" admitted on its last verified answer: its trust server or registry could not be asked (${stale.code}); that answer stands until ${until}`;
 }

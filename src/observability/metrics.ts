@@ -26,6 +26,7 @@ export class Metrics implements CacheObserver {
   private readonly fetchLatency = new Histogram({ name: 'trustgate_trust_fetch_duration_seconds', help: 'Metadata requests to trust servers.', labelNames: ['server'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
   private readonly fetchErrors = new Counter({ name: 'trustgate_trust_fetch_errors_total', help: 'Failed metadata requests to trust servers.', labelNames: ['server'], registers: [this.registry] });
   private readonly cacheEvents = new TallyCounter(this.registry, 'trustgate_cache_events_total', 'Verification cache hits, misses and evictions.', ['event']);
+  private readonly staleAnswers = new TallyCounter(this.registry, 'trustgate_stale_answers_total', 'Images admitted on their last verified answer while its trust server or registry could not be asked (an outage), by kind of trust: docs/adr/0014.', ['kind']);
   /** Read by the trustgate_cache_entries gauge when scraped. */
   private readonly cache = { entries: 0 };
   private readonly reloads = new Counter({ name: 'trustgate_policy_reloads_total', help: 'Policy reloads, by result.', labelNames: ['result'], registers: [this.registry] });
@@ -241,6 +242,9 @@ export class Metrics implements CacheObserver {
   }
   evicted(): void {
     this.cacheEvents.inc({ event: 'eviction' });
+  }
+  stale(kind: TrustKind): void {
+    this.staleAnswers.inc({ kind });
   }
   size(entries: number): void {
     this.cache.entries = entries;

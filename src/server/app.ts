@@ -203,6 +203,8 @@ async function handleReview(endpoint: Endpoint, body: unknown, res: ServerRespon
         policies: decision.policies,
         kinds: decision.kinds?.length ? decision.kinds : undefined,
         patched: decision.patch.length > 0 || undefined,
+        // Warnings sent to kubectl: a warn-mode policy's, or an answer that stood in for an outage.
+        warnings: decision.warnings.length > 0 ? decision.warnings : undefined,
         latencyMs: Math.round(seconds * 10_000) / 10,
       },
       'admission decision',
