@@ -98,7 +98,7 @@ export async function decideManifests(sources: readonly Source[], values: Decisi
 const OFFLINE_VERIFIERS = (deadlineSeconds: number) => ({
   deadlineSeconds,
   trust: { requestTimeoutSeconds: Math.min(60, deadlineSeconds), servers: {} },
-  cache: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, maxTtlSeconds: 300, negativeTtlSeconds: 300 },
+  cache: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, maxTtlSeconds: 300, negativeTtlSeconds: 300, staleForSeconds: 0 },
 });
 
 /** No metrics in a one-shot command. */

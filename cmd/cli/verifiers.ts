@@ -47,6 +47,7 @@ export function buildVerifiers(
       maxBytes: config.cache.maxBytes,
       maxTtlMs: config.cache.maxTtlSeconds * 1000,
       negativeTtlMs: config.cache.negativeTtlSeconds * 1000,
+      staleForMs: config.cache.staleForSeconds * 1000,
       timeoutMs: config.deadlineSeconds * 1000,
       servers: config.trust.servers,
       now: Date.now,

@@ -55,6 +55,8 @@ export interface ServeConfig {
     readonly maxBytes: number;
     readonly maxTtlSeconds: number;
     readonly negativeTtlSeconds: number;
+    /** How long past its refresh an answer without freshness metadata (cosign, Notation) may bridge an outage (docs/adr/0014). */
+    readonly staleForSeconds: number;
   };
   /** Where roots trusted on first use and rollback floors are kept (ADR 0013). */
   readonly trustState: TrustStateConfig;
@@ -98,7 +100,7 @@ export const CONFIG_KEYS = [
   'kubernetes.pullSecrets', 'kubernetes.events', 'kubernetes.credentialsSecret', 'kubernetes.pullSecretNamespaces', 'kubernetes.namespaces', 'kubernetes.namespaces.scope',
   'kubernetes.namespaces.excluded', 'kubernetes.trustStores', 'kubernetes.trustStores.namespace', 'kubernetes.trustStores.secrets', 'defaultAction', 'mutateWorkloads', 'deadlineSeconds',
   'trust', 'trust.requestTimeoutSeconds', 'trust.servers', 'cache', 'cache.maxEntries', 'cache.maxBytes',
-  'cache.maxTtlSeconds', 'cache.negativeTtlSeconds', 'trustState', 'trustState.store', 'trustState.namespace', 'trustState.file',
+  'cache.maxTtlSeconds', 'cache.negativeTtlSeconds', 'cache.staleForSeconds', 'trustState', 'trustState.store', 'trustState.namespace', 'trustState.file',
   'trustState.maxFileBytes', 'trustState.maxRecords', 'trustState.expireAfterSeconds', 'trustState.touchIntervalSeconds',
   'trustState.writesPerSecond', 'trustState.writeBurst', 'trustState.refreshIntervalSeconds', 'maxRequestBytes', 'maxBytesInFlight', 'shutdownGraceSeconds', 'logLevel',
 ] as const;
@@ -181,7 +183,7 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
   })) ?? new Map<string, string>();
   const serversByRegistry = registryKeys(g, servers, 'config.trust.servers');
   const cache = g.optional(c?.cache, (v) => g.object(v, 'config.cache'));
-  g.onlyKeys(cache, ['maxEntries', 'maxBytes', 'maxTtlSeconds', 'negativeTtlSeconds'], 'config.cache');
+  g.onlyKeys(cache, ['maxEntries', 'maxBytes', 'maxTtlSeconds', 'negativeTtlSeconds', 'staleForSeconds'], 'config.cache');
   const baseDir = path.dirname(path.resolve(source));
   const trustState = trustStateOf(g, c?.trustState, num, { kubernetes: kubernetes !== undefined, baseDir });
   const logLevel = g.optional(c?.logLevel, (v) => g.oneOf(v, ['debug', 'info', 'warn', 'error'] as const, 'config.logLevel')) ?? 'info';
@@ -207,6 +209,8 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
       maxBytes: num(cache?.maxBytes, 'config.cache.maxBytes', 64 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
       maxTtlSeconds: num(cache?.maxTtlSeconds, 'config.cache.maxTtlSeconds', 300, 0, 86_400),
       negativeTtlSeconds: num(cache?.negativeTtlSeconds, 'config.cache.negativeTtlSeconds', 10, 0, 3600),
+      // Minutes by default, a day at most: these kinds carry no expiry to bound a stale answer by.
+      staleForSeconds: num(cache?.staleForSeconds, 'config.cache.staleForSeconds', 300, 0, 86_400),
     },
     trustState,
     maxRequestBytes: num(c?.maxRequestBytes, 'config.maxRequestBytes', 4 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),

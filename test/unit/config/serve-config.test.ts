@@ -14,11 +14,17 @@ describe('parseServeConfig', () => {
       deadlineSeconds: 9,
       maxRequestBytes: 4 * 1024 * 1024,
       maxBytesInFlight: 32 * 1024 * 1024,
-      cache: { maxEntries: 10_000, maxTtlSeconds: 300, negativeTtlSeconds: 10 },
+      cache: { maxEntries: 10_000, maxTtlSeconds: 300, negativeTtlSeconds: 10, staleForSeconds: 300 },
       baseDir: '/etc/trustgate',
       tls: { certFile: '/etc/trustgate/s.crt', keyFile: '/etc/trustgate/s.key' },
     });
     expect(Object.isFrozen(c) && Object.isFrozen(c.tls)).toBe(true);
+  });
+
+  it('reads cache.staleForSeconds, from 0 (never) to a day, and refuses more', () => {
+    expect(parseServeConfig(`${minimal}cache: {staleForSeconds: 0}\n`, 'c.yaml').cache.staleForSeconds).toBe(0);
+    expect(parseServeConfig(`${minimal}cache: {staleForSeconds: 86400}\n`, 'c.yaml').cache.staleForSeconds).toBe(86_400);
+    for (const bad of ['86401', '-1', '"5m"']) expect(() => parseServeConfig(`${minimal}cache: {staleForSeconds: ${bad}}\n`, 'c.yaml')).toThrow(/config\.cache\.staleForSeconds/);
   });
 
   it('reads every key', () => {
