@@ -315,9 +315,18 @@ async function verifyWithin(ref: ImageReference, policy: Policy, authority: Auth
   } catch (error) {
     outcome = error instanceof TrustError ? error : new TrustError('SERVER_ERROR', String(error));
   }
-  if (outcome === 'deadline') pending.catch(() => undefined); // it may still settle; nobody is waiting
+  if (outcome === 'deadline') {
+    // At the deadline the cache may still answer: a server that hung is an outage, and the last
+    // verified answer it bridges with (verification-cache.ts) settles `pending` within this turn
+    // of the event loop. Only that answer counts; anything else is the deadline's TIMEOUT.
+    const late = await Promise.race([pending.catch(() => undefined), afterThisTurn()]);
+    if (late !== undefined && late !== 'deadline') return late;
+    pending.catch(() => undefined); // it may still settle; nobody is waiting
+  }
   return outcome;
 }
+
+const afterThisTurn = () => new Promise<'deadline'>((resolve) => setImmediate(resolve, 'deadline'));
 
 /** A one-authority verify policy's result (every v1alpha1 policy). */
 function verification(ref: ImageReference, policy: Policy, one: AuthorityOutcome, ctx: DecisionContext): RequirementResult {

@@ -264,7 +264,7 @@ export class VerificationCache {
    * Holds a verified answer: fresh for maxTtl at most, and until its evidence expires; kept
    * after that, as an entry like any other (maxEntries, maxBytes), only to bridge outages:
    * a Notary answer until its metadata expires (the TUF freshness rule: an expired role is
-   * never trusted, TUF specification 5.3.10, 5.4.4, 5.5.6), an answer without freshness metadata
+   * never trusted, TUF specification 5.3.10, 5.4.4, 5.5.6, 5.6.5), an answer without freshness metadata
    * (cosign, Notation, unchecked digests) staleForMs more, and never past its own expiry.
    */
   private keep(key: string, ok: Verified): void {

@@ -6,7 +6,8 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TlsFiles } from './tls.js';
 
-export type Fault = 'endless' | 'stall';
+/** `error`: answers 503, as a trust server that is down behind its load balancer. */
+export type Fault = 'endless' | 'stall' | 'error';
 
 export class AttackServer {
   files = new Map<string, Buffer>();
@@ -48,6 +49,10 @@ export class AttackServer {
     this.requests.push(name);
     const fault = this.faults.get(name.replace(/\.[0-9a-f]{64}$/, ''));
     if (fault === 'stall') return; // never answer: the client's own timeout must end it
+    if (fault === 'error') {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('service unavailable');
+      return;
+    }
     if (fault === 'endless') {
       res.writeHead(200, { 'content-type': 'application/json' });
       const chunk = Buffer.alloc(64 * 1024, 0x20);
