@@ -139,6 +139,11 @@ export class TrustStack {
     if (/Aborting/i.test(out)) throw new Error(`root rotation of ${gun} was aborted:\n${out}`);
   }
 
+  /** Stops notary-server only (an outage of the trust server); `stop()` still cleans up. */
+  async stopNotary(): Promise<void> {
+    await stopDaemon(this.daemons[0]);
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.daemons.map((d) => stopDaemon(d)));
     rmSync(this.dir, { recursive: true, force: true });
