@@ -177,7 +177,18 @@ export class TrustClient {
       const state = this.options.state;
       const knownVersion = (role: string) => maxOf(state?.version(server.href, req.gun, role), this.versions.get(server.href, req.gun, role));
       const update = (trustedRoot: TrustedRoot | undefined) =>
-        updateRepository({ fetcher, gun: req.gun, pins: req.pins, roles: req.roles, limits: this.limits, now: this.now(), trustedRoot, knownVersion });
+        updateRepository({
+          fetcher,
+          gun: req.gun,
+          pins: req.pins,
+          roles: req.roles,
+          limits: this.limits,
+          now: this.now(),
+          trustedRoot,
+          knownVersion,
+          // Roles asked for before their hash is known hold no more than a small document each.
+          prefetchBytes: this.budget.bounds.smallDocumentBytes,
+        });
       let repo: TrustedRepository;
       if (state && !hasPins(req.pins)) {
         repo = await this.loadTrustedOnFirstUse(state, server.href, req.gun, update);
@@ -194,6 +205,8 @@ export class TrustClient {
     } finally {
       clearTimeout(timer);
       stop?.removeEventListener('abort', onStop);
+      // Requests made ahead (src/trust/update.ts, Prefetch) that the answer did not need end now.
+      if (!deadline.signal.aborted) deadline.abort(new TrustError('TIMEOUT', `trust data for ${req.gun}: load already settled`));
       // The documents read are garbage once the load settles (callers keep only its answer).
       fetcher.release();
     }
