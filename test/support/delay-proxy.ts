@@ -45,6 +45,11 @@ export class DelayProxy {
     return started.proxy;
   }
 
+  /** Connections open now (a client and its upstream count once). */
+  get open(): number {
+    return this.sockets.size / 2;
+  }
+
   /** Changes the delay for chunks that arrive from now on. */
   setDelay(oneWayMs: number): void {
     this.oneWayMs = oneWayMs;
