@@ -80,6 +80,9 @@ class Prefetch {
 
 const NO_PREFETCH = new Prefetch({ fetch: () => Promise.resolve(undefined) });
 
+/** Delegations asked for by name ahead of the snapshot (targets/releases and named signers). */
+export const PREFETCH_DELEGATIONS = 4;
+
 function startPrefetch(input: UpdateInput, withRoot: boolean): Prefetch {
   const prefetch = new Prefetch(input.fetcher);
   if (withRoot) prefetch.start('root', input.limits.rootBytes);
@@ -87,7 +90,9 @@ function startPrefetch(input: UpdateInput, withRoot: boolean): Prefetch {
   const bytes = Math.min(input.prefetchBytes ?? 0, input.limits.roleBytes);
   if (bytes > 0) {
     const named = input.roles.all ? [] : input.roles.roles;
-    const roles = [...new Set(['snapshot', 'targets', RELEASES_ROLE, ...named])].slice(0, 3 + input.limits.maxDelegations);
+    // A policy may name many signers (a tenant's ImagePolicy too): only the first few are asked
+    // for ahead, so one load holds at most 2 + PREFETCH_DELEGATIONS small documents speculatively.
+    const roles = [...new Set(['snapshot', 'targets', RELEASES_ROLE, ...named])].slice(0, 2 + PREFETCH_DELEGATIONS);
     for (const role of roles) prefetch.start(role, bytes);
   }
   return prefetch;

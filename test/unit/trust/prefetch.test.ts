@@ -92,3 +92,12 @@ test('a request made ahead that the answer did not need holds no budget once the
   await new Promise((r) => setTimeout(r, 10));
   expect(client.sizes().metadataBytes).toBe(0);
 });
+
+test('a policy naming many signers has only the first few asked for ahead', async () => {
+  const { asked, fetcher } = serving(withTargetsByName());
+  const client = new TrustClient({ now: () => recorded.now, fetcher: () => fetcher });
+  const roles = Array.from({ length: 40 }, (_, i) => `targets/signer-${i}`);
+  await client.loadRepository({ server: 'https://notary.test', gun, pins: NO_PINS, roles: { all: false, roles }, caBundle: undefined, credentials: undefined, timeoutMs: 5000 });
+  const ahead = asked.filter((a) => a.file.startsWith('targets/'));
+  expect(ahead.map((a) => a.file)).toEqual(['targets/releases', 'targets/signer-0', 'targets/signer-1', 'targets/signer-2']);
+});
