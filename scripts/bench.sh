@@ -25,6 +25,8 @@ node dist/bench/notation-review.js
 echo
 node dist/bench/verify-vs-notary.js
 echo
+node dist/bench/cold-latency.js
+echo
 node dist/bench/cli-startup.js
 echo
 node dist/bench/webhook.js

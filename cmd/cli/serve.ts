@@ -45,6 +45,23 @@ function configuredTrustServers(config: ServeConfig, policies: PolicySet): (stri
   ];
 }
 
+/**
+ * What to warm at start (issue 12): the trust servers `trust.servers` and ClusterImagePolicies
+ * name (never a tenant's, never Docker Hub's unasked), each with the CA bundles cluster Notary
+ * authorities would reach it with. TrustClient.warm bounds the count.
+ */
+function warmTargets(config: ServeConfig, policies: PolicySet): { server: string; caBundle: string | undefined }[] {
+  const notary = policies.policies
+    .filter((p) => p.kind === PolicyKind.CLUSTER)
+    .flatMap((p) => p.authorities.filter((a) => a.spec.kind === TrustKind.NOTARY).map((a) => a.spec as NotarySpec));
+  const byRegistry = new Set(notary.filter((n) => n.server === undefined).map((n) => n.caBundle));
+  const targets = [
+    ...Object.values(config.trust.servers).flatMap((server) => [...(byRegistry.size > 0 ? byRegistry : [undefined])].map((caBundle) => ({ server, caBundle }))),
+    ...notary.flatMap((n) => (n.server === undefined ? [] : [{ server: n.server, caBundle: n.caBundle }])),
+  ];
+  return [...new Map(targets.map((t) => [JSON.stringify(t), t])).values()];
+}
+
 function readConfig(file: string): ServeConfig {
   const text = readText(file, '--config');
   try {
@@ -112,6 +129,9 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
 
   const trustState = await openTrustState(config, logger);
   const { verifier, client, registry } = buildVerifiers(config, metrics, (server, _file, ms, ok) => metrics.trustFetch(server, ms, ok), trustState);
+  // Connections to the configured trust servers, opened now so the first review finds them (and
+  // their TLS sessions) ready; readiness does not wait for them.
+  void client.warm(warmTargets(config, policies), config.trust.requestTimeoutSeconds * 1000);
   metrics.countTrustClient(() => {
     const state = trustState?.sizes();
     return { ...client.sizes(), ...(state && { trustRecords: state.records, trustRecordsUnwritten: state.dirty, trustRecordsRefused: state.refusedFull }) };

@@ -18,6 +18,7 @@ const UNDECLARED = /^(?:root|timestamp|\d+\.root)$/;
  */
 export class BudgetedFetcher implements MetadataFetcher {
   private holding: number[] = [];
+  private released = false;
 
   constructor(
     private readonly inner: MetadataFetcher,
@@ -44,14 +45,20 @@ export class BudgetedFetcher implements MetadataFetcher {
     return this.inner.fetch(file, maxBytes);
   }
 
-  /** Gives back everything this load held. */
+  /** Gives back everything this load held; a request still waiting for budget gets none. */
   release(): void {
+    this.released = true;
     for (const bytes of this.holding) this.budget.release(bytes);
     this.holding = [];
   }
 
   private async hold(bytes: number): Promise<void> {
     await this.budget.acquire(bytes, this.signal);
+    if (this.released) {
+      // A request made ahead that outlived its load (src/trust/update.ts): nothing may stay held.
+      this.budget.release(bytes);
+      throw new TrustError('TIMEOUT', 'the load this document was for has settled');
+    }
     this.holding.push(bytes);
   }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import https from 'node:https';
 import { LRUCache } from 'lru-cache';
 import { TokenSource } from '../registry/auth.js';
-import { retireAgent } from '../registry/http.js';
+import { httpRequest, retireAgent } from '../registry/http.js';
 import { credentialsFingerprint, type Credentials } from '../registry/index.js';
 import { BudgetedFetcher, DEFAULT_METADATA_BUDGET, MetadataBudget, type MetadataBudgetBounds } from './budget.js';
 import { TrustError } from './errors.js';
@@ -177,7 +177,18 @@ export class TrustClient {
       const state = this.options.state;
       const knownVersion = (role: string) => maxOf(state?.version(server.href, req.gun, role), this.versions.get(server.href, req.gun, role));
       const update = (trustedRoot: TrustedRoot | undefined) =>
-        updateRepository({ fetcher, gun: req.gun, pins: req.pins, roles: req.roles, limits: this.limits, now: this.now(), trustedRoot, knownVersion });
+        updateRepository({
+          fetcher,
+          gun: req.gun,
+          pins: req.pins,
+          roles: req.roles,
+          limits: this.limits,
+          now: this.now(),
+          trustedRoot,
+          knownVersion,
+          // Roles asked for before their hash is known hold no more than a small document each.
+          prefetchBytes: this.budget.bounds.smallDocumentBytes,
+        });
       let repo: TrustedRepository;
       if (state && !hasPins(req.pins)) {
         repo = await this.loadTrustedOnFirstUse(state, server.href, req.gun, update);
@@ -194,6 +205,8 @@ export class TrustClient {
     } finally {
       clearTimeout(timer);
       stop?.removeEventListener('abort', onStop);
+      // Requests made ahead (src/trust/update.ts, Prefetch) that the answer did not need end now.
+      if (!deadline.signal.aborted) deadline.abort(new TrustError('TIMEOUT', `trust data for ${req.gun}: load already settled`));
       // The documents read are garbage once the load settles (callers keep only its answer).
       fetcher.release();
     }
@@ -235,19 +248,56 @@ export class TrustClient {
     });
   }
 
+  /**
+   * Opens `connections` keep-alive connections (TCP and TLS, one small request each) to each trust
+   * server, so the first update's wave (src/trust/update.ts) finds them ready and the agent holds
+   * a TLS session to resume. Never rejects and never blocks anything: what fails is only not warm.
+   * Bounded: at most WARM_SERVERS servers, WARM_CONNECTIONS connections each, `timeoutMs` each.
+   */
+  async warm(servers: readonly { server: string; caBundle: string | undefined }[], timeoutMs: number, connections = WARM_CONNECTIONS): Promise<number> {
+    const count = Math.max(0, Math.min(connections, WARM_CONNECTIONS));
+    const requests = servers.slice(0, WARM_SERVERS).flatMap(({ server, caBundle }) => {
+      let url: URL;
+      try {
+        url = parseServer(server);
+      } catch {
+        return [];
+      }
+      const agent = this.agent(url, caBundle);
+      const health = new URL(`${url.pathname.replace(/\/$/, '')}/_notary_server/health`, url);
+      return Array.from({ length: count }, () =>
+        httpRequest({ url: health, agent, maxBytes: 4096, timeoutMs, signal: undefined, what: `warm-up of ${url.origin}` }).then(
+          () => 1,
+          () => 0,
+        ),
+      );
+    });
+    const done = await Promise.all(requests);
+    return done.reduce<number>((a, b) => a + b, 0);
+  }
+
   /** Closes idle keep-alive connections. */
   close(): void {
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
   }
 
-  private fetcher(server: URL, req: RepositoryRequest, signal: AbortSignal): NotaryFetcher {
-    const agentKey = `${server.origin} ${hash(req.caBundle)}`;
+  /**
+   * One keep-alive agent per server and CA bundle: its idle connections and its TLS session cache
+   * (node's default, 100 sessions) serve every later load, so a new connection resumes a session.
+   */
+  private agent(server: URL, caBundle: string | undefined): https.Agent {
+    const agentKey = `${server.origin} ${hash(caBundle)}`;
     let agent = this.agents.get(agentKey);
     if (!agent) {
-      agent = new https.Agent({ keepAlive: true, maxSockets: 16, minVersion: 'TLSv1.2', ...(req.caBundle !== undefined && { ca: req.caBundle }) });
+      agent = new https.Agent({ keepAlive: true, maxSockets: 16, minVersion: 'TLSv1.2', ...(caBundle !== undefined && { ca: caBundle }) });
       this.agents.set(agentKey, agent);
     }
+    return agent;
+  }
+
+  private fetcher(server: URL, req: RepositoryRequest, signal: AbortSignal): NotaryFetcher {
+    const agent = this.agent(server, req.caBundle);
     const onFetch = this.options.onFetch;
     return new NotaryFetcher({
       server,
@@ -261,6 +311,10 @@ export class TrustClient {
     });
   }
 }
+
+/** Trust servers warmed at start, and connections to each (the size of a cold update's wave). */
+const WARM_SERVERS = 64;
+const WARM_CONNECTIONS = 5;
 
 /** Everything that decides a load's answer; `timeoutMs` only bounds it. */
 function loadKey(req: RepositoryRequest): string {

@@ -28,6 +28,7 @@ export interface NotaryFetcherOptions {
 /** Notary v1's read API: GET /v2/<gun>/_trust/tuf/<file>.json, with the token flow on 401. */
 export class NotaryFetcher implements MetadataFetcher {
   private authorization: string | undefined;
+  private authenticating: Promise<void> | undefined;
 
   constructor(private readonly options: NotaryFetcherOptions) {}
 
@@ -66,7 +67,16 @@ export class NotaryFetcher implements MetadataFetcher {
     });
   }
 
-  private async authenticate(response: HttpResponse): Promise<void> {
+  /**
+   * The wave of requests a cold update sends at once (src/trust/update.ts) meets one challenge
+   * per request: they share one token request, not one each.
+   */
+  private authenticate(response: HttpResponse): Promise<void> {
+    this.authenticating ??= this.requestToken(response);
+    return this.authenticating;
+  }
+
+  private async requestToken(response: HttpResponse): Promise<void> {
     const header = response.headers['www-authenticate'];
     const challenge = parseChallenge(typeof header === 'string' ? header : '');
     if (!challenge) throw new TrustError('AUTH_FAILED', `${this.options.server.origin} answered 401 without a usable challenge`);
