@@ -114,7 +114,10 @@ describe('servers the cluster names still get the cluster credentials', () => {
     // Nothing is published there: denied, but only after authenticating with the cluster's secret.
     expect(d.allowed).toBe(false);
     expect(realm.recorder.credentials()).toEqual([`Basic ${CLUSTER.username}:${CLUSTER.password}`]);
-    expect(platform.recorder.credentials()).toEqual(['Bearer recorded-token']);
+    // The cold update's requests go out together (one wave), each with the one token the realm issued.
+    const sent = platform.recorder.credentials();
+    expect(sent.length).toBeGreaterThan(0);
+    expect([...new Set(sent)]).toEqual(['Bearer recorded-token']);
   });
 
   it('the trust server config names for the registry, also when a namespace policy only adds pins', async () => {
