@@ -9,7 +9,7 @@ import { Composer, isAlias, isScalar, LineCounter, Parser, type Document, type N
 import { printable } from '../../src/reference/index.js';
 import { UsageError } from './errors.js';
 
-/** Every input has a bound (STYLE.md 5): far above a real repository of manifests. */
+/** Every input has a bound (docs/security.md, resource exhaustion): far above a real repository of manifests. */
 export const MANIFEST_LIMITS = {
   /** All inputs together. */
   bytes: 16 * 1024 * 1024,
