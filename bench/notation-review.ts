@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { manifestGet, postReview } from './cold-review-requests.js';
+import { timeColdReviews } from './cold-review-requests.js';
 import { notationPki, notationSign, notationTrustPolicy, NOTATION_STORES, type NotationEnvelope } from '../test/support/notation.js';
 import { pushImage, startDockerRegistry, startReferrersRegistry, type PushedImage, type RegistryServer } from '../test/support/registries.js';
 import { ServeProcess } from '../test/support/serve-process.js';
@@ -58,21 +58,7 @@ async function main(): Promise<void> {
     const agent = new https.Agent({ keepAlive: true });
 
     console.log(`cold review, Notation authority (strict, ca:acme), trustgate serve, ${PER_REGISTRY} images per registry, sequential, each a cache miss`);
-    const all: number[] = [];
-    for (const format of formats) {
-      const these = images.filter((x) => x.format === format);
-      await postReview(serve.port, ca, agent, these[0]!.image.tagged); // warm-up, not counted
-      const cold: number[] = [];
-      const base: number[] = [];
-      for (const { registry, image } of these.slice(1)) {
-        base.push(await manifestGet(registry, image));
-        cold.push(await postReview(serve.port, ca, agent, image.tagged));
-      }
-      all.push(...cold);
-      const c = summarise(cold);
-      const b = summarise(base);
-      console.log(`  ${format.padEnd(4)} (${these[0]!.registry.kind}): p50 ${fmt(c.median, 2)} ms  p90 ${fmt(c.p90, 2)} ms   baseline one manifest GET p50 ${fmt(b.median, 2)} ms = ${fmt(c.median / b.median, 1)}×`);
-    }
+    const all = await timeColdReviews(serve.port, ca, agent, formats, images);
     const a = summarise(all);
     console.log(`  all ${all.length}: p50 ${fmt(a.median, 2)} ms  p90 ${fmt(a.p90, 2)} ms   (information; cosign's goal p50 ≤ 15 ms: ${a.median <= 15 ? 'within' : 'over'})`);
     agent.destroy();
