@@ -19,6 +19,7 @@ import { CachingVerifier } from '../../src/admission/index.js';
 import { parseReference } from '../../src/reference/index.js';
 import type { RegistryConnection } from '../../src/registry/oci/types.js';
 import { CosignVerifier } from '../../src/trust/cosign/index.js';
+import { FETCH_CONCURRENCY } from '../../src/trust/cosign/limits.js';
 import { TrustError, type KindVerifier } from '../../src/trust/index.js';
 import { collectGarbage } from '../support/gc.js';
 import { addLegacyLayer, attachBundle, keyPair, pushImage, SIMPLE_SIGNING } from '../support/cosign-format.js';
@@ -30,6 +31,10 @@ const LAST_BLOB = 64;
 
 class CopyingRegistry extends MemoryRegistry {
   readonly blobCalls = new Map<string, number>();
+  // Every blob handed out, weakly: what is still alive after a full collection is what the
+  // verifications hold. (process.memoryUsage().arrayBuffers is no measure of it: V8 releases the
+  // backing stores of collected buffers on a background thread, some time after the collection.)
+  readonly handedOut: WeakRef<Buffer>[] = [];
   stalled = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -42,7 +47,15 @@ class CopyingRegistry extends MemoryRegistry {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
       throw new TrustError('REGISTRY_ERROR', 'gone');
     }
-    return Buffer.from(await super.blob(conn, repository, digest, maxBytes));
+    const copy = Buffer.from(await super.blob(conn, repository, digest, maxBytes));
+    this.handedOut.push(new WeakRef(copy));
+    return copy;
+  }
+
+  liveBytes(): number {
+    let bytes = 0;
+    for (const ref of this.handedOut) bytes += ref.deref()?.length ?? 0;
+    return bytes;
   }
 
   release(): void {
@@ -66,16 +79,27 @@ it('verifications in flight hold a bounded amount of signature bytes', async () 
   const observer = { hit: () => undefined, miss: () => undefined, evicted: () => undefined, size: () => undefined, verified: () => undefined };
   const verifier = new CachingVerifier([new CosignVerifier(registry)] as KindVerifier<never>[], { maxEntries: 100, maxBytes: 1 << 20, maxTtlMs: 60_000, negativeTtlMs: 60_000, timeoutMs: 30_000, servers: {}, now: Date.now }, observer);
 
+  // One verification of the same shape first, so that what loads on first use (sigstore-js's
+  // bundle parser, compiled code) is not counted as held by the ones measured.
+  const warm = pushImage(registry, 'attacker/warm', '1.0', 'warm');
+  attachBundle(registry, 'attacker/warm', warm, bundle, 1000);
+  addLegacyLayer(registry, 'attacker/warm', warm, { mediaType: SIMPLE_SIGNING, size: payload.size, digest: payload.digest, annotations: { 'dev.cosignproject.cosign/signature': 'AAAA' } });
+  await expect(verifier.verify(parseReference('registry.attacker.example/attacker/warm:1.0'), spec, undefined, 'team-b')).rejects.toThrow();
+
+  await new Promise((r) => setTimeout(r, 0));
   collectGarbage();
   const base = process.memoryUsage();
   const all = Promise.allSettled(refs.map((ref) => verifier.verify(ref, spec, undefined, 'team-a')));
   while (registry.stalled < IMAGES) await new Promise((r) => setTimeout(r, 20));
+  // A WeakRef's target survives the job that dereferenced it: collect after a macrotask.
+  await new Promise((r) => setTimeout(r, 0));
   collectGarbage();
   const now = process.memoryUsage();
-  const heldMiB = (now.heapUsed + now.arrayBuffers - base.heapUsed - base.arrayBuffers) / 2 ** 20;
+  const heldMiB = (now.heapUsed - base.heapUsed + registry.liveBytes()) / 2 ** 20;
   registry.release();
   const results = await all;
   expect(results.every((r) => r.status === 'rejected')).toBe(true);
-  // The registry client's budget for every document in flight, all namespaces, is 24 MiB.
-  expect(heldMiB).toBeLessThan(32);
+  // Each verification holds at most FETCH_CONCURRENCY fetched signatures and the one checked
+  // (bundles of 256 KiB): 20 MiB for the 16 here, not the ~160 MiB of keeping them all.
+  expect(heldMiB).toBeLessThan((IMAGES * (FETCH_CONCURRENCY + 1)) / 4);
 }, 120_000);
