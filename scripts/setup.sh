@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests, the demo and the benchmarks need, on a fresh machine or an old one:
-# npm packages from the lockfile, and Debian's notary, docker-registry and skopeo (plus
+# npm packages from the lockfile, and Debian's notary, docker-registry, skopeo, PostgreSQL (plus
 # docker-credential-pass, pass and gnupg for the credential-helper tests), and the project's Node
 # (scripts/node.sh: the pinned Node 24, fetched once into ~/.cache/trustgate).
 # Idempotent and quiet when everything is already there.
@@ -13,6 +13,10 @@ for pair in notary:notary notary-server:notary docker-registry:docker-registry s
   docker-credential-pass:golang-docker-credential-helpers pass:pass gpg:gnupg; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair##*:}")
 done
+# PostgreSQL's server for the durable trust stack (notary-server and notary-signer keep their
+# data there, so they can be killed and restarted: test/support/stack.ts `durable`).
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need_apt+=(postgresql)
+command -v psql >/dev/null 2>&1 || need_apt+=(postgresql-client)
 if [ ${#need_apt[@]} -gt 0 ]; then
   pkgs=$(printf '%s\n' "${need_apt[@]}" | sort -u | tr '\n' ' ')
   echo "setup: installing Debian packages: $pkgs"

@@ -77,9 +77,9 @@ export async function waitForPort(port: number, timeoutMs = 20_000): Promise<voi
 }
 
 /** A long-running program whose output goes to `logFile`. */
-export function startDaemon(file: string, args: readonly string[], logFile: string): ChildProcess {
+export function startDaemon(file: string, args: readonly string[], logFile: string, env?: NodeJS.ProcessEnv): ChildProcess {
   const fd = openSync(logFile, 'a');
-  const child = spawn(file, args, { stdio: ['ignore', fd, fd], detached: false });
+  const child = spawn(file, args, { stdio: ['ignore', fd, fd], detached: false, ...(env && { env: { ...process.env, ...env } }) });
   closeSync(fd);
   return child;
 }

@@ -1,12 +1,17 @@
 // The real trust stack on loopback, from Debian's packages (notary-server, docker-registry):
 // notary-server (memory storage, local signing), docker-registry (in memory), skopeo to push
 // images, and the notary CLI to sign them the way `docker trust sign` does.
+// `durable: true` gives the production shape instead, whose parts can be killed and restarted
+// without losing anything: notary-server and notary-signer (keys for the server-managed
+// timestamp role) on PostgreSQL, with notary's own schema migrations
+// (test/fixtures/notary-migrations), and docker-registry on the filesystem.
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { writeOciLayout } from './oci.js';
+import { Postgres } from './postgres.js';
 import { freePort, run, runOk, startDaemon, stopDaemon, waitForPort, type RunResult } from './processes.js';
 import { makeTls, type TlsFiles } from './tls.js';
 
@@ -32,41 +37,89 @@ export interface PushedImage {
   readonly size: number;
 }
 
+const MIGRATIONS = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'notary-migrations');
+/** notary-signer's passphrase alias for the keys it stores (its NOTARY_SIGNER_<ALIAS> variable). */
+const SIGNER_ALIAS = 'trustgate';
+
+/** A daemon the stack can stop and start again with the same arguments, port and data. */
+interface Part {
+  readonly args: readonly [string, readonly string[], string, NodeJS.ProcessEnv?];
+  readonly port: number;
+  child?: ChildProcess;
+}
+
+export interface StackOptions {
+  readonly registry?: boolean;
+  readonly tokenAuth?: (dir: string, tls: TlsFiles) => Promise<TokenAuth>;
+  /** notary-server + notary-signer on PostgreSQL and a filesystem registry: restartable parts. */
+  readonly durable?: boolean;
+}
+
 export class TrustStack {
   private constructor(
     readonly dir: string,
     readonly tls: TlsFiles,
     readonly notaryUrl: string,
     readonly registry: string,
-    private readonly daemons: ChildProcess[],
+    private readonly parts: { notary: Part[]; registry?: Part },
+    private readonly postgres: Postgres | undefined,
   ) {}
 
   /** Starts notary-server and docker-registry on free loopback ports. */
-  static async start(options: { registry?: boolean; tokenAuth?: (dir: string, tls: TlsFiles) => Promise<TokenAuth> } = {}): Promise<TrustStack> {
+  static async start(options: StackOptions = {}): Promise<TrustStack> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'trustgate-stack-'));
     const tls = await makeTls(dir);
     const auth = options.tokenAuth ? await options.tokenAuth(dir, tls) : undefined;
     const notaryPort = await freePort();
+    const notary: Part[] = [];
+    let postgres: Postgres | undefined;
+    let trustService: object = { type: 'local', hostname: '', port: '', key_algorithm: 'ecdsa' };
+    let storage: object = { backend: 'memory' };
+    if (options.durable) {
+      postgres = await Postgres.start();
+      await postgres.createDatabase('notaryserver', ['server-0001_initial.up.sql', 'server-0002_changefeed.up.sql'].map((f) => path.join(MIGRATIONS, f)));
+      await postgres.createDatabase('notarysigner', [path.join(MIGRATIONS, 'signer-0001_initial.up.sql')]);
+      const signerPort = await freePort();
+      // The server's certificate serves both ways (serverAuth, clientAuth): notary-signer
+      // accepts clients that chain to the test CA.
+      writeFileSync(path.join(dir, 'notary-signer.json'), JSON.stringify({
+        server: { grpc_addr: `127.0.0.1:${signerPort}`, tls_cert_file: tls.cert, tls_key_file: tls.key, client_ca_file: tls.caCert },
+        logging: { level: 'info' },
+        storage: { backend: 'postgres', db_url: postgres.url('notarysigner'), default_alias: SIGNER_ALIAS },
+      }));
+      notary.push({ args: ['notary-signer', ['-config', path.join(dir, 'notary-signer.json')], path.join(dir, 'notary-signer.log'), { [`NOTARY_SIGNER_${SIGNER_ALIAS.toUpperCase()}`]: PASSPHRASE }], port: signerPort });
+      trustService = { type: 'remote', hostname: '127.0.0.1', port: String(signerPort), tls_ca_file: tls.caCert, key_algorithm: 'ecdsa', tls_client_cert: tls.cert, tls_client_key: tls.key };
+      storage = { backend: 'postgres', db_url: postgres.url('notaryserver') };
+    }
     writeFileSync(path.join(dir, 'notary-server.json'), JSON.stringify({
       server: { http_addr: `127.0.0.1:${notaryPort}`, tls_cert_file: tls.cert, tls_key_file: tls.key },
-      trust_service: { type: 'local', hostname: '', port: '', key_algorithm: 'ecdsa' },
+      trust_service: trustService,
       logging: { level: 'info' },
-      storage: { backend: 'memory' },
+      storage,
       ...(auth && { auth: { type: 'token', options: { realm: auth.realm, service: auth.service, issuer: auth.issuer, rootcertbundle: auth.rootCertBundle } } }),
     }));
-    const daemons = [startDaemon('notary-server', ['-config', path.join(dir, 'notary-server.json')], path.join(dir, 'notary-server.log'))];
+    notary.push({ args: ['notary-server', ['-config', path.join(dir, 'notary-server.json')], path.join(dir, 'notary-server.log')], port: notaryPort });
     let registry = '';
+    let registryPart: Part | undefined;
     if (options.registry !== false) {
       const registryPort = await freePort();
-      writeFileSync(path.join(dir, 'registry.yml'), `version: 0.1\nlog: {level: warn}\nstorage: {inmemory: {}}\nhttp: {addr: 127.0.0.1:${registryPort}}\n`);
-      daemons.push(startDaemon('docker-registry', ['serve', path.join(dir, 'registry.yml')], path.join(dir, 'registry.log')));
+      const store = options.durable ? `{filesystem: {rootdirectory: ${path.join(dir, 'registry-data')}}}` : '{inmemory: {}}';
+      writeFileSync(path.join(dir, 'registry.yml'), `version: 0.1\nlog: {level: warn}\nstorage: ${store}\nhttp: {addr: 127.0.0.1:${registryPort}}\n`);
+      registryPart = { args: ['docker-registry', ['serve', path.join(dir, 'registry.yml')], path.join(dir, 'registry.log')], port: registryPort };
       registry = `127.0.0.1:${registryPort}`;
-      await waitForPort(registryPort);
     }
-    await waitForPort(notaryPort);
-    const stack = new TrustStack(dir, tls, `https://127.0.0.1:${notaryPort}`, registry, daemons);
+    const stack = new TrustStack(dir, tls, `https://127.0.0.1:${notaryPort}`, registry, { notary, ...(registryPart && { registry: registryPart }) }, postgres);
+    await Promise.all([stack.startParts(notary), ...(registryPart ? [stack.startParts([registryPart])] : [])]);
     stack.writeClientConfig();
     return stack;
+  }
+
+  /** Starts parts in order, each listening before the next starts (notary-server needs its signer). */
+  private async startParts(parts: readonly Part[]): Promise<void> {
+    for (const part of parts) {
+      part.child = startDaemon(...part.args);
+      await waitForPort(part.port);
+    }
   }
 
   get trustDir(): string {
@@ -139,13 +192,43 @@ export class TrustStack {
     if (/Aborting/i.test(out)) throw new Error(`root rotation of ${gun} was aborted:\n${out}`);
   }
 
-  /** Stops notary-server only (an outage of the trust server); `stop()` still cleans up. */
-  async stopNotary(): Promise<void> {
-    await stopDaemon(this.daemons[0]);
+  /**
+   * Stops notary-server (and its signer) only, an outage of the trust server; `stop()` still
+   * cleans up. With `kill`, SIGKILL: no graceful shutdown.
+   */
+  async stopNotary(options: { kill?: boolean } = {}): Promise<void> {
+    for (const part of [...this.parts.notary].reverse()) await this.stopPart(part, options.kill);
+  }
+
+  /** Starts notary-server again on the same port; only a durable stack has its data back. */
+  async startNotary(): Promise<void> {
+    if (!this.postgres) throw new Error('startNotary needs a durable stack: a memory notary-server restarts empty');
+    await this.startParts(this.parts.notary);
+  }
+
+  async stopRegistry(options: { kill?: boolean } = {}): Promise<void> {
+    if (this.parts.registry) await this.stopPart(this.parts.registry, options.kill);
+  }
+
+  async startRegistry(): Promise<void> {
+    if (!this.postgres || !this.parts.registry) throw new Error('startRegistry needs a durable stack: a memory registry restarts empty');
+    await this.startParts([this.parts.registry]);
+  }
+
+  private async stopPart(part: Part, kill = false): Promise<void> {
+    const child = part.child;
+    part.child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!kill) return stopDaemon(child);
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.daemons.map((d) => stopDaemon(d)));
+    await Promise.all([...this.parts.notary, ...(this.parts.registry ? [this.parts.registry] : [])].map((p) => stopDaemon(p.child)));
+    await this.postgres?.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
