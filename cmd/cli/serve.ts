@@ -16,6 +16,7 @@ import type { Output } from './output.js';
 import { SERVE_USAGE } from './serve-usage.js';
 import { openTrustState } from './serve-trust-state.js';
 import { readText, type Environment } from './trust-options.js';
+import { warmUpReviewPath } from './warm-up.js';
 import { buildVerifiers } from './verifiers.js';
 
 export async function runServe(argv: string[], _environment: Environment, out: Output): Promise<number> {
@@ -132,6 +133,10 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
   // Connections to the configured trust servers, opened now so the first review finds them (and
   // their TLS sessions) ready; readiness does not wait for them.
   void client.warm(warmTargets(config, policies), config.trust.requestTimeoutSeconds * 1000);
+  // The review code run once on a recorded repository (cmd/cli/warm-up.ts), while those connect.
+  const warmUp = await warmUpReviewPath();
+  if (warmUp.ok) logger.debug({ ms: Math.round(warmUp.ms) }, 'review path warmed up');
+  else logger.warn('the start-up run of the review path on a recorded repository did not verify; first reviews may be slower');
   metrics.countTrustClient(() => {
     const state = trustState?.sizes();
     return { ...client.sizes(), ...(state && { trustRecords: state.records, trustRecordsUnwritten: state.dirty, trustRecordsRefused: state.refusedFull }) };
