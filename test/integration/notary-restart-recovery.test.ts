@@ -4,12 +4,8 @@
 // seen before (while down: on its last answer, an unseen tag refused naming the outage), and a tag
 // the publisher signs after the restart (a new timestamp, signed with the key notary-signer kept)
 // verifies. A memory notary-server could not show this: it restarts empty, with new keys.
-import { readFileSync } from 'node:fs';
-import { CachingVerifier, decide, parseReview, STALE_ANSWER, type DecisionContext } from '../../src/admission/index.js';
-import { PolicySet } from '../../src/policy/index.js';
-import { TrustClient } from '../../src/trust/index.js';
-import { policy } from '../support/policies.js';
-import { review, workload } from '../support/reviews.js';
+import { STALE_ANSWER } from '../../src/admission/index.js';
+import { stackDecider } from '../support/stack-decider.js';
 import { TrustStack } from '../support/stack.js';
 
 const DIGEST = `sha256:${'b'.repeat(64)}`;
@@ -28,17 +24,13 @@ afterAll(async () => {
 });
 
 it('a killed notary-server restarted on its data serves the same trust: verified again without restarting trustgate, and new signatures verify', async () => {
-  let clock = Date.now();
-  const client = new TrustClient({ requestTimeoutMs: 2000 });
-  const verifier = new CachingVerifier(client, { maxEntries: 100, maxBytes: 1 << 20, maxTtlMs: 60_000, negativeTtlMs: 0, timeoutMs: 5000, servers: {}, now: () => clock }, { hit() {}, miss() {}, evicted() {}, size() {}, verified() {} });
-  const notary = policy('notary', ['**'], { trust: { server: stack.notaryUrl, caBundle: readFileSync(stack.tls.caCert, 'utf8'), trustOnFirstUse: true } });
-  const ctx: DecisionContext = { policies: new PolicySet([notary]), verifier, defaultAction: 'deny', mutateWorkloads: false, deadlineMs: 4000, credentialsFor: () => undefined };
-  const admit = (tag: string) => decide(parseReview(review('Pod', workload('Pod', 'web', { containers: [{ name: 'app', image: `${gun}:${tag}` }] }))), 'mutate', ctx);
+  const decider = stackDecider(stack, gun, { maxTtlMs: 60_000, negativeTtlMs: 0 });
+  const admit = decider.admit;
   try {
     expect(await admit('1.0')).toMatchObject({ allowed: true, reasons: [] });
 
     await stack.stopNotary({ kill: true });
-    clock += 61_000;
+    decider.advance(61_000);
     const during = await admit('1.0');
     expect(during).toMatchObject({ allowed: true, reasons: [STALE_ANSWER] });
     const unseen = await admit('3.0');
@@ -46,7 +38,7 @@ it('a killed notary-server restarted on its data serves the same trust: verified
     expect(unseen.message).toMatch(/UNREACHABLE/);
 
     await stack.startNotary();
-    clock += 61_000;
+    decider.advance(61_000);
     const after = await admit('1.0');
     // Verified afresh (no stale warning), pinned to the same signed digest.
     expect(after).toMatchObject({ allowed: true, reasons: [], warnings: [] });
@@ -57,6 +49,6 @@ it('a killed notary-server restarted on its data serves the same trust: verified
     expect(fresh).toMatchObject({ allowed: true, reasons: [] });
     expect(fresh.patch.some((p) => p.value === `${gun}:2.0@${OTHER}`)).toBe(true);
   } finally {
-    client.close();
+    decider.close();
   }
 }, 120_000);

@@ -3,12 +3,8 @@
 // metadata behind it expires; one never verified is refused, naming the outage. Real
 // notary-server and notary CLI, TrustClient, CachingVerifier and decide(); the clock the cache
 // reads is injected so that "past maxTtl" and "past the timestamp's expiry" take no waiting.
-import { readFileSync } from 'node:fs';
-import { CachingVerifier, decide, parseReview, STALE_ANSWER, type DecisionContext } from '../../src/admission/index.js';
-import { PolicySet } from '../../src/policy/index.js';
-import { TrustClient } from '../../src/trust/index.js';
-import { policy } from '../support/policies.js';
-import { review, workload } from '../support/reviews.js';
+import { STALE_ANSWER } from '../../src/admission/index.js';
+import { stackDecider } from '../support/stack-decider.js';
 import { TrustStack } from '../support/stack.js';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -28,21 +24,17 @@ afterAll(async () => {
 });
 
 it('with notary-server stopped, a verified image is admitted and pinned with a warning until its metadata expires; an unseen one is refused', async () => {
-  let clock = Date.now();
-  const client = new TrustClient({ requestTimeoutMs: 2000 });
-  const verifier = new CachingVerifier(client, { maxEntries: 100, maxBytes: 1 << 20, maxTtlMs: 300_000, negativeTtlMs: 10_000, timeoutMs: 5000, servers: {}, now: () => clock }, { hit() {}, miss() {}, evicted() {}, size() {}, verified() {} });
-  const notary = policy('notary', ['**'], { trust: { server: stack.notaryUrl, caBundle: readFileSync(stack.tls.caCert, 'utf8'), trustOnFirstUse: true } });
-  const ctx: DecisionContext = { policies: new PolicySet([notary]), verifier, defaultAction: 'deny', mutateWorkloads: false, deadlineMs: 4000, credentialsFor: () => undefined };
-  const admit = (tag: string) => decide(parseReview(review('Pod', workload('Pod', 'web', { containers: [{ name: 'app', image: `${gun}:${tag}` }] }))), 'mutate', ctx);
+  const decider = stackDecider(stack, gun, { maxTtlMs: 300_000, negativeTtlMs: 10_000 });
+  const admit = decider.admit;
   try {
     const first = await admit('1.0');
     expect(first).toMatchObject({ allowed: true, warnings: [] });
     const expires = first.containers[0]!.verified!.expires;
     // notary-server's timestamp lasts 14 days: the answer may stand in about that long.
-    expect(expires - clock).toBeGreaterThan(13 * 86_400_000);
+    expect(expires - decider.now()).toBeGreaterThan(13 * 86_400_000);
 
     await stack.stopNotary();
-    clock += 301_000;
+    decider.advance(301_000);
     const during = await admit('1.0');
     expect(during.allowed).toBe(true);
     expect(during.reasons).toEqual([STALE_ANSWER]);
@@ -53,11 +45,11 @@ it('with notary-server stopped, a verified image is admitted and pinned with a w
     expect(unseen.allowed).toBe(false);
     expect(unseen.message).toMatch(/UNREACHABLE: cannot reach/);
 
-    clock = expires + 1;
+    decider.advance(expires + 1 - decider.now());
     const expired = await admit('1.0');
     expect(expired.allowed).toBe(false);
     expect(expired.message).toMatch(/UNREACHABLE/);
   } finally {
-    client.close();
+    decider.close();
   }
 });
