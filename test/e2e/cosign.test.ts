@@ -3,17 +3,17 @@
 // notary-server and docker-registry, the real cosign CLI (keyed, offline: --tlog-upload=false),
 // and trustgate serve on loopback. Every expected verdict is first confirmed by `cosign verify`;
 // trustgate is asserted through the API server, as kubectl sees it.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { trustgate } from '../support/cli.js';
-import { ControlPlane } from '../support/control-plane.js';
+import type { ControlPlane } from '../support/control-plane.js';
 import { Cosign, type CosignKeyPair } from '../support/cosign.js';
-import { eventually } from '../support/eventually.js';
-import { freePort } from '../support/processes.js';
-import { pushImage, startReferrersRegistry, type PushedImage as OciImage, type RegistryServer } from '../support/registries.js';
-import { metricValue, ServeProcess } from '../support/serve-process.js';
-import { TrustStack, type PushedImage } from '../support/stack.js';
+import { MigrationCluster } from '../support/migration-cluster.js';
+import { pushImage, type PushedImage as OciImage, type RegistryServer } from '../support/registries.js';
+import { metricValue, type ServeProcess } from '../support/serve-process.js';
+import type { PushedImage, TrustStack } from '../support/stack.js';
 
+let c: MigrationCluster;
 let cp: ControlPlane;
 let stack: TrustStack;
 let serve: ServeProcess | undefined;
@@ -24,13 +24,13 @@ let registry: RegistryServer;
 /** go-containerregistry's registry with the OCI 1.1 referrers API (test/tools/referrers-registry). */
 let referrers: RegistryServer;
 let referred: OciImage;
-const images: Record<string, PushedImage> = {};
+let images: Record<string, PushedImage>;
 
-const repo = (name: string) => `${stack.registry}/${name}`;
-const byDigest = (name: string, image: PushedImage) => `${repo(name)}@${image.digest}`;
+const repo = (name: string) => c.repo(name);
+const byDigest = (name: string, image: PushedImage) => c.byDigest(name, image);
 
 /** A notary authority on the stack's notary-server, and a cosign authority with the test key. */
-const notaryAuthority = () => ({ name: 'dct', notary: { server: stack.notaryUrl, caBundle: readFileSync(stack.tls.caCert, 'utf8'), trustOnFirstUse: true } });
+const notaryAuthority = () => c.notaryAuthority();
 const cosignAuthority = () => ({ name: 'release-key', cosign: { keys: [readFileSync(key.pub, 'utf8')], tlog: { required: false }, registry: { insecure: true } } });
 
 const clusterPolicies = () => [
@@ -40,23 +40,12 @@ const clusterPolicies = () => [
   { name: 'migrate-all', spec: { images: [`${stack.registry}/strict/**`], require: 'all', authorities: [notaryAuthority(), cosignAuthority()] } },
 ];
 
-const runPod = (name: string, image: string) => cp.kubectl(['run', name, `--image=${image}`, '-n', 'enforced', '--restart=Never']);
-const podField = (name: string, jsonpath: string) => cp.kubectlOk(['get', 'pod', name, '-n', 'enforced', '-o', `jsonpath=${jsonpath}`]);
-const verifiedBy = (name: string) => podField(name, '{.metadata.annotations.trustgate\\.dev/verified-by}');
-const dctOnly = async () => metricValue((await serve!.request('GET', '/metrics')).body, 'trustgate_images_dct_only');
-
-/** Pushes `content` as `name:tag` (skopeo) and remembers it. */
-async function push(name: string, tag: string, content: string): Promise<PushedImage> {
-  const image = await stack.pushImage(name, tag, content);
-  images[`${name}:${tag}`] = image;
-  return image;
-}
-
-/** Signs the tag with DCT as `docker trust sign` does (notary addhash). */
-async function dctSign(name: string, tag: string, image: PushedImage): Promise<void> {
-  await stack.init(repo(name));
-  await stack.sign(repo(name), tag, image);
-}
+const runPod = (name: string, image: string) => c.runPod(name, image);
+const podField = (name: string, jsonpath: string) => c.podField(name, jsonpath);
+const verifiedBy = (name: string) => c.verifiedBy(name);
+const dctOnly = () => c.dctOnly();
+const push = (name: string, tag: string, content: string) => c.push(name, tag, content);
+const dctSign = (name: string, tag: string, image: PushedImage) => c.dctSign(name, tag, image);
 
 /** cosign's own verdict on the tag as it is now: what every trustgate assertion below is checked against. */
 async function cosignSays(image: string): Promise<boolean> {
@@ -64,8 +53,8 @@ async function cosignSays(image: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  [cp, stack] = await Promise.all([ControlPlane.start(), TrustStack.start()]);
-  registry = { kind: 'docker-registry', host: stack.registry, url: `http://${stack.registry}`, log: path.join(stack.dir, 'registry.log'), stop: () => Promise.resolve() };
+  c = await MigrationCluster.start();
+  ({ cp, stack, registry, images } = c);
   cosign = Cosign.create(path.join(stack.dir, 'cosign'));
   key = await cosign.generateKeyPair('release');
 
@@ -89,32 +78,15 @@ beforeAll(async () => {
   await cosign.sign(byDigest('strict/both', strictBoth), key, 'legacy', registry);
 
   // A v3 bundle found through the referrers API (not the tag schema) on a registry that has it.
-  referrers = await startReferrersRegistry(stack.dir);
+  referrers = await c.startReferrers();
   referred = await pushImage(referrers, 'team/app', '1.0', 'cosign e2e: bundle on the referrers API', stack.dir);
   await cosign.sign(referred.ref, key, 'bundle', referrers);
 
-  const port = await freePort();
-  const configFile = path.join(stack.dir, 'trustgate.yaml');
-  writeFileSync(configFile, `listen: "127.0.0.1:${port}"
-tls: {certFile: ${stack.tls.cert}, keyFile: ${stack.tls.key}}
-kubernetes: {kubeconfig: ${cp.kubeconfig}}
-defaultAction: deny
-`);
-  await cp.installChart({ port, caPem: readFileSync(stack.tls.caCert, 'utf8'), policies: clusterPolicies() });
-  serve = await ServeProcess.start(configFile, stack.tls.caCert);
-  await serve.waitReady();
-  await cp.kubectlOk(['create', 'namespace', 'enforced']);
-  await cp.kubectlOk(['label', 'namespace', 'enforced', 'trustgate.dev/enforce=true']);
-  for (const name of ['cosign-only', 'cosign-referrers', 'migrate-any', 'migrate-all']) {
-    await eventually(() => cp.kubectlOk(['get', 'clusterimagepolicy', name, '-o', 'jsonpath={.status.accepted}']), (v) => v === 'true', `${name} accepted`);
-  }
+  serve = await c.startServe(clusterPolicies());
 });
 
 afterAll(async () => {
-  await serve?.stop();
-  await referrers?.stop();
-  await stack?.stop();
-  await cp?.stop();
+  await c?.stop();
 });
 
 describe('a cosign authority', () => {

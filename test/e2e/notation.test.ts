@@ -7,23 +7,22 @@
 // How a ref is resolved (labels, namespace, missing and deleted objects) is
 // test/e2e/notation-trust-store-refs.test.ts's; here one policy's store is a labelled ConfigMap,
 // to show a signature admitted through it and a rotation of it followed.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { trustgate } from '../support/cli.js';
-import { ControlPlane } from '../support/control-plane.js';
+import type { ControlPlane } from '../support/control-plane.js';
 import { eventually } from '../support/eventually.js';
+import { MigrationCluster } from '../support/migration-cluster.js';
 import {
   notationPki, notationSign, notationTrustPolicy, notationVerify, writeNotationConfig,
   NOTATION_STORES, type NotationConfig, type NotationPki,
 } from '../support/notation.js';
-import { freePort } from '../support/processes.js';
-import { pushImage, startReferrersRegistry, type PushedImage as OciImage, type RegistryServer } from '../support/registries.js';
-import { metricValue, ServeProcess } from '../support/serve-process.js';
-import { TrustStack, type PushedImage } from '../support/stack.js';
+import { pushImage, type PushedImage as OciImage, type RegistryServer } from '../support/registries.js';
+import type { PushedImage, TrustStack } from '../support/stack.js';
 
+let c: MigrationCluster;
 let cp: ControlPlane;
 let stack: TrustStack;
-let serve: ServeProcess | undefined;
 let pki: NotationPki;
 /** The trustpolicy.json and trust store directory notation-go (and `trustgate verify`) read. */
 let config: NotationConfig;
@@ -32,13 +31,13 @@ let registry: RegistryServer;
 /** go-containerregistry's registry with the OCI 1.1 referrers API (test/tools/referrers-registry). */
 let referrers: RegistryServer;
 let referred: OciImage;
-const images: Record<string, PushedImage> = {};
+let images: Record<string, PushedImage>;
 
-const repo = (name: string) => `${stack.registry}/${name}`;
-const byDigest = (name: string, image: PushedImage) => `${repo(name)}@${image.digest}`;
+const repo = (name: string) => c.repo(name);
+const byDigest = (name: string, image: PushedImage) => c.byDigest(name, image);
 
 /** A notary authority on the stack's notary-server, and a Notation authority trusting the acme root inline. */
-const notaryAuthority = () => ({ name: 'dct', notary: { server: stack.notaryUrl, caBundle: readFileSync(stack.tls.caCert, 'utf8'), trustOnFirstUse: true } });
+const notaryAuthority = () => c.notaryAuthority();
 const notationAuthority = () => ({
   name: 'acme-notation',
   notation: {
@@ -55,23 +54,12 @@ const clusterPolicies = () => [
   { name: 'migrate-any', spec: { images: [`${stack.registry}/migrate/**`], require: 'any', authorities: [notaryAuthority(), notationAuthority()] } },
 ];
 
-const runPod = (name: string, image: string) => cp.kubectl(['run', name, `--image=${image}`, '-n', 'enforced', '--restart=Never']);
-const podField = (name: string, jsonpath: string) => cp.kubectlOk(['get', 'pod', name, '-n', 'enforced', '-o', `jsonpath=${jsonpath}`]);
-const verifiedBy = (name: string) => podField(name, '{.metadata.annotations.trustgate\\.dev/verified-by}');
-const dctOnly = async () => metricValue((await serve!.request('GET', '/metrics')).body, 'trustgate_images_dct_only');
-
-/** Pushes `content` as `name:tag` (skopeo) and remembers it. */
-async function push(name: string, tag: string, content: string): Promise<PushedImage> {
-  const image = await stack.pushImage(name, tag, content);
-  images[`${name}:${tag}`] = image;
-  return image;
-}
-
-/** Signs the tag with DCT as `docker trust sign` does (notary addhash). */
-async function dctSign(name: string, tag: string, image: PushedImage): Promise<void> {
-  await stack.init(repo(name));
-  await stack.sign(repo(name), tag, image);
-}
+const runPod = (name: string, image: string) => c.runPod(name, image);
+const podField = (name: string, jsonpath: string) => c.podField(name, jsonpath);
+const verifiedBy = (name: string) => c.verifiedBy(name);
+const dctOnly = () => c.dctOnly();
+const push = (name: string, tag: string, content: string) => c.push(name, tag, content);
+const dctSign = (name: string, tag: string, image: PushedImage) => c.dctSign(name, tag, image);
 
 /** notation-go's verdict on the reference as it is now: what every trustgate assertion below is checked against. */
 async function notationSays(image: string, on: RegistryServer = registry) {
@@ -92,8 +80,8 @@ async function setConfigMapCa(caFile: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  [cp, stack, pki] = await Promise.all([ControlPlane.start(), TrustStack.start(), notationPki()]);
-  registry = { kind: 'docker-registry', host: stack.registry, url: `http://${stack.registry}`, log: path.join(stack.dir, 'registry.log'), stop: () => Promise.resolve() };
+  [c, pki] = await Promise.all([MigrationCluster.start(), notationPki()]);
+  ({ cp, stack, registry, images } = c);
   config = await writeNotationConfig(path.join(stack.dir, 'notation'), notationTrustPolicy());
 
   // Notation only, on docker-registry (the referrers tag schema): JWS by an RSA-3072 leaf, none,
@@ -114,35 +102,17 @@ beforeAll(async () => {
   await notationSign(byDigest('migrate/notation', await push('migrate/notation', '1.0', 'migration e2e: Notation only')), pki.p256, registry);
 
   // A COSE envelope found through the referrers API (not the tag schema) on a registry that has it.
-  referrers = await startReferrersRegistry(stack.dir);
+  referrers = await c.startReferrers();
   referred = await pushImage(referrers, 'team/app', '1.0', 'notation e2e: COSE on the referrers API', stack.dir);
   await notationSign(referred.ref, pki.p256, referrers, { envelope: 'cose', storage: 'referrers' });
   // For the policy whose ca:acme store is a ConfigMap.
   await notationSign(byDigest('refs/app', await push('refs/app', '1.0', 'notation e2e: trusted through a ConfigMap')), pki.p256, registry);
 
-  const port = await freePort();
-  const configFile = path.join(stack.dir, 'trustgate.yaml');
-  writeFileSync(configFile, `listen: "127.0.0.1:${port}"
-tls: {certFile: ${stack.tls.cert}, keyFile: ${stack.tls.key}}
-kubernetes: {kubeconfig: ${cp.kubeconfig}, trustStores: {namespace: trustgate}}
-defaultAction: deny
-`);
-  await cp.installChart({ port, caPem: readFileSync(stack.tls.caCert, 'utf8'), policies: clusterPolicies() });
-  await setConfigMapCa(pki.rootCa);
-  serve = await ServeProcess.start(configFile, stack.tls.caCert);
-  await serve.waitReady();
-  await cp.kubectlOk(['create', 'namespace', 'enforced']);
-  await cp.kubectlOk(['label', 'namespace', 'enforced', 'trustgate.dev/enforce=true']);
-  for (const name of ['notation-only', 'notation-referrers', 'notation-configmap', 'migrate-any']) {
-    await eventually(() => cp.kubectlOk(['get', 'clusterimagepolicy', name, '-o', 'jsonpath={.status.accepted} {.status.message}']), (v) => v.startsWith('true'), `${name} accepted`);
-  }
+  await c.startServe(clusterPolicies(), { kubernetes: 'trustStores: {namespace: trustgate}', beforeServe: () => setConfigMapCa(pki.rootCa) });
 });
 
 afterAll(async () => {
-  await serve?.stop();
-  await referrers?.stop();
-  await stack?.stop();
-  await cp?.stop();
+  await c?.stop();
 });
 
 describe('a Notation authority', () => {
