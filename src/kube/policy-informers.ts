@@ -301,9 +301,7 @@ export interface PoliciesRead {
 export async function readPoliciesOnce(kubeConfig: KubeConfig, logger: Logger, timeoutMs: number, trustStoreNamespace?: string): Promise<PoliciesRead> {
   let latest: Policy[] = [];
   // The trust stores first: every policy is then compiled once, against them as they are now.
-  const stores = trustStoreNamespace === undefined ? undefined : await readTrustStoresOnce(kubeConfig, trustStoreNamespace).catch((error: unknown) => {
-    throw new Error(`cannot list the trust stores of namespace ${trustStoreNamespace}: ${describeError(error)}`);
-  });
+  const stores = trustStoreNamespace === undefined ? undefined : await readTrustStoresOnce(kubeConfig, trustStoreNamespace);
   const informers = new PolicyInformers(kubeConfig, logger, (policies) => (latest = policies), stores, false);
   try {
     await informers.start();
