@@ -3,7 +3,7 @@
 // trustgate's namespace (--trustgate-namespace, default trustgate), on a real control plane,
 // with notation-go signatures verified by the real verifiers. A store that cannot be resolved is
 // an error of the check (exit 2), never a pass.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../support/check-cli.js';
@@ -77,6 +77,12 @@ describe('check --kubeconfig with Notation trust stores from the cluster', () =>
     const denied = await check(unrelated.tagged);
     expect(denied.code).toBe(1);
     expect(JSON.parse(denied.stdout)).toMatchObject({ admitted: false, objects: [{ containers: [{ decision: 'deny', failures: [{ policy: 'ClusterImagePolicy "by-configmap"' }] }] }] });
+    // A directory of manifests, trustgate's namespace named (the docs' example).
+    const deploy = mkdtempSync(path.join(dir, 'deploy-'));
+    writeFileSync(path.join(deploy, 'pod.yaml'), pod(acme.tagged));
+    const docs = await runCli(['check', '-f', deploy, '--kubeconfig', cp.kubeconfig, '--trustgate-namespace', 'trustgate']);
+    expect(docs.code).toBe(0);
+    expect(docs.stdout).toBe('1 objects, 1 images checked: all would be admitted (namespaces decided as if labelled trustgate.dev/enforce=true)');
     // The secretRef'd store: the same signature under another repository of the policy.
     const viaSecret = await pushImage(registry, 'secret/app', '1.0', 'check refs: through the Secret', dir);
     await notationSign(viaSecret.ref, pki.p256, registry);

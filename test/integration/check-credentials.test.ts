@@ -74,6 +74,15 @@ describe('trustgate check with registry credentials', () => {
     expect(tokens.requests.some((q) => q.user === TOKEN_USER.username)).toBe(true);
   });
 
+  it('reads a directory of manifests with them (the docs\' example)', async () => {
+    const good = dockerConfig('docs', { auths: { 'registry.test': { auth: auth(TOKEN_USER.username, TOKEN_USER.password) } } });
+    const deploy = tempFiles({ 'web.yaml': readFileSync(path.join(dir, 'pod.yaml'), 'utf8') });
+    const r = await runCli(['check', '-f', deploy, '--policies', policies, '--docker-config', good], { env: { DOCKER_CONFIG: path.join(dir, 'none') } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('1 objects, 1 images checked: all would be admitted (namespaces decided as if labelled trustgate.dev/enforce=true)');
+  });
+
   it('pins with them too', async () => {
     const good = dockerConfig('pin', { auths: { 'https://registry.test/v1/': { username: TOKEN_USER.username, password: TOKEN_USER.password } } });
     const r = await runCli(['pin', '-f', path.join(dir, 'pod.yaml'), '--policies', policies, '--docker-config', good], { env: { DOCKER_CONFIG: path.join(dir, 'none') } });
