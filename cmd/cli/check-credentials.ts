@@ -21,26 +21,28 @@ export const MAX_HELPER_REGISTRIES = 64;
 /** Helpers run at once. */
 const HELPERS_AT_ONCE = 4;
 
-/** The distinct registries of the images of every reviewed object; images that do not parse are decide()'s to refuse. */
+/**
+ * The distinct registries of the images of every reviewed object; images that do not parse are
+ * decide()'s to refuse. Counted first, as evaluateManifests counts: past MANIFEST_LIMITS.images
+ * no registry is looked at.
+ */
 export function registriesOf(manifests: readonly Manifest[]): string[] {
-  const registries = new Set<string>();
-  let images = 0;
+  const images: string[] = [];
   for (const m of manifests) {
     if (!isReviewedKind(m.kind)) continue;
-    let found;
     try {
-      found = containerImages(m.kind, m.object);
+      for (const { image } of containerImages(m.kind, m.object)) images.push(image);
     } catch {
-      continue; // malformed: decide() refuses the object (MALFORMED_OBJECT)
+      // malformed: decide() refuses the object (MALFORMED_OBJECT)
     }
-    images += found.length;
-    if (images > MANIFEST_LIMITS.images) throw new UsageError(`the manifests name more than ${MANIFEST_LIMITS.images} images`);
-    for (const { image } of found) {
-      try {
-        registries.add(parseReference(image).registry);
-      } catch {
-        // INVALID_REFERENCE: decide()'s to report
-      }
+  }
+  if (images.length > MANIFEST_LIMITS.images) throw new UsageError(`the manifests name ${images.length} images, more than ${MANIFEST_LIMITS.images}`);
+  const registries = new Set<string>();
+  for (const image of new Set(images)) {
+    try {
+      registries.add(parseReference(image).registry);
+    } catch {
+      // INVALID_REFERENCE: decide()'s to report
     }
   }
   return [...registries];
