@@ -301,11 +301,12 @@ export interface PoliciesRead {
 export async function readPoliciesOnce(kubeConfig: KubeConfig, logger: Logger, timeoutMs: number, trustStoreNamespace?: string): Promise<PoliciesRead> {
   let latest: Policy[] = [];
   // The trust stores first: every policy is then compiled once, against them as they are now.
-  const stores = trustStoreNamespace === undefined ? undefined : await readTrustStoresOnce(kubeConfig, trustStoreNamespace);
+  // One deadline for both: an API server that never answers the list is a failure, not a hang.
+  const until = performance.now() + timeoutMs;
+  const stores = trustStoreNamespace === undefined ? undefined : await within(readTrustStoresOnce(kubeConfig, trustStoreNamespace), timeoutMs, `trust stores of namespace ${trustStoreNamespace} not listed within ${timeoutMs} ms`);
   const informers = new PolicyInformers(kubeConfig, logger, (policies) => (latest = policies), stores, false);
   try {
     await informers.start();
-    const until = performance.now() + timeoutMs;
     while (!informers.ready) {
       // Once, not a watch that must outlive an API server restart: the first failure is the answer.
       if (informers.failure !== undefined) throw new Error(informers.failure);
@@ -315,6 +316,16 @@ export async function readPoliciesOnce(kubeConfig: KubeConfig, logger: Logger, t
     return { policies: latest, trustStoreRefProblems: informers.trustStoreRefProblems };
   } finally {
     informers.stop();
+  }
+}
+
+/** `promise`, or an Error with `message` after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
