@@ -2,13 +2,15 @@
 // (test/fixtures/sarif/sarif-schema-2.1.0.json, origin in test/fixtures/README.md), the file
 // code-scanning uploads are checked against, for every shape of report check can print.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import Ajv from 'ajv';
 import { ScriptedVerifier } from '../../support/fake-verifier.js';
 import { policyFile, runCli, tempFiles } from '../../support/check-cli.js';
 
 const SCHEMA_FILE = path.join(import.meta.dirname, '../../fixtures/sarif/sarif-schema-2.1.0.json');
-const DRAFT_04 = 'ajv/lib/refs/json-schema-draft-04.json';
+/** The draft-04 meta-schema ajv 6 ships. */
+const DRAFT_04 = createRequire(import.meta.url).resolve('ajv/lib/refs/json-schema-draft-04.json');
 
 /**
  * The schema is JSON Schema draft-04 (its `$schema`, and `id` not `$id`): ajv 6 validates draft-04
@@ -19,7 +21,7 @@ function sarifValidator(): (data: unknown) => string[] {
   const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as { $schema: string };
   expect(schema.$schema).toBe('http://json-schema.org/draft-04/schema#');
   const ajv = new Ajv({ schemaId: 'id', meta: false, allErrors: true, format: 'full' });
-  ajv.addMetaSchema(JSON.parse(readFileSync(path.join(import.meta.dirname, '../../../node_modules', DRAFT_04), 'utf8')) as object);
+  ajv.addMetaSchema(JSON.parse(readFileSync(DRAFT_04, 'utf8')) as object);
   const validate = ajv.compile(schema);
   return (data) => (validate(data) ? [] : (validate.errors ?? []).map((e) => `${e.dataPath} ${e.message ?? ''}`));
 }
