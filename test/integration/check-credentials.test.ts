@@ -1,11 +1,14 @@
 // `trustgate check` and `pin` with registry credentials (--docker-config): a real notary-server
-// that requires token auth (test/support/token-server.ts), so the signed image is admitted only
-// when the caller's docker config has the credentials, read as docker reads them: a config.json,
-// the directory holding it, $DOCKER_CONFIG, or a credential helper it names.
+// that requires token auth (test/support/token-server.ts), and a docker-registry over HTTPS with
+// htpasswd holding a notation-go signature, so the signed image is admitted only when the
+// caller's docker config has the credentials, read as docker reads them: a config.json, the
+// directory holding it, $DOCKER_CONFIG, or a credential helper it names.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli, tempFiles } from '../support/check-cli.js';
 import { trustgate } from '../support/cli.js';
+import { notationPki, notationSign, notationTrustPolicy, NOTATION_STORES } from '../support/notation.js';
+import { pushImage, startDockerRegistry, type RegistryServer } from '../support/registries.js';
 import { TrustStack } from '../support/stack.js';
 import { TOKEN_ISSUER, TOKEN_SERVICE, TOKEN_USER, TokenServer } from '../support/token-server.js';
 
@@ -117,5 +120,43 @@ echo "credentials not found in native keychain"; exit 1
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(readFileSync(log, 'utf8')).toBe('get registry.test\n');
+  });
+});
+
+describe('trustgate check with credentials for a private registry (Notation signatures)', () => {
+  const USER = { username: 'bob', password: 'registry-secret' };
+  let registry: RegistryServer;
+  let image: string;
+  let notationPolicies: string;
+
+  beforeAll(async () => {
+    const pki = await notationPki();
+    registry = await startDockerRegistry(dir, { tls: stack.tls, htpasswd: USER });
+    const pushed = await pushImage(registry, 'team/app', '1.0', 'check credentials: private notation image', dir, { creds: USER });
+    await notationSign(pushed.ref, pki.p256, registry, { creds: USER });
+    image = pushed.tagged;
+    notationPolicies = path.join(dir, 'notation-policies.yaml');
+    writeFileSync(notationPolicies, JSON.stringify({
+      apiVersion: 'trustgate.dev/v1alpha1', kind: 'ClusterImagePolicy', metadata: { name: 'private-notation' },
+      spec: { images: [`${registry.host}/**`], authorities: [{ name: 'acme', notation: {
+        trustPolicy: notationTrustPolicy(),
+        trustStores: [{ name: NOTATION_STORES.acme, certificates: readFileSync(pki.rootCa, 'utf8') }],
+        registry: { caBundle: readFileSync(stack.tls.caCert, 'utf8') },
+      } }] },
+    }));
+  });
+
+  afterAll(() => registry?.stop());
+
+  it('refuses the image without credentials (AUTH_FAILED) and admits it, pinned, with them', async () => {
+    const manifest = `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: "${image}"}]}\n`;
+    const anonymous = await runCli(['check', '-f', '-', '--policies', notationPolicies], { stdin: manifest });
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stdout).toContain('AUTH_FAILED');
+    const config = dockerConfig('registry', { auths: { [registry.host]: { auth: auth(USER.username, USER.password) } } });
+    const r = await runCli(['check', '-f', '-', '--policies', notationPolicies, '--docker-config', config, '--output', 'json'], { stdin: manifest });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ admitted: true, objects: [{ containers: [{ verifiedBy: ['notation'], pinned: expect.stringMatching(/@sha256:[0-9a-f]{64}$/) as unknown }] }] });
   });
 });
