@@ -3,7 +3,7 @@
 // pin and admission can never disagree. The namespace's opt-in label is not read: every object
 // is decided as if its namespace were enforced (trustgate.dev/enforce=true), which is what a
 // team asks before turning it on.
-import { containerImages, decide, denialLine, isReviewedKind, type ContainerImage, type ContainerOutcome, type Decision, type ImageVerifier, type ReviewRequest } from '../../src/admission/index.js';
+import { containerImages, decide, denialLine, isReviewedKind, type ContainerImage, type ContainerOutcome, type CredentialLookup, type Decision, type ImageVerifier, type ReviewRequest } from '../../src/admission/index.js';
 import { Mode, type PolicySet } from '../../src/policy/index.js';
 import { UsageError } from './errors.js';
 import { lineOfField, MANIFEST_LIMITS, type Manifest } from './manifests.js';
@@ -16,6 +16,8 @@ export interface EvaluationContext {
   readonly defaultAction: 'allow' | 'deny';
   /** Per object, as the webhook's deadlineSeconds. */
   readonly deadlineMs: number;
+  /** The caller's registry credentials (cmd/cli/check-credentials.ts); none: public images only. */
+  readonly credentialsFor?: CredentialLookup;
 }
 
 /** One image of a reviewed object, with the line of its image field. */
@@ -67,7 +69,7 @@ export async function evaluateManifests(manifests: readonly Manifest[], ctx: Eva
 const OBJECTS_AT_ONCE = 4;
 
 async function evaluateOne(manifest: Manifest, ctx: EvaluationContext): Promise<ObjectResult> {
-  const namespace = namespaceOf(manifest.object) ?? ctx.namespace ?? 'default';
+  const namespace = objectNamespace(manifest, ctx.namespace);
   if (!isReviewedKind(manifest.kind)) return { manifest, namespace, decision: undefined, images: [] };
   const decision = await decide(reviewOf(manifest, namespace), 'mutate', {
     policies: ctx.policies,
@@ -76,8 +78,8 @@ async function evaluateOne(manifest: Manifest, ctx: EvaluationContext): Promise<
     // Pins are computed for workloads too: check reports them and pin writes them.
     mutateWorkloads: true,
     deadlineMs: ctx.deadlineMs,
-    // No pull secrets offline: public images, or trust servers that need no credentials.
-    credentialsFor: () => undefined,
+    // The docker config's credentials (--docker-config), never the pods' imagePullSecrets.
+    credentialsFor: ctx.credentialsFor ?? (() => undefined),
   });
   return { manifest, namespace, decision, images: decision.containers.map((outcome) => ({ outcome, line: lineOfField(manifest, outcome.container.pointer) })) };
 }
@@ -109,6 +111,11 @@ function reviewOf(m: Manifest, namespace: string): ReviewRequest {
     oldObject: undefined,
     dryRun: true,
   };
+}
+
+/** The namespace an object is decided in: its own, else the one given, else `default`. */
+export function objectNamespace(manifest: Manifest, fallback: string | undefined): string {
+  return namespaceOf(manifest.object) ?? fallback ?? 'default';
 }
 
 function namespaceOf(object: Record<string, unknown>): string | undefined {

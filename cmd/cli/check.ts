@@ -1,7 +1,9 @@
 // `trustgate check`: the webhook's decision for manifests, before a deploy (CI).
 import { parseArgs } from 'node:util';
-import type { ImageVerifier } from '../../src/admission/index.js';
-import { evaluateManifests, findingsOf, type ObjectResult } from './check-evaluate.js';
+import { isReviewedKind, type ImageVerifier } from '../../src/admission/index.js';
+import { readDockerConfig } from './common-options.js';
+import { credentialsFor, registriesOf } from './check-credentials.js';
+import { evaluateManifests, findingsOf, objectNamespace, type ObjectResult } from './check-evaluate.js';
 import { jsonReport, sarifReport, textReport } from './check-output.js';
 import { loadPolicies } from './check-policies.js';
 import type { Environment } from './environment.js';
@@ -20,7 +22,14 @@ is decided as if its namespace were labelled trustgate.dev/enforce=true. Other k
   -f, --file FILE|DIR|-      multi-document YAML or JSON; a directory: its *.yaml, *.yml and
                              *.json files (symlinks leading out of it are not followed); -: stdin
   --policies FILE            policy files, as serve's policies.files reads them; repeatable
-  --kubeconfig FILE          read the cluster's ClusterImagePolicies and ImagePolicies once instead
+  --kubeconfig FILE          read the cluster's ClusterImagePolicies and ImagePolicies once instead,
+                             and the Notation trust stores their configMapRef/secretRef name
+  --trustgate-namespace NS   where those trust stores live, trustgate's own (default: trustgate)
+  --docker-config DIR|FILE   registry and trust-server credentials: a docker config.json (or the
+                             directory holding it), its auths or credential helpers (default:
+                             $DOCKER_CONFIG/config.json, else ~/.docker/config.json, if present).
+                             Sent only for images on the registry they are for; pods'
+                             imagePullSecrets are not read
   --namespace NS             for objects that name none (default: default)
   --default-action allow|deny  for images no ClusterImagePolicy covers (default: deny, as serve)
   --timeout SECONDS          verifications of one object (default 30)
@@ -36,6 +45,8 @@ export const DECISION_OPTIONS = {
   file: { type: 'string', short: 'f', multiple: true },
   policies: { type: 'string', multiple: true },
   kubeconfig: { type: 'string' },
+  'trustgate-namespace': { type: 'string' },
+  'docker-config': { type: 'string' },
   namespace: { type: 'string' },
   'default-action': { type: 'string' },
   timeout: { type: 'string' },
@@ -46,6 +57,8 @@ interface DecisionValues {
   file?: string[] | undefined;
   policies?: string[] | undefined;
   kubeconfig?: string | undefined;
+  'trustgate-namespace'?: string | undefined;
+  'docker-config'?: string | undefined;
   namespace?: string | undefined;
   'default-action'?: string | undefined;
   timeout?: string | undefined;
@@ -79,7 +92,10 @@ export async function decideManifests(sources: readonly Source[], values: Decisi
   const counts = { documents: 0, objects: 0 };
   // Every input is read and parsed before any policy or trust server is asked anything.
   const manifests: Manifest[] = sources.flatMap((s) => parseManifests(s, counts));
-  const policies = await loadPolicies(values.policies, values.kubeconfig);
+  // Then the credentials, once per registry, before the cluster or any trust server is asked.
+  const credentials = await credentialsFor(readDockerConfig(values['docker-config'], environment), registriesOf(manifests));
+  const namespaces = new Set(manifests.filter((m) => isReviewedKind(m.kind)).map((m) => objectNamespace(m, values.namespace)));
+  const policies = await loadPolicies(values.policies, values.kubeconfig, { trustgateNamespace: values['trustgate-namespace'], namespaces });
   const built = environment.verifier ? undefined : buildVerifiers(OFFLINE_VERIFIERS(timeoutSeconds), NO_OBSERVER);
   try {
     return await evaluateManifests(manifests, {
@@ -88,6 +104,7 @@ export async function decideManifests(sources: readonly Source[], values: Decisi
       namespace: values.namespace,
       defaultAction,
       deadlineMs: timeoutSeconds * 1000,
+      credentialsFor: credentials,
     });
   } finally {
     built?.close();

@@ -1,12 +1,12 @@
 // The flags every kind's `verify` and `inspect` share (--docker-config, --username,
 // --password-stdin, --timeout, --output, --help), and those of the kinds that talk to the image's
 // registry (cosign, notation: --registry-ca-file, --insecure-registry), read in one place.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseReference, type ImageReference } from '../../src/reference/index.js';
 import type { Credentials } from '../../src/registry/credentials.js';
-import { dockerCredentials, parseDockerConfigFile } from '../../src/registry/docker-config.js';
+import { dockerCredentials, parseDockerConfigFile, type DockerConfig } from '../../src/registry/docker-config.js';
 import type { RegistryClient, RegistryConnection } from '../../src/registry/oci/types.js';
 import { readText, type Environment } from './environment.js';
 import { UsageError } from './errors.js';
@@ -73,9 +73,31 @@ export async function readCredentials(hosts: readonly string[], flags: CommonFla
     return { username: flags.username, password: (await environment.readStdin()).replace(/\r?\n$/, '') };
   }
   if (flags['password-stdin']) throw new UsageError('--password-stdin needs --username');
-  const file = flags['docker-config'] ?? path.join(environment.env.DOCKER_CONFIG ?? path.join(os.homedir(), '.docker'), 'config.json');
-  if (flags['docker-config'] === undefined && !existsSync(file)) return undefined;
-  return dockerCredentials(parseDockerConfigFile(readText(file, '--docker-config'), file), hosts);
+  const config = readDockerConfig(flags['docker-config'], environment);
+  return config && dockerCredentials(config, hosts);
+}
+
+/**
+ * The docker config as docker finds it: `flag` (a config.json, or a directory holding one, as
+ * `docker --config DIR` and $DOCKER_CONFIG name it), else $DOCKER_CONFIG/config.json, else
+ * ~/.docker/config.json (docker/cli cli/config/config.go, Dir and Load). Undefined when no flag
+ * is given and the default file does not exist; a file named by the flag must be readable, and
+ * any file read must be valid (CredentialsError, exit 2): a CI run never quietly goes anonymous.
+ */
+export function readDockerConfig(flag: string | undefined, environment: Environment): DockerConfig | undefined {
+  const dir = environment.env.DOCKER_CONFIG ?? path.join(os.homedir(), '.docker');
+  let file = flag ?? path.join(dir, 'config.json');
+  if (flag === undefined && !existsSync(file)) return undefined;
+  if (flag !== undefined && isDirectory(flag)) file = path.join(flag, 'config.json');
+  return parseDockerConfigFile(readText(file, '--docker-config'), file);
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false; // readText reports what is wrong with it
+  }
 }
 
 /** One IMAGE argument, the output format (set on `out` at once, so refusals print as asked) and the timeout. */

@@ -30,7 +30,7 @@ tags and v3 bundle referrers), or refuses.
   --insecure-ignore-tlog             keys only: accept signatures without a transparency-log entry
   --registry-ca-file PEM             CA bundle for the registry's TLS
   --insecure-registry                plain HTTP to the registry
-  --docker-config FILE, --username U --password-stdin, --timeout SECONDS, --output text|json
+  --docker-config DIR|FILE, --username U --password-stdin, --timeout SECONDS, --output text|json
 
 Exit status: 0 verified, 1 refused, 2 usage error.`;
 

@@ -30,7 +30,7 @@ the trust policy statement whose registryScopes name the image, or refuses.
                           not a symlink, holding only regular files of PEM or DER certificates
   --registry-ca-file PEM  CA bundle for the registry's TLS
   --insecure-registry     plain HTTP to the registry
-  --docker-config FILE, --username U --password-stdin, --timeout SECONDS, --output text|json
+  --docker-config DIR|FILE, --username U --password-stdin, --timeout SECONDS, --output text|json
 
 Exit status: 0 verified, 1 refused, 2 usage error.`;
 

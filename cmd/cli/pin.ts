@@ -23,7 +23,8 @@ key order, quoting and layout are kept. Refuses, writing nothing, when any image
 
   -f, --file FILE|-          the manifests (one file, or stdin)
   --in-place                 rewrite FILE (atomically, keeping its mode) instead of printing it
-  --policies, --kubeconfig, --namespace, --default-action, --timeout: as for check
+  --policies, --kubeconfig, --trustgate-namespace, --docker-config, --namespace,
+  --default-action, --timeout: as for check
 
 Exit status: 0 pinned (or nothing to pin), 1 an image would be denied, 2 usage or input error.`;
 

@@ -17,8 +17,9 @@ Resolves IMAGE to the digest its publisher signed (Docker Content Trust / Notary
                              signed the same digest; with =KEY (key ID or PEM file) only that
                              key counts; repeatable
   --allow-unsigned-digests   admit name@sha256:... without trust data, as docker does
-  --docker-config FILE       docker config.json: its auths, or the credential helpers named by
-                             credsStore / credHelpers (default ~/.docker/config.json)
+  --docker-config DIR|FILE   docker config.json (or the directory holding it): its auths, or the
+                             credential helpers named by credsStore / credHelpers (default
+                             $DOCKER_CONFIG/config.json, else ~/.docker/config.json)
   --username U --password-stdin
   --timeout SECONDS          whole verification (default 10)
   --output text|json

@@ -1,7 +1,7 @@
 // The only module that imports @kubernetes/client-node (docs/adr/0001).
 import { KubeConfig } from '@kubernetes/client-node';
 
-export { PolicyInformers, readPoliciesOnce } from './policy-informers.js';
+export { PolicyInformers, readPoliciesOnce, type PoliciesRead, type TrustStoreRefProblem } from './policy-informers.js';
 export { MAX_PULL_SECRETS, PullSecretError, PullSecretReader, dockerAuths, type OwnedCredentials, type PodCredentialsQuery } from './pull-secrets.js';
 export { EventBudget, EventRecorder, type AdmissionEvent } from './events.js';
 export { KubeTrustRecords, kubeTrustRecords, fromObject as trustRecordFromObject, toObject as trustRecordToObject, TRUST_RECORD_PLURAL, type TrustRecordApi, type TrustRecordObject } from './trust-records.js';

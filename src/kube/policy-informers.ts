@@ -7,8 +7,8 @@
 import { CustomObjectsApi, ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { WatchRestarts } from './watch-restarts.js';
-import { BudgetUsage, CLUSTER_BUDGET, describePolicy, hasTrustStoreRefs, NAMESPACE_BUDGET, parsePolicy, PolicyError, PolicyKind, rawCost, refusedStandIn, resolveTrustStoreRefs, type Policy } from '../policy/index.js';
-import { TrustStoreInformers } from './trust-stores.js';
+import { BudgetUsage, CLUSTER_BUDGET, describePolicy, hasTrustStoreRefs, NAMESPACE_BUDGET, parsePolicy, PolicyError, PolicyKind, rawCost, refusedStandIn, resolveTrustStoreRefs, type Policy, type TrustStoreSource } from '../policy/index.js';
+import { readTrustStoresOnce, TrustStoreInformers } from './trust-stores.js';
 
 const GROUP = 'trustgate.dev';
 const VERSION = 'v1alpha1';
@@ -55,20 +55,28 @@ export class PolicyInformers {
 
   /** Notation trust stores from labelled ConfigMaps and Secrets of trustgate's namespace, when it is configured. */
   private readonly trustStores: TrustStoreInformers | undefined;
+  /** Or trust stores read once, for a one-shot reader (readPoliciesOnce). */
+  private readonly staticStores: TrustStoreSource | undefined;
+  /** The objects the last rebuild refused for their trust store refs, with why (one entry per object). */
+  private refProblems: readonly TrustStoreRefProblem[] = [];
 
   constructor(
     private readonly kubeConfig: KubeConfig,
     private readonly logger: Logger,
     /** Called with every valid policy whenever anything changes. */
     private readonly onChange: (policies: Policy[]) => void,
-    /** trustgate's own namespace, the only one configMapRef/secretRef are read from, and whether Secrets are. Undefined: refs are refused. */
-    trustStores?: { readonly namespace: string; readonly secrets: boolean },
+    /**
+     * trustgate's own namespace, the only one configMapRef/secretRef are read from, and whether
+     * Secrets are (watched); or its objects already read. Undefined: refs are refused.
+     */
+    trustStores?: { readonly namespace: string; readonly secrets: boolean } | TrustStoreSource,
     /** Record each object's verdict in its .status; off for a reader such as `trustgate check`. */
     private readonly writesStatus = true,
   ) {
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
     this.restarts = new WatchRestarts(logger, 'policy watch failed; reconnecting');
-    this.trustStores = trustStores && new TrustStoreInformers(kubeConfig, trustStores, logger.child({ component: 'trust-stores' }), () => this.schedule());
+    if (trustStores !== undefined && 'get' in trustStores) this.staticStores = trustStores;
+    else this.trustStores = trustStores && new TrustStoreInformers(kubeConfig, trustStores, logger.child({ component: 'trust-stores' }), () => this.schedule());
   }
 
   /** Ready once both kinds (and the trust stores) have been listed and the policies built from them. */
@@ -111,6 +119,11 @@ export class PolicyInformers {
     this.restarts.stop();
     this.trustStores?.stop();
     for (const informer of this.informers) void informer.stop();
+  }
+
+  /** The objects the last rebuild refused because a trust store ref could not be resolved. */
+  get trustStoreRefProblems(): readonly TrustStoreRefProblem[] {
+    return this.refProblems;
   }
 
   /** Why the last list or watch failed, while no list has succeeded since. */
@@ -160,6 +173,7 @@ export class PolicyInformers {
     const cluster = new BudgetUsage(CLUSTER_BUDGET);
     const policies: Policy[] = [];
     const inputs: string[] = [];
+    const refProblems: TrustStoreRefProblem[] = [];
     let sliceStart = performance.now();
     for (const { object, kind, plural, namespaced } of all) {
       const name = object.metadata?.name ?? '';
@@ -168,7 +182,8 @@ export class PolicyInformers {
       const uid = object.metadata?.uid ?? source;
       // Trust store refs resolved first: the certificates they bring count against the budget,
       // and the object is compiled again whenever an object it names changes (its version).
-      const refs = hasTrustStoreRefs(object.spec) ? resolveTrustStoreRefs(object.spec, this.trustStores?.index) : undefined;
+      const refs = hasTrustStoreRefs(object.spec) ? resolveTrustStoreRefs(object.spec, this.trustStores?.index ?? this.staticStores) : undefined;
+      if (refs && refs.problems.length > 0) refProblems.push({ source, namespace: namespaced ? namespace : undefined, problems: refs.problems });
       const spec = refs?.spec ?? object.spec;
       const version = `${object.metadata?.generation ?? object.metadata?.resourceVersion ?? ''}${refs ? `+${refs.inputs.join(',')}${refs.problems.length > 0 ? `!${refs.problems.join(';')}` : ''}` : ''}`;
       let problem: string | undefined;
@@ -218,6 +233,7 @@ export class PolicyInformers {
       this.writeStatus(object, plural, namespaced, problem);
     }
     for (const uid of this.compiled.keys()) if (!seen.has(uid)) this.compiled.delete(uid);
+    this.refProblems = refProblems;
     if (complete) this.built = true;
     const input = inputs.join(',');
     if (input === this.lastInput) return;
@@ -262,26 +278,54 @@ export class PolicyInformers {
   }
 }
 
+/** An object refused because its configMapRef/secretRef could not be resolved. */
+export interface TrustStoreRefProblem {
+  /** `ClusterImagePolicy/name` or `ImagePolicy/namespace/name`. */
+  readonly source: string;
+  /** An ImagePolicy's namespace; undefined for a ClusterImagePolicy. */
+  readonly namespace: string | undefined;
+  readonly problems: readonly string[];
+}
+
+export interface PoliciesRead {
+  /** Refused objects included, as their stand-ins (POLICY_REFUSED), as serve has them. */
+  readonly policies: Policy[];
+  readonly trustStoreRefProblems: readonly TrustStoreRefProblem[];
+}
+
 /**
  * The policies in force now, read once (`trustgate check --kubeconfig`): the informers' own list
  * and compile path, budgets and refused stand-ins included, without writing any status.
  * @throws Error when both kinds are not listed within `timeoutMs`, with the last failure.
  */
-export async function readPoliciesOnce(kubeConfig: KubeConfig, logger: Logger, timeoutMs: number): Promise<Policy[]> {
+export async function readPoliciesOnce(kubeConfig: KubeConfig, logger: Logger, timeoutMs: number, trustStoreNamespace?: string): Promise<PoliciesRead> {
   let latest: Policy[] = [];
-  const informers = new PolicyInformers(kubeConfig, logger, (policies) => (latest = policies), undefined, false);
+  // The trust stores first: every policy is then compiled once, against them as they are now.
+  // One deadline for both: an API server that never answers the list is a failure, not a hang.
+  const until = performance.now() + timeoutMs;
+  const stores = trustStoreNamespace === undefined ? undefined : await within(readTrustStoresOnce(kubeConfig, trustStoreNamespace), timeoutMs, `trust stores of namespace ${trustStoreNamespace} not listed within ${timeoutMs} ms`);
+  const informers = new PolicyInformers(kubeConfig, logger, (policies) => (latest = policies), stores, false);
   try {
     await informers.start();
-    const until = performance.now() + timeoutMs;
     while (!informers.ready) {
       // Once, not a watch that must outlive an API server restart: the first failure is the answer.
       if (informers.failure !== undefined) throw new Error(informers.failure);
       if (performance.now() > until) throw new Error(`policies not listed within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    return latest;
+    return { policies: latest, trustStoreRefProblems: informers.trustStoreRefProblems };
   } finally {
     informers.stop();
+  }
+}
+
+/** `promise`, or an Error with `message` after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -159,3 +159,39 @@ export class TrustStoreInformers {
   }
 
 }
+
+/**
+ * The labelled objects of `namespace` as they are now, listed once (`trustgate check
+ * --kubeconfig`): the same label selector, bounds and reduction as the informers. A kind that
+ * cannot be listed (the kubeconfig may not list Secrets there, say) does not fail the read: only a
+ * policy naming an object of that kind needs it, and such a ref is refused with the reason.
+ */
+export async function readTrustStoresOnce(kubeConfig: KubeConfig, namespace: string): Promise<TrustStoreSource> {
+  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const labelSelector = `${TRUST_STORE_LABEL}=true`;
+  const index = new TrustStoreIndex(namespace);
+  const [configMaps, secrets] = await Promise.allSettled([api.listNamespacedConfigMap({ namespace, labelSelector }), api.listNamespacedSecret({ namespace, labelSelector })]);
+  const unreadable = new Map<TrustStoreObjectKind, TrustStoreObject>();
+  for (const [kind, answer] of [['ConfigMap', configMaps], ['Secret', secrets]] as const) {
+    if (answer.status === 'fulfilled') {
+      for (const item of answer.value.items) index.put(kind, item);
+    } else {
+      const why = statusOf(answer.reason) === 403 ? `this kubeconfig may not list ${kind}s in namespace ${namespace}` : `listing ${kind}s in namespace ${namespace} failed: ${messageOf(answer.reason)}`;
+      unreadable.set(kind, { version: 'unreadable', certificates: new Map(), all: '', problem: `cannot be read: ${why}` });
+    }
+  }
+  if (unreadable.size === 0) return index;
+  return { namespace, kinds: index.kinds, get: (kind, name) => unreadable.get(kind) ?? index.get(kind, name) };
+}
+
+/** The HTTP status of a client-node ApiException, by shape. */
+function statusOf(error: unknown): number | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** The first line of an error's message: an ApiException's carries the whole response body after it. */
+function messageOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split('\n', 1)[0] ?? '').slice(0, 200);
+}

@@ -62,6 +62,11 @@ export async function dockerCredentials(config: DockerConfig, hosts: readonly st
   return undefined;
 }
 
+/** Whether looking up `host` runs a credential helper (a process) rather than reading `auths`. */
+export function usesHelper(config: DockerConfig, host: string): boolean {
+  return helperFor(config, normaliseHost(host) === 'docker.io' ? DOCKER_HUB_KEY : host) !== undefined;
+}
+
 function helperFor(config: DockerConfig, key: string): string | undefined {
   for (const [registry, helper] of config.credHelpers) if (normaliseHost(registry) === normaliseHost(key)) return helper;
   return config.credsStore;

@@ -1,6 +1,7 @@
 // `trustgate check --kubeconfig`: the cluster's ClusterImagePolicies and ImagePolicies, read
 // once through the informers' own list and compile path (src/kube/policy-informers.ts), and no
-// write to the cluster: check needs only list and watch on the two policy kinds.
+// write to the cluster: check needs only list and watch on the two policy kinds (trust stores it
+// may not list fail only the refs to them: test/security/check-trust-store-refs.test.ts).
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -33,6 +34,8 @@ beforeAll(async () => {
   server = https.createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => {
     const [route, query = ''] = (req.url ?? '').split('?');
     requests.push(`${req.method} ${route}${query.includes('watch=true') ? ' watch' : ''}`);
+    // An API server that never answers the trust store list of namespace `hang`.
+    if (route === '/api/v1/namespaces/hang/configmaps') return;
     const items = LISTS[route!];
     if (req.method !== 'GET' || !items) return void res.writeHead(404).end('{}');
     if (query.includes('watch=true')) return void res.writeHead(200, { 'content-type': 'application/json' }).write(''); // held open
@@ -72,6 +75,12 @@ describe('trustgate check --kubeconfig', () => {
     const elsewhere = await runCli(['check', '-f', '-', '--kubeconfig', kubeconfig], { verifier: verifier(), stdin: pod('registry.test/team/tool:1', 'other') });
     expect(elsewhere.code).toBe(0);
     expect(requests.filter((r) => !r.startsWith('GET '))).toEqual([]);
+  });
+
+  it('exits 2 when the trust stores are not listed within the read\'s bound, rather than hang', async () => {
+    const r = await runCli(['check', '-f', '-', '--kubeconfig', kubeconfig, '--trustgate-namespace', 'hang'], { verifier: new ScriptedVerifier({}), stdin: pod('registry.test/team/app:1.0', 'shop') });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('trustgate: USAGE: --kubeconfig: cannot read the cluster\'s policies: trust stores of namespace hang not listed within 15000 ms');
   });
 
   it('exits 2 naming the problem when the cluster cannot be read', async () => {

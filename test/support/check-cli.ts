@@ -12,11 +12,15 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the CLI with `verifier` (none: the real verifiers) and `stdin`. */
-export async function runCli(args: string[], options: { verifier?: ImageVerifier; stdin?: string } = {}): Promise<CliResult> {
+/**
+ * Runs the CLI with `verifier` (none: the real verifiers), `stdin` and environment variables:
+ * by default none but DOCKER_CONFIG, pointed nowhere so the machine's ~/.docker/config.json
+ * (and any credential helper it names) plays no part.
+ */
+export async function runCli(args: string[], options: { verifier?: ImageVerifier; stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   const lines = { stdout: [] as string[], stderr: [] as string[] };
   const out: Output = { format: 'text', stdout: (t) => lines.stdout.push(t), stderr: (t) => lines.stderr.push(t) };
-  const environment = { env: {}, readStdin: () => Promise.resolve(options.stdin ?? ''), ...(options.verifier && { verifier: options.verifier }) };
+  const environment = { env: { DOCKER_CONFIG: '/nonexistent', ...options.env }, readStdin: () => Promise.resolve(options.stdin ?? ''), ...(options.verifier && { verifier: options.verifier }) };
   const code = await main(args, environment, out);
   return { code, stdout: lines.stdout.join('\n'), stderr: lines.stderr.join('\n') };
 }

@@ -22,6 +22,8 @@ const EXERCISED: readonly { command: RegExp; file: string; fragment: string }[] 
   { command: /^trustgate inspect \S+ --trust-server https:\/\/\S+$/, file: 'test/integration/verify-cli.test.ts', fragment: "['inspect', gun, ...trust" },
   { command: /^trustgate check -f \S+\/ --policies \S+$/, file: 'test/unit/cmd/check.test.ts', fragment: "['check', '-f', dir, '--policies', policies]" },
   { command: /^trustgate check -f \S+\/ --policies \S+ --output sarif$/, file: 'test/unit/cmd/check.test.ts', fragment: "['check', '-f', dir, '--policies', policies, '--output', 'sarif']" },
+  { command: /^trustgate check -f \S+\/ --policies \S+ --docker-config \S+\/$/, file: 'test/integration/check-credentials.test.ts', fragment: "['check', '-f', deploy, '--policies', policies, '--docker-config', good]" },
+  { command: /^trustgate check -f \S+\/ --kubeconfig \S+ --trustgate-namespace trustgate$/, file: 'test/e2e/check-trust-store-refs.test.ts', fragment: "['check', '-f', deploy, '--kubeconfig', cp.kubeconfig, '--trustgate-namespace', 'trustgate']" },
   { command: /^trustgate pin -f \S+ --policies \S+ --in-place$/, file: 'test/integration/check-pin-cli.test.ts', fragment: "['pin', '-f', file, '--policies', policies, '--in-place']" },
 ];
 
