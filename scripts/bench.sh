@@ -27,6 +27,8 @@ node dist/bench/verify-vs-notary.js
 echo
 node dist/bench/cold-latency.js
 echo
+node dist/bench/rss-cached-images.js
+echo
 node dist/bench/cli-startup.js
 echo
 node dist/bench/webhook.js
