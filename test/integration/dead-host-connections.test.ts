@@ -1,12 +1,13 @@
 // A trust server whose host is down costs one connection attempt per review, not one per document
 // of a cold update's wave (src/trust/update.ts asks for root, timestamp, snapshot, targets and
 // targets/releases at once; src/trust/connect-gate.ts holds the rest of the wave until the first
-// connection is up). Connection attempts are counted where this process makes them: node's
+// connection is up), whether it refuses connections or drops them. Connection attempts are counted where this process makes them: node's
 // `net.client.socket` diagnostics channel and each socket's `connectionAttempt` event
 // (https://nodejs.org/api/diagnostics_channel.html#built-in-channels).
+import { spawn } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
-import type net from 'node:net';
+import net from 'node:net';
 import { NO_PINS, TrustClient } from '../../src/trust/index.js';
 import { DelayProxy } from '../support/delay-proxy.js';
 import { freePort } from '../support/processes.js';
@@ -35,6 +36,30 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/**
+ * A host that drops connection attempts: a process listening with a backlog of 1, stopped
+ * (SIGSTOP) so it never accepts, its accept queue filled; the kernel then drops every SYN, as for
+ * a host that is powered off or behind a firewall that drops packets.
+ */
+async function silentHost(): Promise<{ port: number; close(): void }> {
+  const child = spawn(process.execPath, ['-e', `const s = require('node:net').createServer(); s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => { console.log(s.address().port); process.kill(process.pid, 'SIGSTOP'); });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = Number(await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()))));
+  const queued: net.Socket[] = [];
+  // Connections the kernel completes for the stopped process, until one is left waiting.
+  for (let full = false; !full && queued.length < 16; ) {
+    const socket = net.connect(port, '127.0.0.1').on('error', () => undefined);
+    queued.push(socket);
+    full = !(await Promise.race([new Promise<boolean>((resolve) => socket.once('connect', () => resolve(true))), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 500))]));
+  }
+  return {
+    port,
+    close: () => {
+      for (const socket of queued) socket.destroy();
+      child.kill('SIGKILL');
+    },
+  };
+}
+
 const load = (client: TrustClient, server: string, gun: string) =>
   client.loadRepository({ server, gun, pins: NO_PINS, roles: { all: false, roles: [] }, caBundle, credentials: undefined, timeoutMs: 5000 });
 
@@ -52,6 +77,22 @@ test('a cold update, and warm-up, of a host that refuses connections make one co
     expect(attempts.get(port)).toBe(3);
   } finally {
     client.close();
+  }
+});
+
+test('a host that drops connection attempts costs one attempt per review, each ending by the request timeout', async () => {
+  const host = await silentHost();
+  const server = `https://127.0.0.1:${host.port}`;
+  const client = new TrustClient({ requestTimeoutMs: 300 });
+  try {
+    const before = attempts.get(host.port) ?? 0;
+    await expect(load(client, server, '127.0.0.1:5000/silent/app')).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect((attempts.get(host.port) ?? 0) - before).toBe(1);
+    await expect(load(client, server, '127.0.0.1:5000/silent/other')).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect((attempts.get(host.port) ?? 0) - before).toBe(2);
+  } finally {
+    client.close();
+    host.close();
   }
 });
 
