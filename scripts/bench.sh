@@ -29,6 +29,8 @@ node dist/bench/cold-latency.js
 echo
 node dist/bench/first-review.js
 echo
+node dist/bench/rss-cached-images.js
+echo
 node dist/bench/cli-startup.js
 echo
 node dist/bench/webhook.js

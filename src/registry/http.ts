@@ -21,6 +21,16 @@ export interface HttpResponse {
   readonly body: Buffer;
 }
 
+/**
+ * Told whether a request's connection came up: `connected` at its TCP handshake (at once on a
+ * kept-alive connection), `failed` when it never did (refused, unreachable, the request's own
+ * timeout while connecting). Neither when the caller aborts first: that says nothing of the host.
+ */
+export interface ConnectionObserver {
+  connected(): void;
+  failed(): void;
+}
+
 export interface HttpRequest {
   readonly url: URL;
   readonly agent: Agent;
@@ -35,6 +45,7 @@ export interface HttpRequest {
   readonly body?: string;
   /** What the bytes are, for error messages: "timestamp from https://notary:4443". */
   readonly what: string;
+  readonly connection?: ConnectionObserver;
 }
 
 /** One bounded HTTP(S) request. Every failure is a TrustError: TIMEOUT, TOO_LARGE or UNREACHABLE. */
@@ -42,6 +53,11 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   return new Promise<HttpResponse>((resolve, reject) => {
     const transport = req.url.protocol === 'https:' ? https() : http();
     let settled = false;
+    // A failure while connecting (not an abort, nor a wait for one of the agent's sockets) is the host's.
+    let connecting = false;
+    const unconnected = (): void => {
+      if (connecting && !settled) req.connection?.failed();
+    };
     const finish = (error: TrustError | undefined, response?: HttpResponse): void => {
       if (settled) return;
       settled = true;
@@ -53,7 +69,10 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       } else if (response) resolve(response);
     };
     const timeout = () => new TrustError('TIMEOUT', `${req.what} did not arrive within ${req.timeoutMs} ms`);
-    const timer = setTimeout(() => finish(timeout()), req.timeoutMs);
+    const timer = setTimeout(() => {
+      unconnected();
+      finish(timeout());
+    }, req.timeoutMs);
     const onAbort = (): void =>
       finish(req.signal?.reason instanceof TrustError ? req.signal.reason : new TrustError('TIMEOUT', `${req.what}: deadline passed`));
 
@@ -66,7 +85,23 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       finish(unreachable(req, cause as NodeJS.ErrnoException));
       return;
     }
-    request.on('error', (cause: NodeJS.ErrnoException) => finish(unreachable(req, cause)));
+    request.on('error', (cause: NodeJS.ErrnoException) => {
+      unconnected();
+      finish(unreachable(req, cause));
+    });
+    if (req.connection) {
+      const observer = req.connection;
+      request.once('socket', (socket) => {
+        const up = (): void => {
+          connecting = false;
+          if (!settled) observer.connected();
+        };
+        if (socket.connecting) {
+          connecting = true;
+          socket.once('connect', up);
+        } else up();
+      });
+    }
     if (req.signal?.aborted) onAbort();
     else req.signal?.addEventListener('abort', onAbort, { once: true });
     request.end(req.body);

@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { TokenSource } from '../registry/auth.js';
 import { httpRequest, retireAgent } from '../registry/http.js';
 import { credentialsFingerprint, type Credentials } from '../registry/index.js';
+import { ConnectGate } from './connect-gate.js';
 import { BudgetedFetcher, DEFAULT_METADATA_BUDGET, MetadataBudget, type MetadataBudgetBounds } from './budget.js';
 import { TrustError } from './errors.js';
 import { NotaryFetcher, type MetadataFetcher } from './fetcher.js';
@@ -110,7 +111,8 @@ export class TrustClient {
   private readonly now: () => number;
   private readonly versions: VersionStore;
   private readonly roots: LRUCache<string, TrustedRoot>;
-  private readonly agents: LRUCache<string, https.Agent>;
+  /** Each with the gate that holds a cold wave until the server has been reached (connect-gate.ts). */
+  private readonly agents: LRUCache<string, { agent: https.Agent; gate: ConnectGate }>;
   private readonly tokens: TokenSource;
   /** Shared by every load: what they hold at once is bounded, not only each document. */
   private readonly budget: MetadataBudget;
@@ -124,7 +126,7 @@ export class TrustClient {
     const bounds = { ...DEFAULT_CLIENT_BOUNDS, ...options.bounds };
     this.versions = new VersionStore(bounds.versions);
     this.roots = new LRUCache<string, TrustedRoot>({ max: bounds.roots, maxSize: bounds.rootBytes, sizeCalculation: (root) => Math.max(1, root.doc.bytes.length) });
-    this.agents = new LRUCache<string, https.Agent>({ max: bounds.agents, dispose: (agent) => retireAgent(agent) });
+    this.agents = new LRUCache<string, { agent: https.Agent; gate: ConnectGate }>({ max: bounds.agents, dispose: ({ agent }) => retireAgent(agent) });
     this.tokens = new TokenSource(this.now, bounds.tokens);
     this.budget = options.budget ?? new MetadataBudget(options.metadataBudget ?? DEFAULT_METADATA_BUDGET);
   }
@@ -263,13 +265,17 @@ export class TrustClient {
       } catch {
         return [];
       }
-      const agent = this.agent(url, caBundle);
+      const { agent, gate } = this.agent(url, caBundle);
       const health = new URL(`${url.pathname.replace(/\/$/, '')}/_notary_server/health`, url);
+      const what = `warm-up of ${url.origin}`;
+      // Through the server's gate: a host that is down costs one attempt, not `count`.
       return Array.from({ length: count }, () =>
-        httpRequest({ url: health, agent, maxBytes: 4096, timeoutMs, signal: undefined, what: `warm-up of ${url.origin}` }).then(
-          () => 1,
-          () => 0,
-        ),
+        gate
+          .run(undefined, (connection) => httpRequest({ url: health, agent, maxBytes: 4096, timeoutMs, signal: undefined, what, connection }), () => new TrustError('UNREACHABLE', `cannot reach ${url.origin} for ${what}`))
+          .then(
+            () => 1,
+            () => 0,
+          ),
       );
     });
     const done = await Promise.all(requests);
@@ -278,7 +284,7 @@ export class TrustClient {
 
   /** Closes idle keep-alive connections. */
   close(): void {
-    for (const agent of this.agents.values()) agent.destroy();
+    for (const { agent } of this.agents.values()) agent.destroy();
     this.agents.clear();
   }
 
@@ -286,23 +292,24 @@ export class TrustClient {
    * One keep-alive agent per server and CA bundle: its idle connections and its TLS session cache
    * (node's default, 100 sessions) serve every later load, so a new connection resumes a session.
    */
-  private agent(server: URL, caBundle: string | undefined): https.Agent {
+  private agent(server: URL, caBundle: string | undefined): { agent: https.Agent; gate: ConnectGate } {
     const agentKey = `${server.origin} ${hash(caBundle)}`;
-    let agent = this.agents.get(agentKey);
-    if (!agent) {
-      agent = new https.Agent({ keepAlive: true, maxSockets: 16, minVersion: 'TLSv1.2', ...(caBundle !== undefined && { ca: caBundle }) });
-      this.agents.set(agentKey, agent);
+    let entry = this.agents.get(agentKey);
+    if (!entry) {
+      entry = { agent: new https.Agent({ keepAlive: true, maxSockets: 16, minVersion: 'TLSv1.2', ...(caBundle !== undefined && { ca: caBundle }) }), gate: new ConnectGate() };
+      this.agents.set(agentKey, entry);
     }
-    return agent;
+    return entry;
   }
 
   private fetcher(server: URL, req: RepositoryRequest, signal: AbortSignal): NotaryFetcher {
-    const agent = this.agent(server, req.caBundle);
+    const { agent, gate } = this.agent(server, req.caBundle);
     const onFetch = this.options.onFetch;
     return new NotaryFetcher({
       server,
       gun: req.gun,
       agent,
+      gate,
       credentials: req.credentials,
       tokens: this.tokens,
       requestTimeoutMs: Math.min(this.requestTimeoutMs, req.timeoutMs),

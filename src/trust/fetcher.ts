@@ -1,7 +1,8 @@
 import type http from 'node:http';
 import { parseChallenge, type TokenSource } from '../registry/auth.js';
-import { httpRequest, type HttpResponse } from '../registry/http.js';
+import { httpRequest, type ConnectionObserver, type HttpResponse } from '../registry/http.js';
 import type { Credentials } from '../registry/index.js';
+import type { ConnectGate } from './connect-gate.js';
 import { TrustError } from './errors.js';
 
 /**
@@ -21,6 +22,8 @@ export interface NotaryFetcherOptions {
   readonly tokens: TokenSource;
   readonly requestTimeoutMs: number;
   readonly signal: AbortSignal | undefined;
+  /** The server's: a host not yet reached gets one connection attempt before the rest of a wave. */
+  readonly gate?: ConnectGate;
   /** Called once per metadata request, for metrics. */
   readonly onFetch?: (file: string, ms: number, ok: boolean) => void;
 }
@@ -56,15 +59,12 @@ export class NotaryFetcher implements MetadataFetcher {
 
   private get(url: URL, file: string, maxBytes: number): Promise<HttpResponse> {
     const headers: Record<string, string> = this.authorization ? { authorization: this.authorization } : {};
-    return httpRequest({
-      url,
-      agent: this.options.agent,
-      maxBytes,
-      timeoutMs: this.options.requestTimeoutMs,
-      signal: this.options.signal,
-      headers,
-      what: `${file}.json of ${this.options.gun}`,
-    });
+    const what = `${file}.json of ${this.options.gun}`;
+    const request = (connection?: ConnectionObserver) =>
+      httpRequest({ url, agent: this.options.agent, maxBytes, timeoutMs: this.options.requestTimeoutMs, signal: this.options.signal, headers, what, ...(connection && { connection }) });
+    const gate = this.options.gate;
+    if (!gate) return request();
+    return gate.run(this.options.signal, request, () => new TrustError('UNREACHABLE', `cannot reach ${url.origin} for ${what}: the first connection to it failed`));
   }
 
   /**

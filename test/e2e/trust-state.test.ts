@@ -1,7 +1,8 @@
 // Two `trustgate serve` replicas sharing their trust state through TrustRecords on the real
 // control plane, against Debian's notary-server (issue 12, ADR 0013):
 // - a root trusted on first use by one replica is enforced by the other, and after both restart;
-// - a rollback one replica saw (newer metadata) is refused by the other, which never saw it.
+// - a rollback one replica saw (newer metadata) is refused by the other, which never saw it, and
+//   by both after both restart.
 // A replaying proxy in front of notary-server serves, on demand, the metadata it first recorded:
 // stale but validly signed, as a compromised mirror or a restored backup would.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -139,7 +140,7 @@ it('a root trusted on first use by one replica is enforced by the other, and aft
   }
 });
 
-it('a rollback one replica saw is refused by the other', async () => {
+it('a rollback one replica saw is refused by the other, and by both after both restart', async () => {
   const gun = `${stack.registry}/team/rollback`;
   const v1 = await stack.pushImage('team/rollback', '1.0', 'trust-state: rollback v1');
   await stack.init(gun);
@@ -162,6 +163,13 @@ it('a rollback one replica saw is refused by the other', async () => {
     const refused = await answer(b, `${gun}:1.0`);
     expect(refused.allowed).toBe(false);
     expect(refused.status?.message).toMatch(/ROLLBACK/);
+    // Neither restarted process remembers version 2 in memory: only the TrustRecord does.
+    await restartBoth();
+    for (const replica of replicas) {
+      const again = await answer(replica, `${gun}:1.0`);
+      expect(again.allowed).toBe(false);
+      expect(again.status?.message).toMatch(/ROLLBACK/);
+    }
   } finally {
     proxy.replay = false;
   }

@@ -25,13 +25,13 @@ class Counts implements CacheObserver {
   }
 }
 
-function setup(kind: TrustKind, expires: number, options: { staleForMs?: number; maxEntries?: number } = {}) {
+function setup(kind: TrustKind, expires: number, options: { staleForMs?: number; maxEntries?: number; maxTtlMs?: number } = {}) {
   let clock = T0;
   const fake = new FakeKindVerifier({ [APP]: { digest: D1, expires } }, 0, kind);
   const counts = new Counts();
   const verifier = new CachingVerifier(
     [fake],
-    { maxEntries: options.maxEntries ?? 100, maxBytes: 1 << 20, maxTtlMs: 300_000, negativeTtlMs: 10_000, timeoutMs: 5000, servers: {}, now: () => clock, staleForMs: options.staleForMs },
+    { maxEntries: options.maxEntries ?? 100, maxBytes: 1 << 20, maxTtlMs: options.maxTtlMs ?? 300_000, negativeTtlMs: 10_000, timeoutMs: 5000, servers: {}, now: () => clock, staleForMs: options.staleForMs },
     counts,
   );
   const spec = fakeSpec('k1', kind);
@@ -63,6 +63,14 @@ describe('stale answers through outages', () => {
     tick(1001);
     await expect(verify()).rejects.toMatchObject({ code });
     expect((peek() as { digest?: string } | undefined)?.digest).toBeUndefined();
+  });
+
+  it.each([TrustKind.NOTARY, TrustKind.COSIGN])('cache.maxTtlSeconds 0 keeps no answer, so no %s answer bridges an outage, however recent', async (kind) => {
+    const { verify, fake } = setup(kind, T0 + 3 * DAY, { maxTtlMs: 0, staleForMs: DAY });
+    await expect(verify()).resolves.toMatchObject({ digest: D1 });
+    fake.script[APP] = 'UNREACHABLE';
+    await expect(verify()).rejects.toMatchObject({ code: 'UNREACHABLE' });
+    expect(fake.started).toHaveLength(2);
   });
 
   it('recovers when the server answers again: a fresh answer, no warning', async () => {
