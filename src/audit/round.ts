@@ -1,0 +1,166 @@
+// One audit round: every running pod of the audited namespaces, decided by the webhook's own
+// decide() (through a RoundVerifier: one verification per image per round), its findings written
+// as reports. No I/O of its own: listing, deciding and writing are injected (src/kube/audit.ts and
+// cmd/cli/serve-audit.ts), so the bounds below are tested without an API server.
+import type { Decision } from '../admission/index.js';
+import type { TrustKind } from '../trust/index.js';
+import { findingsOf, type Finding, type PodRef } from './findings.js';
+import { clusterReport, emptySummary, namespaceReports, resultKey, summaryOf, type NamespaceSummary, type PolicyReportObject, type ReportBounds, type RoundProblem } from './report.js';
+
+/** A pod as the audit needs it: who it is, and the object decide() reads. */
+export interface AuditPod extends PodRef {
+  /** The pod as the API server has it (its spec: images, pull secrets, service account). */
+  readonly object: Record<string, unknown>;
+}
+
+export interface PodPage {
+  readonly pods: readonly AuditPod[];
+  /** More pods than the limit asked for: the round stops there. */
+  readonly truncated: boolean;
+}
+
+export interface RoundIo {
+  /** The namespaces to audit, at most `limit`; `truncated` when there were more. */
+  namespaces(limit: number): Promise<{ names: string[]; truncated: boolean }>;
+  /** Running pods of a namespace (not Succeeded or Failed), at most `limit`. */
+  pods(namespace: string, limit: number): Promise<PodPage>;
+  /** The webhook's decision for the pod, as if it were created now. */
+  decide(pod: AuditPod): Promise<Decision>;
+  /** Replaces the namespace's reports with these, and deletes its others (fewer objects than last round). */
+  writeNamespace(namespace: string, reports: PolicyReportObject[]): Promise<void>;
+  /** The first-found times of the namespace's current results (report timestamps), read before building. */
+  timestamps(namespace: string): Promise<Map<string, number>>;
+  writeCluster(report: PolicyReportObject): Promise<void>;
+  /** Deletes trustgate's reports in namespaces not audited this round (no longer reviewed). */
+  removeOthers(audited: ReadonlySet<string>): Promise<void>;
+  /** Whether this replica still leads: checked before every write. */
+  leading(): boolean;
+}
+
+export interface RoundBounds {
+  /** Pods decided per round: past it the round stops and says so. */
+  readonly maxPods: number;
+  /** Namespaces per round. */
+  readonly maxNamespaces: number;
+  /** Pods decided at once. */
+  readonly concurrency: number;
+  readonly report: ReportBounds;
+}
+
+export const DEFAULT_ROUND_BOUNDS: RoundBounds = Object.freeze({ maxPods: 10_000, maxNamespaces: 2_000, concurrency: 8, report: Object.freeze({ maxResults: 200, maxBytes: 768 * 1024 }) });
+
+export interface RoundResult {
+  readonly pods: number;
+  readonly namespaces: number;
+  readonly findings: number;
+  /** Results by status. */
+  readonly byStatus: Readonly<Record<'pass' | 'fail' | 'warn' | 'error', number>>;
+  /** Images (results) verified by each kind of trust. */
+  readonly byKind: Readonly<Partial<Record<TrustKind, number>>>;
+  /** Repositories running whose images Notary v1 alone verified (the migration's DCT-only count). */
+  readonly dctOnly: number;
+  /** Fail results not failing in the previous round (keys kept by the controller). */
+  readonly failKeys: ReadonlySet<string>;
+  readonly problems: readonly RoundProblem[];
+  /** Leadership was lost during the round: it stopped writing. */
+  readonly aborted: boolean;
+}
+
+/** Fail keys kept between rounds to count new failures: bounded like a round's results. */
+export const MAX_FAIL_KEYS = 100_000;
+
+export async function runRound(io: RoundIo, bounds: RoundBounds, now: () => number): Promise<RoundResult> {
+  const problems: RoundProblem[] = [];
+  const { names, truncated: tooManyNamespaces } = await io.namespaces(bounds.maxNamespaces);
+  if (tooManyNamespaces) problems.push({ code: 'NAMESPACES_TRUNCATED', message: `more than ${bounds.maxNamespaces} namespaces to audit; the first ${bounds.maxNamespaces} by name were` });
+  let budget = bounds.maxPods;
+  let pods = 0;
+  const summaries: NamespaceSummary[] = [];
+  const byStatus = { pass: 0, fail: 0, warn: 0, error: 0 };
+  const byKind: Partial<Record<TrustKind, number>> = {};
+  const notaryOnly = new Set<string>();
+  const otherKinds = new Set<string>();
+  const failKeys = new Set<string>();
+  let findingsTotal = 0;
+  const audited = new Set<string>();
+  let truncatedAt: string | undefined;
+  for (const namespace of names) {
+    if (budget <= 0) {
+      truncatedAt ??= namespace;
+      continue;
+    }
+    let page: PodPage;
+    try {
+      page = await io.pods(namespace, budget);
+    } catch (error) {
+      problems.push({ code: 'LIST_FAILED', message: `pods of namespace ${namespace} could not be listed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 1024) });
+      continue;
+    }
+    budget -= page.pods.length;
+    pods += page.pods.length;
+    if (page.truncated) truncatedAt ??= namespace;
+    const findings = await decideAll(io, page.pods, bounds.concurrency);
+    findingsTotal += findings.length;
+    for (const f of findings) {
+      byStatus[f.status]++;
+      if (f.status === 'fail' && failKeys.size < MAX_FAIL_KEYS) failKeys.add(resultKey(f));
+      for (const kind of f.kinds) byKind[kind] = (byKind[kind] ?? 0) + 1;
+      if (f.repository !== undefined && f.kinds.length > 0) {
+        if (f.kinds.length === 1 && f.kinds[0] === 'notary') notaryOnly.add(f.repository);
+        else otherKinds.add(f.repository);
+      }
+    }
+    if (!io.leading()) return aborted(pods, summaries.length, findingsTotal, byStatus, byKind, failKeys, problems);
+    const since = await io.timestamps(namespace).catch(() => new Map<string, number>());
+    const limitSeconds = Math.floor(now() / 1000);
+    const reports = namespaceReports(namespace, findings, now(), (key) => {
+      const s = since.get(key);
+      // A time ahead of now was not written by trustgate: the result is new.
+      return s !== undefined && s <= limitSeconds ? s : undefined;
+    }, bounds.report);
+    await io.writeNamespace(namespace, reports);
+    audited.add(namespace);
+    const summary = emptySummary();
+    for (const r of reports) {
+      const s = summaryOf(r.results);
+      summary.pass += s.pass; summary.fail += s.fail; summary.warn += s.warn; summary.error += s.error;
+    }
+    summaries.push({ namespace, summary, pods: page.pods.length });
+  }
+  if (truncatedAt !== undefined) problems.push({ code: 'ROUND_TRUNCATED', message: `more than ${bounds.maxPods} running pods to audit (audit.maxPods); the round stopped in namespace ${truncatedAt}` });
+  if (!io.leading()) return aborted(pods, summaries.length, findingsTotal, byStatus, byKind, failKeys, problems);
+  await io.writeCluster(clusterReport(summaries, problems, now(), bounds.report));
+  // Only after a round that saw every namespace: a truncated one would delete reports it did not redo.
+  if (truncatedAt === undefined && !tooManyNamespaces) await io.removeOthers(audited);
+  // Repositories verified by another kind anywhere are not DCT-only (DctOnlyImages' rule, per round).
+  const dctOnly = [...notaryOnly].filter((r) => !otherKinds.has(r)).length;
+  return { pods, namespaces: summaries.length, findings: findingsTotal, byStatus, byKind, dctOnly, failKeys, problems, aborted: false };
+}
+
+function aborted(pods: number, namespaces: number, findings: number, byStatus: RoundResult['byStatus'], byKind: RoundResult['byKind'], failKeys: ReadonlySet<string>, problems: readonly RoundProblem[]): RoundResult {
+  return { pods, namespaces, findings, byStatus, byKind, dctOnly: 0, failKeys, problems, aborted: true };
+}
+
+/** Every pod's findings, `concurrency` pods at a time; a pod whose decision throws gets one `error` result. */
+async function decideAll(io: RoundIo, pods: readonly AuditPod[], concurrency: number): Promise<Finding[]> {
+  const out: Finding[][] = new Array<Finding[]>(pods.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < pods.length) {
+      const i = next++;
+      const pod = pods[i]!;
+      const ref: PodRef = { namespace: pod.namespace, name: pod.name, uid: pod.uid };
+      try {
+        out[i] = findingsOf(ref, await io.decide(pod));
+      } catch (error) {
+        out[i] = [{
+          pod: ref, container: '', containerType: '', image: '', status: 'error', code: 'AUDIT_FAILED', policy: 'trustgate',
+          message: `the pod could not be decided: ${error instanceof Error ? error.message : String(error)}`.slice(0, 1024),
+          kinds: [], digest: undefined, repository: undefined, byTag: false, stalePin: false, notAdmitted: false,
+        }];
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, pods.length)) }, worker));
+  return out.flat();
+}
