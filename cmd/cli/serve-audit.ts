@@ -21,8 +21,11 @@ export const LEASE_NAME = 'trustgate-audit';
 const AUDIT_DEADLINE_MS = 60_000;
 /** A burst of policy edits (a GitOps sync) is one round. */
 const POLICY_DEBOUNCE_MS = 2_000;
-/** Verifications a round keeps for its pods to share. */
-const ROUND_VERIFICATIONS = 100_000;
+/**
+ * Distinct verifications one round may start (RoundVerifier): 20,000 at the default 20 a second
+ * is a quarter of an hour; real clusters run a few hundred distinct images.
+ */
+const ROUND_VERIFICATIONS = 20_000;
 
 export interface Audit {
   policiesChanged(): void;
@@ -73,6 +76,8 @@ export function startAudit(deps: AuditDependencies): Audit {
       writeCluster: (report) => kube.writeCluster(report),
       removeOthers: (audited) => kube.removeOthers(audited),
       leading: () => elector.leading,
+      namespaceStarted: (_namespace, left) => verifier.startNamespace(left),
+      problems: () => (verifier.refused > 0 ? [{ code: 'VERIFICATIONS_TRUNCATED', message: `${verifier.refused} verifications not started: at most ${ROUND_VERIFICATIONS} distinct images are verified per round` }] : []),
     };
     try {
       const result = await runRound(io, bounds, Date.now);

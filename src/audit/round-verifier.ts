@@ -24,13 +24,32 @@ export class RoundVerifier implements ImageVerifier {
   private nextSpec = 0;
   /** Verifications this round started (each one lookup of the shared cache). */
   lookups = 0;
+  /** Verifications refused because the round's budget was spent. */
+  refused = 0;
+  /** The namespace being audited: what it may still start, and has started. */
+  private share = Infinity;
+  private started = 0;
 
   constructor(
     private readonly inner: ImageVerifier,
     private readonly rate: TokenBucket,
-    /** Distinct verifications a round keeps; past it, each ask goes to the cache (still bounded by the rate). */
+    /**
+     * Distinct verifications one round may start. Past it, the others are refused for this round
+     * (an `error` result): at the rate limit, a tenant's pods naming thousands of distinct images
+     * would otherwise make one round last for hours.
+     */
     private readonly maxEntries: number,
   ) {}
+
+  /**
+   * A namespace's turn starts (round.ts audits one at a time): it may start a fair share of what
+   * is left of the round's budget, so a tenant's namespace of thousands of distinct images
+   * cannot spend it all and leave the namespaces after it unverified.
+   */
+  startNamespace(namespacesLeft: number): void {
+    this.share = Math.ceil((this.maxEntries - this.memo.size) / Math.max(1, namespacesLeft));
+    this.started = 0;
+  }
 
   private key(ref: ImageReference, spec: AnySpec, credentials: Credentials | undefined): string {
     let id = this.specIds.get(spec);
@@ -52,13 +71,17 @@ export class RoundVerifier implements ImageVerifier {
     const key = this.key(ref, spec, credentials);
     const held = this.memo.get(key);
     if (held) return held.promise;
+    if (this.memo.size >= this.maxEntries || this.started >= this.share) {
+      this.refused++;
+      return Promise.reject(new TrustError('TIMEOUT', `not verified this round: the audit verifies at most ${this.maxEntries} distinct images per round, each namespace a fair share`));
+    }
     // No review's signal: the pods sharing this verification must not lose it when one gives up;
     // the cache's own timeout (deadlineSeconds) bounds it.
+    this.started++;
     const promise = this.rate.take().then(() => {
       this.lookups++;
       return this.inner.verify(ref, spec, credentials, AUDIT_FAIR_SHARE_KEY);
     });
-    if (this.memo.size >= this.maxEntries) return promise;
     const entry: { promise: Promise<Verified>; settled: Settled | undefined } = { promise, settled: undefined };
     this.memo.set(key, entry);
     promise.then(

@@ -35,6 +35,10 @@ export interface RoundIo {
   removeOthers(audited: ReadonlySet<string>): Promise<void>;
   /** Whether this replica still leads: checked before every write. */
   leading(): boolean;
+  /** A namespace's turn starts, with this many namespaces left (itself included): RoundVerifier.startNamespace. */
+  namespaceStarted?(namespace: string, namespacesLeft: number): void;
+  /** Problems found outside the round's own logic (the verification budget spent), said in the cluster report. */
+  problems?(): RoundProblem[];
 }
 
 export interface RoundBounds {
@@ -83,22 +87,26 @@ export async function runRound(io: RoundIo, bounds: RoundBounds, now: () => numb
   const failKeys = new Set<string>();
   let findingsTotal = 0;
   const audited = new Set<string>();
-  let truncatedAt: string | undefined;
-  for (const namespace of names) {
-    if (budget <= 0) {
-      truncatedAt ??= namespace;
+  const truncated: string[] = [];
+  for (const [i, namespace] of names.entries()) {
+    // A fair share of what is left: a namespace flooded with pods is cut at its share, and the
+    // namespaces after it are still audited; what a small namespace leaves goes to the next ones.
+    const share = Math.ceil(budget / (names.length - i));
+    if (share <= 0) {
+      truncated.push(namespace);
       continue;
     }
     let page: PodPage;
     try {
-      page = await io.pods(namespace, budget);
+      page = await io.pods(namespace, share);
     } catch (error) {
       problems.push({ code: 'LIST_FAILED', message: `pods of namespace ${namespace} could not be listed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 1024) });
       continue;
     }
+    io.namespaceStarted?.(namespace, names.length - i);
     budget -= page.pods.length;
     pods += page.pods.length;
-    if (page.truncated) truncatedAt ??= namespace;
+    if (page.truncated) truncated.push(namespace);
     const findings = await decideAll(io, page.pods, bounds.concurrency);
     findingsTotal += findings.length;
     for (const f of findings) {
@@ -127,11 +135,15 @@ export async function runRound(io: RoundIo, bounds: RoundBounds, now: () => numb
     }
     summaries.push({ namespace, summary, pods: page.pods.length });
   }
-  if (truncatedAt !== undefined) problems.push({ code: 'ROUND_TRUNCATED', message: `more than ${bounds.maxPods} running pods to audit (audit.maxPods); the round stopped in namespace ${truncatedAt}` });
+  if (truncated.length > 0) {
+    const named = truncated.slice(0, 10).join(', ') + (truncated.length > 10 ? ` and ${truncated.length - 10} more` : '');
+    problems.push({ code: 'ROUND_TRUNCATED', message: `more than ${bounds.maxPods} running pods to audit (audit.maxPods): namespaces not audited whole this round: ${named}` });
+  }
+  problems.push(...(io.problems?.() ?? []));
   if (!io.leading()) return aborted(pods, summaries.length, findingsTotal, byStatus, byKind, failKeys, problems);
   await io.writeCluster(clusterReport(summaries, problems, now(), bounds.report));
   // Only after a round that saw every namespace: a truncated one would delete reports it did not redo.
-  if (truncatedAt === undefined && !tooManyNamespaces) await io.removeOthers(audited);
+  if (truncated.length === 0 && !tooManyNamespaces) await io.removeOthers(audited);
   // Repositories verified by another kind anywhere are not DCT-only (DctOnlyImages' rule, per round).
   const dctOnly = [...notaryOnly].filter((r) => !otherKinds.has(r)).length;
   return { pods, namespaces: summaries.length, findings: findingsTotal, byStatus, byKind, dctOnly, failKeys, problems, aborted: false };

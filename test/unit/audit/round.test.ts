@@ -65,16 +65,26 @@ it('the next round verifies again (trust data changes between rounds), once per 
   expect(verifier.calls).toHaveLength(2);
 });
 
-it('stops at maxPods, says so in the cluster report, and deletes no report it did not redo', async () => {
+it('stops at maxPods, each namespace cut at its fair share, says so, and deletes no report it did not redo', async () => {
   const verifier = new ScriptedVerifier({ 'registry.test/app:1.0': A });
   const pods = { a: Array.from({ length: 30 }, (_, i) => podOf('a', i, 'registry.test/app:1.0')), b: Array.from({ length: 30 }, (_, i) => podOf('b', i, 'registry.test/app:1.0')) };
-  const { io, state } = fakeIo(pods, verifier);
+  const { io, state, written } = fakeIo(pods, verifier);
   const result = await runRound(io, { ...DEFAULT_ROUND_BOUNDS, maxPods: 40 }, () => 0);
   expect(result.pods).toBe(40);
-  expect(state.podLimits).toEqual([40, 10]);
+  expect(state.podLimits).toEqual([20, 20]);
+  expect(written.get('b')![0]!.results).toHaveLength(20);
   expect(result.problems.map((p) => p.code)).toEqual(['ROUND_TRUNCATED']);
   expect(state.cluster?.results.some((r) => r.rule === 'ROUND_TRUNCATED' && r.result === 'error')).toBe(true);
   expect(state.removedExcept).toBeUndefined();
+});
+
+it('what a small namespace leaves of its share goes to the namespaces after it', async () => {
+  const verifier = new ScriptedVerifier({ 'registry.test/app:1.0': A });
+  const pods = { a: Array.from({ length: 5 }, (_, i) => podOf('a', i, 'registry.test/app:1.0')), b: Array.from({ length: 35 }, (_, i) => podOf('b', i, 'registry.test/app:1.0')) };
+  const { io, state } = fakeIo(pods, verifier);
+  const result = await runRound(io, { ...DEFAULT_ROUND_BOUNDS, maxPods: 40 }, () => 0);
+  expect(state.podLimits).toEqual([20, 35]);
+  expect(result).toMatchObject({ pods: 40, problems: [] });
 });
 
 it('writes nothing more once leadership is lost during the round', async () => {
