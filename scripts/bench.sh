@@ -29,4 +29,6 @@ node dist/bench/cold-latency.js
 echo
 node dist/bench/cli-startup.js
 echo
+node dist/bench/audit-round.js
+echo
 node dist/bench/webhook.js

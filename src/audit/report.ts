@@ -213,7 +213,17 @@ function worstIndex(s: Summary): number {
  * unchanged results), so an unchanged report is not written again.
  */
 export function sameContent(a: Pick<PolicyReportObject, 'results' | 'summary'>, b: Pick<PolicyReportObject, 'results' | 'summary'>): boolean {
-  return JSON.stringify([a.summary, a.results]) === JSON.stringify([b.summary, b.results]);
+  return canonical([a.summary, a.results]) === canonical([b.summary, b.results]);
+}
+
+/**
+ * JSON with every object's keys sorted: the API server re-encodes a custom object from a map
+ * (sorted keys), so what is read back is ordered differently from what was written.
+ */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }
 
 /** The first-found times of a report's results, read back for `since` (bounded by what we wrote). */

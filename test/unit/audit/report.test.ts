@@ -153,3 +153,9 @@ describe('PolicyReport objects', () => {
     expect(report.summary).toEqual({ pass: 1, fail: 1, warn: 0, error: 1, skip: 0 });
   });
 });
+
+it('an unchanged report read back from the API server (keys re-ordered) counts as the same', () => {
+  const [report] = namespaceReports('team', [], 0, () => undefined);
+  const reordered = JSON.parse(JSON.stringify({ summary: { skip: 0, warn: 0, pass: 0, fail: 0, error: 0 }, results: report!.results })) as typeof report;
+  expect(sameContent(report!, reordered!)).toBe(true);
+});
