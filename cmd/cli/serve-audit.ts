@@ -45,7 +45,6 @@ export interface AuditDependencies {
 
 export function startAudit(deps: AuditDependencies): Audit {
   const { config, kubernetes, logger, metrics } = deps;
-  metrics.enableAudit();
   const kc = loadKubeConfig(kubernetes.kubeconfig);
   const apiRate = new TokenBucket(config.apiRequestsPerSecond, Math.max(1, Math.ceil(config.apiRequestsPerSecond * 2)));
   const trustRate = new TokenBucket(config.trustLookupsPerSecond, Math.max(1, Math.ceil(config.trustLookupsPerSecond * 2)));

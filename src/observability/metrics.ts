@@ -266,11 +266,10 @@ export class Metrics implements CacheObserver {
 
   /** The last audit round's figures, read by the trustgate_audit_* gauges (docs/audit.md). */
   private auditState: AuditState = { leader: 0, byStatus: {}, byKind: {}, dctOnly: 0, seconds: 0, finishedAt: 0, pods: 0 };
-  private auditMetrics: { rounds: Counter; newFailures: Counter } | undefined;
+  private readonly auditMetrics = this.registerAudit();
 
-  /** Registers the audit's series; called once when the audit is on (without it they are absent). */
-  enableAudit(): void {
-    if (this.auditMetrics) return;
+  /** The audit's series (docs/audit.md): zero on a replica that does not audit. */
+  private registerAudit(): { rounds: Counter; newFailures: Counter } {
     const state = () => this.auditState;
     const gauge = (name: string, help: string, labelNames: string[], set: (g: Gauge) => void) =>
       new Gauge({ name, help, labelNames, registers: [this.registry], collect() { this.reset(); set(this); } });
@@ -285,19 +284,19 @@ export class Metrics implements CacheObserver {
     gauge('trustgate_audit_pods', 'Running pods the last audit round decided.', [], (g) => g.set(state().pods));
     gauge('trustgate_audit_round_duration_seconds', 'How long the last audit round took.', [], (g) => g.set(state().seconds));
     gauge('trustgate_audit_last_round_timestamp_seconds', 'When the last audit round finished (Unix time); 0 before the first.', [], (g) => g.set(state().finishedAt));
-    this.auditMetrics = {
+    return {
       rounds: new Counter({ name: 'trustgate_audit_rounds_total', help: 'Audit rounds, by result (ok, failed, aborted: leadership lost, truncated: stopped at audit.maxPods).', labelNames: ['result'], registers: [this.registry] }),
       newFailures: new Counter({ name: 'trustgate_audit_new_failures_total', help: 'Fail results of an audit round that were not failing in the round before (a pod or image newly failing).', registers: [this.registry] }),
     };
   }
 
+  /** A replica that stops leading stops reporting the last round's figures: only the leader's count. */
   auditLeader(leading: boolean): void {
-    this.auditState = { ...this.auditState, leader: leading ? 1 : 0 };
+    this.auditState = leading ? { ...this.auditState, leader: 1 } : { leader: 0, byStatus: {}, byKind: {}, dctOnly: 0, seconds: 0, finishedAt: this.auditState.finishedAt, pods: 0 };
   }
 
   auditRound(result: { ok: boolean; aborted?: boolean; truncated?: boolean; byStatus?: Readonly<Record<string, number>>; byKind?: Readonly<Partial<Record<TrustKind, number>>>; dctOnly?: number; pods?: number; newFailures?: number; seconds: number }): void {
     const m = this.auditMetrics;
-    if (!m) return;
     m.rounds.inc({ result: !result.ok ? 'failed' : result.aborted ? 'aborted' : result.truncated ? 'truncated' : 'ok' });
     if (!result.ok || result.aborted) return;
     m.newFailures.inc(result.newFailures ?? 0);
