@@ -23,7 +23,7 @@ interface Report { metadata: { name: string }; summary: Record<string, number>; 
 
 /** Every result of trustgate's PolicyReports in `namespace`. */
 async function results(namespace: string): Promise<Result[]> {
-  const out = await cp.kubectlOk(['get', 'policyreports.wgpolicyk8s.io', '-n', namespace, '-l', 'trustgate.dev/report=audit', '-o', 'json']);
+  const out = await cp.kubectlOk(['get', 'policyreports', '-n', namespace, '-l', 'trustgate.dev/report=audit', '-o', 'json']);
   return (JSON.parse(out) as { items: Report[] }).items.flatMap((r) => r.results ?? []);
 }
 
@@ -98,6 +98,9 @@ it('pods created before their namespace was labelled show up as failures within 
   // Signed, but running by tag: admission would have pinned it; this pod never went through it.
   expect(resultOf(found, 'by-tag')).toMatchObject({ result: 'warn', rule: 'NOT_ADMITTED', properties: { byTag: 'true', notAdmitted: 'true' } });
   const cluster = JSON.parse(await cp.kubectlOk(['get', 'clusterpolicyreport', 'trustgate-audit', '-o', 'json'])) as Report;
+  // The table docs/audit.md starts from: the report object of namespace late with its counts (upstream's printer columns).
+  const table = await cp.kubectlOk(['get', 'policyreports', '-A', '-l', 'trustgate.dev/report=audit']);
+  expect(table).toMatch(/^late\s+trustgate-audit-0\s+\d+\s+1\s+1\s+0\s+0\s/m);
   expect(cluster.results.find((r) => r.resources[0]?.name === 'late')).toMatchObject({ result: 'fail', rule: 'NAMESPACE' });
 });
 

@@ -22,6 +22,9 @@ const EXERCISED: readonly { command: RegExp; file: string; fragment: string }[] 
   { command: /^trustgate inspect \S+ --trust-server https:\/\/\S+$/, file: 'test/integration/verify-cli.test.ts', fragment: "['inspect', gun, ...trust" },
   { command: /^trustgate check -f \S+\/ --policies \S+$/, file: 'test/unit/cmd/check.test.ts', fragment: "['check', '-f', dir, '--policies', policies]" },
   { command: /^trustgate check -f \S+\/ --policies \S+ --output sarif$/, file: 'test/unit/cmd/check.test.ts', fragment: "['check', '-f', dir, '--policies', policies, '--output', 'sarif']" },
+  { command: /^kubectl get policyreports -A -l trustgate\.dev\/report=audit$/, file: 'test/e2e/audit.test.ts', fragment: "['get', 'policyreports', '-A', '-l', 'trustgate.dev/report=audit']" },
+  { command: /^kubectl get policyreports -n [\w-]+ -l trustgate\.dev\/report=audit -o json$/, file: 'test/e2e/audit.test.ts', fragment: "['get', 'policyreports', '-n', namespace, '-l', 'trustgate.dev/report=audit', '-o', 'json']" },
+  { command: /^kubectl get clusterpolicyreport trustgate-audit -o json$/, file: 'test/e2e/audit.test.ts', fragment: "['get', 'clusterpolicyreport', 'trustgate-audit', '-o', 'json']" },
   { command: /^trustgate pin -f \S+ --policies \S+ --in-place$/, file: 'test/integration/check-pin-cli.test.ts', fragment: "['pin', '-f', file, '--policies', policies, '--in-place']" },
 ];
 
