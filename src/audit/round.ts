@@ -126,8 +126,15 @@ export async function runRound(io: RoundIo, bounds: RoundBounds, now: () => numb
       // A time ahead of now was not written by trustgate: the result is new.
       return s !== undefined && s <= limitSeconds ? s : undefined;
     }, bounds.report);
-    await io.writeNamespace(namespace, reports);
+    // Audited either way: a namespace whose write failed keeps its reports (no removeOthers).
     audited.add(namespace);
+    try {
+      await io.writeNamespace(namespace, reports);
+    } catch (error) {
+      // One namespace's write (a webhook on PolicyReports, a quota) must not stop the others'.
+      problems.push({ code: 'WRITE_FAILED', message: `the PolicyReports of namespace ${namespace} could not be written: ${error instanceof Error ? error.message : String(error)}`.slice(0, 1024) });
+      continue;
+    }
     const summary = emptySummary();
     for (const r of reports) {
       const s = summaryOf(r.results);

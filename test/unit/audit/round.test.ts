@@ -115,3 +115,14 @@ it('counts the repositories only Notary verified (the DCT-only count of running 
   expect(result.dctOnly).toBe(2);
   expect(result.byKind).toEqual({ notary: 3 });
 });
+
+it('a namespace whose reports cannot be written is named in the cluster report; the others are still written', async () => {
+  const verifier = new ScriptedVerifier({ 'registry.test/app:1.0': A });
+  const pods = { a: [podOf('a', 1, `registry.test/app:1.0@${A}`)], b: [podOf('b', 1, `registry.test/app:1.0@${A}`)] };
+  const f = fakeIo(pods, verifier);
+  const io: RoundIo = { ...f.io, writeNamespace: (namespace, reports) => (namespace === 'a' ? Promise.reject(new Error('admission webhook denied the request')) : f.io.writeNamespace(namespace, reports)) };
+  const result = await runRound(io, DEFAULT_ROUND_BOUNDS, () => 0);
+  expect(result.problems.map((p) => p.code)).toEqual(['WRITE_FAILED']);
+  expect([...f.written.keys()]).toEqual(['b']);
+  expect(f.state.cluster?.results.find((r) => r.rule === 'WRITE_FAILED')?.message).toContain('namespace a');
+});
