@@ -21,6 +21,8 @@ export const LEASE_NAME = 'trustgate-audit';
 const AUDIT_DEADLINE_MS = 60_000;
 /** A burst of policy edits (a GitOps sync) is one round. */
 const POLICY_DEBOUNCE_MS = 2_000;
+/** Rounds a policy change asks for start at least this long after the last one ended (at most the interval). */
+const POLICY_MIN_GAP_MS = 30_000;
 /**
  * Distinct verifications one round may start (RoundVerifier): 20,000 at the default 20 a second
  * is a quarter of an hour; real clusters run a few hundred distinct images.
@@ -93,7 +95,7 @@ export function startAudit(deps: AuditDependencies): Audit {
     }
   };
 
-  const controller = new AuditController({ intervalMs: config.intervalSeconds * 1000, debounceMs: POLICY_DEBOUNCE_MS }, round, (error) =>
+  const controller = new AuditController({ intervalMs: config.intervalSeconds * 1000, debounceMs: POLICY_DEBOUNCE_MS, minGapMs: Math.min(POLICY_MIN_GAP_MS, config.intervalSeconds * 1000) }, round, (error) =>
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'audit round failed; retrying at the next interval'),
   );
   const elector = new LeaderElector(
