@@ -81,8 +81,10 @@ it('the chart installed the upstream report CRDs, marked to be kept on uninstall
 
 it('one replica audits, the other stands by', async () => {
   const holder = await eventually(leaseHolder, (h) => h !== '', 'the audit Lease holder', 30_000);
-  const leading = replicas.map((r) => /"leading":true/.test(r.lines.join('\n')));
+  // Log lines are flushed every 200 ms: waited for.
+  const leading = await eventually(() => replicas.map((r) => r.lines.some((l) => l.includes('"leading":true'))), (l) => l.some(Boolean), 'a replica logging that it leads', 10_000);
   expect(leading.filter(Boolean)).toHaveLength(1);
+  expect(replicas[leading.indexOf(true)]!.lines.some((l) => l.includes(holder) && l.includes('"leading":true'))).toBe(true);
   expect(holder).toMatch(/_\d+_[0-9a-f]{8}$/);
 });
 
@@ -125,7 +127,8 @@ it('a second replica takes the audit over when the first stops', async () => {
   expect(leader).toBeDefined();
   await leader.stop();
   const next = await eventually(leaseHolder, (h) => h !== '' && h !== holder, 'a new Lease holder', 30_000);
-  expect(standby.lines.some((l) => l.includes(next) && l.includes('"leading":true'))).toBe(true);
+  // Its log says so (log lines are flushed every 200 ms: waited for).
+  await eventually(() => standby.lines.some((l) => l.includes(next) && l.includes('"leading":true')), (found) => found, 'the standby logging that it leads', 10_000);
   // The new leader audits: a report deleted is written again by its next round.
   await cp.kubectlOk(['delete', 'policyreport', 'trustgate-audit-0', '-n', 'late']);
   const again = await eventually(() => results('late'), (all) => resultOf(all, 'unsigned') !== undefined, 'the report written again by the new leader', 60_000);
