@@ -54,6 +54,7 @@ export function startAudit(deps: AuditDependencies): Audit {
   const identity = `${os.hostname()}_${process.pid}_${randomBytes(4).toString('hex')}`;
   const bounds = { ...DEFAULT_ROUND_BOUNDS, maxPods: config.maxPods, report: { ...DEFAULT_ROUND_BOUNDS.report, maxResults: config.maxResultsPerReport } };
   let previousFails: ReadonlySet<string> = new Set();
+  let leaseFailures = 0;
 
   const round = async () => {
     const started = performance.now();
@@ -104,11 +105,17 @@ export function startAudit(deps: AuditDependencies): Audit {
     { leaseDurationMs: config.leaseDurationSeconds * 1000, renewIntervalMs: Math.max(500, (config.leaseDurationSeconds * 1000) / 3) },
     () => performance.now(),
     (leading) => {
+      leaseFailures = 0;
       metrics.auditLeader(leading);
       logger.info({ identity, leading }, leading ? 'audit: leading (this replica audits)' : 'audit: standing by');
       controller.leading(leading);
     },
-    (error) => logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'audit Lease not renewed'),
+    (error) => {
+      // The first failure in a row at warn (a missing namespace, RBAC), the rest at debug.
+      const err = error instanceof Error ? error.message : String(error);
+      if (leaseFailures++ === 0) logger.warn({ err, namespace: config.leaseNamespace }, 'audit Lease could not be read or written; retrying');
+      else logger.debug({ err }, 'audit Lease not renewed');
+    },
   );
   elector.start();
   return {
