@@ -95,7 +95,8 @@ export function resultOf(f: Finding, seconds: number): ReportResult {
     scored: true,
     message: f.message,
     timestamp: { seconds, nanos: 0 },
-    resources: [{ apiVersion: 'v1', kind: 'Pod', name: f.pod.name, namespace: f.pod.namespace, uid: f.pod.uid }],
+    // A result about the whole namespace (RESULTS_OMITTED past the namespace's bound) names no pod.
+    resources: f.pod.uid === '' ? [{ apiVersion: 'v1', kind: 'Namespace', name: f.pod.namespace }] : [{ apiVersion: 'v1', kind: 'Pod', name: f.pod.name, namespace: f.pod.namespace, uid: f.pod.uid }],
     properties,
   };
 }

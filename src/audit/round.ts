@@ -4,8 +4,8 @@
 // cmd/cli/serve-audit.ts), so the bounds below are tested without an API server.
 import type { Decision } from '../admission/index.js';
 import type { TrustKind } from '../trust/index.js';
-import { findingsOf, type Finding, type PodRef } from './findings.js';
-import { clusterReport, emptySummary, namespaceReports, resultKey, summaryOf, type NamespaceSummary, type PolicyReportObject, type ReportBounds, type RoundProblem } from './report.js';
+import { AuditCode, findingsOf, STATUS_ORDER, type AuditStatus, type Finding, type PodRef } from './findings.js';
+import { clusterReport, emptySummary, namespaceReports, resultKey, type NamespaceSummary, type PolicyReportObject, type ReportBounds, type RoundProblem } from './report.js';
 
 /** A pod as the audit needs it: who it is, and the object decide() reads. */
 export interface AuditPod extends PodRef {
@@ -48,10 +48,15 @@ export interface RoundBounds {
   readonly maxNamespaces: number;
   /** Pods decided at once. */
   readonly concurrency: number;
+  /**
+   * Results one namespace's reports hold (and the round holds in memory at once): past it the
+   * worst are kept and the rest summed up in one result. 10,000 results are 50 objects of 200.
+   */
+  readonly maxResultsPerNamespace: number;
   readonly report: ReportBounds;
 }
 
-export const DEFAULT_ROUND_BOUNDS: RoundBounds = Object.freeze({ maxPods: 10_000, maxNamespaces: 2_000, concurrency: 8, report: Object.freeze({ maxResults: 200, maxBytes: 768 * 1024 }) });
+export const DEFAULT_ROUND_BOUNDS: RoundBounds = Object.freeze({ maxPods: 10_000, maxNamespaces: 2_000, concurrency: 8, maxResultsPerNamespace: 10_000, report: Object.freeze({ maxResults: 200, maxBytes: 768 * 1024 }) });
 
 export interface RoundResult {
   readonly pods: number;
@@ -72,6 +77,8 @@ export interface RoundResult {
 
 /** Fail keys kept between rounds to count new failures: bounded like a round's results. */
 export const MAX_FAIL_KEYS = 100_000;
+/** Repositories a round remembers for the DCT-only count. */
+const MAX_REPOSITORIES = 100_000;
 
 export async function runRound(io: RoundIo, bounds: RoundBounds, now: () => number): Promise<RoundResult> {
   const problems: RoundProblem[] = [];
@@ -107,17 +114,19 @@ export async function runRound(io: RoundIo, bounds: RoundBounds, now: () => numb
     budget -= page.pods.length;
     pods += page.pods.length;
     if (page.truncated) truncated.push(namespace);
-    const findings = await decideAll(io, page.pods, bounds.concurrency);
-    findingsTotal += findings.length;
-    for (const f of findings) {
+    // The namespace's counts include results past its bound (summed up in its reports).
+    const summary = emptySummary();
+    const findings = await decideAll(io, namespace, page.pods, bounds.concurrency, bounds.maxResultsPerNamespace, (f) => {
+      findingsTotal++;
+      summary[f.status]++;
       byStatus[f.status]++;
       if (f.status === 'fail' && failKeys.size < MAX_FAIL_KEYS) failKeys.add(resultKey(f));
       for (const kind of f.kinds) byKind[kind] = (byKind[kind] ?? 0) + 1;
-      if (f.repository !== undefined && f.kinds.length > 0) {
+      if (f.repository !== undefined && f.kinds.length > 0 && notaryOnly.size + otherKinds.size < MAX_REPOSITORIES) {
         if (f.kinds.length === 1 && f.kinds[0] === 'notary') notaryOnly.add(f.repository);
         else otherKinds.add(f.repository);
       }
-    }
+    });
     if (!io.leading()) return aborted(pods, summaries.length, findingsTotal, byStatus, byKind, failKeys, problems);
     const since = await io.timestamps(namespace).catch(() => new Map<string, number>());
     const limitSeconds = Math.floor(now() / 1000);
@@ -134,11 +143,6 @@ export async function runRound(io: RoundIo, bounds: RoundBounds, now: () => numb
       // One namespace's write (a webhook on PolicyReports, a quota) must not stop the others'.
       problems.push({ code: 'WRITE_FAILED', message: `the PolicyReports of namespace ${namespace} could not be written: ${error instanceof Error ? error.message : String(error)}`.slice(0, 1024) });
       continue;
-    }
-    const summary = emptySummary();
-    for (const r of reports) {
-      const s = summaryOf(r.results);
-      summary.pass += s.pass; summary.fail += s.fail; summary.warn += s.warn; summary.error += s.error;
     }
     summaries.push({ namespace, summary, pods: page.pods.length });
   }
@@ -160,26 +164,68 @@ function aborted(pods: number, namespaces: number, findings: number, byStatus: R
   return { pods, namespaces, findings, byStatus, byKind, dctOnly: 0, failKeys, problems, aborted: true };
 }
 
-/** Every pod's findings, `concurrency` pods at a time; a pod whose decision throws gets one `error` result. */
-async function decideAll(io: RoundIo, pods: readonly AuditPod[], concurrency: number): Promise<Finding[]> {
-  const out: Finding[][] = new Array<Finding[]>(pods.length);
+/**
+ * Every pod's findings, `concurrency` pods at a time; a pod whose decision throws gets one `error`
+ * result. Each finding is counted (`count`) as it comes; at most `max` are kept, the worst.
+ */
+async function decideAll(io: RoundIo, namespace: string, pods: readonly AuditPod[], concurrency: number, max: number, count: (f: Finding) => void): Promise<Finding[]> {
+  const kept = new BoundedFindings(max);
   let next = 0;
   const worker = async () => {
     while (next < pods.length) {
-      const i = next++;
-      const pod = pods[i]!;
+      const pod = pods[next++]!;
       const ref: PodRef = { namespace: pod.namespace, name: pod.name, uid: pod.uid };
+      let found: Finding[];
       try {
-        out[i] = findingsOf(ref, await io.decide(pod));
+        found = findingsOf(ref, await io.decide(pod));
       } catch (error) {
-        out[i] = [{
+        found = [{
           pod: ref, container: '', containerType: '', image: '', status: 'error', code: 'AUDIT_FAILED', policy: 'trustgate',
           message: `the pod could not be decided: ${error instanceof Error ? error.message : String(error)}`.slice(0, 1024),
           kinds: [], digest: undefined, repository: undefined, byTag: false, stalePin: false, notAdmitted: false,
         }];
       }
+      for (const f of found) {
+        count(f);
+        kept.add(f);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, pods.length)) }, worker));
-  return out.flat();
+  return kept.all(namespace);
+}
+
+/** At most `max` findings, the worst kept; those dropped counted by status and summed up in one. */
+class BoundedFindings {
+  private readonly kept: Record<AuditStatus, Finding[]> = { fail: [], error: [], warn: [], pass: [] };
+  private readonly omitted: Record<AuditStatus, number> = { fail: 0, error: 0, warn: 0, pass: 0 };
+  private size = 0;
+
+  constructor(private readonly max: number) {}
+
+  add(f: Finding): void {
+    this.kept[f.status].push(f);
+    if (++this.size <= this.max) return;
+    for (const status of [...STATUS_ORDER].reverse()) {
+      if (this.kept[status].length === 0) continue;
+      this.kept[status].pop();
+      this.omitted[status]++;
+      this.size--;
+      return;
+    }
+  }
+
+  all(namespace: string): Finding[] {
+    const out = STATUS_ORDER.flatMap((s) => this.kept[s]);
+    const counts = STATUS_ORDER.filter((s) => this.omitted[s] > 0);
+    if (counts.length === 0) return out;
+    const total = counts.reduce((n, s) => n + this.omitted[s], 0);
+    // A result about the namespace (no pod): resultOf names the Namespace as its resource.
+    out.push({
+      pod: { namespace, name: '', uid: '' }, container: '', containerType: '', image: '', status: counts[0]!, code: AuditCode.RESULTS_OMITTED, policy: 'trustgate',
+      message: `${total} more results in this namespace (${counts.map((s) => `${this.omitted[s]} ${s}`).join(', ')}); at most ${this.max} are reported per namespace, the worst first`,
+      kinds: [], digest: undefined, repository: undefined, byTag: false, stalePin: false, notAdmitted: false,
+    });
+    return out;
+  }
 }

@@ -106,3 +106,20 @@ it('hostile pod fields: thousands of containers and huge image names are bounded
   // Verified once per distinct image, not per container.
   expect(verifier.calls.filter((c) => c.startsWith('registry.test/same/'))).toHaveLength(3);
 });
+
+it('one namespace of 400 pods with 32 failing containers each: its reports hold the worst results up to the bound, and say how many more', async () => {
+  const verifier = new ScriptedVerifier({});
+  const pods = { team: Array.from({ length: 400 }, (_, p) => podOf('team', `p${p}`, Array.from({ length: 32 }, (_, c) => ({ name: `c${c}`, image: `registry.test/same/unsigned:${c % 4}` })))) };
+  const c = cluster(pods, verifier);
+  const result = await runRound(c.io, { ...bounds, maxResultsPerNamespace: 2000 }, () => 0);
+  expect(result.byStatus.fail).toBe(400 * 32);
+  const reports = c.written.get('team')!;
+  const results = reports.flatMap((r) => r.results);
+  expect(results).toHaveLength(2001);
+  expect(reports.length).toBeLessThanOrEqual(Math.ceil(2001 / bounds.report.maxResults));
+  expect(results.find((r) => r.rule === 'RESULTS_OMITTED')).toMatchObject({ result: 'fail', resources: [{ kind: 'Namespace', name: 'team' }] });
+  expect(results.find((r) => r.rule === 'RESULTS_OMITTED')!.message).toContain(`${400 * 32 - 2000} more results`);
+  // The cluster report counts them all.
+  expect(c.cluster()!.results.find((r) => r.rule === 'NAMESPACE')!.properties.fail).toBe(String(400 * 32));
+  expectWithinBounds(c.written);
+});
