@@ -142,3 +142,18 @@ it('a second replica takes the audit over when the first stops', async () => {
   const again = await eventually(() => results('late'), (all) => resultOf(all, 'unsigned') !== undefined, 'the report written again by the new leader', 60_000);
   expect(resultOf(again, 'unsigned')?.result).toBe('fail');
 });
+
+it('a leader killed outright (no shutdown) is replaced once its Lease lapses', async () => {
+  const holder = await leaseHolder();
+  const leader = replicas.find((r) => r.lines.some((l) => l.includes(holder) && l.includes('"leading":true')))!;
+  const standby = await startReplica('c', await freePort());
+  replicas.push(standby);
+  expect(await leaseHolder()).toBe(holder); // standing by while the leader renews
+  // Nobody gives the Lease up: it lapses after leaseDurationSeconds (4 s) as the standby observes it.
+  await leader.kill();
+  const next = await eventually(leaseHolder, (h) => h !== holder, 'the Lease taken over', 60_000);
+  await eventually(() => standby.lines.some((l) => l.includes(next) && l.includes('"leading":true')), (found) => found, 'the new replica logging that it leads', 10_000);
+  await cp.kubectlOk(['delete', 'policyreport', 'trustgate-audit-0', '-n', 'late']);
+  const again = await eventually(() => results('late'), (all) => resultOf(all, 'unsigned') !== undefined, 'the report written again by the new leader', 60_000);
+  expect(resultOf(again, 'unsigned')?.result).toBe('fail');
+});
