@@ -5,7 +5,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { credentialLookup, decide, type ImageVerifier, type ReviewRequest } from '../../src/admission/index.js';
-import { AuditController, DEFAULT_ROUND_BOUNDS, LeaderElector, MAX_FAIL_KEYS, RoundVerifier, runRound, TokenBucket, type AuditPod, type RoundIo } from '../../src/audit/index.js';
+import { AuditController, DEFAULT_ROUND_BOUNDS, LeaderElector, RoundVerifier, runRound, TokenBucket, type AuditPod, type RoundIo } from '../../src/audit/index.js';
 import type { AuditConfig, ServeConfig } from '../../src/config/index.js';
 import { ENFORCE_LABEL, isReviewed, KubeAudit, loadKubeConfig } from '../../src/kube/index.js';
 import type { Metrics } from '../../src/observability/index.js';
@@ -53,7 +53,6 @@ export function startAudit(deps: AuditDependencies): Audit {
   const kube = new KubeAudit(kc, { leaseNamespace: config.leaseNamespace, leaseName: LEASE_NAME }, apiRate);
   const identity = `${os.hostname()}_${process.pid}_${randomBytes(4).toString('hex')}`;
   const bounds = { ...DEFAULT_ROUND_BOUNDS, maxPods: config.maxPods, report: { ...DEFAULT_ROUND_BOUNDS.report, maxResults: config.maxResultsPerReport } };
-  let previousFails: ReadonlySet<string> = new Set();
   let leaseFailures = 0;
 
   const round = async () => {
@@ -85,8 +84,7 @@ export function startAudit(deps: AuditDependencies): Audit {
     };
     try {
       const result = await runRound(io, bounds, Date.now);
-      const newFailures = [...result.failKeys].filter((k) => !previousFails.has(k)).length;
-      if (!result.aborted) previousFails = result.failKeys.size <= MAX_FAIL_KEYS ? result.failKeys : new Set();
+      const { newFailures } = result;
       const seconds = (performance.now() - started) / 1000;
       metrics.auditRound({ ok: true, aborted: result.aborted, truncated: result.problems.some((p) => p.code === 'ROUND_TRUNCATED'), byStatus: result.byStatus, byKind: result.byKind, dctOnly: result.dctOnly, pods: result.pods, newFailures, seconds });
       logger.info({ pods: result.pods, namespaces: result.namespaces, results: result.byStatus, newFailures, trustLookups: verifier.lookups, apiRequests: kube.requests - requestsBefore, seconds: Math.round(seconds * 1000) / 1000, problems: result.problems.map((p) => p.code), aborted: result.aborted }, 'audit round finished');

@@ -68,15 +68,17 @@ export interface RoundResult {
   readonly byKind: Readonly<Partial<Record<TrustKind, number>>>;
   /** Repositories running whose images Notary v1 alone verified (the migration's DCT-only count). */
   readonly dctOnly: number;
-  /** Fail results not failing in the previous round (keys kept by the controller). */
-  readonly failKeys: ReadonlySet<string>;
+  /**
+   * Fail results that trustgate's reports did not hold before this round (no first-found time
+   * to keep): newly failing. Read from the reports themselves, so a restart or a new leader does
+   * not count old failures again.
+   */
+  readonly newFailures: number;
   readonly problems: readonly RoundProblem[];
   /** Leadership was lost during the round: it stopped writing. */
   readonly aborted: boolean;
 }
 
-/** Fail keys kept between rounds to count new failures: bounded like a round's results. */
-export const MAX_FAIL_KEYS = 100_000;
 /** Repositories a round remembers for the DCT-only count. */
 const MAX_REPOSITORIES = 100_000;
 
@@ -91,7 +93,7 @@ export async function runRound(io: RoundIo, bounds: RoundBounds, now: () => numb
   const byKind: Partial<Record<TrustKind, number>> = {};
   const notaryOnly = new Set<string>();
   const otherKinds = new Set<string>();
-  const failKeys = new Set<string>();
+  let newFailures = 0;
   let findingsTotal = 0;
   const audited = new Set<string>();
   const truncated: string[] = [];
@@ -120,21 +122,22 @@ export async function runRound(io: RoundIo, bounds: RoundBounds, now: () => numb
       findingsTotal++;
       summary[f.status]++;
       byStatus[f.status]++;
-      if (f.status === 'fail' && failKeys.size < MAX_FAIL_KEYS) failKeys.add(resultKey(f));
       for (const kind of f.kinds) byKind[kind] = (byKind[kind] ?? 0) + 1;
       if (f.repository !== undefined && f.kinds.length > 0 && notaryOnly.size + otherKinds.size < MAX_REPOSITORIES) {
         if (f.kinds.length === 1 && f.kinds[0] === 'notary') notaryOnly.add(f.repository);
         else otherKinds.add(f.repository);
       }
     });
-    if (!io.leading()) return aborted(pods, summaries.length, findingsTotal, byStatus, byKind, failKeys, problems);
+    if (!io.leading()) return aborted(pods, summaries.length, findingsTotal, byStatus, byKind, newFailures, problems);
     const since = await io.timestamps(namespace).catch(() => new Map<string, number>());
     const limitSeconds = Math.floor(now() / 1000);
-    const reports = namespaceReports(namespace, findings, now(), (key) => {
+    const firstFound = (key: string) => {
       const s = since.get(key);
       // A time ahead of now was not written by trustgate: the result is new.
       return s !== undefined && s <= limitSeconds ? s : undefined;
-    }, bounds.report);
+    };
+    for (const f of findings) if (f.status === 'fail' && firstFound(resultKey(f)) === undefined) newFailures++;
+    const reports = namespaceReports(namespace, findings, now(), firstFound, bounds.report);
     // Audited either way: a namespace whose write failed keeps its reports (no removeOthers).
     audited.add(namespace);
     try {
@@ -151,17 +154,17 @@ export async function runRound(io: RoundIo, bounds: RoundBounds, now: () => numb
     problems.push({ code: 'ROUND_TRUNCATED', message: `more than ${bounds.maxPods} running pods to audit (audit.maxPods): namespaces not audited whole this round: ${named}` });
   }
   problems.push(...(io.problems?.() ?? []));
-  if (!io.leading()) return aborted(pods, summaries.length, findingsTotal, byStatus, byKind, failKeys, problems);
+  if (!io.leading()) return aborted(pods, summaries.length, findingsTotal, byStatus, byKind, newFailures, problems);
   await io.writeCluster(clusterReport(summaries, problems, now(), bounds.report));
   // Only after a round that saw every namespace: a truncated one would delete reports it did not redo.
   if (truncated.length === 0 && !tooManyNamespaces) await io.removeOthers(audited);
   // Repositories verified by another kind anywhere are not DCT-only (DctOnlyImages' rule, per round).
   const dctOnly = [...notaryOnly].filter((r) => !otherKinds.has(r)).length;
-  return { pods, namespaces: summaries.length, findings: findingsTotal, byStatus, byKind, dctOnly, failKeys, problems, aborted: false };
+  return { pods, namespaces: summaries.length, findings: findingsTotal, byStatus, byKind, dctOnly, newFailures, problems, aborted: false };
 }
 
-function aborted(pods: number, namespaces: number, findings: number, byStatus: RoundResult['byStatus'], byKind: RoundResult['byKind'], failKeys: ReadonlySet<string>, problems: readonly RoundProblem[]): RoundResult {
-  return { pods, namespaces, findings, byStatus, byKind, dctOnly: 0, failKeys, problems, aborted: true };
+function aborted(pods: number, namespaces: number, findings: number, byStatus: RoundResult['byStatus'], byKind: RoundResult['byKind'], newFailures: number, problems: readonly RoundProblem[]): RoundResult {
+  return { pods, namespaces, findings, byStatus, byKind, dctOnly: 0, newFailures, problems, aborted: true };
 }
 
 /**

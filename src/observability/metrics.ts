@@ -286,7 +286,7 @@ export class Metrics implements CacheObserver {
     gauge('trustgate_audit_last_round_timestamp_seconds', 'When the last audit round finished (Unix time); 0 before the first.', [], (g) => g.set(state().finishedAt));
     return {
       rounds: new Counter({ name: 'trustgate_audit_rounds_total', help: 'Audit rounds, by result (ok, failed, aborted: leadership lost, truncated: stopped at audit.maxPods).', labelNames: ['result'], registers: [this.registry] }),
-      newFailures: new Counter({ name: 'trustgate_audit_new_failures_total', help: 'Fail results of an audit round that were not failing in the round before (a pod or image newly failing).', registers: [this.registry] }),
+      newFailures: new Counter({ name: 'trustgate_audit_new_failures_total', help: 'Fail results of an audit round that trustgate\'s PolicyReports did not hold before (a pod or image newly failing; a restart or a new leader does not count old ones).', registers: [this.registry] }),
     };
   }
 

@@ -2,7 +2,7 @@
 // the webhook's decide(), each image verified once per round whatever the pod count, bounded at
 // maxPods, leadership checked before writing, and reports of namespaces no longer audited removed.
 import { decide, type ReviewRequest } from '../../../src/admission/index.js';
-import { DEFAULT_ROUND_BOUNDS, RoundVerifier, runRound, TokenBucket, type AuditPod, type PolicyReportObject, type RoundIo } from '../../../src/audit/index.js';
+import { DEFAULT_ROUND_BOUNDS, RoundVerifier, runRound, timestampsOf, TokenBucket, type AuditPod, type PolicyReportObject, type RoundIo } from '../../../src/audit/index.js';
 import { PolicySet } from '../../../src/policy/index.js';
 import { ScriptedVerifier } from '../../support/fake-verifier.js';
 import { policy, TOFU } from '../../support/policies.js';
@@ -30,7 +30,12 @@ function fakeIo(pods: Record<string, AuditPod[]>, verifier: ScriptedVerifier) {
       const review: ReviewRequest = { uid: 'u', kind: { group: '', version: 'v1', kind: 'Pod' }, resource: 'pods', subResource: '', namespace: pod.namespace, name: pod.name, operation: 'CREATE', object: pod.object, oldObject: undefined, dryRun: true };
       return decide(review, 'mutate', { policies, verifier: round, defaultAction: 'deny', mutateWorkloads: false, deadlineMs: 5000, credentialsFor: () => undefined });
     },
-    timestamps: () => Promise.resolve(new Map<string, number>()),
+    // What the reports written so far say (as KubeAudit reads them back).
+    timestamps: (namespace) => {
+      const since = new Map<string, number>();
+      for (const r of written.get(namespace) ?? []) timestampsOf(r, since, 100_000);
+      return Promise.resolve(since);
+    },
     writeNamespace: (namespace, reports) => Promise.resolve(void written.set(namespace, reports)),
     writeCluster: (report) => Promise.resolve(void (state.cluster = report)),
     removeOthers: (audited) => Promise.resolve(void (state.removedExcept = audited)),
@@ -125,4 +130,17 @@ it('a namespace whose reports cannot be written is named in the cluster report; 
   expect(result.problems.map((p) => p.code)).toEqual(['WRITE_FAILED']);
   expect([...f.written.keys()]).toEqual(['b']);
   expect(f.state.cluster?.results.find((r) => r.rule === 'WRITE_FAILED')?.message).toContain('namespace a');
+});
+
+it('counts as new failures only fail results the reports did not hold: a new leader or a restart does not count old ones again', async () => {
+  const verifier = new ScriptedVerifier({ 'registry.test/app:1.0': A });
+  const pods: Record<string, AuditPod[]> = { a: [podOf('a', 1, 'registry.test/unsigned:1'), podOf('a', 2, `registry.test/app:1.0@${A}`)] };
+  const f = fakeIo(pods, verifier);
+  expect((await runRound(f.io, DEFAULT_ROUND_BOUNDS, () => 1_000_000)).newFailures).toBe(1);
+  // Another replica (a fresh process: nothing in memory) reads the same reports.
+  const other = fakeIo(pods, verifier);
+  for (const [ns, reports] of f.written) other.written.set(ns, reports);
+  expect((await runRound(other.io, DEFAULT_ROUND_BOUNDS, () => 2_000_000)).newFailures).toBe(0);
+  pods.a!.push(podOf('a', 3, 'registry.test/other-unsigned:1'));
+  expect((await runRound(other.io, DEFAULT_ROUND_BOUNDS, () => 3_000_000)).newFailures).toBe(1);
 });
