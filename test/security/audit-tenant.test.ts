@@ -96,7 +96,8 @@ it('a fake PolicyReport under trustgate\'s name admits nothing and is overwritte
     summary: { pass: 1, fail: 0, warn: 0, error: 0, skip: 0 },
     results: [{ policy: 'ClusterImagePolicy "signed-images"', rule: 'VERIFIED', result: 'pass', source: 'trustgate', resources: [{ apiVersion: 'v1', kind: 'Pod', name: 'unsigned', namespace: 'team-a' }], properties: { code: 'VERIFIED' } }],
   };
-  const r = await tenant.kubectl(['replace', '--force', '-f', '-'], JSON.stringify(fake));
+  // An unconditional update (no resourceVersion) of the object trustgate wrote, its labels dropped.
+  const r = await tenant.kubectl(['replace', '-f', '-'], JSON.stringify(fake));
   expect(r.code).toBe(0);
   // Admission does not read reports: the same unsigned image is still denied.
   const denied = await tenant.kubectl(['run', 'again', `--image=${gun}:unsigned`, '--restart=Never']);
@@ -122,7 +123,9 @@ it('hostile pods are reported within bounds, in objects the API server accepted,
 
 it('a forged Lease (renewed in 2999, a year long) stops the audit for no longer than one lease duration', async () => {
   const ours = await eventually(holder, (h) => h !== '', 'trustgate holding the Lease', 30_000);
-  const lease = JSON.parse(await cp.kubectlOk(['get', 'lease', 'trustgate-audit', '-n', 'trustgate', '-o', 'json'])) as { spec: Record<string, unknown> };
+  const lease = JSON.parse(await cp.kubectlOk(['get', 'lease', 'trustgate-audit', '-n', 'trustgate', '-o', 'json'])) as { metadata: Record<string, unknown>; spec: Record<string, unknown> };
+  // Unconditional (trustgate renews every 1.3 s: a resourceVersion read first may be stale by the write).
+  delete lease.metadata.resourceVersion;
   lease.spec = { ...lease.spec, holderIdentity: 'intruder', leaseDurationSeconds: 31_536_000, renewTime: '2999-01-01T00:00:00.000000Z', acquireTime: '2999-01-01T00:00:00.000000Z' };
   await cp.kubectlOk(['replace', '-f', '-'], JSON.stringify(lease));
   expect(await holder()).toBe('intruder');
