@@ -33,4 +33,6 @@ node dist/bench/rss-cached-images.js
 echo
 node dist/bench/cli-startup.js
 echo
+node dist/bench/audit-round.js
+echo
 node dist/bench/webhook.js

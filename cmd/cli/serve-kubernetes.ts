@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import { AUDIT_ANNOTATION, originalKey, podSpecOf, type CredentialFailure, type Decision, type PodCredentials, type ReviewRequest } from '../../src/admission/index.js';
 import type { ServeConfig } from '../../src/config/index.js';
-import { EventRecorder, loadKubeConfig, PolicyInformers, PullSecretError, PullSecretReader, ReviewedNamespaces } from '../../src/kube/index.js';
+import { EventRecorder, loadKubeConfig, MAX_PULL_SECRETS, PolicyInformers, PullSecretError, PullSecretReader, ReviewedNamespaces } from '../../src/kube/index.js';
 import type { Policy } from '../../src/policy/index.js';
 
 export interface KubernetesSide {
@@ -11,6 +11,12 @@ export interface KubernetesSide {
   /** The pod's and the cluster's credentials, read within `timeoutMs`; or why they could not be. */
   readonly credentials: (review: ReviewRequest, timeoutMs: number) => Promise<PodCredentials | CredentialFailure>;
   readonly recordEvents: (review: ReviewRequest, decision: Decision) => void;
+  /**
+   * API reads credentials() would make for the review now: 0 when cached (or nothing to read),
+   * else at most one ServiceAccount and its (or the pod's) pull secrets. The audit takes a token
+   * of its API rate limit for each.
+   */
+  readonly credentialReads: (review: ReviewRequest) => number;
   /** Events not written since start (rate limit, full queue). */
   readonly eventsDropped: () => number;
   readonly stop: () => void;
@@ -30,17 +36,27 @@ export async function startKubernetesSide(
   const events = namespaces && new EventRecorder(kc, logger.child({ component: 'events' }), (ns) => namespaces.reviewed(ns));
   const empty: PodCredentials = { namespace: new Map(), cluster: new Map() };
 
+  const queryOf = (review: ReviewRequest) => {
+    const spec = podSpecOf(review.kind.kind, review.object);
+    if (!spec || review.namespace === undefined) return undefined;
+    const pullSecrets = Array.isArray(spec.imagePullSecrets) ? spec.imagePullSecrets : [];
+    return {
+      namespace: review.namespace,
+      serviceAccountName: typeof spec.serviceAccountName === 'string' ? spec.serviceAccountName : undefined,
+      imagePullSecrets: pullSecrets.map((s: unknown) => (typeof s === 'object' && s !== null && typeof (s as { name?: unknown }).name === 'string' ? (s as { name: string }).name : '')).filter(Boolean),
+    };
+  };
+
   return {
     ready: () => informers?.ready ?? true,
+    credentialReads: (review) => {
+      const query = secrets && queryOf(review);
+      if (!secrets || !query || secrets.isCached(query)) return 0;
+      return 1 + Math.min(MAX_PULL_SECRETS, query.imagePullSecrets.length || 1);
+    },
     credentials: async (review, timeoutMs) => {
-      const spec = podSpecOf(review.kind.kind, review.object);
-      if (!secrets || !spec || review.namespace === undefined) return empty;
-      const pullSecrets = Array.isArray(spec.imagePullSecrets) ? spec.imagePullSecrets : [];
-      const query = {
-        namespace: review.namespace,
-        serviceAccountName: typeof spec.serviceAccountName === 'string' ? spec.serviceAccountName : undefined,
-        imagePullSecrets: pullSecrets.map((s: unknown) => (typeof s === 'object' && s !== null && typeof (s as { name?: unknown }).name === 'string' ? (s as { name: string }).name : '')).filter(Boolean),
-      };
+      const query = queryOf(review);
+      if (!secrets || !query) return empty;
       try {
         return await secrets.credentials(query, timeoutMs);
       } catch (error) {

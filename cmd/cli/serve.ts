@@ -97,10 +97,13 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
   let filePolicies: readonly Policy[] = loaded?.set.policies ?? [];
   let crdPolicies: readonly Policy[] = [];
   let policies: PolicySet = new PolicySet(filePolicies);
+  // The audit (docs/audit.md) re-runs when the policies in force change.
+  let audit: { policiesChanged(): void; stop(): Promise<void> } | undefined;
   const rebuild = () => {
     policies = new PolicySet([...filePolicies, ...crdPolicies]);
     metrics.policyReload(true, policies.policies.length);
     metrics.nameTrustServers(configuredTrustServers(config, policies));
+    audit?.policiesChanged();
   };
   rebuild();
   const kube = config.kubernetes
@@ -144,6 +147,12 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
   // notationCertificates: the parsed-certificate cache of Notation signatures (trust/notation/certificates.ts).
   metrics.countRegistryClient(() => ({ ...registry.sizes(), notationCertificates: certificateCacheSize() }));
   metrics.countVerifications(() => verifier.verifications());
+  if (kube && config.kubernetes && config.audit) {
+    // Same decide(), same CachingVerifier as the webhook: the audit can never answer otherwise.
+    audit = (await import('./serve-audit.js')).startAudit({
+      config: config.audit, kubernetes: config.kubernetes, serve: config, logger: logger.child({ component: 'audit' }), metrics, verifier, policies: () => policies, side: kube,
+    });
+  }
   const deadlineMs = config.deadlineSeconds * 1000;
   const review = async (endpoint: Endpoint, request: ReviewRequest) => {
     // Reading pull secrets is part of the review: it spends the same deadline (issue 9).
@@ -177,6 +186,7 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
   } catch (error) {
     watcher?.stop();
     kube?.stop();
+    void audit?.stop();
     trustState?.stop();
     const files = [config.tls.certFile, config.tls.keyFile, config.tls.clientCAFile].filter(Boolean).join(' / ');
     throw new UsageError(`tls: cannot read ${files}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
@@ -199,6 +209,8 @@ export async function startServer(config: ServeConfig): Promise<() => Promise<vo
   return async () => {
     logger.info('shutting down: finishing reviews in flight');
     watcher?.stop();
+    // First: the Lease is given up at once, so a standby replica takes the audit over.
+    await audit?.stop();
     kube?.stop();
     reloader.stop();
     const grace = config.shutdownGraceSeconds * 1000;

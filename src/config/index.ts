@@ -1,1 +1,1 @@
-export { parseServeConfig, ConfigError, CONFIG_KEYS, type NamespaceScope, type ServeConfig } from './serve-config.js';
+export { parseServeConfig, ConfigError, CONFIG_KEYS, type AuditConfig, type NamespaceScope, type ServeConfig } from './serve-config.js';

@@ -60,6 +60,8 @@ export interface ServeConfig {
   };
   /** Where roots trusted on first use and rollback floors are kept (ADR 0013). */
   readonly trustState: TrustStateConfig;
+  /** The background audit of running pods (docs/audit.md); undefined: off (always without `kubernetes`). */
+  readonly audit: AuditConfig | undefined;
   readonly maxRequestBytes: number;
   /** What the request bodies of reviews in flight may hold together (src/server/body-budget.ts). */
   readonly maxBytesInFlight: number;
@@ -85,6 +87,24 @@ export interface TrustStateConfig {
   readonly refreshIntervalSeconds: number;
 }
 
+/** The audit of running pods written as PolicyReports (docs/audit.md). */
+export interface AuditConfig {
+  readonly intervalSeconds: number;
+  /** Every namespace, not only those the webhooks review. */
+  readonly allNamespaces: boolean;
+  /** New verifications a round starts per second (each may fetch from a trust server). */
+  readonly trustLookupsPerSecond: number;
+  /** Requests to the API server per second (lists, report writes, the Lease). */
+  readonly apiRequestsPerSecond: number;
+  /** Running pods decided per round; a round that finds more stops and says so. */
+  readonly maxPods: number;
+  /** Results per PolicyReport object; a namespace with more gets several objects. */
+  readonly maxResultsPerReport: number;
+  /** Namespace of the Lease that makes one replica the auditing one (trustgate's own). */
+  readonly leaseNamespace: string;
+  readonly leaseDurationSeconds: number;
+}
+
 /** Which namespaces the webhook configurations send for review, as the chart sets them up. */
 export interface NamespaceScope {
   /** optIn: labelled trustgate.dev/enforce=true; clusterWide: all but those labelled "false". */
@@ -102,7 +122,9 @@ export const CONFIG_KEYS = [
   'trust', 'trust.requestTimeoutSeconds', 'trust.servers', 'cache', 'cache.maxEntries', 'cache.maxBytes',
   'cache.maxTtlSeconds', 'cache.negativeTtlSeconds', 'cache.staleForSeconds', 'trustState', 'trustState.store', 'trustState.namespace', 'trustState.file',
   'trustState.maxFileBytes', 'trustState.maxRecords', 'trustState.expireAfterSeconds', 'trustState.touchIntervalSeconds',
-  'trustState.writesPerSecond', 'trustState.writeBurst', 'trustState.refreshIntervalSeconds', 'maxRequestBytes', 'maxBytesInFlight', 'shutdownGraceSeconds', 'logLevel',
+  'trustState.writesPerSecond', 'trustState.writeBurst', 'trustState.refreshIntervalSeconds',
+  'audit', 'audit.enabled', 'audit.intervalSeconds', 'audit.allNamespaces', 'audit.trustLookupsPerSecond', 'audit.apiRequestsPerSecond', 'audit.maxPods',
+  'audit.maxResultsPerReport', 'audit.leaseNamespace', 'audit.leaseDurationSeconds', 'maxRequestBytes', 'maxBytesInFlight', 'shutdownGraceSeconds', 'logLevel',
 ] as const;
 
 export class ConfigError extends Error {
@@ -186,6 +208,7 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
   g.onlyKeys(cache, ['maxEntries', 'maxBytes', 'maxTtlSeconds', 'negativeTtlSeconds', 'staleForSeconds'], 'config.cache');
   const baseDir = path.dirname(path.resolve(source));
   const trustState = trustStateOf(g, c?.trustState, num, { kubernetes: kubernetes !== undefined, baseDir });
+  const audit = auditOf(g, c?.audit, num, { kubernetes: kubernetes !== undefined, namespace: trustState.namespace });
   const logLevel = g.optional(c?.logLevel, (v) => g.oneOf(v, ['debug', 'info', 'warn', 'error'] as const, 'config.logLevel')) ?? 'info';
 
   const config: ServeConfig = {
@@ -213,6 +236,7 @@ export function parseServeConfig(text: string, source: string): ServeConfig {
       staleForSeconds: num(cache?.staleForSeconds, 'config.cache.staleForSeconds', 300, 0, 86_400),
     },
     trustState,
+    audit,
     maxRequestBytes: num(c?.maxRequestBytes, 'config.maxRequestBytes', 4 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
     maxBytesInFlight: num(c?.maxBytesInFlight, 'config.maxBytesInFlight', 32 * 1024 * 1024, 64 * 1024, 16 * 1024 * 1024 * 1024),
     shutdownGraceSeconds: num(c?.shutdownGraceSeconds, 'config.shutdownGraceSeconds', 20, 0, 600),
@@ -258,6 +282,38 @@ function trustStateOf(
     writeBurst: num(o?.writeBurst, 'config.trustState.writeBurst', 20, 1, 10_000),
     refreshIntervalSeconds: num(o?.refreshIntervalSeconds, 'config.trustState.refreshIntervalSeconds', 60, 1, 3600),
   };
+}
+
+const AUDIT_KEYS = CONFIG_KEYS.filter((k) => k.startsWith('audit.')).map((k) => k.slice('audit.'.length));
+
+/** On by default with the kubernetes section, off (and refused when asked for) without it. */
+function auditOf(
+  g: Guard,
+  value: unknown,
+  num: (v: unknown, p: string, def: number, min: number, max: number) => number,
+  context: { kubernetes: boolean; namespace: string | undefined },
+): AuditConfig | undefined {
+  const o = g.optional(value, (v) => g.object(v, 'config.audit'));
+  g.onlyKeys(o, AUDIT_KEYS, 'config.audit');
+  const enabled = g.optional(o?.enabled, (v) => g.boolean(v, 'config.audit.enabled'));
+  if (enabled === true && !context.kubernetes) g.fail('config.audit.enabled', 'the audit needs the kubernetes section (it lists pods and writes PolicyReports)');
+  const leaseNamespace = g.optional(o?.leaseNamespace, (v) => g.string(v, 'config.audit.leaseNamespace')) ?? context.namespace ?? 'trustgate';
+  if (!NAMESPACE_NAME.test(leaseNamespace)) g.fail('config.audit.leaseNamespace', 'not a namespace name');
+  const leaseDurationSeconds = num(o?.leaseDurationSeconds, 'config.audit.leaseDurationSeconds', 15, 2, 300);
+  const intervalSeconds = num(o?.intervalSeconds, 'config.audit.intervalSeconds', 300, 1, 86_400);
+  const config: AuditConfig = {
+    intervalSeconds,
+    allNamespaces: g.optional(o?.allNamespaces, (v) => g.boolean(v, 'config.audit.allNamespaces')) ?? false,
+    trustLookupsPerSecond: num(o?.trustLookupsPerSecond, 'config.audit.trustLookupsPerSecond', 20, 0.1, 10_000),
+    apiRequestsPerSecond: num(o?.apiRequestsPerSecond, 'config.audit.apiRequestsPerSecond', 10, 0.1, 10_000),
+    maxPods: num(o?.maxPods, 'config.audit.maxPods', 10_000, 1, 1_000_000),
+    maxResultsPerReport: num(o?.maxResultsPerReport, 'config.audit.maxResultsPerReport', 200, 1, 1000),
+    leaseNamespace,
+    leaseDurationSeconds,
+  };
+  if (!Number.isInteger(config.maxPods)) g.fail('config.audit.maxPods', 'must be a whole number');
+  if (!Number.isInteger(config.maxResultsPerReport)) g.fail('config.audit.maxResultsPerReport', 'must be a whole number');
+  return context.kubernetes && enabled !== false ? config : undefined;
 }
 
 const MAX_CLIENT_NAMES = 100;

@@ -14,3 +14,4 @@ export function loadKubeConfig(file: string | undefined): KubeConfig {
   else kc.loadFromCluster();
   return kc;
 }
+export { KubeAudit, type KubeAuditOptions } from './audit.js';

@@ -89,6 +89,15 @@ export class PullSecretReader {
    * synchronously, without the deadline's timer and a promise per read, which cost the webhook
    * benchmark's Kubernetes side a fifth of its throughput. Undefined when anything must be read.
    */
+  /** Whether credentials() would answer without a read (the audit takes API tokens only for reads). */
+  isCached(query: PodCredentialsQuery): boolean {
+    try {
+      return this.fromCache(query) !== undefined;
+    } catch {
+      return true; // refused before any read
+    }
+  }
+
   private fromCache(query: PodCredentialsQuery): OwnedCredentials | undefined {
     const account = query.serviceAccountName ?? 'default';
     let names: readonly string[] = [];

@@ -17,6 +17,16 @@ const KINDS = new Set(['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'Daemon
 export const MAX_TRUST_SERVER_LABELS = 64;
 const OTHER_SERVER = 'other';
 
+interface AuditState {
+  readonly leader: number;
+  readonly byStatus: Readonly<Record<string, number>>;
+  readonly byKind: Readonly<Partial<Record<TrustKind, number>>>;
+  readonly dctOnly: number;
+  readonly seconds: number;
+  readonly finishedAt: number;
+  readonly pods: number;
+}
+
 export class Metrics implements CacheObserver {
   readonly registry = new Registry();
   private readonly admissions = new TallyCounter(this.registry, 'trustgate_admission_reviews_total', 'AdmissionReviews answered, by endpoint, operation, kind and decision.', ['endpoint', 'operation', 'kind', 'decision']);
@@ -252,6 +262,45 @@ export class Metrics implements CacheObserver {
   /** The kind is not a label here: the series are older than kinds (trustgate_verified_images_total has it). */
   verified(code: string, _kind?: TrustKind): void {
     this.verifications.inc({ result: code });
+  }
+
+  /** The last audit round's figures, read by the trustgate_audit_* gauges (docs/audit.md). */
+  private auditState: AuditState = { leader: 0, byStatus: {}, byKind: {}, dctOnly: 0, seconds: 0, finishedAt: 0, pods: 0 };
+  private readonly auditMetrics = this.registerAudit();
+
+  /** The audit's series (docs/audit.md): zero on a replica that does not audit. */
+  private registerAudit(): { rounds: Counter; newFailures: Counter } {
+    const state = () => this.auditState;
+    const gauge = (name: string, help: string, labelNames: string[], set: (g: Gauge) => void) =>
+      new Gauge({ name, help, labelNames, registers: [this.registry], collect() { this.reset(); set(this); } });
+    gauge('trustgate_audit_leader', 'Whether this replica holds the audit Lease (1) or stands by (0).', [], (g) => g.set(state().leader));
+    gauge('trustgate_audit_images', 'Container images of running pods by the last audit round\'s result (pass, fail, warn, error).', ['result'], (g) => {
+      for (const result of ['pass', 'fail', 'warn', 'error']) g.set({ result }, state().byStatus[result] ?? 0);
+    });
+    gauge('trustgate_audit_images_verified', 'Container images of running pods the last audit round found verified, by kind of trust (an image verified by two kinds counts under each).', ['kind'], (g) => {
+      for (const kind of TRUST_KINDS) g.set({ kind }, state().byKind[kind] ?? 0);
+    });
+    gauge('trustgate_audit_images_dct_only', 'Repositories of running pods that only Notary v1 (Docker Content Trust) verified in the last audit round: what breaks when the Notary authority is dropped (docs/migration.md).', [], (g) => g.set(state().dctOnly));
+    gauge('trustgate_audit_pods', 'Running pods the last audit round decided.', [], (g) => g.set(state().pods));
+    gauge('trustgate_audit_round_duration_seconds', 'How long the last audit round took.', [], (g) => g.set(state().seconds));
+    gauge('trustgate_audit_last_round_timestamp_seconds', 'When the last audit round finished (Unix time); 0 before the first.', [], (g) => g.set(state().finishedAt));
+    return {
+      rounds: new Counter({ name: 'trustgate_audit_rounds_total', help: 'Audit rounds, by result (ok, failed, aborted: leadership lost, truncated: stopped at audit.maxPods).', labelNames: ['result'], registers: [this.registry] }),
+      newFailures: new Counter({ name: 'trustgate_audit_new_failures_total', help: 'Fail results of an audit round that trustgate\'s PolicyReports did not hold before (a pod or image newly failing; a restart or a new leader does not count old ones).', registers: [this.registry] }),
+    };
+  }
+
+  /** A replica that stops leading stops reporting the last round's figures: only the leader's count. */
+  auditLeader(leading: boolean): void {
+    this.auditState = leading ? { ...this.auditState, leader: 1 } : { leader: 0, byStatus: {}, byKind: {}, dctOnly: 0, seconds: 0, finishedAt: this.auditState.finishedAt, pods: 0 };
+  }
+
+  auditRound(result: { ok: boolean; aborted?: boolean; truncated?: boolean; byStatus?: Readonly<Record<string, number>>; byKind?: Readonly<Partial<Record<TrustKind, number>>>; dctOnly?: number; pods?: number; newFailures?: number; seconds: number }): void {
+    const m = this.auditMetrics;
+    m.rounds.inc({ result: !result.ok ? 'failed' : result.aborted ? 'aborted' : result.truncated ? 'truncated' : 'ok' });
+    if (!result.ok || result.aborted) return;
+    m.newFailures.inc(result.newFailures ?? 0);
+    this.auditState = { ...this.auditState, byStatus: result.byStatus ?? {}, byKind: result.byKind ?? {}, dctOnly: result.dctOnly ?? 0, pods: result.pods ?? 0, seconds: result.seconds, finishedAt: Math.floor(Date.now() / 1000) };
   }
 
   text(): Promise<string> {

@@ -116,14 +116,17 @@ const canGet = async (resource: string, namespace: string) => (await cp.kubectl(
 describe('pullSecrets.namespaces', () => {
   it('by default: get on secrets and serviceaccounts cluster-wide, through the ClusterRole only', async () => {
     const { manifests } = await render([]);
-    const clusterRole = manifests.find((m) => m.kind === 'ClusterRole');
+    const clusterRole = manifests.find((m) => m.kind === 'ClusterRole' && m.metadata.name === `${RELEASE}-trustgate`);
     expect(clusterRole?.rules).toContainEqual({ apiGroups: [''], resources: ['serviceaccounts', 'secrets'], verbs: ['get'] });
-    // Two Roles, both in trustgate's own namespace: its Notation trust stores (list/watch of
-    // labelled ConfigMaps: trust-stores.test.ts) and its TrustRecords (ADR 0013). By default
-    // neither reads Secrets (trust store certificates are public: ConfigMaps hold them), and
-    // neither serviceaccounts.
+    // The audit's ClusterRole (docs/audit.md) reads no Secrets or ServiceAccounts of its own.
+    const audit = manifests.find((m) => m.kind === 'ClusterRole' && m.metadata.name === `${RELEASE}-trustgate-audit`);
+    expect(audit?.rules?.flatMap((r) => r.resources ?? [])).toEqual(['pods', 'namespaces', 'policyreports', 'clusterpolicyreports']);
+    // Three Roles, all in trustgate's own namespace: its Notation trust stores (list/watch of
+    // labelled ConfigMaps: trust-stores.test.ts), its TrustRecords (ADR 0013) and the audit's
+    // Lease. By default none reads Secrets (trust store certificates are public: ConfigMaps hold
+    // them), and none serviceaccounts.
     const roles = manifests.filter((m) => m.kind === 'Role');
-    expect(roles.map((m) => [m.metadata.name, m.metadata.namespace]).sort()).toEqual([[`${RELEASE}-trustgate-trust-records`, 'trustgate'], [`${RELEASE}-trustgate-trust-stores`, 'trustgate']]);
+    expect(roles.map((m) => [m.metadata.name, m.metadata.namespace]).sort()).toEqual([[`${RELEASE}-trustgate-audit-lease`, 'trustgate'], [`${RELEASE}-trustgate-trust-records`, 'trustgate'], [`${RELEASE}-trustgate-trust-stores`, 'trustgate']]);
     expect(roles.filter((m) => m.rules?.some((r) => r.resources?.some((x) => x === 'serviceaccounts' || x === 'secrets')))).toEqual([]);
   });
 
@@ -136,8 +139,9 @@ describe('pullSecrets.namespaces', () => {
 
   it('pullSecrets.namespaces: secrets are readable in the listed namespaces only, plus the credentials secret', async () => {
     const { manifests } = await render(['--set', 'pullSecrets.namespaces={team-a,team-b}', '--set', 'config.credentialsSecret=regcred', '--set', 'trustStores.secrets=false']);
-    const clusterRole = manifests.find((m) => m.kind === 'ClusterRole');
-    expect(clusterRole?.rules?.flatMap((r) => r.resources ?? [])).not.toContain('secrets');
+    const clusterRoles = manifests.filter((m) => m.kind === 'ClusterRole');
+    expect(clusterRoles.length).toBeGreaterThan(0);
+    for (const clusterRole of clusterRoles) expect(clusterRole.rules?.flatMap((r) => r.resources ?? [])).not.toContain('secrets');
     const config = manifests.find((m) => m.kind === 'ConfigMap')?.data?.['config.yaml'] ?? '';
     expect(config).toContain('pullSecretNamespaces: ["team-a","team-b"]');
 

@@ -135,9 +135,18 @@ export class ServeProcess {
   }
 
   async stop(): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
+    return this.signal('SIGTERM');
+  }
+
+  /** Kills the process without letting it shut down (a node lost, an OOM kill). */
+  async kill(): Promise<number | null> {
+    return this.signal('SIGKILL');
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
     const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
-    this.child.kill('SIGTERM');
+    this.child.kill(signal);
     return exited;
   }
 }

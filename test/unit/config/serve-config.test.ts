@@ -35,6 +35,30 @@ describe('parseServeConfig', () => {
     expect(c).toMatchObject({ listen: { host: '::1', port: 9443 }, metrics: { host: '0.0.0.0', port: 9090 }, defaultAction: 'allow', trust: { servers: { 'registry.example.com': 'https://notary.example.com' } } });
   });
 
+  it('audits with the kubernetes side by default, and never without it', () => {
+    const kube = `${minimal}kubernetes: {kubeconfig: kc}\n`;
+    expect(parseServeConfig(minimal, 'c.yaml').audit).toBeUndefined();
+    expect(parseServeConfig(kube, 'c.yaml').audit).toEqual({
+      intervalSeconds: 300, allNamespaces: false, trustLookupsPerSecond: 20, apiRequestsPerSecond: 10, maxPods: 10_000, maxResultsPerReport: 200, leaseNamespace: 'trustgate', leaseDurationSeconds: 15,
+    });
+    expect(parseServeConfig(`${kube}trustState: {store: kubernetes, namespace: tg}\n`, 'c.yaml').audit?.leaseNamespace).toBe('tg');
+    expect(parseServeConfig(`${kube}audit: {enabled: false}\n`, 'c.yaml').audit).toBeUndefined();
+    expect(parseServeConfig(`${kube}audit: {intervalSeconds: 5, allNamespaces: true, maxPods: 40, maxResultsPerReport: 10}\n`, 'c.yaml').audit).toMatchObject({ intervalSeconds: 5, allNamespaces: true, maxPods: 40, maxResultsPerReport: 10 });
+  });
+
+  it.each([
+    ['audit: {enabled: true}', /config\.audit\.enabled: the audit needs the kubernetes section/, false],
+    ['audit: {intervalSeconds: 0}', /config\.audit\.intervalSeconds: expected a number from 1 to 86400/, true],
+    ['audit: {maxPods: 2.5}', /config\.audit\.maxPods: must be a whole number/, true],
+    ['audit: {maxResultsPerReport: 5000}', /config\.audit\.maxResultsPerReport: expected a number from 1 to 1000/, true],
+    ['audit: {leaseNamespace: "Not_A_Namespace"}', /config\.audit\.leaseNamespace: not a namespace name/, true],
+    ['audit: {trustLookupsPerSecond: 0}', /config\.audit\.trustLookupsPerSecond/, true],
+    ['audit: {surprise: 1}', /config\.audit/, true],
+    ['audit: yes', /config\.audit/, true],
+  ])('refuses %s with a clear error', (line, message, kube) => {
+    expect(() => parseServeConfig(`${minimal}${kube ? 'kubernetes: {kubeconfig: kc}\n' : ''}${line}\n`, 'c.yaml')).toThrow(message);
+  });
+
   it('keeps the trust state in memory unless told where, and reads where', () => {
     expect(parseServeConfig(minimal, '/etc/trustgate/c.yaml').trustState).toMatchObject({ store: 'memory', maxRecords: 10_000, expireAfterSeconds: 90 * 86_400 });
     expect(parseServeConfig(`${minimal}trustState: {store: file, file: state/trust.json}\n`, '/etc/trustgate/c.yaml').trustState).toMatchObject({ store: 'file', file: '/etc/trustgate/state/trust.json' });

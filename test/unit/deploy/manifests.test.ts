@@ -18,7 +18,10 @@ it('has one object per YAML document, with no duplicate keys', () => {
 });
 
 it('holds every CRD of the chart, each as a document of its own', () => {
-  const crds = readdirSync('charts/trustgate/crds').map((f) => (parseAllDocuments(readFileSync(path.join('charts/trustgate/crds', f), 'utf8'))[0]!.toJS() as { metadata: { name: string } }).metadata.name);
+  const nameOf = (dir: string, f: string) => (parseAllDocuments(readFileSync(path.join(dir, f), 'utf8'))[0]!.toJS() as { metadata: { name: string } }).metadata.name;
+  // The chart's own CRDs (crds/), and the wgpolicyk8s.io report CRDs of the audit (files/,
+  // rendered by templates/policyreport-crds.yaml: `helm template` always renders them).
+  const crds = [...readdirSync('charts/trustgate/crds').map((f) => nameOf('charts/trustgate/crds', f)), ...readdirSync('charts/trustgate/files').filter((f) => f.startsWith('wgpolicyk8s.io_')).map((f) => nameOf('charts/trustgate/files', f))];
   expect(crds.length).toBeGreaterThanOrEqual(2);
   const deployed = objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata?.name);
   expect(deployed.sort()).toEqual(crds.sort());

@@ -24,6 +24,9 @@ const EXERCISED: readonly { command: RegExp; file: string; fragment: string }[] 
   { command: /^trustgate check -f \S+\/ --policies \S+ --output sarif$/, file: 'test/unit/cmd/check.test.ts', fragment: "['check', '-f', dir, '--policies', policies, '--output', 'sarif']" },
   { command: /^trustgate check -f \S+\/ --policies \S+ --docker-config \S+\/$/, file: 'test/integration/check-credentials.test.ts', fragment: "['check', '-f', deploy, '--policies', policies, '--docker-config', good]" },
   { command: /^trustgate check -f \S+\/ --kubeconfig \S+ --trustgate-namespace trustgate$/, file: 'test/e2e/check-trust-store-refs.test.ts', fragment: "['check', '-f', deploy, '--kubeconfig', cp.kubeconfig, '--trustgate-namespace', 'trustgate']" },
+  { command: /^kubectl get policyreports -A -l trustgate\.dev\/report=audit$/, file: 'test/e2e/audit.test.ts', fragment: "['get', 'policyreports', '-A', '-l', 'trustgate.dev/report=audit']" },
+  { command: /^kubectl get policyreports -n [\w-]+ -l trustgate\.dev\/report=audit -o json$/, file: 'test/e2e/audit.test.ts', fragment: "['get', 'policyreports', '-n', namespace, '-l', 'trustgate.dev/report=audit', '-o', 'json']" },
+  { command: /^kubectl get clusterpolicyreport trustgate-audit -o json$/, file: 'test/e2e/audit.test.ts', fragment: "['get', 'clusterpolicyreport', 'trustgate-audit', '-o', 'json']" },
   { command: /^trustgate pin -f \S+ --policies \S+ --in-place$/, file: 'test/integration/check-pin-cli.test.ts', fragment: "['pin', '-f', file, '--policies', policies, '--in-place']" },
 ];
 

@@ -20,6 +20,27 @@ describe('Metrics', () => {
     expect(await metrics.text()).toContain(`# TYPE ${name} counter`);
   });
 
+  it('exports the last audit round by result and kind of trust, new failures, and nothing from a replica standing by', async () => {
+    const metrics = new Metrics();
+    metrics.auditLeader(true);
+    metrics.auditRound({ ok: true, byStatus: { pass: 7, fail: 2, warn: 1, error: 0 }, byKind: { notary: 6, cosign: 3 }, dctOnly: 4, pods: 9, newFailures: 2, seconds: 1.5 });
+    metrics.auditRound({ ok: false, seconds: 0.1 });
+    let text = await metrics.text();
+    expect(text).toMatch(/^trustgate_audit_images\{result="fail"\} 2$/m);
+    expect(text).toMatch(/^trustgate_audit_images\{result="pass"\} 7$/m);
+    expect(text).toMatch(/^trustgate_audit_images_verified\{kind="cosign"\} 3$/m);
+    expect(text).toMatch(/^trustgate_audit_images_dct_only 4$/m);
+    expect(text).toMatch(/^trustgate_audit_new_failures_total 2$/m);
+    expect(text).toMatch(/^trustgate_audit_rounds_total\{result="ok"\} 1$/m);
+    expect(text).toMatch(/^trustgate_audit_rounds_total\{result="failed"\} 1$/m);
+    expect(text).toMatch(/^trustgate_audit_leader 1$/m);
+    metrics.auditLeader(false);
+    text = await metrics.text();
+    expect(text).toMatch(/^trustgate_audit_images\{result="fail"\} 0$/m);
+    expect(text).toMatch(/^trustgate_audit_images_dct_only 0$/m);
+    expect(text).toMatch(/^trustgate_audit_leader 0$/m);
+  });
+
   it('exports the fair share of verifications as trustgate_verifications{state}', async () => {
     const metrics = new Metrics();
     let sizes = { running: 0, waiting: 0 };
