@@ -40,6 +40,8 @@ export interface ReplicaReport {
   readonly rssStartKiB: number;
   readonly rssEndKiB: number;
   readonly rssPeakKiB: number;
+  /** VmRSS once a minute from the start of the load (the last process's, after a restart). */
+  readonly rssPerMinuteKiB: readonly number[];
 }
 
 export interface SoakReport {
@@ -69,13 +71,15 @@ export interface SoakReport {
 
 /** The replicas' cache settings: short, so that refreshes, and so stale answers, happen within a minute. */
 export const CACHE = { maxTtlSeconds: 5, negativeTtlSeconds: 2, maxBytes: 16 * 1024 * 1024, maxEntries: 10_000 } as const;
-const TIMINGS = { maxTtlMs: CACHE.maxTtlSeconds * 1000, negativeTtlMs: CACHE.negativeTtlSeconds * 1000, recoveryMs: 8_000, policyMs: 10_000 };
+const TIMINGS = { maxTtlMs: CACHE.maxTtlSeconds * 1000, recoveryMs: 8_000, policyMs: 10_000 };
 const WORKERS = 3;
 const BURST = 6;
 const NAMESPACE = 'soak';
 const EXAMPLES = 20;
 /** Latency samples kept per phase: enough for two hours at the load's pace. */
 const MAX_SAMPLES = 200_000;
+/** RSS samples kept per replica, one a minute: the longest run allowed. */
+const MAX_MINUTE_SAMPLES = 120;
 
 interface Replica {
   readonly name: string;
@@ -86,6 +90,7 @@ interface Replica {
   restarted: boolean;
   rssStart: number;
   rssPeak: number;
+  rssPerMinute: number[];
 }
 
 /** VmRSS of a process in KiB (0 once it has gone). */
@@ -224,7 +229,7 @@ trustState: {store: kubernetes, namespace: trustgate}
 cache: {maxTtlSeconds: ${CACHE.maxTtlSeconds}, negativeTtlSeconds: ${CACHE.negativeTtlSeconds}, maxBytes: ${CACHE.maxBytes}, maxEntries: ${CACHE.maxEntries}}
 defaultAction: deny
 `);
-    const r: Replica = { name: `replica-${'ab'[i]}`, config, proc: undefined as unknown as ServeProcess, ending: false, restarted: false, rssStart: 0, rssPeak: 0 };
+    const r: Replica = { name: `replica-${'ab'[i]}`, config, proc: undefined as unknown as ServeProcess, ending: false, restarted: false, rssStart: 0, rssPeak: 0, rssPerMinute: [] };
     r.proc = await startReplica(r); // a replica that fails to start kills itself (ServeProcess.start)
     replicas.push(r);
     watch(r);
@@ -310,7 +315,12 @@ defaultAction: deny
     r.rssPeak = r.rssStart;
   }
 
-  // The load: a few workers, each drawing from its own seeded sequence.
+  // The load: a few workers, each drawing from its own seeded sequence. `halt` ends the load
+  // and the schedule: on the caller's abort, or when the schedule fails.
+  const halt = new AbortController();
+  const onStop = () => halt.abort();
+  if (signal.aborted) halt.abort();
+  signal.addEventListener('abort', onStop, { once: true });
   const loadStart = Date.now();
   log(`load and faults for ${(schedule.totalMs / 60_000).toFixed(2)} min (seed ${options.seed})`);
   let controlDone = false;
@@ -319,7 +329,7 @@ defaultAction: deny
   const worker = async (w: number) => {
     const random = rng((options.seed + 1) * 7919 + w);
     const pool = [...signedRefs, ...signedRefs, ...signedRefs, ...pinnedRefs, ...unsignedRefs, ...attackRefs, ...firstRefs];
-    for (let ops = 0; ops < maxOpsPerWorker && !signal.aborted && (Date.now() - loadStart < schedule.totalMs || !controlDone); ops++) {
+    for (let ops = 0; ops < maxOpsPerWorker && !halt.signal.aborted && (Date.now() - loadStart < schedule.totalMs || !controlDone); ops++) {
       const r = random();
       if (r < 0.55) await decide('Pod', [pick(random, pool)]);
       else if (r < 0.7) await decide('Pod', [pick(random, pool), pick(random, pool)]);
@@ -328,7 +338,7 @@ defaultAction: deny
         const image = pick(random, signedRefs);
         await Promise.all(Array.from({ length: BURST }, () => decide('Pod', [image])));
       }
-      await sleep(50 + random() * 100, signal);
+      await sleep(50 + random() * 100, halt.signal);
     }
   };
 
@@ -370,14 +380,14 @@ spec:
       case 'notary-down':
         await stack.stopNotary({ kill: true });
         oracle.faultStarted(event.kind, Date.now());
-        await sleep(event.durationMs, signal);
+        await sleep(event.durationMs, halt.signal);
         oracle.faultEnded(event.kind, Date.now());
         await stack.startNotary();
         break;
       case 'registry-down':
         await stack.stopRegistry({ kill: true });
         oracle.faultStarted(event.kind, Date.now());
-        await sleep(event.durationMs, signal);
+        await sleep(event.durationMs, halt.signal);
         oracle.faultEnded(event.kind, Date.now());
         await stack.startRegistry();
         break;
@@ -391,7 +401,7 @@ spec:
         oracle.faultStarted(event.kind, Date.now());
         r.ending = true;
         await r.proc.kill();
-        await sleep(event.durationMs, signal);
+        await sleep(event.durationMs, halt.signal);
         r.proc = await startReplica(r);
         r.ending = false;
         r.restarted = true;
@@ -424,18 +434,27 @@ spec:
   const control = async () => {
     try {
       for (const event of schedule.events) {
-        if (signal.aborted) break;
-        await sleep(loadStart + event.at - Date.now(), signal);
-        if (signal.aborted) break;
+        if (halt.signal.aborted) break;
+        await sleep(loadStart + event.at - Date.now(), halt.signal);
+        if (halt.signal.aborted) break;
         await restartCrashed();
         await runEvent(event);
       }
+    } catch (error) {
+      halt.abort(); // a fault that cannot be undone (a part not coming back) ends the run
+      throw error;
     } finally {
       controlDone = true;
     }
   };
+  let samples = 0;
   const sampler = setInterval(() => {
-    for (const r of replicas) r.rssPeak = Math.max(r.rssPeak, rssKiB(r.proc.pid));
+    samples++;
+    for (const r of replicas) {
+      const rss = rssKiB(r.proc.pid);
+      r.rssPeak = Math.max(r.rssPeak, rss);
+      if (samples % 30 === 0 && r.rssPerMinute.length < MAX_MINUTE_SAMPLES) r.rssPerMinute.push(rss);
+    }
   }, 2000);
   try {
     const results = await Promise.allSettled([control(), ...Array.from({ length: WORKERS }, (_, w) => worker(w))]);
@@ -443,12 +462,13 @@ spec:
     if (failed) throw failed.reason;
   } finally {
     clearInterval(sampler);
+    signal.removeEventListener('abort', onStop);
     agent.destroy();
   }
   const durationMs = Date.now() - loadStart;
   const replicaReports = replicas.map((r) => {
     const rssEnd = rssKiB(r.proc.pid);
-    return { name: r.name, pid: r.proc.pid ?? 0, restarted: r.restarted, rssStartKiB: r.rssStart, rssEndKiB: rssEnd, rssPeakKiB: Math.max(r.rssPeak, rssEnd) };
+    return { name: r.name, pid: r.proc.pid ?? 0, restarted: r.restarted, rssStartKiB: r.rssStart, rssEndKiB: rssEnd, rssPeakKiB: Math.max(r.rssPeak, rssEnd), rssPerMinuteKiB: r.rssPerMinute };
   });
   const pct = (xs: number[], q: number) => {
     const s = [...xs].sort((a, b) => a - b);

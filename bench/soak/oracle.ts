@@ -7,7 +7,8 @@
 // - a signed tag is admitted pinned to its signed digest; after a re-signing, the previous
 //   digest may still be pinned until the cached answer is refreshed (cache.maxTtlSeconds,
 //   docs/adr/0004-cache-freshness.md);
-// - a tag refused before its first signing may stay refused for cache.negativeTtlSeconds after;
+// - a tag is admitted as soon as its first signing is published ("not signed yet" refusals are
+//   never cached);
 // - while the trust server or registry is down, an image verified before is admitted on its last
 //   answer with a warning, one never verified is refused naming the outage (docs/adr/0014);
 // - a ClusterImagePolicy change takes effect once the replicas' informers see it;
@@ -17,7 +18,6 @@ import type { FaultKind, Phase } from './schedule.js';
 
 export interface OracleTimings {
   readonly maxTtlMs: number;
-  readonly negativeTtlMs: number;
   /** After a part comes back: how long denials it caused may go on (retries, informer resync). */
   readonly recoveryMs: number;
   /** How long a policy change may take to reach both replicas. */
@@ -197,10 +197,10 @@ export class Oracle {
       // A killed replica: its connections are reset, the API server's calls on them fail.
       if (w.kind === 'replica-killed' && outcome.by === 'webhook-failure') return w.kind;
     }
+    // No allowance after a first signing: "not signed yet" refusals are never cached
+    // (docs/configuration.md, cache.negativeTtlSeconds), so a tag is admitted once published.
     for (const ref of images) {
       const list = this.signings.get(Oracle.split(ref).name) ?? [];
-      const first = list[0];
-      if (first && first.published + this.t.negativeTtlMs + this.t.recoveryMs >= t0) return 'first signing, negative cache';
       // A tag re-signed: /mutate may pin the previous digest from one replica's cache while
       // /validate, on the other replica, already knows the new one, and refuses the pin.
       const resigned = list.some((s) => s.replacedAt !== undefined && s.replacedAt + this.t.maxTtlMs + this.t.recoveryMs >= t0);

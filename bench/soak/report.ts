@@ -57,6 +57,7 @@ export function markdown(report: SoakReport, when = new Date()): string {
     '| replica | RSS start MiB | RSS end MiB | peak MiB | |',
     '| --- | --- | --- | --- | --- |',
     ...report.replicas.map((r) => `| ${r.name} | ${mib(r.rssStartKiB)} | ${mib(r.rssEndKiB)} | ${mib(r.rssPeakKiB)} | ${r.restarted ? 'killed and restarted by the schedule: start is the first process, end the last' : 'ran throughout'} |`),
+    ...report.replicas.filter((r) => r.rssPerMinuteKiB.length > 1).map((r) => `\nRSS of ${r.name} once a minute (MiB): ${[r.rssStartKiB, ...r.rssPerMinuteKiB].map(mib).join(' → ')}${r.restarted ? ' (restarted along the way)' : ''}.`),
     '',
     `Faults (seconds into the load, how long the action took): ${report.faults.map((f) => `${f.kind} @${(f.atMs / 1000).toFixed(0)}s (${(f.tookMs / 1000).toFixed(1)}s)`).join(', ')}.`,
   ];

@@ -28,7 +28,7 @@ it('admits nothing the oracle says must be refused', () => {
   expect(report.verdicts['wrong-admission']).toBe(0);
 });
 
-it('refuses what should pass only when a fault, a first signing or a policy change explains it', () => {
+it('refuses what should pass only when a fault, a re-signing the replicas disagree on or a policy change explains it', () => {
   // Zero, not a bound: every denial the schedule can cause has its rule in the oracle.
   expect(report.unexplainedDenials).toEqual([]);
   expect(report.verdicts['unexplained-denial']).toBe(0);

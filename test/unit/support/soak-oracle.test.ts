@@ -5,7 +5,7 @@ import { Oracle, type Outcome } from '../../../bench/soak/oracle.js';
 import { outcomeOf } from '../../../bench/soak/outcome.js';
 import { FAULT_KINDS, makeSchedule } from '../../../bench/soak/schedule.js';
 
-const T = { maxTtlMs: 5_000, negativeTtlMs: 2_000, recoveryMs: 8_000, policyMs: 10_000 };
+const T = { maxTtlMs: 5_000, recoveryMs: 8_000, policyMs: 10_000 };
 const REF = 'r.example/team/api:1.0';
 const [D1, D2, D3] = ['sha256:' + '1'.repeat(64), 'sha256:' + '2'.repeat(64), 'sha256:' + '3'.repeat(64)];
 const pinned = (digest: string, ref = REF): Outcome => ({ result: 'admitted', images: [`${ref}@${digest}`] });
@@ -89,13 +89,15 @@ describe('denials of what should pass', () => {
     expect(o.judge([REF], 50_200, 50_300, { result: 'denied', by: 'webhook-failure', message: 'x509' })).toMatchObject({ verdict: 'unexplained-denial', phase: 'cert-rotated' });
   });
 
-  it('explained by a first signing still in the negative cache, or a re-signing the replicas disagree on', () => {
+  it('a first signing: refused before, either while it is being published, admitted at once after; a re-signing the replicas disagree on', () => {
     const o = new Oracle(T);
     const ref = 'r.example/team/web:new-1';
     expect(o.judge([ref], 0, 100, denied()).verdict).toBe('refused');
+    expect(o.judge([ref], 0, 100, pinned(D1, ref)).verdict).toBe('wrong-admission');
     o.signed(ref, D1, 1_000, 2_000);
-    expect(o.judge([ref], 3_000, 3_100, denied())).toMatchObject({ verdict: 'explained-denial', why: 'first signing, negative cache' });
-    expect(o.judge([ref], 30_000, 30_100, denied()).verdict).toBe('unexplained-denial');
+    expect(o.judge([ref], 1_500, 2_100, denied())).toMatchObject({ verdict: 'explained-denial', why: 'being signed' });
+    expect(o.judge([ref], 1_500, 2_100, pinned(D1, ref)).verdict).toBe('admitted');
+    expect(o.judge([ref], 2_100, 2_200, denied()).verdict).toBe('unexplained-denial');
     o.signed(ref, D2, 40_000, 41_000);
     expect(o.judge([ref], 42_000, 42_100, denied(`DIGEST_NOT_SIGNED: tag "new-1" is signed for ${D2}`))).toMatchObject({ verdict: 'explained-denial', why: 're-signed tag, caches disagree' });
     expect(o.judge([ref], 42_000, 42_100, denied('TAG_NOT_SIGNED')).verdict).toBe('unexplained-denial');
