@@ -1,7 +1,7 @@
 // The soak's oracle (issue 12): what trustgate must answer for an image at a given moment, from
 // what the harness itself did — which digests a tag was signed to and when, which repositories
 // are attacks, which policy was in force, which faults were active — and the judgement of each
-// decision against it. Pure bookkeeping, no I/O: test/unit/soak-oracle.test.ts checks it.
+// decision against it. Pure bookkeeping, no I/O: test/unit/support/soak-oracle.test.ts checks it.
 //
 // The rules it applies are trustgate's documented ones:
 // - a signed tag is admitted pinned to its signed digest; after a re-signing, the previous
