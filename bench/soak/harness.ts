@@ -378,15 +378,19 @@ spec:
     log(`+${((began - loadStart) / 1000).toFixed(1)}s ${event.kind}${event.durationMs ? ` for ${(event.durationMs / 1000).toFixed(1)}s` : ''}`);
     switch (event.kind) {
       case 'notary-down':
-        await stack.stopNotary({ kill: true });
+        // Started before the kill (a review in flight may already see the connection reset),
+        // down once notary-server and its signer have exited.
         oracle.faultStarted(event.kind, Date.now());
+        await stack.stopNotary({ kill: true });
+        oracle.partDown(event.kind, Date.now());
         await sleep(event.durationMs, halt.signal);
         oracle.faultEnded(event.kind, Date.now());
         await stack.startNotary();
         break;
       case 'registry-down':
-        await stack.stopRegistry({ kill: true });
         oracle.faultStarted(event.kind, Date.now());
+        await stack.stopRegistry({ kill: true });
+        oracle.partDown(event.kind, Date.now());
         await sleep(event.durationMs, halt.signal);
         oracle.faultEnded(event.kind, Date.now());
         await stack.startRegistry();
@@ -401,6 +405,7 @@ spec:
         oracle.faultStarted(event.kind, Date.now());
         r.ending = true;
         await r.proc.kill();
+        oracle.partDown(event.kind, Date.now());
         await sleep(event.durationMs, halt.signal);
         r.proc = await startReplica(r);
         r.ending = false;

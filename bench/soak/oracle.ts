@@ -35,7 +35,10 @@ interface Signing {
 
 interface Window {
   readonly kind: FaultKind;
+  /** The harness began the fault (a kill sent): answers from here on may show it. */
   readonly start: number;
+  /** The part was seen gone (its process exited): nothing can be verified against it since. */
+  down?: number;
   /** The part is back (or the change made); undefined while still down. */
   end?: number;
 }
@@ -100,6 +103,12 @@ export class Oracle {
 
   faultStarted(kind: FaultKind, at: number): void {
     this.windows.push({ kind, start: at });
+  }
+
+  /** The part of the open `kind` fault has exited. */
+  partDown(kind: FaultKind, at: number): void {
+    const open = this.windows.findLast((w) => w.kind === kind && w.end === undefined);
+    if (open) open.down = at;
   }
 
   faultEnded(kind: FaultKind, at: number): void {
@@ -171,7 +180,7 @@ export class Oracle {
   }
 
   private admissionProblem(images: readonly string[], t0: number, t1: number, outcome: Outcome): string | undefined {
-    const notaryDown = this.windows.some((w) => w.kind === 'notary-down' && w.start <= t0 && (w.end === undefined || w.end >= t1));
+    const notaryDown = this.windows.some((w) => w.kind === 'notary-down' && w.down !== undefined && w.down <= t0 && (w.end === undefined || w.end >= t1));
     for (const [i, ref] of images.entries()) {
       const { name } = Oracle.split(ref);
       // By tag: an answer for the tag stands in for a reference pinning its signed digest too.

@@ -18,17 +18,21 @@ const END = '<!-- soak:end -->';
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '–');
 const mib = (kib: number) => (kib / 1024).toFixed(1);
 
+/** Replicas that ran throughout and ended beyond their start + cache bound + headroom. */
+export function rssProblems(report: SoakReport, rssHeadroomKiB: number): string[] {
+  return report.replicas.filter((r) => !r.restarted).flatMap((r) => {
+    const bound = r.rssStartKiB + report.cacheMaxBytes / 1024 + rssHeadroomKiB;
+    return r.rssEndKiB > bound ? [`${r.name}: RSS ${mib(r.rssEndKiB)} MiB at the end, beyond ${mib(bound)} MiB (start + cache bound + headroom)`] : [];
+  });
+}
+
 /** What the soak must show: no wrong admission, no crash, no unexplained denial, RSS within bounds. */
 export function failures(report: SoakReport, rssHeadroomKiB: number): string[] {
   const out: string[] = [];
   if (report.verdicts['wrong-admission'] > 0) out.push(`${report.verdicts['wrong-admission']} wrong admissions`);
   if (report.crashes.length > 0) out.push(`${report.crashes.length} crashes`);
   if (report.verdicts['unexplained-denial'] > 0) out.push(`${report.verdicts['unexplained-denial']} unexplained denials`);
-  for (const r of report.replicas.filter((x) => !x.restarted)) {
-    const bound = r.rssStartKiB + report.cacheMaxBytes / 1024 + rssHeadroomKiB;
-    if (r.rssEndKiB > bound) out.push(`${r.name}: RSS ${mib(r.rssEndKiB)} MiB at the end, beyond ${mib(bound)} MiB (start + cache bound + headroom)`);
-  }
-  return out;
+  return [...out, ...rssProblems(report, rssHeadroomKiB)];
 }
 
 export function markdown(report: SoakReport, when = new Date()): string {

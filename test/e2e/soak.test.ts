@@ -6,7 +6,7 @@
 // (bench/soak/oracle.ts, its rules checked in test/unit/support/soak-oracle.test.ts) judges every
 // decision. What the soak proves and how to read its figures: docs/soak.md.
 import { runSoak, type SoakReport } from '../../bench/soak/harness.js';
-import { failures, RSS_HEADROOM_KIB } from '../../bench/soak/report.js';
+import { rssProblems, RSS_HEADROOM_KIB } from '../../bench/soak/report.js';
 import { FAULT_KINDS, PHASES } from '../../bench/soak/schedule.js';
 
 let report: SoakReport;
@@ -37,5 +37,5 @@ it('refuses what should pass only when a fault, a re-signing the replicas disagr
 it('no replica crashes, and the one that ran throughout stays within its cache bound plus headroom', () => {
   expect(report.crashes).toEqual([]);
   expect(report.replicas.filter((r) => !r.restarted).length).toBeGreaterThan(0);
-  expect(failures(report, RSS_HEADROOM_KIB)).toEqual([]);
+  expect(rssProblems(report, RSS_HEADROOM_KIB)).toEqual([]);
 });

@@ -43,13 +43,17 @@ describe('admissions', () => {
 
   it('with notary-server down, only what the cluster admitted before', () => {
     const o = oracle();
-    o.signed('r.example/team/web:1.0', D2, 0, 1_000);
+    o.signed('r.example/team/web:1.0', D2, -100_000, -99_000);
+    o.signed('r.example/team/web:2.0', D2, -100_000, -99_000);
     expect(o.judge([REF], 2_000, 2_100, pinned(D1)).verdict).toBe('admitted');
-    o.faultStarted('notary-down', 10_000);
+    o.faultStarted('notary-down', 9_000);
+    // Between the kill and the exit: what was admitted may have been verified just in time.
+    expect(o.judge(['r.example/team/web:1.0'], 9_100, 9_200, pinned(D2, 'r.example/team/web:1.0')).verdict).toBe('admitted');
+    o.partDown('notary-down', 10_000);
     expect(o.judge([REF], 11_000, 11_100, { ...pinned(D1), stale: true }).verdict).toBe('admitted');
-    expect(o.judge(['r.example/team/web:1.0'], 11_000, 11_100, pinned(D2, 'r.example/team/web:1.0'))).toMatchObject({ verdict: 'wrong-admission', why: expect.stringMatching(/never verified before/) });
+    expect(o.judge(['r.example/team/web:2.0'], 11_000, 11_100, pinned(D2, 'r.example/team/web:2.0'))).toMatchObject({ verdict: 'wrong-admission', why: expect.stringMatching(/never verified before/) });
     o.faultEnded('notary-down', 15_000);
-    expect(o.judge(['r.example/team/web:1.0'], 15_500, 15_600, pinned(D2, 'r.example/team/web:1.0')).verdict).toBe('admitted');
+    expect(o.judge(['r.example/team/web:2.0'], 15_500, 15_600, pinned(D2, 'r.example/team/web:2.0')).verdict).toBe('admitted');
   });
 
   it('a deny policy: admissions wrong once it has had time to reach the replicas, and until it is lifted', () => {
@@ -77,6 +81,9 @@ describe('denials of what should pass', () => {
     const o = oracle();
     expect(o.judge([REF], 2_000, 2_100, denied('UNREACHABLE')).verdict).toBe('unexplained-denial');
     o.faultStarted('notary-down', 10_000);
+    // Answered between the kill and the exit: the connection was reset, the fault explains it.
+    expect(o.judge([REF], 9_900, 10_050, denied('UNREACHABLE: ECONNRESET'))).toMatchObject({ verdict: 'explained-denial', why: 'notary-down' });
+    o.partDown('notary-down', 10_100);
     o.faultEnded('notary-down', 14_000);
     expect(o.judge([REF], 13_000, 13_100, denied('UNREACHABLE'))).toMatchObject({ verdict: 'explained-denial', why: 'notary-down', phase: 'notary-down' });
     expect(o.judge([REF], 14_000 + T.recoveryMs + 1, 14_000 + T.recoveryMs + 100, denied('UNREACHABLE'))).toMatchObject({ verdict: 'unexplained-denial', phase: 'normal' });
