@@ -35,6 +35,8 @@ export class ControlPlane {
     readonly apiserverUrl: string,
     readonly kubeconfig: string,
     private readonly daemons: ChildProcess[],
+    /** kube-apiserver's program and arguments, to start it again (restartApiServer). */
+    private readonly apiserverCommand: readonly [string, readonly string[]],
   ) {}
 
   static async start(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -61,7 +63,7 @@ export class ControlPlane {
       `--listen-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
       `--initial-cluster=default=http://127.0.0.1:${peerPort}`, '--unsafe-no-fsync', '--log-level=warn',
     ], path.join(dir, 'etcd.log')));
-    daemons.push(startDaemon(path.join(bin, 'kube-apiserver'), [
+    const apiserverArgs = [
       '--advertise-address=127.0.0.1', '--bind-address=127.0.0.1', `--secure-port=${apiPort}`,
       `--etcd-servers=http://127.0.0.1:${etcdPort}`,
       `--cert-dir=${pki}`, `--tls-cert-file=${f('apiserver.crt')}`, `--tls-private-key-file=${f('apiserver.key')}`,
@@ -71,11 +73,12 @@ export class ControlPlane {
       '--endpoint-reconciler-type=none',
       `--service-account-issuer=https://127.0.0.1:${apiPort}`, `--service-account-key-file=${f('sa.pub')}`, `--service-account-signing-key-file=${f('sa.key')}`,
       '--v=1', ...extra,
-    ], path.join(dir, 'kube-apiserver.log')));
+    ];
+    daemons.push(startDaemon(path.join(bin, 'kube-apiserver'), apiserverArgs, path.join(dir, 'kube-apiserver.log')));
     const url = `https://127.0.0.1:${apiPort}`;
     const kubeconfig = path.join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml(url, f('ca.crt'), f('admin.crt'), f('admin.key')));
-    const plane = new ControlPlane(dir, bin, url, kubeconfig, daemons);
+    const plane = new ControlPlane(dir, bin, url, kubeconfig, daemons, [path.join(bin, 'kube-apiserver'), apiserverArgs]);
     try {
       await plane.waitReady(60_000);
     } catch (error) {
@@ -109,6 +112,20 @@ export class ControlPlane {
       if (Date.now() > deadline) throw new Error(`kube-apiserver not ready after ${timeoutMs} ms; see ${this.dir}/kube-apiserver.log`);
       await new Promise((r) => setTimeout(r, 250));
     }
+  }
+
+  /**
+   * Stops kube-apiserver (SIGTERM, its graceful shutdown) and starts it again with the same
+   * arguments, port, certificates and etcd: what a control-plane upgrade or a crash-looping API
+   * server does to its clients. etcd and kube-controller-manager keep running; resolves once
+   * /readyz answers 200 again.
+   */
+  async restartApiServer(timeoutMs = 60_000): Promise<void> {
+    const index = this.daemons.findIndex((d) => d.spawnfile === this.apiserverCommand[0]);
+    if (index < 0) throw new Error('kube-apiserver is not one of this control plane\'s daemons');
+    await stopDaemon(this.daemons[index]);
+    this.daemons[index] = startDaemon(this.apiserverCommand[0], this.apiserverCommand[1], path.join(this.dir, 'kube-apiserver.log'));
+    await this.waitReady(timeoutMs);
   }
 
   /** Where kube-apiserver writes its audit log (with `auditPolicy`). */

@@ -84,6 +84,17 @@ export class ServeProcess {
     return proc;
   }
 
+  /** The exit code or signal once the process has exited; undefined while it runs. */
+  get exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    return this.child.exitCode === null && this.child.signalCode === null ? undefined : { code: this.child.exitCode, signal: this.child.signalCode };
+  }
+
+  /** Registers `listener` for the process's exit (a crash, or a stop or kill). */
+  onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void {
+    if (this.exit) listener(this.exit.code, this.exit.signal);
+    else this.child.once('exit', listener);
+  }
+
   /** Waits until /readyz answers 200 (policies loaded, informers synced). */
   async waitReady(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -138,13 +149,14 @@ export class ServeProcess {
     return this.signal('SIGTERM');
   }
 
-  /** Kills the process without letting it shut down (a node lost, an OOM kill). */
+  /** SIGKILL, as the kernel's OOM killer or a node failure would: no graceful shutdown. */
   async kill(): Promise<number | null> {
     return this.signal('SIGKILL');
   }
 
   private async signal(signal: NodeJS.Signals): Promise<number | null> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    // A process killed by a signal has no exit code but a signalCode: it will not exit again.
+    if (this.exit) return this.exit.code;
     const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
     this.child.kill(signal);
     return exited;

@@ -37,7 +37,9 @@ export interface PushedImage {
   readonly size: number;
 }
 
-const MIGRATIONS = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'notary-migrations');
+// From the repository root (the working directory of jest and of the built benchmarks alike):
+// the SQL files are not copied into dist/.
+const MIGRATIONS = path.resolve('test/fixtures/notary-migrations');
 /** notary-signer's passphrase alias for the keys it stores (its NOTARY_SIGNER_<ALIAS> variable). */
 const SIGNER_ALIAS = 'trustgate';
 
@@ -75,10 +77,16 @@ export class TrustStack {
     let postgres: Postgres | undefined;
     let trustService: object = { type: 'local', hostname: '', port: '', key_algorithm: 'ecdsa' };
     let storage: object = { backend: 'memory' };
+    // A start that fails half-way leaves nothing running (PostgreSQL, a part already listening).
+    const fail = async (error: unknown): Promise<never> => {
+      await Promise.allSettled(notary.map((p) => stopDaemon(p.child)));
+      await postgres?.stop();
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    };
     if (options.durable) {
       postgres = await Postgres.start();
-      await postgres.createDatabase('notaryserver', ['server-0001_initial.up.sql', 'server-0002_changefeed.up.sql'].map((f) => path.join(MIGRATIONS, f)));
-      await postgres.createDatabase('notarysigner', [path.join(MIGRATIONS, 'signer-0001_initial.up.sql')]);
+      await TrustStack.createNotaryDatabases(postgres).catch(fail);
       const signerPort = await freePort();
       // The server's certificate serves both ways (serverAuth, clientAuth): notary-signer
       // accepts clients that chain to the test CA.
@@ -109,9 +117,17 @@ export class TrustStack {
       registry = `127.0.0.1:${registryPort}`;
     }
     const stack = new TrustStack(dir, tls, `https://127.0.0.1:${notaryPort}`, registry, { notary, ...(registryPart && { registry: registryPart }) }, postgres);
-    await Promise.all([stack.startParts(notary), ...(registryPart ? [stack.startParts([registryPart])] : [])]);
+    await Promise.all([stack.startParts(notary), ...(registryPart ? [stack.startParts([registryPart])] : [])]).catch(async (error: unknown) => {
+      await stopDaemon(registryPart?.child);
+      return fail(error);
+    });
     stack.writeClientConfig();
     return stack;
+  }
+
+  private static async createNotaryDatabases(postgres: Postgres): Promise<void> {
+    await postgres.createDatabase('notaryserver', ['server-0001_initial.up.sql', 'server-0002_changefeed.up.sql'].map((f) => path.join(MIGRATIONS, f)));
+    await postgres.createDatabase('notarysigner', [path.join(MIGRATIONS, 'signer-0001_initial.up.sql')]);
   }
 
   /** Starts parts in order, each listening before the next starts (notary-server needs its signer). */

@@ -5,6 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 const EXERCISED: readonly { command: RegExp; file: string; fragment: string }[] = [
   { command: /^npm run demo\b/, file: 'test/e2e/demo.test.ts', fragment: "'dist/scripts/demo.js'" },
   { command: /^npm test$/, file: '.ci/run', fragment: 'npm test' },
+  // `npm run soak` is scripts/soak.sh around the harness that test/e2e/soak.test.ts runs for a minute.
+  { command: /^(SOAK_MINUTES=\d+ )?(SOAK_SEED=\d+ )?npm run soak( -- --record)?$/, file: 'test/e2e/soak.test.ts', fragment: 'runSoak({ minutes: Number(process.env.SOAK_MINUTES ?? 1), seed: Number(process.env.SOAK_SEED ?? 1) })' },
   { command: /^helm install trustgate charts\/trustgate --namespace trustgate --create-namespace --set tls\.certManager\.enabled=true$/, file: 'test/e2e/chart.test.ts', fragment: "'tls.certManager.enabled=true'" },
   { command: /^helm install trustgate charts\/trustgate --namespace trustgate --create-namespace$/, file: 'test/support/control-plane.ts', fragment: "'--namespace', 'trustgate', '--create-namespace'" },
   { command: /^kubectl label namespace [\w-]+ trustgate\.dev\/enforce=true$/, file: 'test/e2e/cluster.test.ts', fragment: "['label', 'namespace', 'enforced', 'trustgate.dev/enforce=true']" },
