@@ -20,7 +20,7 @@ import path from 'node:path';
 import { freePort } from '../test/support/processes.js';
 import { buildRepository, digestOf, standardKeys, standardSpec } from '../test/support/repo-builder.js';
 import { review, workload } from '../test/support/reviews.js';
-import { metricValue, ServeProcess, writeServeConfig } from '../test/support/serve-process.js';
+import { metricValue, POD_HEAP_NODE_OPTIONS, ServeProcess, writeServeConfig } from '../test/support/serve-process.js';
 import { makeTls } from '../test/support/tls.js';
 
 const REPOSITORIES = Number(process.env.BENCH_REPOSITORIES ?? 1000);
@@ -81,7 +81,7 @@ function post(port: number, ca: Buffer, agent: https.Agent, body: string): Promi
  */
 const VARIANTS = [
   { name: 'no memory limit (this machine: V8 sizes its heap from 24 GiB)', nodeOptions: '' },
-  { name: 'heap as in the chart\'s pod (256 Mi limit: --max-old-space-size=128 --max-semi-space-size=1)', nodeOptions: '--max-old-space-size=128 --max-semi-space-size=1' },
+  { name: `heap as in the chart's pod (256 Mi limit: ${POD_HEAP_NODE_OPTIONS})`, nodeOptions: POD_HEAP_NODE_OPTIONS },
 ] as const;
 
 const settle = () => new Promise((r) => setTimeout(r, 3000));

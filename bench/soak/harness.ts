@@ -15,7 +15,7 @@ import { ControlPlane } from '../../test/support/control-plane.js';
 import { eventually } from '../../test/support/eventually.js';
 import { freePort, runOk } from '../../test/support/processes.js';
 import { review, workload } from '../../test/support/reviews.js';
-import { ServeProcess } from '../../test/support/serve-process.js';
+import { POD_HEAP_NODE_OPTIONS, ServeProcess } from '../../test/support/serve-process.js';
 import { TrustStack, type PushedImage } from '../../test/support/stack.js';
 import { Oracle, type Judgement, type Outcome, type Verdict } from './oracle.js';
 import { outcomeOf } from './outcome.js';
@@ -212,7 +212,8 @@ async function soak(
 
   const crashes: { name: string; code: number | null; signal: string | null }[] = [];
   const startReplica = async (r: Pick<Replica, 'name' | 'config'>): Promise<ServeProcess> => {
-    const proc = await ServeProcess.start(r.config, stack.tls.caCert, false);
+    // Heap sized as in the chart's pod: RSS is then what a replica would hold there.
+    const proc = await ServeProcess.start(r.config, stack.tls.caCert, false, { NODE_OPTIONS: POD_HEAP_NODE_OPTIONS });
     await proc.waitReady(60_000);
     return proc;
   };

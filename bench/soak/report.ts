@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { SoakReport } from './harness.js';
 import { PHASES } from './schedule.js';
+import { CHART_MEMORY_LIMIT_KIB } from '../../test/support/serve-process.js';
 
 /**
  * RSS a replica may add beyond its caches between the start of the load and its end: V8 sizes
@@ -18,12 +19,18 @@ const END = '<!-- soak:end -->';
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '–');
 const mib = (kib: number) => (kib / 1024).toFixed(1);
 
-/** Replicas that ran throughout and ended beyond their start + cache bound + headroom. */
+/**
+ * Replicas that ran throughout and ended beyond their start + cache bound + headroom, and any
+ * replica whose peak passed the chart's memory limit (the replicas run with the pod's heap
+ * sizing, POD_HEAP_NODE_OPTIONS: in a pod that peak would be an OOM kill).
+ */
 export function rssProblems(report: SoakReport, rssHeadroomKiB: number): string[] {
-  return report.replicas.filter((r) => !r.restarted).flatMap((r) => {
+  const growth = report.replicas.filter((r) => !r.restarted).flatMap((r) => {
     const bound = r.rssStartKiB + report.cacheMaxBytes / 1024 + rssHeadroomKiB;
     return r.rssEndKiB > bound ? [`${r.name}: RSS ${mib(r.rssEndKiB)} MiB at the end, beyond ${mib(bound)} MiB (start + cache bound + headroom)`] : [];
   });
+  const peak = report.replicas.flatMap((r) => (r.rssPeakKiB > CHART_MEMORY_LIMIT_KIB ? [`${r.name}: RSS peaked at ${mib(r.rssPeakKiB)} MiB, beyond the chart's ${mib(CHART_MEMORY_LIMIT_KIB)} MiB limit`] : []));
+  return [...growth, ...peak];
 }
 
 /** What the soak must show: no wrong admission, no crash, no unexplained denial, RSS within bounds. */

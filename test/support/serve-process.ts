@@ -37,6 +37,19 @@ spec:
 `;
 }
 
+/**
+ * V8's heap as in the chart's pod, for a serve process on a machine without a memory limit. Node
+ * gives V8 the smaller of the machine's memory and the cgroup's limit (nodejs/node
+ * src/api/environment.cc, SetIsolateCreateParamsForNode), and V8 makes the old generation a
+ * quarter of it, ×2 on 64-bit, with ~1 MiB semi-spaces for such a heap (v8 src/heap/heap.cc,
+ * HeapSizeFromPhysicalMemory): the chart's 256 Mi limit (charts/trustgate/values.yaml) gives
+ * these flags. Without them, on this 24 GiB machine, V8 lets garbage pile up to ~180 MiB of heap
+ * before collecting, and RSS says nothing about what a pod would hold.
+ */
+export const POD_HEAP_NODE_OPTIONS = '--max-old-space-size=128 --max-semi-space-size=1';
+/** The chart's memory limit (charts/trustgate/values.yaml resources.limits.memory), in KiB. */
+export const CHART_MEMORY_LIMIT_KIB = 256 * 1024;
+
 export class ServeProcess {
   readonly lines: string[] = [];
   port = 0;
