@@ -23,7 +23,7 @@ console.error(`soak: every decision in ${decisionLog}`);
 const problems = failures(report, RSS_HEADROOM_KIB);
 if (values.record) {
   const file = path.resolve('bench/RESULTS.md');
-  recordIn(file, `## Chaos soak (\`npm run soak\`, issue 12)\n\nWhat it runs and proves: docs/soak.md. Real figures of one run on the shared two-core machine.\n\n${text}`);
+  recordIn(file, `## Chaos soak (\`npm run soak\`, issue 12)\n\nWhat it runs and proves: docs/soak.md. Real figures of one run on the shared two-core machine; the replicas' V8 heap sized as in the chart's 256 Mi pod (POD_HEAP_NODE_OPTIONS).\n\n${text}`);
   console.error(`soak: recorded in ${file}`);
 }
 if (problems.length) {
