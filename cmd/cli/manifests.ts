@@ -5,7 +5,7 @@
 // findings, its byte range for the pin.
 import { readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { Composer, isAlias, isScalar, LineCounter, Parser, type Document, type Node } from 'yaml';
+import { Composer, isAlias, isScalar, LineCounter, Parser, visit, type Document, type Node } from 'yaml';
 import { printable } from '../../src/reference/index.js';
 import { UsageError } from './errors.js';
 
@@ -179,6 +179,10 @@ function parseAll(source: Source, counts: { documents: number; objects: number }
       if (/call stack/i.test(error.message)) throw new UsageError(`${where}: too deeply nested to read`);
       throw new UsageError(`${where}: not valid YAML: ${printable(error.message.split('\n')[0] ?? '', 200)}`);
     }
+    const merge = mergeKeyAt(doc);
+    if (merge !== undefined) {
+      throw new UsageError(`${at(source.file, index, lines.linePos(merge).line)}: a YAML merge key (<<): kubectl reads it differently (go-yaml v2 lets a << override the keys written before it), so check cannot know which image is applied; write the keys out (yq 'explode(.)')`);
+    }
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: MANIFEST_LIMITS.aliases });
@@ -190,6 +194,30 @@ function parseAll(source: Source, counts: { documents: number; objects: number }
     collect(value, [], 0, { source, index, doc, lines, out, counts });
   }
   return out;
+}
+
+/**
+ * Where the document uses a YAML merge key, if it does. kubectl reads YAML with go-yaml v2
+ * (sigs.k8s.io/yaml), whose decoder writes a merged mapping over the keys read before the `<<`
+ * (gopkg.in/yaml.v2 decode.go, `merge`), while the YAML 1.1 merge type lets explicit keys win
+ * (yaml.org/type/merge.html) and YAML 1.2 has no merge at all: `image: signed` followed by
+ * `<<: {image: unsigned}` is a signed image to this parser and an unsigned one to kubectl. A
+ * plain `<<` key is a merge to go-yaml v2 (and `!!merge` to the yaml package); a quoted one is
+ * a plain key to both.
+ */
+function mergeKeyAt(doc: Document.Parsed): number | undefined {
+  let at: number | undefined;
+  visit(doc, {
+    Pair(_key, pair) {
+      const key = pair.key;
+      if (!isScalar(key)) return undefined;
+      const merge = typeof key.value === 'symbol' ? key.value.description === '<<' : key.value === '<<' && key.type === 'PLAIN';
+      if (!merge) return undefined;
+      at = key.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return at;
 }
 
 interface Collecting {

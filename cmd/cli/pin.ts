@@ -3,7 +3,7 @@
 // repository that commits it sees no drift. Only the bytes of each image scalar change: the
 // edit replaces the scalar's source range in the text, in its own quoting style, and leaves
 // comments, key order and layout everywhere else as they were.
-import { chmodSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isAlias, isScalar, Scalar } from 'yaml';
@@ -38,6 +38,9 @@ export async function runPin(argv: string[], environment: CheckEnvironment, out:
   if (values.file?.length !== 1) throw new UsageError('pin takes one -f FILE|-');
   const file = values.file[0]!;
   if (values['in-place'] && file === '-') throw new UsageError('--in-place needs a file, not stdin');
+  // Renaming over a link would replace the link with its target's text, pinned: a pull request's
+  // link to a file outside the checkout would bring that file into the repository.
+  if (values['in-place'] && isSymlink(file)) throw new UsageError(`--in-place: ${printable(file)} is a symbolic link; pin the file it names, or print the pinned text (without --in-place)`);
   const sources = await readSources([file], environment.readStdin);
   const source = sources[0]!;
   const results = await decideManifests(sources, values, environment);
@@ -92,16 +95,27 @@ function scalarText(node: Scalar, pinned: string, where: string): string {
   }
 }
 
+function isSymlink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false; // missing: readSources says so
+  }
+}
+
 /** A temporary file beside the target, with its mode, renamed over it: never half written. */
 function writeAtomically(file: string, text: string): void {
   const mode = statSync(file).mode & 0o7777;
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.trustgate-${process.pid}`);
+  let created = false;
   try {
+    // `wx`: a file (or link) already under this name is not ours, neither written through nor removed.
     writeFileSync(temp, text, { mode, flag: 'wx' });
+    created = true;
     chmodSync(temp, mode); // the umask may have narrowed it
     renameSync(temp, file);
   } catch (error) {
-    rmSync(temp, { force: true });
+    if (created) rmSync(temp, { force: true });
     throw new UsageError(`--in-place: cannot write ${printable(file)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
 }

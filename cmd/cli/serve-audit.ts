@@ -70,6 +70,8 @@ export function startAudit(deps: AuditDependencies): Audit {
       decide: async (pod) => {
         const review = podReview(pod);
         // Pull-secret reads are API requests too: a token each, unless the webhook's cache answers.
+        // The ServiceAccount first: the secrets it lists (up to 64, a tenant's choice) are counted once known.
+        await deps.side.readServiceAccount(review, () => apiRate.take());
         for (let reads = deps.side.credentialReads(review); reads > 0; reads--) await apiRate.take();
         const credentials = await deps.side.credentials(review, deps.serve.deadlineSeconds * 1000);
         return decide(review, 'mutate', { policies, verifier, defaultAction: deps.serve.defaultAction, mutateWorkloads: false, deadlineMs: AUDIT_DEADLINE_MS, credentialsFor: credentialLookup(credentials) });

@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import { AUDIT_ANNOTATION, originalKey, podSpecOf, type CredentialFailure, type Decision, type PodCredentials, type ReviewRequest } from '../../src/admission/index.js';
 import type { ServeConfig } from '../../src/config/index.js';
-import { EventRecorder, loadKubeConfig, MAX_PULL_SECRETS, PolicyInformers, PullSecretError, PullSecretReader, ReviewedNamespaces } from '../../src/kube/index.js';
+import { EventRecorder, loadKubeConfig, PolicyInformers, PullSecretError, PullSecretReader, ReviewedNamespaces } from '../../src/kube/index.js';
 import type { Policy } from '../../src/policy/index.js';
 
 export interface KubernetesSide {
@@ -17,6 +17,11 @@ export interface KubernetesSide {
    * of its API rate limit for each.
    */
   readonly credentialReads: (review: ReviewRequest) => number;
+  /**
+   * Reads the pod's ServiceAccount if its pull-secret names are needed and not cached, after
+   * `take()`: credentialReads() counts every secret it lists only once it is read.
+   */
+  readonly readServiceAccount: (review: ReviewRequest, take: () => Promise<void>) => Promise<void>;
   /** Events not written since start (rate limit, full queue). */
   readonly eventsDropped: () => number;
   readonly stop: () => void;
@@ -51,8 +56,11 @@ export async function startKubernetesSide(
     ready: () => informers?.ready ?? true,
     credentialReads: (review) => {
       const query = secrets && queryOf(review);
-      if (!secrets || !query || secrets.isCached(query)) return 0;
-      return 1 + Math.min(MAX_PULL_SECRETS, query.imagePullSecrets.length || 1);
+      return secrets && query ? secrets.reads(query) : 0;
+    },
+    readServiceAccount: async (review, take) => {
+      const query = secrets && queryOf(review);
+      if (secrets && query) await secrets.readServiceAccount(query, take);
     },
     credentials: async (review, timeoutMs) => {
       const query = queryOf(review);

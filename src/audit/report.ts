@@ -7,6 +7,7 @@
 // 1.5 MiB default value limit), so a namespace's results go into as many objects as needed,
 // `trustgate-audit-0`, `trustgate-audit-1`, …, each holding at most `maxResults` results and
 // `maxBytes` of JSON, sorted worst first so the first object holds the failures.
+import { createHash } from 'node:crypto';
 import { STATUS_ORDER, type AuditStatus, type Finding } from './findings.js';
 
 export const REPORT_API_VERSION = 'wgpolicyk8s.io/v1alpha2';
@@ -214,7 +215,16 @@ function worstIndex(s: Summary): number {
  * unchanged results), so an unchanged report is not written again.
  */
 export function sameContent(a: Pick<PolicyReportObject, 'results' | 'summary'>, b: Pick<PolicyReportObject, 'results' | 'summary'>): boolean {
-  return canonical([a.summary, a.results]) === canonical([b.summary, b.results]);
+  return contentDigest(a) === contentDigest(b);
+}
+
+/**
+ * What sameContent() compares, in 64 characters: what a report read back is remembered by until
+ * its namespace is written, instead of the report itself (anyone who may write PolicyReports
+ * can put trustgate's labels on reports of 1.5 MiB each).
+ */
+export function contentDigest(report: { results?: unknown; summary?: unknown }): string {
+  return createHash('sha256').update(canonical([report.summary, report.results])).digest('hex');
 }
 
 /**

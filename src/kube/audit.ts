@@ -5,7 +5,7 @@
 // limit first (audit.apiRequestsPerSecond): a round over a large cluster is spread out, never a
 // burst that competes with the API server's other clients.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { LeaseConflict, REPORT_LABELS, sameContent, timestampsOf, CLUSTER_REPORT_NAME, REPORT_API_VERSION, type AuditPod, type LeaseApi, type LeaseRecord, type LeaseWrite, type PodPage, type PolicyReportObject, type TokenBucket } from '../audit/index.js';
+import { contentDigest, LeaseConflict, REPORT_LABELS, timestampsOf, CLUSTER_REPORT_NAME, REPORT_API_VERSION, type AuditPod, type LeaseApi, type LeaseRecord, type LeaseWrite, type PodPage, type PolicyReportObject, type TokenBucket } from '../audit/index.js';
 
 const GROUP = 'wgpolicyk8s.io';
 const VERSION = REPORT_API_VERSION.split('/')[1]!;
@@ -14,6 +14,13 @@ const LABEL_SELECTOR = Object.entries(REPORT_LABELS).map(([k, v]) => `${k}=${v}`
 const PAGE = 500;
 /** Report objects read back per namespace (a tenant may add objects with trustgate's labels). */
 const MAX_REPORTS_LISTED = 1000;
+/**
+ * Report objects per list page. Anyone who may write PolicyReports can put trustgate's labels
+ * on reports of up to etcd's request limit (1.5 MiB, etcd --max-request-bytes): a page of 500
+ * such reports is 750 MiB to parse at once. Ten are 15 MiB at most; each page is read for what
+ * is needed (names, versions, first-found times, a digest of the content) and let go.
+ */
+const REPORT_PAGE = 10;
 /** First-found times read back per namespace. */
 const MAX_TIMESTAMPS = 100_000;
 /**
@@ -28,6 +35,23 @@ interface ListedReport {
   results?: unknown;
 }
 
+/**
+ * A custom-object list as the API server sends it: the generic client returns the JSON as is,
+ * so its continue token is `metadata.continue` (ListMeta's JSON name), not the typed clients'
+ * `_continue` property.
+ */
+interface CustomList {
+  items?: ListedReport[];
+  metadata?: { continue?: string };
+}
+
+/** A report as remembered between reading a namespace's reports and writing them: never its content. */
+interface KnownReport {
+  readonly name: string;
+  readonly resourceVersion: string | undefined;
+  readonly digest: string;
+}
+
 export interface KubeAuditOptions {
   readonly leaseNamespace: string;
   readonly leaseName: string;
@@ -37,7 +61,7 @@ export class KubeAudit {
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
   /** Each namespace's reports as last listed (by timestamps()), used by its writeNamespace(). */
-  private readonly listed = new Map<string, ListedReport[]>();
+  private readonly listed = new Map<string, KnownReport[]>();
   /** API requests made (metrics, the bench). */
   requests = 0;
 
@@ -95,16 +119,25 @@ export class KubeAudit {
 
   /** First-found times of the results in the namespace's reports (and keeps the list for writeNamespace). */
   async timestamps(namespace: string): Promise<Map<string, number>> {
-    const reports = await this.listReports(namespace);
-    this.listed.set(namespace, reports);
     const out = new Map<string, number>();
-    for (const r of reports) timestampsOf(r, out, MAX_TIMESTAMPS);
+    this.listed.set(namespace, await this.listReports(namespace, (r) => timestampsOf(r, out, MAX_TIMESTAMPS)));
     return out;
   }
 
-  private async listReports(namespace: string): Promise<ListedReport[]> {
-    const answer = (await this.call(() => this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'policyreports', labelSelector: LABEL_SELECTOR, limit: MAX_REPORTS_LISTED }))) as { items?: ListedReport[] };
-    return answer.items ?? [];
+  /** The namespace's reports, a page at a time: each seen by `each`, and remembered by name, version and digest. */
+  private async listReports(namespace: string, each: (report: ListedReport) => void = () => undefined): Promise<KnownReport[]> {
+    const known: KnownReport[] = [];
+    let cont: string | undefined;
+    do {
+      const answer = (await this.call(() => this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'policyreports', labelSelector: LABEL_SELECTOR, limit: REPORT_PAGE, ...(cont !== undefined && { _continue: cont }) }))) as CustomList;
+      for (const r of answer.items ?? []) {
+        if (known.length >= MAX_REPORTS_LISTED) return known;
+        each(r);
+        known.push({ name: r.metadata?.name ?? '', resourceVersion: r.metadata?.resourceVersion, digest: contentDigest(r) });
+      }
+      cont = answer.metadata?.continue || undefined;
+    } while (cont);
+    return known;
   }
 
   /**
@@ -116,14 +149,14 @@ export class KubeAudit {
   async writeNamespace(namespace: string, reports: PolicyReportObject[]): Promise<void> {
     const existing = this.listed.get(namespace) ?? (await this.listReports(namespace));
     this.listed.delete(namespace);
-    const byName = new Map(existing.map((r) => [r.metadata?.name ?? '', r]));
+    const byName = new Map(existing.map((r) => [r.name, r]));
     const base = { group: GROUP, version: VERSION, namespace, plural: 'policyreports' };
     for (const report of reports) {
       const name = report.metadata.name;
       const old = byName.get(name);
       byName.delete(name);
-      if (old && sameContent(report, { summary: old.summary as PolicyReportObject['summary'], results: old.results as PolicyReportObject['results'] })) continue;
-      await this.put(base, name, report, old?.metadata?.resourceVersion);
+      if (old && old.digest === contentDigest(report)) continue;
+      await this.put(base, name, report, old?.resourceVersion);
     }
     for (const name of byName.keys()) {
       if (name) await this.remove(base, name);
@@ -148,12 +181,12 @@ export class KubeAudit {
     let cont: string | undefined;
     const stale: { namespace: string; name: string }[] = [];
     do {
-      const answer = (await this.call(() => this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'policyreports', labelSelector: LABEL_SELECTOR, limit: PAGE, ...(cont !== undefined && { _continue: cont }) }))) as { items?: ListedReport[]; metadata?: { _continue?: string } };
+      const answer = (await this.call(() => this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'policyreports', labelSelector: LABEL_SELECTOR, limit: REPORT_PAGE, ...(cont !== undefined && { _continue: cont }) }))) as CustomList;
       for (const r of answer.items ?? []) {
         const { namespace, name } = r.metadata ?? {};
         if (namespace && name && !audited.has(namespace) && stale.length < 10_000) stale.push({ namespace, name });
       }
-      cont = answer.metadata?._continue || undefined;
+      cont = answer.metadata?.continue || undefined;
     } while (cont);
     for (const { namespace, name } of stale) await this.remove({ group: GROUP, version: VERSION, namespace, plural: 'policyreports' }, name);
   }

@@ -85,18 +85,47 @@ export class PullSecretReader {
   }
 
   /**
+   * At most how many API reads credentials() would make now (the audit takes an API token for
+   * each): the ServiceAccount, each pull secret not cached, the cluster's secret. A ServiceAccount
+   * not cached may list up to MAX_PULL_SECRETS secrets, all counted: readServiceAccount() first
+   * makes the count exact.
+   */
+  reads(query: PodCredentialsQuery): number {
+    let n = this.clusterSecret && !this.secrets.has(`${this.clusterSecret.namespace}/${this.clusterSecret.name}`) ? 1 : 0;
+    if (query.imagePullSecrets.length > MAX_PULL_SECRETS || !this.readable(query.namespace)) return n;
+    let names = query.imagePullSecrets;
+    if (names.length === 0) {
+      const listed = this.serviceAccounts.get(`${query.namespace}/${query.serviceAccountName ?? 'default'}`);
+      if (listed === undefined) return n + 1 + MAX_PULL_SECRETS;
+      if (listed.length > MAX_PULL_SECRETS) return n; // refused before any secret is read
+      names = listed;
+    }
+    for (const name of new Set(names)) if (!this.secrets.has(`${query.namespace}/${name}`)) n++;
+    return n;
+  }
+
+  /**
+   * Reads the pod's ServiceAccount when its pull-secret names are needed and not cached, after
+   * `take()` (the audit's API token): reads() is exact after it, as a tenant's ServiceAccount may
+   * list MAX_PULL_SECRETS secrets for a pod that lists none.
+   */
+  async readServiceAccount(query: PodCredentialsQuery, take: () => Promise<void>): Promise<void> {
+    if (query.imagePullSecrets.length > 0 || !this.readable(query.namespace)) return;
+    const account = query.serviceAccountName ?? 'default';
+    if (this.serviceAccounts.has(`${query.namespace}/${account}`)) return;
+    await take();
+    await this.read(this.serviceAccounts, query.namespace, account, []);
+  }
+
+  private readable(namespace: string): boolean {
+    return this.namespaces === undefined || this.namespaces.has(namespace);
+  }
+
+  /**
    * The answer when every object it needs is cached, as in a cluster's steady state: read
    * synchronously, without the deadline's timer and a promise per read, which cost the webhook
    * benchmark's Kubernetes side a fifth of its throughput. Undefined when anything must be read.
    */
-  /** Whether credentials() would answer without a read (the audit takes API tokens only for reads). */
-  isCached(query: PodCredentialsQuery): boolean {
-    try {
-      return this.fromCache(query) !== undefined;
-    } catch {
-      return true; // refused before any read
-    }
-  }
 
   private fromCache(query: PodCredentialsQuery): OwnedCredentials | undefined {
     const account = query.serviceAccountName ?? 'default';
