@@ -108,6 +108,7 @@ export function startAudit(deps: AuditDependencies): Audit {
       leaseFailures = 0;
       metrics.auditLeader(leading);
       logger.info({ identity, leading }, leading ? 'audit: leading (this replica audits)' : 'audit: standing by');
+      if (leading) kube.forgetWritten();
       controller.leading(leading);
     },
     (error) => {

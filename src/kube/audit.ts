@@ -14,6 +14,8 @@ const LABEL_SELECTOR = Object.entries(REPORT_LABELS).map(([k, v]) => `${k}=${v}`
 const PAGE = 500;
 /** Report objects read back per namespace (a tenant may add objects with trustgate's labels). */
 const MAX_REPORTS_LISTED = 1000;
+/** Namespaces whose written report versions are remembered (KubeAudit.written). */
+const MAX_NAMESPACES_REMEMBERED = 10_000;
 /**
  * Report objects per list page. Anyone who may write PolicyReports can put trustgate's labels
  * on reports of up to etcd's request limit (1.5 MiB, etcd --max-request-bytes): a page of 500
@@ -62,6 +64,15 @@ export class KubeAudit {
   private readonly custom: CustomObjectsApi;
   /** Each namespace's reports as last listed (by timestamps()), used by its writeNamespace(). */
   private readonly listed = new Map<string, KnownReport[]>();
+  /**
+   * The resourceVersion of each report this process last wrote (or found already as it would
+   * write it), by namespace and name. First-found times are read back only from those: a report
+   * changed by anyone else since (a tenant backdating a failure to hide it from the new-failures
+   * alert) has a version this process never wrote, and its times are not believed. A namespace
+   * this process has not written yet (start, failover) takes the reports as it finds them.
+   * Bounded: MAX_NAMESPACES_REMEMBERED namespaces, the oldest forgotten first.
+   */
+  private readonly written = new Map<string, Map<string, string>>();
   /** API requests made (metrics, the bench). */
   requests = 0;
 
@@ -117,11 +128,24 @@ export class KubeAudit {
     return { pods, truncated: false };
   }
 
-  /** First-found times of the results in the namespace's reports (and keeps the list for writeNamespace). */
+  /**
+   * First-found times of the results in the namespace's reports (and keeps the list for
+   * writeNamespace): from the reports as this process last wrote them, or from all of them when it
+   * has written none in this namespace yet (see `written`).
+   */
   async timestamps(namespace: string): Promise<Map<string, number>> {
     const out = new Map<string, number>();
-    this.listed.set(namespace, await this.listReports(namespace, (r) => timestampsOf(r, out, MAX_TIMESTAMPS)));
+    const ours = this.written.get(namespace);
+    this.listed.set(namespace, await this.listReports(namespace, (r) => {
+      if (ours === undefined || (r.metadata?.name !== undefined && ours.get(r.metadata.name) === r.metadata.resourceVersion)) timestampsOf(r, out, MAX_TIMESTAMPS);
+    }));
     return out;
+  }
+
+  private remember(namespace: string, versions: Map<string, string>): void {
+    this.written.delete(namespace);
+    this.written.set(namespace, versions);
+    while (this.written.size > MAX_NAMESPACES_REMEMBERED) this.written.delete(this.written.keys().next().value!);
   }
 
   /** The namespace's reports, a page at a time: each seen by `each`, and remembered by name, version and digest. */
@@ -151,16 +175,37 @@ export class KubeAudit {
     this.listed.delete(namespace);
     const byName = new Map(existing.map((r) => [r.name, r]));
     const base = { group: GROUP, version: VERSION, namespace, plural: 'policyreports' };
-    for (const report of reports) {
-      const name = report.metadata.name;
-      const old = byName.get(name);
-      byName.delete(name);
-      if (old && old.digest === contentDigest(report)) continue;
-      await this.put(base, name, report, old?.resourceVersion);
+    const versions = new Map<string, string>();
+    try {
+      for (const report of reports) {
+        const name = report.metadata.name;
+        const old = byName.get(name);
+        byName.delete(name);
+        if (old && old.digest === contentDigest(report)) {
+          // Already exactly what this round would write: as good as written by us.
+          if (old.resourceVersion !== undefined) versions.set(name, old.resourceVersion);
+          continue;
+        }
+        const version = await this.put(base, name, report, old?.resourceVersion);
+        if (version !== undefined) versions.set(name, version);
+      }
+      for (const name of byName.keys()) {
+        if (name) await this.remove(base, name);
+      }
+      this.remember(namespace, versions);
+    } catch (error) {
+      // A partial write is no record: the next round takes the namespace's reports as it finds them.
+      this.written.delete(namespace);
+      throw error;
     }
-    for (const name of byName.keys()) {
-      if (name) await this.remove(base, name);
-    }
+  }
+
+  /**
+   * Forgets which report versions this process wrote: on taking the Lease, as another replica may
+   * have written since (its versions would otherwise look like a tenant's changes).
+   */
+  forgetWritten(): void {
+    this.written.clear();
   }
 
   async writeCluster(report: PolicyReportObject): Promise<void> {
@@ -191,18 +236,19 @@ export class KubeAudit {
     for (const { namespace, name } of stale) await this.remove({ group: GROUP, version: VERSION, namespace, plural: 'policyreports' }, name);
   }
 
-  private async put(base: { group: string; version: string; namespace: string; plural: string }, name: string, report: PolicyReportObject, resourceVersion: string | undefined): Promise<void> {
+  /** Creates or replaces the report; returns the resourceVersion the API server gave it. */
+  private async put(base: { group: string; version: string; namespace: string; plural: string }, name: string, report: PolicyReportObject, resourceVersion: string | undefined): Promise<string | undefined> {
+    const versionOf = (o: unknown) => (o as ListedReport | undefined)?.metadata?.resourceVersion;
     if (resourceVersion !== undefined) {
-      await this.call(() => this.custom.replaceNamespacedCustomObject({ ...base, name, body: { ...report, metadata: { ...report.metadata, resourceVersion } } }));
-      return;
+      return versionOf(await this.call(() => this.custom.replaceNamespacedCustomObject({ ...base, name, body: { ...report, metadata: { ...report.metadata, resourceVersion } } })));
     }
     try {
-      await this.call(() => this.custom.createNamespacedCustomObject({ ...base, body: report }));
+      return versionOf(await this.call(() => this.custom.createNamespacedCustomObject({ ...base, body: report })));
     } catch (error) {
       if (statusOf(error) !== 409) throw error;
       // There already, without trustgate's labels (a tenant's, or one whose labels were removed): replaced.
       const current = (await this.call(() => this.custom.getNamespacedCustomObject({ ...base, name }))) as ListedReport;
-      await this.call(() => this.custom.replaceNamespacedCustomObject({ ...base, name, body: { ...report, metadata: { ...report.metadata, resourceVersion: current.metadata?.resourceVersion } } }));
+      return versionOf(await this.call(() => this.custom.replaceNamespacedCustomObject({ ...base, name, body: { ...report, metadata: { ...report.metadata, resourceVersion: current.metadata?.resourceVersion } } })));
     }
   }
 
