@@ -53,10 +53,17 @@ export interface RoundBounds {
    * worst are kept and the rest summed up in one result. 10,000 results are 50 objects of 200.
    */
   readonly maxResultsPerNamespace: number;
+  /**
+   * Time one namespace's pods may take: namespaces are audited one after another, and a tenant's
+   * ImagePolicy naming a trust server that never answers would otherwise hold the round (each of
+   * its images waiting out the review deadline) and every namespace after it. Pods not started by
+   * then get an `error` result saying so; those in flight finish (each bounded by the deadline).
+   */
+  readonly namespaceMs: number;
   readonly report: ReportBounds;
 }
 
-export const DEFAULT_ROUND_BOUNDS: RoundBounds = Object.freeze({ maxPods: 10_000, maxNamespaces: 2_000, concurrency: 8, maxResultsPerNamespace: 10_000, report: Object.freeze({ maxResults: 200, maxBytes: 768 * 1024 }) });
+export const DEFAULT_ROUND_BOUNDS: RoundBounds = Object.freeze({ maxPods: 10_000, maxNamespaces: 2_000, concurrency: 8, maxResultsPerNamespace: 10_000, namespaceMs: 60_000, report: Object.freeze({ maxResults: 200, maxBytes: 768 * 1024 }) });
 
 export interface RoundResult {
   readonly pods: number;
@@ -118,7 +125,7 @@ export async function runRound(io: RoundIo, bounds: RoundBounds, now: () => numb
     if (page.truncated) truncated.push(namespace);
     // The namespace's counts include results past its bound (summed up in its reports).
     const summary = emptySummary();
-    const findings = await decideAll(io, namespace, page.pods, bounds.concurrency, bounds.maxResultsPerNamespace, (f) => {
+    const findings = await decideAll(io, namespace, page.pods, bounds, now, (f) => {
       findingsTotal++;
       summary[f.status]++;
       byStatus[f.status]++;
@@ -167,26 +174,36 @@ function aborted(pods: number, namespaces: number, findings: number, byStatus: R
   return { pods, namespaces, findings, byStatus, byKind, dctOnly: 0, newFailures, problems, aborted: true };
 }
 
+/** One `error` result for a pod the round could not decide. */
+function podError(ref: PodRef, code: string, message: string): Finding {
+  return {
+    pod: ref, container: '', containerType: '', image: '', status: 'error', code, policy: 'trustgate', message: message.slice(0, 1024),
+    kinds: [], digest: undefined, repository: undefined, byTag: false, stalePin: false, notAdmitted: false,
+  };
+}
+
 /**
  * Every pod's findings, `concurrency` pods at a time; a pod whose decision throws gets one `error`
- * result. Each finding is counted (`count`) as it comes; at most `max` are kept, the worst.
+ * result, and so does each pod not started within the namespace's time (`namespaceMs`). Each
+ * finding is counted (`count`) as it comes; at most `maxResultsPerNamespace` are kept, the worst.
  */
-async function decideAll(io: RoundIo, namespace: string, pods: readonly AuditPod[], concurrency: number, max: number, count: (f: Finding) => void): Promise<Finding[]> {
-  const kept = new BoundedFindings(max);
+async function decideAll(io: RoundIo, namespace: string, pods: readonly AuditPod[], bounds: RoundBounds, now: () => number, count: (f: Finding) => void): Promise<Finding[]> {
+  const kept = new BoundedFindings(bounds.maxResultsPerNamespace);
+  const until = now() + bounds.namespaceMs;
   let next = 0;
   const worker = async () => {
     while (next < pods.length) {
       const pod = pods[next++]!;
       const ref: PodRef = { namespace: pod.namespace, name: pod.name, uid: pod.uid };
       let found: Finding[];
-      try {
-        found = findingsOf(ref, await io.decide(pod));
-      } catch (error) {
-        found = [{
-          pod: ref, container: '', containerType: '', image: '', status: 'error', code: 'AUDIT_FAILED', policy: 'trustgate',
-          message: `the pod could not be decided: ${error instanceof Error ? error.message : String(error)}`.slice(0, 1024),
-          kinds: [], digest: undefined, repository: undefined, byTag: false, stalePin: false, notAdmitted: false,
-        }];
+      if (now() >= until) {
+        found = [podError(ref, 'AUDIT_TIME_SPENT', `not audited this round: namespace ${namespace} took its ${Math.round(bounds.namespaceMs / 1000)} s (a trust server slow to answer?); the next round tries again`)];
+      } else {
+        try {
+          found = findingsOf(ref, await io.decide(pod));
+        } catch (error) {
+          found = [podError(ref, 'AUDIT_FAILED', `the pod could not be decided: ${error instanceof Error ? error.message : String(error)}`)];
+        }
       }
       for (const f of found) {
         count(f);
@@ -194,7 +211,7 @@ async function decideAll(io: RoundIo, namespace: string, pods: readonly AuditPod
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, pods.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(bounds.concurrency, pods.length)) }, worker));
   return kept.all(namespace);
 }
 

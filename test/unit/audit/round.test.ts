@@ -144,3 +144,28 @@ it('counts as new failures only fail results the reports did not hold: a new lea
   pods.a!.push(podOf('a', 3, 'registry.test/other-unsigned:1'));
   expect((await runRound(other.io, DEFAULT_ROUND_BOUNDS, () => 3_000_000)).newFailures).toBe(1);
 });
+
+it('a namespace whose pods take longer than namespaceMs (a tenant\'s trust server that stalls): the rest get an error result, and the next namespace is audited', async () => {
+  const verifier = new ScriptedVerifier({ 'registry.test/slow:1.0': A, 'registry.test/ok:1.0': A });
+  const pods: Record<string, AuditPod[]> = {
+    'a-slow': Array.from({ length: 50 }, (_, i) => podOf('a-slow', i, `registry.test/slow:1.0@${A}`)),
+    'b-next': [podOf('b-next', 0, `registry.test/ok:1.0@${A}`)],
+  };
+  const { io, written } = fakeIo(pods, verifier);
+  let clock = 0;
+  const decideOne = (pod: AuditPod) => io.decide(pod);
+  // Every decision in a-slow costs 10 s of the round's clock (each waiting out a deadline).
+  const slowIo: RoundIo = { ...io, decide: async (pod) => {
+    if (pod.namespace === 'a-slow') clock += 10_000;
+    return decideOne(pod);
+  } };
+  const result = await runRound(slowIo, { ...DEFAULT_ROUND_BOUNDS, concurrency: 1, namespaceMs: 60_000 }, () => clock);
+  const slow = (written.get('a-slow') ?? []).flatMap((r) => r.results);
+  // Six decided within the 60 s (0, 10, …, 50 s), the other 44 not started: one error each.
+  expect(slow.filter((r) => r.result === 'pass')).toHaveLength(6);
+  const skipped = slow.filter((r) => r.rule === 'AUDIT_TIME_SPENT');
+  expect(skipped).toHaveLength(44);
+  expect(skipped[0]!.message).toMatch(/not audited this round: namespace a-slow took its 60 s/);
+  expect((written.get('b-next') ?? []).flatMap((r) => r.results).map((r) => r.result)).toEqual(['pass']);
+  expect(result.byStatus).toMatchObject({ pass: 7, error: 44 });
+});
