@@ -8,7 +8,7 @@ import { freePort } from '../support/processes.js';
 import { review, workload } from '../support/reviews.js';
 import { ServeProcess } from '../support/serve-process.js';
 import { TrustStack } from '../support/stack.js';
-import { TOKEN_ISSUER, TOKEN_SERVICE, TOKEN_USER, TokenServer } from '../support/token-server.js';
+import { tokenAuthStack, TOKEN_USER, type TokenServer } from '../support/token-server.js';
 
 const GUN = 'registry.test/private/app';
 const DIGEST = `sha256:${'cd'.repeat(32)}`;
@@ -21,20 +21,9 @@ const dockerConfig = (user: string, password: string) =>
   Buffer.from(JSON.stringify({ auths: { 'registry.test': { auth: Buffer.from(`${user}:${password}`).toString('base64') } } })).toString('base64');
 
 beforeAll(async () => {
-  [cp, stack] = await Promise.all([
-    ControlPlane.start(),
-    TrustStack.start({
-      registry: false,
-      tokenAuth: async (dir, tls) => {
-        tokens = new TokenServer(tls, dir);
-        return { realm: await tokens.listen(), service: TOKEN_SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: tokens.bundle };
-      },
-    }),
-  ]);
-  const creds = `${TOKEN_USER.username}\n${TOKEN_USER.password}\n`;
-  await stack.notaryOk(['init', GUN], creds);
-  await stack.notaryOk(['addhash', GUN, '1.0', '1234', '--sha256', DIGEST.slice(7)]);
-  await stack.notaryOk(['publish', GUN], creds);
+  let signed;
+  [cp, signed] = await Promise.all([ControlPlane.start(), tokenAuthStack(GUN, DIGEST)]);
+  ({ stack, tokens } = signed);
 
   const port = await freePort();
   const ca = readFileSync(stack.tls.caCert, 'utf8');

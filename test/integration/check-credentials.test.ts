@@ -10,7 +10,7 @@ import { trustgate } from '../support/cli.js';
 import { notationPki, notationSign, notationTrustPolicy, NOTATION_STORES } from '../support/notation.js';
 import { pushImage, startDockerRegistry, type RegistryServer } from '../support/registries.js';
 import { TrustStack } from '../support/stack.js';
-import { TOKEN_ISSUER, TOKEN_SERVICE, TOKEN_USER, TokenServer } from '../support/token-server.js';
+import { tokenAuthStack, TOKEN_USER, type TokenServer } from '../support/token-server.js';
 
 const GUN = 'registry.test/private/app';
 const DIGEST = `sha256:${'cd'.repeat(32)}`;
@@ -30,17 +30,7 @@ function dockerConfig(name: string, config: unknown): string {
 }
 
 beforeAll(async () => {
-  stack = await TrustStack.start({
-    registry: false,
-    tokenAuth: async (d, tls) => {
-      tokens = new TokenServer(tls, d);
-      return { realm: await tokens.listen(), service: TOKEN_SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: tokens.bundle };
-    },
-  });
-  const creds = `${TOKEN_USER.username}\n${TOKEN_USER.password}\n`;
-  await stack.notaryOk(['init', GUN], creds);
-  await stack.notaryOk(['addhash', GUN, '1.0', '1234', '--sha256', DIGEST.slice(7)]);
-  await stack.notaryOk(['publish', GUN], creds);
+  ({ stack, tokens } = await tokenAuthStack(GUN, DIGEST));
   dir = tempFiles({ 'pod.yaml': `apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers:\n    - name: app\n      image: ${GUN}:1.0\n` });
   policies = path.join(dir, 'policies.yaml');
   writeFileSync(policies, `apiVersion: trustgate.dev/v1alpha1

@@ -10,7 +10,7 @@ import { tempFiles } from '../support/check-cli.js';
 import { trustgate } from '../support/cli.js';
 import { CredentialRecorder } from '../support/credential-recorder.js';
 import { TrustStack } from '../support/stack.js';
-import { TOKEN_ISSUER, TOKEN_SERVICE, TOKEN_USER, TokenServer } from '../support/token-server.js';
+import { tokenAuthStack, TOKEN_USER, type TokenServer } from '../support/token-server.js';
 
 const GUN = 'registry.test/private/app';
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
@@ -32,17 +32,7 @@ function dockerConfig(name: string, config: unknown): string {
 }
 
 beforeAll(async () => {
-  stack = await TrustStack.start({
-    registry: false,
-    tokenAuth: async (d, tls) => {
-      tokens = new TokenServer(tls, d);
-      return { realm: await tokens.listen(), service: TOKEN_SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: tokens.bundle };
-    },
-  });
-  const creds = `${TOKEN_USER.username}\n${TOKEN_USER.password}\n`;
-  await stack.notaryOk(['init', GUN], creds);
-  await stack.notaryOk(['addhash', GUN, '1.0', '1234', '--sha256', DIGEST.slice(7)]);
-  await stack.notaryOk(['publish', GUN], creds);
+  ({ stack, tokens } = await tokenAuthStack(GUN, DIGEST));
   attacker = new CredentialRecorder(stack.tls);
   attackerHost = `127.0.0.1:${await attacker.listen()}`;
   const ca = JSON.stringify(readFileSync(stack.tls.caCert, 'utf8'));

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { selfSignedCertificate } from './keys.js';
 import type { TlsFiles } from './tls.js';
+import { TrustStack } from './stack.js';
 
 export const TOKEN_USER = { username: 'alice', password: 's3cret' };
 export const REFRESH_TOKEN = 'refresh-token-for-alice';
@@ -77,4 +78,25 @@ export class TokenServer {
   fingerprint(): string {
     return createHash('sha256').update(this.certDer).digest('hex');
   }
+}
+
+/**
+ * The stack's notary-server behind token auth (this TokenServer as its realm), with `gun`'s tag
+ * `1.0` signed as `digest` by TOKEN_USER through it: a private trust server that answers only a
+ * client holding the credentials.
+ */
+export async function tokenAuthStack(gun: string, digest: string): Promise<{ stack: TrustStack; tokens: TokenServer }> {
+  let tokens: TokenServer | undefined;
+  const stack = await TrustStack.start({
+    registry: false,
+    tokenAuth: async (dir, tls) => {
+      tokens = new TokenServer(tls, dir);
+      return { realm: await tokens.listen(), service: TOKEN_SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: tokens.bundle };
+    },
+  });
+  const creds = `${TOKEN_USER.username}\n${TOKEN_USER.password}\n`;
+  await stack.notaryOk(['init', gun], creds);
+  await stack.notaryOk(['addhash', gun, '1.0', '1234', '--sha256', digest.slice(7)]);
+  await stack.notaryOk(['publish', gun], creds);
+  return { stack, tokens: tokens! };
 }
