@@ -40,8 +40,7 @@ async function main(): Promise<void> {
       });
       await cp.kubectlOk(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
     }
-    await cp.kubectlOk(['apply', '-f', 'charts/trustgate/files/wgpolicyk8s.io_policyreports.yaml', '-f', 'charts/trustgate/files/wgpolicyk8s.io_clusterpolicyreports.yaml']);
-    await cp.kubectlOk(['wait', '--for=condition=Established', 'crd/policyreports.wgpolicyk8s.io', 'crd/clusterpolicyreports.wgpolicyk8s.io', '--timeout=60s']);
+    await cp.installPolicyReportCrds();
     await cp.kubectlOk(['create', 'namespace', 'trustgate']);
 
     const kc = loadKubeConfig(cp.kubeconfig);

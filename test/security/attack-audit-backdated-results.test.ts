@@ -15,8 +15,7 @@ let cp: ControlPlane;
 
 beforeAll(async () => {
   cp = await ControlPlane.start();
-  await cp.kubectlOk(['apply', '-f', 'charts/trustgate/files/wgpolicyk8s.io_policyreports.yaml', '-f', 'charts/trustgate/files/wgpolicyk8s.io_clusterpolicyreports.yaml']);
-  await cp.kubectlOk(['wait', '--for=condition=Established', 'crd/policyreports.wgpolicyk8s.io', '--timeout=60s']);
+  await cp.installPolicyReportCrds();
   await cp.kubectlOk(['create', 'namespace', NS]);
 }, 300_000);
 

@@ -22,21 +22,10 @@ let serve: ServeProcess;
 
 beforeAll(async () => {
   cp = await ControlPlane.start();
-  for (const file of ['wgpolicyk8s.io_policyreports.yaml', 'wgpolicyk8s.io_clusterpolicyreports.yaml']) await cp.kubectlOk(['apply', '--server-side', '-f', path.resolve('charts/trustgate/files', file)]);
-  await cp.kubectlOk(['wait', '--for=condition=Established', 'crd/policyreports.wgpolicyk8s.io', 'crd/clusterpolicyreports.wgpolicyk8s.io', '--timeout=60s']);
+  await cp.installPolicyReportCrds();
   await cp.kubectlOk(['create', 'namespace', 'trustgate']);
   tenant = await cp.tenant('team-a', 'alice');
-  await cp.kubectlOk(['apply', '-f', '-'], `apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: reports, namespace: team-a}
-rules: [{apiGroups: [wgpolicyk8s.io], resources: [policyreports], verbs: [get, list, create, update, patch, delete]}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: reports, namespace: team-a}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reports}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}]
-`);
+  await cp.allowPolicyReports('team-a', 'alice');
   await cp.kubectlOk(['label', 'namespace', 'team-a', 'trustgate.dev/enforce=true']);
   // The tenant's reports: trustgate's labels, one result of 1 MiB each, written 10 at a time.
   const report = (i: number) => ({

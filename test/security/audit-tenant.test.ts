@@ -41,17 +41,7 @@ beforeAll(async () => {
   await cp.kubectlOk(['wait', '--for=condition=Established', 'crd/policyreports.wgpolicyk8s.io', '--timeout=60s']);
   tenant = await cp.tenant('team-a', 'alice');
   // A cluster that lets tenants write PolicyReports in their own namespace (some do, for their own tools).
-  await cp.kubectlOk(['apply', '-f', '-'], `apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: reports, namespace: team-a}
-rules: [{apiGroups: [wgpolicyk8s.io], resources: [policyreports], verbs: [get, list, create, update, patch, delete]}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: reports, namespace: team-a}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reports}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}]
-`);
+  await cp.allowPolicyReports('team-a', 'alice');
   // Before the namespace is reviewed: pods admission never sees, some of them hostile.
   const pod = (name: string, containers: { name: string; image: string }[]) => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers } });
   expect((await tenant.kubectl(['run', 'unsigned', `--image=${gun}:unsigned`, '--restart=Never'])).code).toBe(0);

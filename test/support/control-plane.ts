@@ -173,6 +173,33 @@ export class ControlPlane {
   }
 
   /**
+   * The policy working group's PolicyReport and ClusterPolicyReport CRDs as the chart ships them
+   * (charts/trustgate/files), established: for tests of the audit without the chart. Server-side
+   * apply: the CRDs are too large for kubectl's last-applied annotation.
+   */
+  async installPolicyReportCrds(): Promise<void> {
+    for (const file of ['wgpolicyk8s.io_policyreports.yaml', 'wgpolicyk8s.io_clusterpolicyreports.yaml']) {
+      await this.kubectlOk(['apply', '--server-side', '-f', path.resolve('charts/trustgate/files', file)]);
+    }
+    await this.kubectlOk(['wait', '--for=condition=Established', 'crd/policyreports.wgpolicyk8s.io', 'crd/clusterpolicyreports.wgpolicyk8s.io', '--timeout=60s']);
+  }
+
+  /** Lets `user` write PolicyReports in `namespace`, as a cluster whose tenants run their own reporting tools does. */
+  async allowPolicyReports(namespace: string, user: string): Promise<void> {
+    await this.kubectlOk(['apply', '-f', '-'], `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reports, namespace: ${namespace}}
+rules: [{apiGroups: [wgpolicyk8s.io], resources: [policyreports], verbs: [get, list, create, update, patch, delete]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reports, namespace: ${namespace}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reports}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${user}}]
+`);
+  }
+
+  /**
    * A tenant as a platform team sets one up: a user (client certificate, CN = `user`) allowed
    * only pods (and pods/ephemeralcontainers) and `ImagePolicy` objects in `namespace`, plus
    * read access to the pods and Events there. Returns kubectl as that user.
