@@ -5,7 +5,7 @@
 // directory holding it, $DOCKER_CONFIG, or a credential helper it names.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runCli, tempFiles } from '../support/check-cli.js';
+import { dockerConfigDir, runCli, tempFiles } from '../support/check-cli.js';
 import { trustgate } from '../support/cli.js';
 import { notationPki, notationSign, notationTrustPolicy, NOTATION_STORES } from '../support/notation.js';
 import { pushImage, startDockerRegistry, type RegistryServer } from '../support/registries.js';
@@ -22,12 +22,7 @@ let policies: string;
 const auth = (user: string, password: string) => Buffer.from(`${user}:${password}`).toString('base64');
 
 /** A directory holding a config.json. */
-function dockerConfig(name: string, config: unknown): string {
-  const d = path.join(dir, name);
-  mkdirSync(d);
-  writeFileSync(path.join(d, 'config.json'), JSON.stringify(config));
-  return d;
-}
+const dockerConfig = (name: string, config: unknown) => dockerConfigDir(dir, name, config);
 
 beforeAll(async () => {
   ({ stack, tokens } = await tokenAuthStack(GUN, DIGEST));

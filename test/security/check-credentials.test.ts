@@ -6,7 +6,7 @@
 // (exit 2) before anything is fetched, never a quiet anonymous run.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tempFiles } from '../support/check-cli.js';
+import { dockerConfigDir, tempFiles } from '../support/check-cli.js';
 import { trustgate } from '../support/cli.js';
 import { CredentialRecorder } from '../support/credential-recorder.js';
 import { TrustStack } from '../support/stack.js';
@@ -24,12 +24,8 @@ let policies: string;
 let manifests: string;
 let bin: string;
 
-function dockerConfig(name: string, config: unknown): string {
-  const d = path.join(dir, name);
-  mkdirSync(d);
-  writeFileSync(path.join(d, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config));
-  return d;
-}
+/** A directory holding a config.json. */
+const dockerConfig = (name: string, config: unknown) => dockerConfigDir(dir, name, config);
 
 beforeAll(async () => {
   ({ stack, tokens } = await tokenAuthStack(GUN, DIGEST));

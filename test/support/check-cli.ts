@@ -1,5 +1,5 @@
 // `trustgate check` and `pin` in-process, with a scripted verifier in place of the real ones.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ImageVerifier } from '../../src/admission/index.js';
@@ -48,4 +48,12 @@ spec:
 ${extra}`,
   );
   return file;
+}
+
+/** `dir/name/config.json` holding `config` (text as it is, anything else as JSON): a docker config directory. */
+export function dockerConfigDir(dir: string, name: string, config: unknown): string {
+  const d = path.join(dir, name);
+  mkdirSync(d);
+  writeFileSync(path.join(d, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config));
+  return d;
 }
