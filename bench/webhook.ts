@@ -7,12 +7,12 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { ControlPlane } from '../test/support/control-plane.js';
 import { run } from '../test/support/processes.js';
 import { review, workload } from '../test/support/reviews.js';
 import { ServeProcess } from '../test/support/serve-process.js';
 import { TrustStack } from '../test/support/stack.js';
+import { postMutate } from './cold-review-requests.js';
 import { fmt, summarise } from './stats.js';
 
 const CONNECTIONS = 32;
@@ -36,23 +36,6 @@ async function wrk(url: string, bodyFile: string, seconds = SECONDS): Promise<Wr
     return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
   };
   return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1]), p50: ms('50'), p99: ms('99') };
-}
-
-function postOnce(port: number, ca: Buffer, agent: https.Agent, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const req = https.request({ host: '127.0.0.1', port, path: '/mutate', method: 'POST', ca, agent, headers: { 'content-type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const answer = JSON.parse(Buffer.concat(chunks).toString()) as { response: { allowed: boolean; status?: { message: string } } };
-        if (!answer.response.allowed) reject(new Error(answer.response.status?.message));
-        else resolve(performance.now() - start);
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 async function main(): Promise<void> {
@@ -87,7 +70,7 @@ async function main(): Promise<void> {
     writeFileSync(pinnedFile, JSON.stringify(review('Pod', workload('Pod', 'web', { containers: [{ name: 'app', image: `${gun}:1.0@${image.digest}` }] }))));
     const caBuf = readFileSync(stack.tls.caCert);
     const agent = new https.Agent({ keepAlive: true });
-    await postOnce(serve.port, caBuf, agent, body); // fills the cache: the runs below are warm
+    await postMutate(serve.port, caBuf, agent, body, false); // fills the cache: the runs below are warm
 
     // Interleaved so each side sees the same machine load.
     const base1 = await wrk(`https://127.0.0.1:${basePort}/mutate`, bodyFile);
@@ -101,10 +84,10 @@ async function main(): Promise<void> {
     const cold: number[] = [];
     for (const tag of coldTags) {
       const coldBody = JSON.stringify(review('Pod', workload('Pod', 'web', { containers: [{ name: 'app', image: `${gun}:${tag}` }] })));
-      cold.push(await postOnce(serve.port, caBuf, agent, coldBody));
+      cold.push(await postMutate(serve.port, caBuf, agent, coldBody, false));
     }
     const baseSingle: number[] = [];
-    for (let i = 0; i < 30; i++) baseSingle.push(await postOnce(basePort, caBuf, agent, body));
+    for (let i = 0; i < 30; i++) baseSingle.push(await postMutate(basePort, caBuf, agent, body, false));
     agent.destroy();
     const c = summarise(cold);
     const b = summarise(baseSingle);
@@ -129,7 +112,7 @@ async function main(): Promise<void> {
     serve = await ServeProcess.start(path.join(dir, 'config-kube.yaml'), stack.tls.caCert, false);
     await serve.waitReady();
     const kubeAgent = new https.Agent({ keepAlive: true });
-    await postOnce(serve.port, caBuf, kubeAgent, body);
+    await postMutate(serve.port, caBuf, kubeAgent, body, false);
     kubeAgent.destroy();
     // A warm-up: the first seconds after start carry JIT compilation, the first pull-secret
     // reads and the initial burst of Events (docs/operations.md), which the steady state does not.
